@@ -1,0 +1,52 @@
+"""glassnet: a deep learning framework on NumPy whose every forward pass and gradient can be read.
+
+>>> import glassnet as gn
+>>> w = gn.Tensor([1.0, -2.0], requires_grad=True)
+>>> loss = ((w * 3.0) ** 2).sum()
+>>> loss.backward()
+>>> w.grad.tolist()
+[18.0, -36.0]
+"""
+
+from . import errors, functional, losses, metrics, nn, optim, random
+from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
+from .nn import (ELU, GELU, SELU, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
+                 Sigmoid, Softmax, Softplus, Tanh)
+from .random import seed
+from .training import Model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor",
+    "Function",
+    "as_tensor",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "gradcheck",
+    "seed",
+    "Model",
+    "Module",
+    "Parameter",
+    "Linear",
+    "Sequential",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "GELU",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "Softmax",
+    "LogSoftmax",
+    "nn",
+    "optim",
+    "losses",
+    "metrics",
+    "functional",
+    "errors",
+    "random",
+    "__version__",
+]

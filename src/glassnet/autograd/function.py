@@ -1,0 +1,148 @@
+"""The Function base class: all graph bookkeeping lives here so that ops stay tiny.
+
+An op subclasses :class:`Function` and writes two methods on raw NumPy arrays:
+
+* ``forward(*arrays) -> array``: computes the output and ``save()``-s what backward needs;
+* ``backward(dy) -> grads``: gets the gradient of the loss with respect to the output and
+  returns one gradient per input (``None`` for inputs that need none), each with its input's shape.
+
+``Op.apply(*inputs, **options)`` builds the op with ``Op(**options)``, runs ``forward`` on the
+inputs' arrays and, when some input requires a gradient and grad mode is on, links the output
+``Tensor`` to the op so that ``Tensor.backward`` can find it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ShapeError
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["Function", "no_grad", "enable_grad", "is_grad_enabled", "unbroadcast"]
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside a :func:`no_grad` block."""
+    return _grad_mode.enabled
+
+
+@contextlib.contextmanager
+def _grad_mode_set(enabled: bool) -> Iterator[None]:
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_mode.enabled = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager in which ops build no graph (inference, optimizer updates).
+
+    >>> import glassnet as gn
+    >>> w = gn.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with gn.no_grad():
+    ...     y = (w * 2).sum()
+    >>> y.requires_grad
+    False
+    """
+    return _grad_mode_set(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager that turns graph building back on inside a :func:`no_grad` block."""
+    return _grad_mode_set(True)
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along its size-1 axes, so the
+    gradient of that input is the sum of the copies' gradients over exactly those axes.
+
+    >>> unbroadcast(np.ones((2, 3, 4)), (3, 1)).tolist()
+    [[8.0], [8.0], [8.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
+    )
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return summed.reshape(shape)
+
+
+class Function:
+    """Base class of every differentiable op; see the module docstring for the contract.
+
+    Attributes set by :meth:`apply` when a graph is recorded:
+        inputs: the input tensors, in call order.
+        needs_grad: for each input, whether backward must compute its gradient.
+        saved: what ``forward`` passed to :meth:`save`.
+    """
+
+    inputs: tuple[Tensor, ...] = ()
+    needs_grad: tuple[bool, ...] = ()
+    saved: tuple[Any, ...] = ()
+    freed: bool = False
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def save(self, *values: Any) -> None:
+        """Keep what backward needs (arrays or numbers); freed after backward."""
+        self.saved = values
+
+    @property
+    def name(self) -> str:
+        """The op's name as users call it: ``MatMul`` -> ``matmul``."""
+        return type(self).__name__.lower()
+
+    def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
+        """The error raised when NumPy rejects the inputs' shapes; ops may say more."""
+        listed = " and ".join(str(s) for s in shapes)
+        return ShapeError(f"{self.name}: incompatible shapes {listed} ({reason})")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        """Run the op on tensors (or arrays and numbers, treated as constants)."""
+        from .tensor import Tensor, as_constant
+
+        fn = cls(**options)
+        tensors = tuple(x if isinstance(x, Tensor) else as_constant(x, inputs) for x in inputs)
+        arrays = [t.data for t in tensors]
+        try:
+            out = fn.forward(*arrays)
+        except ValueError as exc:
+            if isinstance(exc, ShapeError):
+                raise
+            raise fn.shape_error([a.shape for a in arrays], str(exc)) from exc
+        if not _grad_mode.enabled:
+            return Tensor._from_op(out, None)
+        needs_grad = tuple(t.requires_grad for t in tensors)
+        if not any(needs_grad):
+            return Tensor._from_op(out, None)
+        fn.inputs = tensors
+        fn.needs_grad = needs_grad
+        return Tensor._from_op(out, fn)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"

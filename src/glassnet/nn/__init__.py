@@ -1,0 +1,28 @@
+"""Layers and the Module contract (PyTorch-style names: ``in_features``, ``state_dict``...)."""
+
+from . import init
+from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
+                          Softplus, Tanh)
+from .containers import Sequential
+from .linear import Linear
+from .module import Module
+from .parameter import Parameter
+
+__all__ = [
+    "Module",
+    "Parameter",
+    "Linear",
+    "Sequential",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "GELU",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "Softmax",
+    "LogSoftmax",
+    "init",
+]

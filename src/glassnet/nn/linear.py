@@ -1,0 +1,82 @@
+"""Linear: the fully connected layer, ``y = x @ W^T + b`` on samples-first input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import random
+from ..autograd.tensor import Tensor
+from ..errors import ShapeError
+from ..ops.linalg import linear
+from . import init as initializers
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Linear"]
+
+
+class Linear(Module):
+    """Fully connected layer with PyTorch's names and weight layout.
+
+    Args:
+        in_features: features per input sample.
+        out_features: features per output sample (units).
+        bias: learn an additive bias.
+        init: a scheme (``"blog_uniform"``, ``"torch"``) or a weight initializer name / callable
+            (biases then start at zero); see :mod:`glassnet.nn.init`. The default (None) is
+            He-uniform weights and zero biases; a Model also zeroes the weights of its output layer
+            before training when that layer uses the default (see ``init.DEFAULT_SCHEME``).
+        dtype: float32 (default) or float64.
+        rng: seed or generator for the initial weights (default: the one set by ``glassnet.seed``).
+
+    Shape:
+        Input: ``(batch, in_features)`` (extra leading axes allowed).
+        Output: ``(batch, out_features)``.
+
+    >>> import glassnet as gn, numpy as np
+    >>> layer = gn.nn.Linear(2, 5, rng=0)
+    >>> layer(gn.Tensor(np.zeros((3, 2), dtype=np.float32))).shape
+    (3, 5)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str | Any = None, dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
+        super().__init__()
+        for arg, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"Linear: {arg} must be a positive integer, got {value!r}.")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.use_bias = bias
+        self.uses_default_init = init is None
+        self.init = initializers.DEFAULT_SCHEME if init is None else init
+        self.dtype = np.dtype(dtype)
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features), dtype=self.dtype))
+        self.bias = Parameter(np.zeros(self.out_features, dtype=self.dtype)) if bias else None
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng: random.SeedLike = None) -> None:
+        """Draw new initial weights (in place) from ``rng``."""
+        generator = random.rng(rng)
+        weight_init, bias_init = initializers.get_scheme(self.init)
+        self.weight.data[...] = weight_init(self.weight.shape, generator, self.dtype)
+        if self.bias is not None:
+            self.bias.data[...] = bias_init(self.bias.shape, generator, self.dtype, self.in_features)
+        self.freshly_initialized = True
+
+    def zero_output_weights(self) -> None:
+        """Zero the weights (the default start of a Model's output layer; see ``init.DEFAULT_SCHEME``)."""
+        self.weight.data[...] = 0
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ShapeError(
+                f"{self.display_name}: expected input of shape (batch, {self.in_features}), "
+                f"got {x.shape}. Check the previous layer's output size or the data's feature count."
+            )
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.use_bias}"

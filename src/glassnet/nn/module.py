@@ -1,0 +1,177 @@
+"""Module: the base of every layer. Parameters and sub-modules register themselves on assignment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import ShapeError
+from .parameter import Parameter
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Base class of layers and models, with PyTorch's contract.
+
+    Assigning a :class:`Parameter` or a Module to an attribute registers it; ``named_parameters``
+    yields them with dotted names (``layers.0.weight``) in insertion order. Subclasses implement
+    ``forward`` and are called like functions.
+
+    >>> import glassnet as gn
+    >>> class Affine(gn.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = gn.nn.Parameter([2.0])
+    ...     def forward(self, x):
+    ...         return x * self.scale
+    >>> [name for name, _ in Affine().named_parameters()]
+    ['scale']
+    """
+
+    training: bool
+    name: str | None
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "name", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        registry = self.__dict__.get("_parameters")
+        if registry is None and isinstance(value, (Parameter, Module)):
+            raise AttributeError(
+                f"{type(self).__name__}: cannot assign {name!r} before Module.__init__() ran; "
+                "call super().__init__() first in your __init__."
+            )
+        if registry is not None:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+            elif isinstance(value, Module):
+                self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ----------------------------------------------------------------- calling
+    def forward(self, *args: Any) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward().")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        return self.forward(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The name used in messages: the one a Model gave it, else the class name."""
+        return self.name or type(self).__name__
+
+    # ----------------------------------------------------------------- traversal
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, each parameter once, in registration order."""
+        seen: set[int] = set()
+        for module_prefix, module in (self.named_modules(prefix) if recurse else [(prefix, self)]):
+            for name, param in module._parameters.items():
+                if id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, depth first, with dotted names ('' for self)."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        seen: set[int] = set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    # ----------------------------------------------------------------- modes and grads
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch statistics); returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode; the same as ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to None."""
+        for param in self.parameters():
+            param.grad = None
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter's array, keyed by dotted name."""
+        return {name: param.data.copy() for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy arrays into the parameters, in place, after checking every name and shape.
+
+        All problems are collected before anything is changed, so a failed load leaves the
+        module as it was. ``strict=False`` ignores missing and unexpected names (not shapes).
+        """
+        params = dict(self.named_parameters())
+        problems = []
+        if strict:
+            problems += [f"missing {name} (shape {params[name].shape})" for name in params if name not in state]
+            problems += [f"unexpected {name}" for name in state if name not in params]
+        arrays = {}
+        for name, value in state.items():
+            if name not in params:
+                continue
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.shape != params[name].shape:
+                problems.append(f"{name}: given {array.shape}, model has {params[name].shape}")
+            elif array.dtype.kind not in "biuf":
+                problems.append(f"{name}: given dtype {array.dtype}, expected numbers")
+            else:
+                arrays[name] = array
+        if problems:
+            raise ShapeError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems) + ".")
+        for name, array in arrays.items():
+            np.copyto(params[name].data, array, casting="unsafe")
+        for module in self.modules():
+            if getattr(module, "freshly_initialized", False):
+                module.freshly_initialized = False
+
+    # ----------------------------------------------------------------- printing
+    def extra_repr(self) -> str:
+        """Constructor arguments shown by ``repr``; layers override it."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"  ({name}): " + repr(module).replace("\n", "\n  ") for name, module in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,109 @@
+"""Matrix products: matmul (with batch broadcasting) and the fused linear layer op."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function, unbroadcast
+from ..autograd.tensor import Tensor, TensorLike
+from ..errors import ShapeError
+
+__all__ = ["matmul", "linear"]
+
+
+class MatMul(Function):
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading axes broadcast.
+
+    forward:  z = a @ b
+    backward: da = unbroadcast(dz @ b^T, a.shape); db = unbroadcast(a^T @ dz, b.shape)
+    shapes:   a (*, n, k), b (*, k, m) -> z (*, n, m); a (k,) or b (k,) drop that axis
+    """
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.save(a, b)
+        return np.matmul(a, b)
+
+    def backward(self, dz: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = self.saved
+        # Promote vectors to matrices so one formula covers every case, then drop the axis again.
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        dz2 = dz
+        if b.ndim == 1:
+            dz2 = dz2[..., np.newaxis]
+        if a.ndim == 1:
+            dz2 = dz2[..., np.newaxis, :]
+        da = db = None
+        if self.needs_grad[0]:
+            da = unbroadcast(np.matmul(dz2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if self.needs_grad[1]:
+            db = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), dz2), b2.shape).reshape(b.shape)
+        return da, db
+
+    def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
+        a_shape, b_shape = shapes
+        if not a_shape or not b_shape:
+            return ShapeError(f"matmul: both operands need at least one axis, got {a_shape} @ {b_shape}.")
+        inner_a = a_shape[-1]
+        inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+        if inner_a != inner_b:
+            return ShapeError(
+                f"matmul: {a_shape} @ {b_shape}: the inner dimensions differ "
+                f"({inner_a} vs {inner_b}); a's last axis must equal b's second-to-last."
+            )
+        return ShapeError(f"matmul: {a_shape} @ {b_shape}: batch axes do not broadcast ({reason}).")
+
+
+class Linear(Function):
+    """Fused affine map of a batch of samples, with PyTorch's weight layout.
+
+    forward:  y = x @ W^T + b
+    backward: dx = dy @ W; dW = dy^T @ x; db = sum(dy, axis=0)
+    shapes:   x (*, in), W (out, in), b (out,) -> y (*, out)
+    """
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        self.save(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        x, weight = self.saved
+        dx = dy @ weight if self.needs_grad[0] else None
+        # Leading axes beyond the batch are more samples as far as the weights are concerned.
+        dy2 = dy if dy.ndim == 2 else dy.reshape(-1, dy.shape[-1])
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        dw = dy2.T @ x2 if self.needs_grad[1] else None
+        if len(self.needs_grad) == 2:
+            return dx, dw
+        db = dy2.sum(axis=0) if self.needs_grad[2] else None
+        return dx, dw, db
+
+    def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
+        x_shape, w_shape = shapes[0], shapes[1]
+        return ShapeError(
+            f"linear: input of shape {x_shape} does not fit a weight of shape {w_shape} "
+            f"(out_features, in_features): expected input (batch, {w_shape[-1]})."
+            + (f" Bias shape {shapes[2]}, expected ({w_shape[0]},)." if len(shapes) == 3 else "")
+        )
+
+
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
+    """``a @ b``. See :class:`MatMul`."""
+    return MatMul.apply(a, b)
+
+
+def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
+    """``x @ weight.T + bias`` in one op, as ``torch.nn.functional.linear``. See :class:`Linear`.
+
+    >>> import glassnet as gn, numpy as np
+    >>> x = gn.Tensor(np.ones((4, 3)))
+    >>> w = gn.Tensor(np.ones((2, 3)))
+    >>> gn.functional.linear(x, w, gn.Tensor(np.zeros(2))).shape
+    (4, 2)
+    """
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

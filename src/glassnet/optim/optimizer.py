@@ -1,0 +1,131 @@
+"""Optimizer base: parameter groups, per-parameter state, zero_grad, step and state_dict.
+
+An update rule subclasses :class:`Optimizer`, declares its defaults, and implements
+``update(param, grad, state, group)`` as in-place NumPy arithmetic on ``param.data``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]] | None
+
+
+class Optimizer:
+    """Holds parameter groups (dicts with ``"params"`` and hyper-parameters) and their state.
+
+    Args:
+        params: tensors, or dicts of ``{"params": [...], **overrides}`` for groups with their own
+            hyper-parameters; or None, to be bound later with :meth:`bind` (``Model.compile`` does).
+        defaults: the hyper-parameters every group starts from.
+    """
+
+    def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[int, dict[str, Any]] = {}
+        if params is not None:
+            self.bind(params)
+
+    def bind(self, params: ParamsLike) -> Optimizer:
+        """Attach the parameters (or groups) to update; replaces any bound before."""
+        items = list(params or [])
+        if not items:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list.")
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        self.param_groups = []
+        self.state = {}
+        for group in groups:
+            self.add_param_group(group)
+        return self
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: a parameter group has no parameters.")
+        for p in params:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(
+                    f"{type(self).__name__}: can only optimize tensors with requires_grad=True, "
+                    f"got {type(p).__name__}."
+                )
+        merged = {**self.defaults, **group, "params": params}
+        self.validate(merged)
+        self.param_groups.append(merged)
+
+    def validate(self, group: dict[str, Any]) -> None:
+        """Check a group's hyper-parameters; subclasses add their own checks."""
+        if group["lr"] < 0:
+            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {group['lr']}.")
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate (what Keras calls ``optimizer.learning_rate``)."""
+        return self.param_groups[0]["lr"] if self.param_groups else self.defaults["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.defaults["lr"] = value
+        for group in self.param_groups:
+            group["lr"] = value
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (sets it to None, as PyTorch does by default)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient."""
+        if not self.param_groups:
+            raise RuntimeError(f"{type(self).__name__}: no parameters bound; pass params or call bind().")
+        index = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update(p, p.grad, self.state.setdefault(index, {}), group)
+                index += 1
+
+    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """Hyper-parameters and state as plain numbers and NumPy arrays (parameters by index)."""
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
+        state = {i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                 for i, s in self.state.items()}
+        return {"param_groups": groups, "state": state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, checking array shapes against the parameters."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: {len(groups)} parameter groups given, "
+                f"{len(self.param_groups)} bound."
+            )
+        params = [p for g in self.param_groups for p in g["params"]]
+        for index, entries in state_dict["state"].items():
+            index = int(index)
+            for key, value in entries.items():
+                if isinstance(value, np.ndarray) and value.shape != params[index].shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.load_state_dict: state {key!r} of parameter {index} "
+                        f"has shape {value.shape}, the parameter has {params[index].shape}."
+                    )
+        for group, saved in zip(self.param_groups, groups):
+            group.update(saved)
+        self.state = {int(i): {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                      for i, s in state_dict["state"].items()}
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
+        return f"{type(self).__name__}({options})"

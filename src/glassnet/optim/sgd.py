@@ -1,0 +1,59 @@
+"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from .optimizer import Optimizer, ParamsLike
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
+
+    update:   g = grad + weight_decay * p
+              b = momentum * b + (1 - dampening) * g      (b = g on the first step)
+              g = g + momentum * b  if nesterov  else  b   (when momentum > 0)
+              p = p - lr * g
+
+    >>> import glassnet as gn
+    >>> w = gn.Tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> round(float(w.data[0]), 6)
+    0.8
+    """
+
+    def __init__(self, params: ParamsLike = None, lr: float = 0.01, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+        self.validate(self.defaults)
+
+    def validate(self, group: dict[str, Any]) -> None:
+        super().validate(group)
+        if group["momentum"] < 0:
+            raise ValueError(f"SGD: momentum must be >= 0, got {group['momentum']}.")
+        if group["weight_decay"] < 0:
+            raise ValueError(f"SGD: weight_decay must be >= 0, got {group['weight_decay']}.")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening.")
+
+    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.copy()
+            else:
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        # In place: the parameter keeps its buffer, dtype and identity.
+        param.data -= lr * grad

@@ -1,0 +1,106 @@
+"""Plots of training: loss curves, decision boundaries and ROC curves.
+
+matplotlib (the ``plot`` extra) is imported inside the functions, so glassnet itself does not need
+it. Every function draws on ``ax`` when given (else on a new figure) and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_loss", "plot_decision_boundary", "plot_roc_curve"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError('glassnet.plotting needs matplotlib: pip install "glassnet[plot]"') from exc
+    return plt
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (8, 6)) -> Any:
+    if ax is not None:
+        return ax
+    _, ax = _pyplot().subplots(figsize=figsize)
+    return ax
+
+
+def _two_class_colors() -> Any:
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(["skyblue", "salmon"])
+
+
+def plot_loss(model_or_losses: Any, ax: Any = None, label: str = "training loss") -> Any:
+    """The loss per epoch: from a Model (its ``loss`` list), a History, or a sequence of floats."""
+    losses = _losses_of(model_or_losses)
+    ax = _axes(ax)
+    ax.plot(np.arange(len(losses)), losses, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title("Loss curve")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def _losses_of(source: Any) -> Sequence[float]:
+    history = getattr(source, "history", None)
+    if isinstance(history, dict) and "loss" in history:
+        return history["loss"]
+    losses = getattr(source, "loss", source)
+    if callable(losses) or not hasattr(losses, "__len__"):
+        raise TypeError(f"plot_loss: expected a Model, a History or a list of losses, got {type(source).__name__}.")
+    return losses
+
+
+def plot_decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200,
+                           margin: float = 0.25) -> Any:
+    """Probability contours of a 2-feature binary classifier, with the points on top.
+
+    Args:
+        model: anything with ``predict(X) -> probabilities`` (or a callable doing that), whose
+            output is one probability per sample.
+        X: ``(n_samples, 2)`` points; y: their labels (0 or 1).
+        resolution: grid points per axis.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: expected X of shape (n_samples, 2), got {X.shape}.")
+    predict: Callable[[np.ndarray], Any] = getattr(model, "predict", model)
+    low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xs = np.linspace(low[0], high[0], resolution)
+    ys = np.linspace(low[1], high[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
+    probabilities = np.asarray(predict(grid)).reshape(grid_x.shape)
+    ax = _axes(ax)
+    filled = ax.contourf(grid_x, grid_y, probabilities, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    ax.contour(grid_x, grid_y, probabilities, levels=[0.5], colors="k", linewidths=1.5)
+    ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
+    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).reshape(-1), cmap=_two_class_colors(), s=8, edgecolors="none")
+    ax.set_title("Decision boundary")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    return ax
+
+
+def plot_roc_curve(y_true: Any, y_score: Any, ax: Any = None, label: str | None = None) -> Any:
+    """The ROC curve of binary labels against scores, with its AUC in the legend."""
+    from .metrics import roc_auc_score, roc_curve
+
+    fpr, tpr, _ = roc_curve(y_true, y_score)
+    auc = roc_auc_score(y_true, y_score)
+    ax = _axes(ax, figsize=(6, 6))
+    ax.plot(fpr, tpr, label=f"{label + ' ' if label else ''}AUC = {auc:.4f}")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC curve")
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right")
+    return ax

@@ -1,0 +1,267 @@
+"""Model: the Keras-like surface (add, train, predict, summary) over a list of layers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from .. import losses as losses_module
+from .. import random
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor
+from ..nn.activations import Sigmoid, Softmax
+from ..nn.linear import Linear
+from ..nn.module import Module
+from ..optim.sgd import SGD
+from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
+
+__all__ = ["Model"]
+
+
+class Model(Module):
+    """A stack of layers trained as one network, with the seed blog's API.
+
+    >>> import glassnet as gn, numpy as np
+    >>> model = gn.Model()
+    >>> model.add(gn.nn.Linear(2, 4)); model.add(gn.nn.ReLU(4))
+    >>> model.add(gn.nn.Linear(4, 1)); model.add(gn.nn.Sigmoid(1))
+    >>> X = np.random.default_rng(0).normal(size=(64, 2)); Y = (X[:, 0] > 0).astype(float)
+    >>> losses = model.train(X, Y, learning_rate=0.5, epochs=200, seed=0)
+    >>> model.predict(X).shape, losses[-1] < losses[0]
+    ((64, 1), True)
+
+    Attributes:
+        layers: the layers in order; each gets a name such as ``linear_1`` used in messages.
+        loss: the loss of every epoch trained so far (floats), as in the blog.
+    """
+
+    def __init__(self, layers: Iterable[Module] | None = None, name: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.layers: list[Module] = []
+        self.loss: list[float] = []
+        self._steps_taken = 0
+        for layer in layers or []:
+            self.add(layer)
+
+    # ----------------------------------------------------------------- building
+    def add(self, layer: Module) -> None:
+        """Append a layer; it is named ``<kind>_<n>`` (e.g. ``linear_2``) unless it has a name."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Model.add: expected a layer (a glassnet Module), got {type(layer).__name__}.")
+        if layer.name is None:
+            kind = type(layer).__name__.lower()
+            count = sum(type(other) is type(layer) for other in self.layers) + 1
+            layer.name = f"{kind}_{count}"
+        if layer.name in self._modules:
+            raise ValueError(f"Model.add: a layer named {layer.name!r} is already in the model.")
+        self.layers.append(layer)
+        setattr(self, layer.name, layer)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    @property
+    def in_features(self) -> int | None:
+        """Features per sample the first layer expects, when it says."""
+        for layer in self.layers:
+            size = getattr(layer, "in_features", None) or getattr(layer, "units", None)
+            if size is not None:
+                return int(size)
+        return None
+
+    @property
+    def dtype(self) -> np.dtype:
+        for param in self.parameters():
+            return param.dtype
+        return np.dtype(np.float32)
+
+    # ----------------------------------------------------------------- inference
+    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray:
+        """The network's output for samples-first ``X``, as an array; builds no graph."""
+        x = self._features(X)
+        if batch_size is None:
+            batch_size = len(x)
+        with no_grad():
+            parts = [self.forward(Tensor._from_op(x[i:i + batch_size], None)).data
+                     for i in range(0, len(x), batch_size)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    # ----------------------------------------------------------------- training
+    def train(self, X_train: Any, Y_train: Any, learning_rate: float = 0.05, epochs: int = 1000,
+              verbose: bool = False, loss: str | losses_module.Loss = "binary_crossentropy",
+              batch_size: int | None = None, seed: random.SeedLike = None) -> list[float]:
+        """Gradient descent as in the seed blog: full batch by default, one loss per epoch.
+
+        Args:
+            X_train: ``(n_samples, n_features)`` inputs.
+            Y_train: labels or targets, ``(n_samples,)`` or ``(n_samples, outputs)``.
+            learning_rate: the SGD step size.
+            epochs: passes over the data.
+            verbose: print ``Epoch: N. Loss: L`` every 50 epochs.
+            loss: a loss name or object (see :mod:`glassnet.losses`).
+            batch_size: None for full-batch gradient descent, else shuffled mini-batches.
+            seed: makes the run repeat bit for bit: on an untrained model it re-draws the initial
+                weights from this seed; it also seeds the mini-batch shuffling. Before the first
+                step, an output Linear layer with the default init starts at zero weights (why:
+                ``glassnet.nn.init.DEFAULT_SCHEME``).
+
+        Returns:
+            ``self.loss``, the per-epoch losses of every call so far.
+
+        Raises:
+            ShapeError, InputError, DTypeError: bad data, before any weight changes.
+            NonFiniteLossError: the loss became NaN or infinite (names the epoch).
+        """
+        x = self._features(X_train, "X_train")
+        loss_fn = losses_module.get(loss)
+        y = self._targets(Y_train, len(x), loss_fn, "Y_train")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+            raise ValueError(f"train: batch_size must be a positive integer or None, got {batch_size!r}.")
+        if epochs < 0:
+            raise ValueError(f"train: epochs must be >= 0, got {epochs}.")
+        generator = random.rng(seed)
+        if self._steps_taken == 0:
+            self._initialize_for_training(generator if seed is not None else None)
+        optimizer = SGD(list(self.parameters()), lr=learning_rate)
+        forward, loss_on_output = self._training_forward(loss_fn)
+        # Overflow shows up as a non-finite loss, which stops training with a clear message below.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._run_epochs(x, y, forward, loss_on_output, optimizer, epochs, batch_size, generator, verbose)
+        return self.loss
+
+    def _run_epochs(self, x: np.ndarray, y: np.ndarray, forward: Callable[[Tensor], Tensor],
+                    loss_on_output: losses_module.Loss, optimizer: SGD, epochs: int,
+                    batch_size: int | None, generator: np.random.Generator, verbose: bool) -> None:
+        for epoch in range(epochs):
+            if batch_size is None:
+                epoch_loss = self._train_step(forward, loss_on_output, optimizer, x, y)
+            else:
+                epoch_loss = self._train_epoch_batches(forward, loss_on_output, optimizer, x, y,
+                                                       batch_size, generator)
+            check_finite_loss(epoch_loss, epoch)
+            self.loss.append(epoch_loss)
+            if verbose and epoch % 50 == 0:
+                print(f"Epoch: {epoch}. Loss: {epoch_loss}")
+
+    def _train_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
+                    optimizer: SGD, x: np.ndarray, y: np.ndarray) -> float:
+        """One gradient step on one batch: forward, loss, backward, update."""
+        optimizer.zero_grad()
+        output = forward(Tensor._from_op(x, None))
+        batch_loss = loss_fn.compute(output, Tensor._from_op(y, None))
+        batch_loss.backward()
+        optimizer.step()
+        self._steps_taken += 1
+        return float(batch_loss.data)
+
+    def _train_epoch_batches(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
+                             optimizer: SGD, x: np.ndarray, y: np.ndarray, batch_size: int,
+                             generator: np.random.Generator) -> float:
+        order = generator.permutation(len(x))
+        total = 0.0
+        for start in range(0, len(x), batch_size):
+            index = order[start:start + batch_size]
+            total += self._train_step(forward, loss_fn, optimizer, x[index], y[index]) * len(index)
+        return total / len(x)
+
+    def _training_forward(self, loss_fn: losses_module.Loss
+                          ) -> tuple[Callable[[Tensor], Tensor], losses_module.Loss]:
+        """The forward pass and loss to train with.
+
+        A final Sigmoid (Softmax) followed by binary (categorical) cross-entropy on probabilities
+        is trained through the fused loss on logits: the same gradients, without log(0).
+        """
+        last = self.layers[-1] if self.layers else None
+        fusable = (isinstance(last, Sigmoid) and isinstance(loss_fn, losses_module.BinaryCrossEntropy)) or (
+            isinstance(last, Softmax) and isinstance(loss_fn, losses_module.CategoricalCrossEntropy)
+        )
+        if fusable and not getattr(loss_fn, "from_logits", True):
+            body = self.layers[:-1]
+
+            def forward_to_logits(x: Tensor) -> Tensor:
+                for layer in body:
+                    x = layer(x)
+                return x
+
+            return forward_to_logits, loss_fn.on_logits()  # type: ignore[attr-defined]
+        return self.forward, loss_fn
+
+    def reset_parameters(self, rng: random.SeedLike = None) -> None:
+        """Re-draw every layer's initial weights from ``rng``, then apply the output-layer rule."""
+        generator = random.rng(rng)
+        for layer in self.layers:
+            reset = getattr(layer, "reset_parameters", None)
+            if reset is not None:
+                reset(generator)
+        self._zero_fresh_output_layer()
+
+    def _initialize_for_training(self, generator: np.random.Generator | None) -> None:
+        """Before the first step: re-draw the weights from the run's seed, if one was given, and
+        start a default-initialized output layer at zero (why: see ``glassnet.nn.init.DEFAULT_SCHEME``).
+        """
+        if generator is not None:
+            self.reset_parameters(generator)
+        else:
+            self._zero_fresh_output_layer()
+        for layer in self.layers:  # from here on they hold trained weights
+            if getattr(layer, "freshly_initialized", False):
+                layer.freshly_initialized = False
+
+    def _zero_fresh_output_layer(self) -> None:
+        # Only a layer still holding its default initial weights: never loaded or trained ones.
+        head = next((layer for layer in reversed(self.layers) if layer.num_parameters()), None)
+        if isinstance(head, Linear) and head.uses_default_init and head.freshly_initialized:
+            head.zero_output_weights()
+
+    # ----------------------------------------------------------------- checks
+    def _features(self, X: Any, what: str = "X") -> np.ndarray:
+        if not self.layers:
+            raise ValueError("Model: add layers before training or predicting (model.add(...)).")
+        return as_features(X, self.in_features, self.layers[0].display_name, self.dtype, what)
+
+    def _targets(self, Y: Any, n_samples: int, loss_fn: losses_module.Loss, what: str) -> np.ndarray:
+        y = as_targets(Y, n_samples, self.dtype, what)
+        if isinstance(loss_fn, losses_module.BinaryCrossEntropy):
+            check_binary_labels(y, loss_fn.name)
+        if not loss_fn.integer_targets and y.ndim == 1:
+            y = y.reshape(-1, 1)
+        return y
+
+    # ----------------------------------------------------------------- printing
+    def summary(self, print_fn: Callable[[str], Any] = print) -> str:
+        """Print (and return) a table of layers, output shapes and parameter counts."""
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        shapes = self._output_shapes()
+        for layer, shape in zip(self.layers, shapes):
+            count = layer.num_parameters()
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"))
+        widths = [max(len(row[i]) for row in rows) + 2 for i in range(3)]
+        rule = "=" * sum(widths)
+        lines = [f'Model: "{self.name or "model"}"', rule]
+        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows[:1]]
+        lines.append(rule)
+        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows[1:]]
+        lines += [rule, f"Total params: {self.num_parameters():,}", rule]
+        text = "\n".join(lines)
+        print_fn(text)
+        return text
+
+    def _output_shapes(self) -> list[str]:
+        features = self.in_features
+        if features is None:
+            return ["?"] * len(self.layers)
+        shapes = []
+        x = Tensor._from_op(np.zeros((1, features), dtype=self.dtype), None)
+        with no_grad():
+            for layer in self.layers:
+                x = layer(x)
+                shapes.append(str((None, *x.shape[1:])))
+        return shapes
+
+    def extra_repr(self) -> str:
+        return "" if self.name is None else f"name={self.name!r}"

@@ -1,0 +1,110 @@
+"""Checks on the data a Model is given, made before any weight changes.
+
+Each check raises an error that says what was expected, what came, and the likely fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import DTypeError, InputError, ShapeError
+
+__all__ = ["as_features", "as_targets", "check_binary_labels", "check_finite_loss"]
+
+
+def _as_numeric_array(data: Any, what: str) -> np.ndarray:
+    if isinstance(data, Tensor):
+        return data.data
+    if data is None:
+        raise DTypeError(f"{what}: expected an array of numbers, got None.")
+    if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
+        data = data.to_numpy()
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise DTypeError(f"{what}: could not make an array of numbers ({exc}).") from exc
+    if array.dtype.kind == "O":
+        kinds = {type(v).__name__ for v in array.ravel() if v is None or isinstance(v, (str, bytes))}
+        if kinds:
+            raise DTypeError(
+                f"{what}: expected numbers, got an array of Python objects containing "
+                f"{' and '.join(sorted(kinds))} values. Convert or drop them first."
+            )
+        try:
+            array = array.astype(np.float64)
+        except (ValueError, TypeError):
+            raise DTypeError(
+                f"{what}: expected numbers, got an array of Python objects (dtype object) that do "
+                "not all convert to float. Look for strings or None in the data."
+            ) from None
+    if array.dtype.kind not in "biuf":
+        raise DTypeError(f"{what}: expected numbers, got an array of dtype {array.dtype}.")
+    return array
+
+
+def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dtype,
+                what: str = "X") -> np.ndarray:
+    """``x`` as a ``(n_samples, in_features)`` array of ``dtype``, or a clear error."""
+    array = _as_numeric_array(x, what)
+    if array.ndim != 2:
+        hint = " Use X.reshape(-1, 1) for a single feature." if array.ndim == 1 else ""
+        raise ShapeError(f"{what}: expected a 2-D array (n_samples, n_features), got shape {array.shape}.{hint}")
+    if array.shape[0] == 0:
+        raise InputError(f"{what}: expected at least one sample, got an empty array of shape {array.shape}.")
+    if in_features is not None and array.shape[1] != in_features:
+        if array.shape[0] == in_features:
+            raise ShapeError(
+                f"{what} has shape {array.shape}, which looks features-first: glassnet takes "
+                f"samples-first data (n_samples, n_features) = (n, {in_features}), as Keras and "
+                "PyTorch do. Pass X instead of X.T (drop the .T)."
+            )
+        raise ShapeError(
+            f"{first_layer}: expected input of shape (n_samples, {in_features}), got {what} of shape "
+            f"{array.shape}: the data has {array.shape[1]} features, the layer takes {in_features}."
+        )
+    array = array.astype(dtype, copy=False)
+    if not np.all(np.isfinite(array)):
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise InputError(f"{what}: contains {bad} NaN or infinite values; clean or impute them first.")
+    return array
+
+
+def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.ndarray:
+    """``y`` as an array with one row per sample (``(n,)`` or ``(n, k)``), or a clear error."""
+    array = _as_numeric_array(y, what)
+    if array.ndim == 2 and array.shape[0] == 1 and array.shape[1] == n_samples and n_samples != 1:
+        raise ShapeError(
+            f"{what} has shape {array.shape}, one row of labels: glassnet takes one label per row, "
+            f"(n_samples,) or (n_samples, 1). Pass Y.ravel() or drop the .T."
+        )
+    if array.ndim == 0 or array.shape[0] != n_samples:
+        got = "a scalar" if array.ndim == 0 else f"{array.shape[0]} (shape {array.shape})"
+        raise ShapeError(f"X and {what} lengths differ: X has {n_samples} samples, {what} has {got}.")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise InputError(f"{what}: contains NaN or infinite values.")
+    return array.astype(dtype, copy=False) if array.dtype.kind in "bf" else array
+
+
+def check_binary_labels(y: np.ndarray, loss_name: str) -> None:
+    low, high = float(np.min(y)), float(np.max(y))
+    if low < 0 or high > 1:
+        raise InputError(
+            f"{loss_name}: labels must lie in [0, 1], got values from {low:g} to {high:g}. "
+            "For several classes use 'sparse_categorical_crossentropy' with a Softmax output."
+        )
+
+
+def check_finite_loss(value: float, epoch: int, batch: int | None = None) -> None:
+    """Stop training on a NaN/Inf loss with a message that names where it happened."""
+    if np.isfinite(value):
+        return
+    from ..errors import NonFiniteLossError
+
+    where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
+    raise NonFiniteLossError(
+        f"The loss became {value} at {where}. Training stopped so the weights are not corrupted "
+        "further. Try a smaller learning rate, scaled inputs, or check the data for extreme values."
+    )

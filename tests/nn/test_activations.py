@@ -1,0 +1,58 @@
+"""Activation layers: the blog's optional units, the contract every layer follows, torch twins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.errors import ShapeError
+
+from ..oracle import assert_close, from_torch, to_torch
+
+LAYERS = [
+    (gn.ReLU, lambda torch: torch.nn.ReLU()),
+    (gn.LeakyReLU, lambda torch: torch.nn.LeakyReLU()),
+    (gn.ELU, lambda torch: torch.nn.ELU()),
+    (gn.SELU, lambda torch: torch.nn.SELU()),
+    (gn.GELU, lambda torch: torch.nn.GELU()),
+    (gn.Sigmoid, lambda torch: torch.nn.Sigmoid()),
+    (gn.Tanh, lambda torch: torch.nn.Tanh()),
+    (gn.Softplus, lambda torch: torch.nn.Softplus()),
+    (gn.Softmax, lambda torch: torch.nn.Softmax(dim=-1)),
+    (gn.LogSoftmax, lambda torch: torch.nn.LogSoftmax(dim=-1)),
+]
+
+
+@pytest.mark.parametrize("layer_class, twin", LAYERS, ids=lambda v: getattr(v, "__name__", ""))
+def test_layer_matches_torch_and_keeps_shape_and_dtype(layer_class, twin, torch, rng) -> None:
+    x = rng.uniform(-3, 3, size=(6, 4)).astype(np.float32)
+    x[np.abs(x) < 0.05] = 0.5  # away from kinks
+    ours_x, theirs_x = gn.Tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    ours, theirs = layer_class(4)(ours_x), twin(torch)(theirs_x)
+    assert ours.shape == x.shape and ours.dtype == np.float32
+    upstream = rng.normal(size=x.shape).astype(np.float32)
+    ours.backward(upstream)
+    theirs.backward(to_torch(upstream))
+    assert_close("value", ours.data, from_torch(theirs), 1e-5, 1e-4)
+    assert_close("grad", ours_x.grad, from_torch(theirs_x.grad), 1e-5, 1e-4)
+
+
+@pytest.mark.parametrize("layer_class", [cls for cls, _ in LAYERS], ids=lambda c: c.__name__)
+def test_units_mismatch_names_the_layer_and_shapes(layer_class) -> None:
+    layer = layer_class(5)
+    layer.name = "act_1"
+    with pytest.raises(ShapeError, match=r"act_1: expected input of shape \(batch, 5\), got \(3, 2\)"):
+        layer(gn.Tensor(np.zeros((3, 2), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5])
+def test_units_must_be_positive_integers(bad) -> None:
+    with pytest.raises(ValueError, match="units must be a positive integer"):
+        gn.ReLU(bad)
+
+
+def test_units_are_optional_and_layers_have_no_parameters() -> None:
+    layer = gn.ReLU()
+    assert layer(gn.Tensor(np.ones((2, 7), dtype=np.float32))).shape == (2, 7)
+    assert list(layer.parameters()) == []

@@ -1,0 +1,95 @@
+"""SGD against torch.optim.SGD, step by step, and its argument checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.optim import SGD
+
+OPTIONS = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.9, dampening=0.3),
+    dict(lr=0.05, momentum=0.9, nesterov=True),
+    dict(lr=0.05, momentum=0.5, weight_decay=0.01),
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_100_steps_match_torch_sgd(options, torch, rng) -> None:
+    start = [rng.normal(size=(3, 2)), rng.normal(size=(4,))]
+    gradients = [[rng.normal(size=p.shape) for p in start] for _ in range(100)]
+    ours = [gn.Parameter(p.copy()) for p in start]
+    theirs = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in start]
+    our_opt, their_opt = SGD(ours, **options), torch.optim.SGD(theirs, **options)
+    for step_grads in gradients:
+        for p, q, g in zip(ours, theirs, step_grads):
+            p.grad = g.copy()
+            q.grad = torch.from_numpy(g.copy())
+        our_opt.step()
+        their_opt.step()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_updates_in_place_and_skips_parameters_without_gradient() -> None:
+    a, b = gn.Parameter(np.ones(2, dtype=np.float32)), gn.Parameter(np.ones(2, dtype=np.float32))
+    buffer = a.data
+    a.grad = np.ones(2, dtype=np.float32)
+    SGD([a, b], lr=0.5).step()
+    assert a.data is buffer and a.dtype == np.float32
+    np.testing.assert_allclose(a.data, 0.5)
+    np.testing.assert_allclose(b.data, 1.0)
+
+
+def test_parameter_groups_use_their_own_learning_rate() -> None:
+    a, b = gn.Parameter(np.ones(1)), gn.Parameter(np.ones(1))
+    opt = SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    a.grad, b.grad = np.ones(1), np.ones(1)
+    opt.step()
+    np.testing.assert_allclose([a.data[0], b.data[0]], [0.9, 0.0])
+
+
+def test_zero_grad_and_state_dict_round_trip() -> None:
+    p = gn.Parameter(np.ones(3))
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    p.grad = np.ones(3)
+    opt.step()
+    state = opt.state_dict()
+    opt.zero_grad()
+    assert p.grad is None
+    other = SGD([gn.Parameter(np.ones(3))], lr=0.5, momentum=0.9)
+    other.load_state_dict(state)
+    assert other.lr == 0.1
+    np.testing.assert_array_equal(other.state[0]["momentum_buffer"], np.ones(3))
+
+
+def test_late_binding_with_params_none() -> None:
+    opt = SGD(lr=0.1)
+    p = gn.Parameter(np.ones(1))
+    opt.bind([p])
+    p.grad = np.ones(1)
+    opt.step()
+    np.testing.assert_allclose(p.data, 0.9)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lr=-0.1), "lr must be >= 0"),
+    (dict(lr=0.1, momentum=-1), "momentum must be >= 0"),
+    (dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum"),
+    (dict(lr=0.1, weight_decay=-1), "weight_decay must be >= 0"),
+])
+def test_bad_arguments_are_named(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        SGD([gn.Parameter(np.ones(1))], **kwargs)
+
+
+def test_empty_parameter_list_and_loading_wrong_shapes_are_errors() -> None:
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([], lr=0.1)
+    p = gn.Parameter(np.ones(3))
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"has shape \(2,\), the parameter has \(3,\)"):
+        opt.load_state_dict({"param_groups": [{"lr": 0.1}], "state": {0: {"momentum_buffer": np.ones(2)}}})

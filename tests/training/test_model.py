@@ -1,0 +1,176 @@
+"""Model: the blog's API, its input checks (before any weight changes), reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.demo import build_founding_model
+from glassnet.errors import DTypeError, InputError, NonFiniteLossError, ShapeError
+
+
+def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    Y = (np.hypot(X[:, 0], X[:, 1]) > 1.1).astype(float)
+    return X, Y
+
+
+def _weights(model: gn.Model) -> list[np.ndarray]:
+    return [p.data.copy() for p in model.parameters()]
+
+
+def test_layers_are_named_by_kind_and_parameters_by_layer() -> None:
+    model = build_founding_model()
+    assert [layer.name for layer in model.layers] == ["linear_1", "relu_1", "linear_2", "relu_2", "linear_3",
+                                                      "sigmoid_1"]
+    assert [n for n, _ in model.named_parameters()][:2] == ["linear_1.weight", "linear_1.bias"]
+
+
+def test_train_appends_one_float_loss_per_epoch_and_learns() -> None:
+    X, Y = _data()
+    model = build_founding_model()
+    returned = model.train(X, Y, learning_rate=0.5, epochs=300, seed=0)
+    assert returned is model.loss and len(model.loss) == 300
+    assert all(isinstance(v, float) for v in model.loss)
+    assert model.loss[-1] < model.loss[0]
+    model.train(X, Y, learning_rate=0.5, epochs=10)
+    assert len(model.loss) == 310
+
+
+def test_predict_returns_probabilities_without_building_a_graph() -> None:
+    X, _ = _data()
+    model = build_founding_model()
+    out = model.predict(X)
+    assert isinstance(out, np.ndarray) and out.shape == (200, 1) and out.dtype == np.float32
+    assert np.all((out >= 0) & (out <= 1))
+    assert not model(gn.Tensor(X.astype(np.float32))).creator is None
+    np.testing.assert_array_equal(model.predict(X, batch_size=7), out)
+
+
+def test_labels_of_shape_n_and_n_1_train_identically() -> None:
+    X, Y = _data()
+    a, b = build_founding_model(), build_founding_model()
+    a.train(X, Y, epochs=20, seed=1)
+    b.train(X, Y.reshape(-1, 1), epochs=20, seed=1)
+    assert a.loss == b.loss
+
+
+def test_seed_makes_a_run_repeat_bit_for_bit() -> None:
+    X, Y = _data()
+    runs = []
+    for _ in range(2):
+        model = build_founding_model()
+        model.train(X, Y, learning_rate=0.3, epochs=50, batch_size=32, seed=42)
+        runs.append((model.loss, _weights(model)))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_glassnet_seed_makes_construction_repeat() -> None:
+    gn.seed(5)
+    first = _weights(build_founding_model())
+    gn.seed(5)
+    for a, b in zip(first, _weights(build_founding_model())):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sigmoid_plus_bce_trains_through_logits_with_the_same_gradient(torch) -> None:
+    X, Y = _data(20)
+    model = build_founding_model()
+    state = model.state_dict()
+    state["linear_3.bias"][...] = 30.0  # saturate the output: p rounds to 1 in float32
+    model.load_state_dict(state)
+    before = _weights(model)
+    model.train(X, Y, learning_rate=0.1, epochs=1)
+    assert np.isfinite(model.loss[0])
+    net = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU(),
+                              torch.nn.Linear(2, 1))
+    with torch.no_grad():
+        for param, value in zip(net.parameters(), before):
+            param.copy_(torch.from_numpy(value))
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        net(torch.from_numpy(X.astype(np.float32))), torch.from_numpy(Y.astype(np.float32)).reshape(-1, 1))
+    loss.backward()
+    assert model.loss[0] == pytest.approx(loss.item(), rel=1e-5)
+    with torch.no_grad():
+        for param, value in zip(net.parameters(), _weights(model)):
+            np.testing.assert_allclose(value, (param - 0.1 * param.grad).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_mse_loss_by_name_trains_regression() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    Y = X @ np.array([1.0, -2.0, 0.5]) + 0.3
+    model = gn.Model([gn.Linear(3, 1)])
+    model.train(X, Y, learning_rate=0.1, epochs=300, loss="mse", seed=0)
+    assert model.loss[-1] < 1e-4
+
+
+def test_summary_lists_layers_output_shapes_and_parameter_counts() -> None:
+    lines = []
+    text = build_founding_model().summary(print_fn=lines.append)
+    assert lines == [text]
+    assert "linear_1 (Linear)" in text and "(None, 5)" in text and "(None, 1)" in text
+    assert "Total params: 30" in text
+
+
+@pytest.mark.parametrize("X, error, message", [
+    (np.zeros((2, 200)), ShapeError, r"looks features-first.*drop the \.T"),
+    (np.zeros((200, 3)), ShapeError, r"linear_1: expected input of shape \(n_samples, 2\), got X_train of shape "
+                                     r"\(200, 3\)"),
+    (np.zeros((0, 2)), InputError, "at least one sample"),
+    (np.zeros(200), ShapeError, r"expected a 2-D array .*reshape\(-1, 1\)"),
+    (np.full((200, 2), np.nan), InputError, "NaN or infinite"),
+    (np.array([["a", "b"]] * 200), DTypeError, "expected numbers"),
+    (np.array([[1.0, None]] * 200, dtype=object), DTypeError, "Python objects"),
+])
+def test_bad_inputs_are_refused_before_any_weight_changes(X, error, message) -> None:
+    _, Y = _data()
+    model = build_founding_model()
+    before = _weights(model)
+    with pytest.raises(error, match=message):
+        model.train(X, Y, epochs=1)
+    for a, b in zip(before, _weights(model)):
+        np.testing.assert_array_equal(a, b)
+    assert model.loss == []
+
+
+@pytest.mark.parametrize("Y, error, message", [
+    (np.zeros(150), ShapeError, "X has 200 samples, Y_train has 150"),
+    (np.zeros((1, 200)), ShapeError, r"one row of labels.*drop the \.T"),
+    (np.full(200, 2.0), InputError, r"labels must lie in \[0, 1\], got values from 2 to 2"),
+    (np.full(200, np.inf), InputError, "NaN or infinite"),
+])
+def test_bad_labels_are_refused(Y, error, message) -> None:
+    X, _ = _data()
+    with pytest.raises(error, match=message):
+        build_founding_model().train(X, Y, epochs=1)
+
+
+def test_nan_loss_stops_training_naming_the_epoch() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2)) * 1e3
+    Y = rng.normal(size=50) * 1e3
+    model = gn.Model([gn.Linear(2, 8), gn.ReLU(), gn.Linear(8, 1)])
+    with pytest.raises(NonFiniteLossError, match=r"loss became (nan|inf) at epoch \d+"):
+        model.train(X, Y, learning_rate=10.0, epochs=100, loss="mse", seed=0)
+    assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+def test_verbose_prints_every_50_epochs(capsys) -> None:
+    X, Y = _data()
+    build_founding_model().train(X, Y, epochs=101, verbose=True, seed=0)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(".")[0] for line in lines] == ["Epoch: 0", "Epoch: 50", "Epoch: 100"]
+    assert lines[0].startswith("Epoch: 0. Loss: ")
+
+
+def test_empty_model_and_bad_batch_size_are_clear() -> None:
+    X, Y = _data()
+    with pytest.raises(ValueError, match="add layers"):
+        gn.Model().predict(X)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        build_founding_model().train(X, Y, batch_size=0)
