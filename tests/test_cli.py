@@ -20,7 +20,12 @@ from glassnet.cli import main  # noqa: E402
 
 PLOTS = ["data.png", "loss.png", "decision_boundary.png", "roc.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-TABLE_ROWS = ["final loss", "accuracy", "ROC AUC (probabilities)", "ROC AUC (thresholded at 0.5, as the blog)"]
+TABLE_ROWS = [
+    "final loss",
+    "accuracy",
+    "ROC AUC (probabilities)",
+    "ROC AUC (thresholded at 0.5, as the blog)",
+]
 SMALL_RUN = ["--epochs", "300", "--samples", "400"]
 
 

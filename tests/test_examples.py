@@ -30,7 +30,8 @@ def test_circles_example_exits_zero_writes_its_plots_and_prints_both_aucs(tmp_pa
         assert content.startswith(PNG_MAGIC) and len(content) > 1000, name
     lines = completed.stdout.splitlines()
     epoch_lines = [line for line in lines if line.startswith("Epoch: ")]  # verbose, as the blog
-    assert [line.split(".")[0] for line in epoch_lines] == ["Epoch: 0", "Epoch: 50", "Epoch: 100", "Epoch: 150"]
+    epochs_printed = [line.split(".")[0] for line in epoch_lines]
+    assert epochs_printed == ["Epoch: 0", "Epoch: 50", "Epoch: 100", "Epoch: 150"]
     auc_lines = [line for line in lines if line.startswith("ROC AUC on ")]
     assert len(auc_lines) == 2
     for line in auc_lines:

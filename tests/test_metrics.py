@@ -84,7 +84,8 @@ def test_roc_auc_score_accepts_column_vectors_like_model_predict_output(sk_metri
 @pytest.mark.parametrize("kind", SCORE_KINDS, ids=lambda kind: kind.__name__.strip("_"))
 def test_roc_curve_equals_sklearn_without_dropping_points(sk_metrics, kind, seed):
     labels, scores = _random_case(kind, seed)
-    expected_fpr, expected_tpr, expected_thresholds = sk_metrics.roc_curve(labels, scores, drop_intermediate=False)
+    expected = sk_metrics.roc_curve(labels, scores, drop_intermediate=False)
+    expected_fpr, expected_tpr, expected_thresholds = expected
     fpr, tpr, thresholds = roc_curve(labels, scores)
     np.testing.assert_allclose(fpr, expected_fpr, rtol=0, atol=1e-12)
     np.testing.assert_allclose(tpr, expected_tpr, rtol=0, atol=1e-12)

@@ -90,7 +90,8 @@ def test_plot_loss_draws_on_the_given_axes_with_the_label_in_the_legend():
 
 @pytest.mark.parametrize("bad", [len, 3.5, None], ids=["callable", "float", "none"])
 def test_plot_loss_rejects_something_without_losses_naming_its_type(bad):
-    with pytest.raises(TypeError, match=rf"expected a Model, a History or a list of losses, got {type(bad).__name__}"):
+    message = rf"expected a Model, a History or a list of losses, got {type(bad).__name__}"
+    with pytest.raises(TypeError, match=message):
         plot_loss(bad)
 
 
@@ -138,14 +139,18 @@ def test_plot_decision_boundary_accepts_a_plain_callable_on_a_grid_around_the_po
 
 def test_plot_decision_boundary_accepts_column_probabilities_and_column_labels(two_blobs):
     points, labels = two_blobs
-    ax = plot_decision_boundary(lambda grid: _sigmoid_of_x(grid)[:, None], points, labels[:, None], resolution=20)
+    def predict_column(grid):
+        return _sigmoid_of_x(grid)[:, None]
+
+    ax = plot_decision_boundary(predict_column, points, labels[:, None], resolution=20)
     (scatter,) = _scatters(ax)
     assert len(scatter.get_offsets()) == len(points)
 
 
 @pytest.mark.parametrize("shape", [(10, 3), (10,), (2, 10, 2)])
 def test_plot_decision_boundary_rejects_points_that_are_not_two_features(shape):
-    with pytest.raises(ValueError, match=r"expected X of shape \(n_samples, 2\), got " + re.escape(str(shape))):
+    message = r"expected X of shape \(n_samples, 2\), got " + re.escape(str(shape))
+    with pytest.raises(ValueError, match=message):
         plot_decision_boundary(_sigmoid_of_x, np.zeros(shape), np.zeros(10), resolution=10)
 
 

@@ -46,6 +46,8 @@ class LeakyReLU(Function):
     shapes:   x (*) -> y (*)
     """
 
+    name = "leaky_relu"
+
     def __init__(self, negative_slope: float) -> None:
         self.negative_slope = negative_slope
 
@@ -210,6 +212,8 @@ class LogSoftmax(Function):
     backward: dx = dy - exp(y) * sum(dy)        (sums along the axis)
     shapes:   x (*) -> y (*)
     """
+
+    name = "log_softmax"
 
     def __init__(self, axis: int) -> None:
         self.axis = axis

@@ -111,6 +111,8 @@ class PowScalar(Function):
     shapes:   x (*) -> y (*)
     """
 
+    name = "pow"
+
     def __init__(self, exponent: float) -> None:
         self.exponent = exponent
 
@@ -152,6 +154,8 @@ class AsType(Function):
     backward: dx = dy as x.dtype
     shapes:   x (*) -> y (*)
     """
+
+    name = "astype"
 
     def __init__(self, dtype: np.dtype) -> None:
         self.dtype = np.dtype(dtype)

@@ -61,6 +61,8 @@ class BCEWithLogits(_ElementwiseLoss):
     shapes:   z (*), t (*) -> L () or (*) with reduction="none"
     """
 
+    name = "binary_cross_entropy_with_logits"
+
     def forward(self, z: np.ndarray, t: np.ndarray, pos_weight: np.ndarray | None = None) -> np.ndarray:
         t = t.astype(z.dtype, copy=False)
         softplus_neg = np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)  # log(1 + exp(-z)), stable
@@ -91,6 +93,8 @@ class BCE(_ElementwiseLoss):
     shapes:   p (*), t (*) -> L () or (*) with reduction="none"
     """
 
+    name = "binary_cross_entropy"
+
     def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         t = t.astype(p.dtype, copy=False)
         with np.errstate(divide="ignore"):
@@ -114,6 +118,8 @@ class CrossEntropy(_ElementwiseLoss):
     backward: dz = dL * (softmax(z) - q_t)        (each row of q_t sums to 1)
     shapes:   z (n, C), t (n,) int or (n, C) float -> L () or (n,) with reduction="none"
     """
+
+    name = "cross_entropy"
 
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         shifted = z - np.max(z, axis=1, keepdims=True)
@@ -151,6 +157,8 @@ class MSE(_ElementwiseLoss):
     shapes:   x (*), t (*) -> L () or (*) with reduction="none"
     """
 
+    name = "mse_loss"
+
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         diff = x - t.astype(x.dtype, copy=False)
         self.save(diff)
@@ -169,6 +177,8 @@ class L1(_ElementwiseLoss):
     shapes:   x (*), t (*) -> L () or (*) with reduction="none"
     """
 
+    name = "l1_loss"
+
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         diff = x - t.astype(x.dtype, copy=False)
         self.save(diff)
@@ -186,6 +196,8 @@ class Huber(_ElementwiseLoss):
     backward: dx = dL * clip(x - t, -delta, delta)
     shapes:   x (*), t (*) -> L () or (*) with reduction="none"
     """
+
+    name = "huber_loss"
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         diff = x - t.astype(x.dtype, copy=False)

@@ -7,6 +7,7 @@ broadcasting, so every backward starts from ``dy`` reshaped with those axes kept
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ def _normalize_axis(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions.")
         normalized.append(int(a) % ndim if ndim else 0)
     if len(set(normalized)) != len(normalized):
@@ -82,7 +83,7 @@ class Mean(_Reduction):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         (shape,) = self.saved
         count = int(np.prod([shape[a] for a in self.axes])) if self.axes else 1
-        return np.broadcast_to(self.expand(dy, shape) / max(count, 1), shape).copy()
+        return np.broadcast_to(self.expand(dy, shape) / builtins.max(count, 1), shape).copy()
 
 
 class Max(_Reduction):

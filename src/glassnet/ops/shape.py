@@ -73,6 +73,8 @@ class BroadcastTo(Function):
     shapes:   x (*A) -> y (*shape)
     """
 
+    name = "broadcast_to"
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
