@@ -158,7 +158,7 @@ def test_roc_metrics_reject_mismatched_shapes_naming_both(metric):
 
 
 def test_roc_auc_score_rejects_scores_with_several_columns():
-    with pytest.raises(ShapeError, match=r"got \(3,\) and \(3, 2\)"):
+    with pytest.raises(ShapeError, match=r"y_score: expected shape \(n,\) or \(n, 1\), got \(3, 2\)"):
         roc_auc_score([0, 1, 0], np.zeros((3, 2)))
 
 
@@ -167,3 +167,21 @@ def test_metric_shape_errors_are_value_errors_for_callers_catching_builtins():
         roc_auc_score([0, 1], [0.5])
     with pytest.raises(ValueError):
         roc_auc_score([1, 1], [0.5, 0.6])
+
+
+def test_nan_scores_are_refused() -> None:
+    from glassnet.errors import InputError
+    from glassnet.metrics import roc_auc_score
+
+    with pytest.raises(InputError, match="NaN or infinite"):
+        roc_auc_score([0, 1, 0, 1], [0.1, float("nan"), 0.2, 0.3])
+
+
+def test_multi_column_inputs_are_refused_not_flattened() -> None:
+    from glassnet.errors import ShapeError
+    from glassnet.metrics import accuracy_score, roc_auc_score
+
+    with pytest.raises(ShapeError, match=r"expected shape \(n,\) or \(n, 1\), got \(2, 2\)"):
+        accuracy_score([0, 1, 0, 1], [[0, 1], [0, 1]])
+    with pytest.raises(ShapeError):
+        roc_auc_score([[0, 1], [0, 1]], [0.1, 0.2, 0.3, 0.4])

@@ -16,6 +16,7 @@ import matplotlib.contour  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 import glassnet as gn  # noqa: E402
+import glassnet.plotting  # noqa: E402
 from glassnet.metrics import roc_auc_score  # noqa: E402
 from glassnet.plotting import plot_decision_boundary, plot_loss, plot_roc_curve  # noqa: E402
 
@@ -174,3 +175,8 @@ def test_plot_roc_curve_draws_the_curve_from_origin_to_one_one_with_a_labelled_l
     assert (curve.get_xdata()[-1], curve.get_ydata()[-1]) == (1.0, 1.0)
     np.testing.assert_array_equal(chance.get_xdata(), [0, 1])
     assert ax.get_legend().get_texts()[0].get_text() == f"model AUC = {roc_auc_score(labels, scores):.4f}"
+
+
+def test_plot_loss_refuses_a_string() -> None:
+    with pytest.raises(TypeError, match="expected a Model, a History or a list of losses"):
+        glassnet.plotting.plot_loss("abc")

@@ -73,10 +73,8 @@ def run_demo(out_dir: str | None, shape_type: str = "circles", samples: int = 50
 
 def _write_plots(out_dir: str, data: Any, model: Model, X: np.ndarray, Y: np.ndarray,
                  probabilities: np.ndarray) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure draws without pyplot, so the caller's backend (a notebook's, say) is untouched.
+    from matplotlib.figure import Figure
 
     from .datasets import plot_generated_data
     from .plotting import plot_decision_boundary, plot_loss, plot_roc_curve
@@ -90,10 +88,9 @@ def _write_plots(out_dir: str, data: Any, model: Model, X: np.ndarray, Y: np.nda
     }
     paths = []
     for filename, draw in drawings.items():
-        fig, ax = plt.subplots(figsize=(8, 6))
-        draw(ax)
+        fig = Figure(figsize=(8, 6))
+        draw(fig.add_subplot())
         path = os.path.join(out_dir, filename)
         fig.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(fig)
         paths.append(path)
     return paths

@@ -11,13 +11,23 @@ from .errors import InputError, ShapeError
 __all__ = ["accuracy_score", "roc_curve", "roc_auc_score"]
 
 
+def _column(values: Any, what: str) -> np.ndarray:
+    """``values`` as shape (n,): a trailing axis of size 1 is dropped, any other shape refused."""
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array.reshape(-1)
+    if array.ndim != 1:
+        raise ShapeError(f"{what}: expected shape (n,) or (n, 1), got {array.shape}.")
+    return array
+
+
 def _binary_inputs(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
-    truth = np.asarray(y_true).reshape(-1) if np.ndim(y_true) > 1 else np.asarray(y_true)
-    score = np.asarray(y_score, dtype=np.float64)
-    if score.ndim == 2 and score.shape[1] == 1:
-        score = score.reshape(-1)
-    if truth.shape != score.shape or truth.ndim != 1:
+    truth = _column(y_true, "y_true")
+    score = _column(y_score, "y_score").astype(np.float64)
+    if truth.shape != score.shape:
         raise ShapeError(f"expected y_true and y_score of shape (n,), got {np.shape(y_true)} and {np.shape(y_score)}.")
+    if not np.all(np.isfinite(score)):
+        raise InputError("y_score contains NaN or infinite values; a ROC curve needs finite scores.")
     classes = np.unique(truth)
     if len(classes) != 2 or not np.all(np.isin(classes, [0, 1])):
         raise InputError(
@@ -28,8 +38,8 @@ def _binary_inputs(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def accuracy_score(y_true: Any, y_pred: Any) -> float:
     """Fraction of predictions equal to the labels (shapes (n,) or (n, 1))."""
-    truth = np.asarray(y_true).reshape(-1)
-    pred = np.asarray(y_pred).reshape(-1)
+    truth = _column(y_true, "y_true")
+    pred = _column(y_pred, "y_pred")
     if truth.shape != pred.shape:
         raise ShapeError(f"accuracy_score: {truth.size} labels but {pred.size} predictions.")
     return float(np.mean(truth == pred))

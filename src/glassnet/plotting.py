@@ -53,7 +53,7 @@ def _losses_of(source: Any) -> Sequence[float]:
     if isinstance(history, dict) and "loss" in history:
         return history["loss"]
     losses = getattr(source, "loss", source)
-    if callable(losses) or not hasattr(losses, "__len__"):
+    if callable(losses) or isinstance(losses, (str, bytes)) or not hasattr(losses, "__len__"):
         raise TypeError(f"plot_loss: expected a Model, a History or a list of losses, got {type(source).__name__}.")
     return losses
 
