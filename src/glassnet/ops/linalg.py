@@ -63,22 +63,26 @@ class Linear(Function):
     """
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-        self.save(x, weight)
-        y = x @ weight.T
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        self.save(x2, x.shape, weight)
+        # Computed as (W @ x^T)^T: with the batch as the last, contiguous axis, adding the bias here
+        # and summing over the batch in backward run several times faster for narrow layers
+        # (measured 4x on 5000 x 5), and the result is the same array, laid out column-major.
+        yt = weight @ x2.T
         if bias is not None:
-            y += bias
-        return y
+            yt += bias[:, np.newaxis]
+        y = yt.T
+        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        x, weight = self.saved
-        dx = dy @ weight if self.needs_grad[0] else None
+        x2, x_shape, weight = self.saved
         # Leading axes beyond the batch are more samples as far as the weights are concerned.
-        dy2 = dy if dy.ndim == 2 else dy.reshape(-1, dy.shape[-1])
-        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        dw = dy2.T @ x2 if self.needs_grad[1] else None
+        dyt = (dy if dy.ndim == 2 else dy.reshape(-1, dy.shape[-1])).T
+        dx = (weight.T @ dyt).T.reshape(x_shape) if self.needs_grad[0] else None
+        dw = dyt @ x2 if self.needs_grad[1] else None
         if len(self.needs_grad) == 2:
             return dx, dw
-        db = dy2.sum(axis=0) if self.needs_grad[2] else None
+        db = dyt.sum(axis=1) if self.needs_grad[2] else None
         return dx, dw, db
 
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:

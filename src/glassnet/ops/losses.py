@@ -65,18 +65,19 @@ class BCEWithLogits(_ElementwiseLoss):
 
     def forward(self, z: np.ndarray, t: np.ndarray, pos_weight: np.ndarray | None = None) -> np.ndarray:
         t = t.astype(z.dtype, copy=False)
-        softplus_neg = np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)  # log(1 + exp(-z)), stable
+        e = np.exp(-np.abs(z))  # in (0, 1]: cannot overflow
+        softplus_neg = np.log1p(e) + np.maximum(-z, 0)  # log(1 + exp(-z)), stable
         if pos_weight is None:
             losses = (1 - t) * z + softplus_neg
         else:
             losses = (1 - t) * z + (1 + (pos_weight - 1) * t) * softplus_neg
-        self.save(z, t, pos_weight)
+        self.save(z, t, pos_weight, e)
         return self.reduce(losses)
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None, None]:
-        z, t, pos_weight = self.saved
-        e = np.exp(-np.abs(z))
-        sig = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        z, t, pos_weight, e = self.saved
+        inverse = 1 / (1 + e)
+        sig = np.where(z >= 0, inverse, e * inverse)
         if pos_weight is None:
             dz = sig - t
         else:
