@@ -149,21 +149,25 @@ class Var(_Reduction):
 class LogSumExp(_Reduction):
     """log(sum(exp(x))) over axes, shifted by the maximum so that exp cannot overflow.
 
-    forward:  m = max(x, axes); y = m + log(sum(exp(x - m), axes))
-    backward: dx = broadcast(dy) * exp(x - y)       (the softmax of x over the axes)
+    forward:  m = max(x, axes); e = exp(x - m); y = m + log(sum(e, axes))
+    backward: dx = broadcast(dy) * e / sum(e, axes)       (the softmax of x over the axes)
     shapes:   x (*) -> y (*) without the reduced axes (size 1 with keepdims)
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         shift = np.max(x, axis=self.axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows: log(0) = -inf, not nan
-        y = shift + np.log(np.sum(np.exp(x - shift), axis=self.axes, keepdims=True))
-        self.save(x, y)
+        e = np.exp(x - shift)
+        total = np.sum(e, axis=self.axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = shift + np.log(total)
+            # Saving the softmax itself: exp(x - y) would lose digits when y is large in float32.
+            self.save(e / total)
         return y if self.keepdims else y.reshape([s for i, s in enumerate(y.shape) if i not in self.axes])
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        x, y = self.saved
-        return self.expand(dy, x.shape) * np.exp(x - y)
+        (softmax,) = self.saved
+        return self.expand(dy, softmax.shape) * softmax
 
 
 def sum(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
