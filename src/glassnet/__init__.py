@@ -8,9 +8,9 @@
 [18.0, -36.0]
 """
 
-from . import errors, functional, losses, metrics, nn, optim, random
+from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
-from .nn import (ELU, GELU, SELU, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
+from .nn import (ELU, GELU, SELU, Dense, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
 from .random import seed
 from .training import Model
@@ -30,6 +30,7 @@ __all__ = [
     "Module",
     "Parameter",
     "Linear",
+    "Dense",
     "Sequential",
     "ReLU",
     "LeakyReLU",
@@ -45,6 +46,8 @@ __all__ = [
     "optim",
     "losses",
     "metrics",
+    "callbacks",
+    "data",
     "functional",
     "errors",
     "random",

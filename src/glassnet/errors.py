@@ -18,6 +18,7 @@ __all__ = [
     "GraphError",
     "NonFiniteLossError",
     "ModelFileError",
+    "NotCompiledError",
     "expected_got",
 ]
 
@@ -48,6 +49,10 @@ class GraphError(GlassnetError, RuntimeError):
 
 class NonFiniteLossError(GlassnetError, FloatingPointError):
     """A loss became NaN or infinite during training."""
+
+
+class NotCompiledError(GlassnetError, RuntimeError):
+    """``fit``/``evaluate`` called before ``compile``."""
 
 
 class ModelFileError(GlassnetError, ValueError):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_loss", "plot_decision_boundary", "plot_roc_curve"]
+__all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_roc_curve"]
 
 
 def _pyplot() -> Any:
@@ -46,6 +46,40 @@ def plot_loss(model_or_losses: Any, ax: Any = None, label: str = "training loss"
     ax.grid(True, alpha=0.3)
     ax.legend()
     return ax
+
+
+def plot_history(history: Any, metrics: Sequence[str] | None = None, axes: Any = None) -> Any:
+    """Training and validation curves, one panel per metric, side by side.
+
+    Args:
+        history: a History (``fit``'s return value) or its ``history`` dict.
+        metrics: the names to draw (default: every key without a ``val_`` prefix).
+        axes: a sequence of Axes, one per metric (default: a new figure).
+
+    Returns:
+        The list of Axes.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs:
+        raise TypeError(f"plot_history: expected a History or a dict of lists, got {type(history).__name__}.")
+    names = list(metrics) if metrics is not None else [k for k in logs if not k.startswith("val_")]
+    unknown = [name for name in names if name not in logs]
+    if unknown:
+        raise ValueError(f"plot_history: {unknown} not recorded; available: {', '.join(logs)}.")
+    if axes is None:
+        _, axes = _pyplot().subplots(1, len(names), figsize=(6 * len(names), 4), squeeze=False)
+        axes = list(axes[0])
+    for ax, name in zip(axes, names):
+        epochs = np.arange(1, len(logs[name]) + 1)
+        ax.plot(epochs, logs[name], label=f"training {name}")
+        if f"val_{name}" in logs:
+            ax.plot(epochs, logs[f"val_{name}"], label=f"validation {name}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.set_title(name)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    return list(axes)
 
 
 def _losses_of(source: Any) -> Sequence[float]:

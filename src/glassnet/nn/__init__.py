@@ -4,6 +4,7 @@ from . import init
 from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
                           Softplus, Tanh)
 from .containers import Sequential
+from .dense import Dense
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
@@ -12,6 +13,7 @@ __all__ = [
     "Module",
     "Parameter",
     "Linear",
+    "Dense",
     "Sequential",
     "Activation",
     "ReLU",

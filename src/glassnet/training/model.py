@@ -11,16 +11,17 @@ from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
-from ..nn.activations import Sigmoid, Softmax
-from ..nn.linear import Linear
+from ..nn.activations import Activation, Sigmoid, Softmax
+from ..nn.dense import Dense
 from ..nn.module import Module
 from ..optim.sgd import SGD
+from .keras_api import KerasWorkflow
 from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
 
 __all__ = ["Model"]
 
 
-class Model(Module):
+class Model(KerasWorkflow, Module):
     """A stack of layers trained as one network, with the seed blog's API.
 
     >>> import glassnet as gn, numpy as np
@@ -42,6 +43,7 @@ class Model(Module):
         self.name = name
         self.layers: list[Module] = []
         self.loss: list[float] = []
+        self.compiled_metrics = []
         self._steps_taken = 0
         for layer in layers or []:
             self.add(layer)
@@ -69,9 +71,12 @@ class Model(Module):
     def in_features(self) -> int | None:
         """Features per sample the first layer expects, when it says."""
         for layer in self.layers:
-            size = getattr(layer, "in_features", None) or getattr(layer, "units", None)
-            if size is not None:
-                return int(size)
+            if isinstance(layer, Activation):
+                if layer.units is not None:
+                    return layer.units
+                continue
+            size = getattr(layer, "in_features", None)
+            return None if size is None else int(size)
         return None
 
     @property
@@ -177,8 +182,9 @@ class Model(Module):
         is trained through the fused loss on logits: the same gradients, without log(0).
         """
         last = self.layers[-1] if self.layers else None
-        fusable = (isinstance(last, Sigmoid) and isinstance(loss_fn, losses_module.BinaryCrossEntropy)) or (
-            isinstance(last, Softmax) and isinstance(loss_fn, losses_module.CategoricalCrossEntropy)
+        activation = _output_activation(last)
+        fusable = (activation == "sigmoid" and isinstance(loss_fn, losses_module.BinaryCrossEntropy)) or (
+            activation == "softmax" and isinstance(loss_fn, losses_module.CategoricalCrossEntropy)
         )
         if fusable and not getattr(loss_fn, "from_logits", True):
             body = self.layers[:-1]
@@ -186,7 +192,7 @@ class Model(Module):
             def forward_to_logits(x: Tensor) -> Tensor:
                 for layer in body:
                     x = layer(x)
-                return x
+                return last.pre_activation(x) if isinstance(last, Dense) else x
 
             return forward_to_logits, loss_fn.on_logits()  # type: ignore[attr-defined]
         return self.forward, loss_fn
@@ -215,7 +221,7 @@ class Model(Module):
     def _zero_fresh_output_layer(self) -> None:
         # Only a layer still holding its default initial weights: never loaded or trained ones.
         head = next((layer for layer in reversed(self.layers) if layer.num_parameters()), None)
-        if isinstance(head, Linear) and head.uses_default_init and head.freshly_initialized:
+        if getattr(head, "uses_default_init", False) and getattr(head, "freshly_initialized", False):
             head.zero_output_weights()
 
     # ----------------------------------------------------------------- checks
@@ -265,3 +271,14 @@ class Model(Module):
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"
+
+
+def _output_activation(layer: Module | None) -> str | None:
+    """The activation a classifier's last layer applies: ``"sigmoid"``, ``"softmax"`` or None."""
+    if isinstance(layer, Sigmoid):
+        return "sigmoid"
+    if isinstance(layer, Softmax) and layer.axis in (-1, 1):
+        return "softmax"
+    if isinstance(layer, Dense) and layer.activation in ("sigmoid", "softmax"):
+        return layer.activation
+    return None

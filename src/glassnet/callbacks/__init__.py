@@ -1,0 +1,9 @@
+"""Callbacks for ``Model.fit``, one per file, with Keras's hook names."""
+
+from .base import Callback, CallbackList
+from .early_stopping import EarlyStopping
+from .history import History
+from .lambda_callback import LambdaCallback
+from .terminate_on_nan import TerminateOnNaN
+
+__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback"]

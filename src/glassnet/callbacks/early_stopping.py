@@ -1,0 +1,89 @@
+"""EarlyStopping: stop when a monitored value stops improving."""
+
+from __future__ import annotations
+
+import warnings
+import numpy as np
+
+from .base import Callback, Logs
+
+__all__ = ["EarlyStopping"]
+
+
+class EarlyStopping(Callback):
+    """Stop training once ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Args:
+        monitor: a key of the epoch logs, e.g. ``"val_loss"`` or ``"val_accuracy"``.
+        min_delta: the smallest change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        mode: ``"min"``, ``"max"``, or ``"auto"`` (max for accuracy/auc/precision/recall/f1/r2, else min).
+        baseline: stop if the value does not beat this within ``patience`` epochs.
+        restore_best_weights: at the end, put back the weights of the best epoch.
+        start_from_epoch: epochs to wait before watching at all (warm-up).
+
+    Attributes:
+        stopped_epoch: the epoch at which training stopped (0 if it did not).
+        best_epoch: the epoch with the best value.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
+                 baseline: float | None = None, restore_best_weights: bool = False,
+                 start_from_epoch: int = 0) -> None:
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}.")
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}.")
+        self.monitor = monitor
+        self.min_delta = abs(min_delta)
+        self.patience = patience
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        if mode == "auto":
+            higher_is_better = ("acc", "auc", "precision", "recall", "f1", "r2")
+            mode = "max" if any(word in monitor for word in higher_is_better) else "min"
+        self.mode = mode
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_epoch = 0
+        self.best: float = np.inf if self.mode == "min" else -np.inf
+        if self.baseline is not None:
+            self.best = self.baseline
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"EarlyStopping: '{self.monitor}' is not in the logs (available: {', '.join(logs or {})}); "
+                "pass validation data for val_ metrics.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
+        if epoch < self.start_from_epoch:
+            return
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
+            self.model.load_state_dict(self.best_weights)
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r})"

@@ -1,0 +1,343 @@
+"""The Keras workflow of Model: compile, fit, evaluate, predict_proba, predict_classes.
+
+Kept apart from ``model.py`` (the blog's ``train``) so that each file reads in one sitting; the
+Model class inherits these methods from :class:`KerasWorkflow`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import losses as losses_module
+from .. import random
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor
+from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
+from ..data.loader import DataLoader
+from ..errors import InputError, NotCompiledError, ShapeError
+from .progress import EpochLine, ProgressBar, resolve_verbose
+from .splitting import validation_indices
+from .validation import as_targets
+
+__all__ = ["KerasWorkflow", "OPTIMIZERS"]
+
+# Keras's optimizer names -> glassnet.optim class names, looked up when compile is called.
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+              "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "lion": "Lion"}
+
+CLASSIFICATION_LOSSES = (losses_module.BinaryCrossEntropy, losses_module.CategoricalCrossEntropy)
+
+
+def _resolve_optimizer(optimizer: Any) -> Any:
+    from .. import optim
+
+    if not isinstance(optimizer, str):
+        if not isinstance(optimizer, optim.Optimizer):
+            raise TypeError(f"compile: optimizer must be a name or a glassnet.optim optimizer, "
+                            f"got {type(optimizer).__name__}.")
+        return optimizer
+    class_name = OPTIMIZERS.get(optimizer.lower())
+    if class_name is None or not hasattr(optim, class_name):
+        valid = ", ".join(name for name, cls in OPTIMIZERS.items() if hasattr(optim, cls))
+        raise ValueError(f"compile: unknown optimizer {optimizer!r}; valid names: {valid}.")
+    return getattr(optim, class_name)()
+
+
+class KerasWorkflow:
+    """compile/fit/evaluate for :class:`~glassnet.training.Model` (see its docstring)."""
+
+    optimizer: Any = None
+    compiled_loss: losses_module.Loss | None = None
+    compiled_metrics: list[Any]
+    stop_training: bool = False
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None) -> None:
+        """Choose the optimizer, the loss and the metrics that ``fit`` and ``evaluate`` use.
+
+        Args:
+            optimizer: a name (``"sgd"``, ``"adam"``, ...) or an optimizer, with or without
+                parameters (an unbound one is bound to the model's parameters by ``fit``).
+            loss: a loss name or object, e.g. ``"binary_crossentropy"``,
+                ``"sparse_categorical_crossentropy"``, ``"mse"``.
+            metrics: names or metric objects (``"accuracy"``, ``"auc"``, ...), see ``glassnet.metrics``.
+        """
+        if loss is None:
+            raise ValueError("compile: give a loss, e.g. loss='binary_crossentropy' or loss='mse'.")
+        self.optimizer = _resolve_optimizer(optimizer)
+        self.compiled_loss = losses_module.get(loss)
+        self.compiled_metrics = [self._resolve_metric(m) for m in (metrics or [])]
+
+    @staticmethod
+    def _resolve_metric(metric: Any) -> Any:
+        from .. import metrics as metrics_module
+
+        getter = getattr(metrics_module, "get", None)
+        if getter is None:
+            raise ValueError("compile: metric objects are not available in this version of glassnet.")
+        return getter(metric)
+
+    def _require_compiled(self, what: str) -> None:
+        if self.compiled_loss is None:
+            raise NotCompiledError(
+                f"{what}: the model is not compiled. Call model.compile(optimizer='adam', "
+                "loss='binary_crossentropy', metrics=['accuracy']) first (or use model.train for the blog's loop)."
+            )
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, validation_split: float = 0.0,
+            validation_data: tuple[Any, Any] | None = None, shuffle: bool = True,
+            callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
+            class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
+            initial_epoch: int = 0, terminate_on_nan: bool = True) -> History:
+        """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
+
+        ``validation_split`` holds out a random, seeded slice, stratified by class for
+        classification losses. Keras takes the *last* rows instead, which validates on one class
+        only when the data is sorted by label; glassnet does not.
+
+        Returns:
+            The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
+
+        Raises:
+            NotCompiledError: before ``compile``.
+            ShapeError, InputError, DTypeError, ValueError: bad data or arguments, before any
+                weight changes.
+            NonFiniteLossError: a NaN/Inf batch loss (names epoch and batch), unless
+                ``terminate_on_nan=False``.
+        """
+        self._require_compiled("fit")
+        self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
+        generator = random.rng(seed)
+        x_all = self._features(x)
+        width = self._output_width(x_all)
+        y_all = self._fit_targets(y, len(x_all), width)
+        weights = self._sample_weights(y_all, sample_weight, class_weight)
+        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, width, generator)
+        if self._steps_taken == 0:
+            self._initialize_for_training(generator if seed is not None else None)
+        if not self.optimizer.param_groups:
+            self.optimizer.bind(list(self.parameters()))
+        size = batch_size or len(train[0])
+        loader = DataLoader(np.arange(len(train[0])), batch_size=size, shuffle=shuffle, seed=generator)
+        history = History()
+        callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
+        self.stop_training = False
+        callback_list.on_train_begin()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(initial_epoch, epochs):
+                callback_list.on_epoch_begin(epoch)
+                logs = self._fit_epoch(loader, train, callback_list)
+                if validation is not None:
+                    logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation, size).items()})
+                callback_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        callback_list.on_train_end()
+        return history
+
+    def _check_fit_arguments(self, epochs: int, batch_size: int | None, validation_split: float,
+                             initial_epoch: int) -> None:
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
+            raise ValueError(f"fit: batch_size must be a positive integer (or None for full batch), got {batch_size!r}.")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: validation_split must lie in [0, 1), got {validation_split}.")
+        if epochs < 0 or initial_epoch < 0:
+            raise ValueError(f"fit: epochs and initial_epoch must be >= 0, got {epochs} and {initial_epoch}.")
+
+    def _callbacks(self, callbacks: Sequence[Callback] | None, history: History, terminate_on_nan: bool,
+                   verbose: int | str, epochs: int, steps: int) -> CallbackList:
+        given = list(callbacks or [])
+        chosen: list[Callback] = [history]
+        if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in given):
+            chosen.append(TerminateOnNaN())
+        level = resolve_verbose(verbose)
+        if level == 1:
+            chosen.append(ProgressBar(epochs, steps))
+        elif level == 2:
+            chosen.append(EpochLine(epochs))
+        return CallbackList(chosen + given, self)
+
+    # ----------------------------------------------------------------- one epoch
+    def _fit_epoch(self, loader: DataLoader, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+                   callback_list: CallbackList) -> dict[str, float]:
+        x, y, weights = train
+        forward, loss_fn = self._training_forward(self.compiled_loss)
+        per_sample_loss = self._unreduced(loss_fn) if weights is not None else None
+        for metric in self.compiled_metrics:
+            metric.reset_state()
+        total, seen = 0.0, 0
+        for batch, index in enumerate(loader):
+            callback_list.on_train_batch_begin(batch)
+            w = None if weights is None else weights[index]
+            batch_loss, output = self._fit_step(forward, loss_fn, per_sample_loss, x[index], y[index], w)
+            total += batch_loss * len(index)
+            seen += len(index)
+            for metric in self.compiled_metrics:
+                metric.update_state(y[index], self._probabilities(output, forward))
+            callback_list.on_train_batch_end(batch, {"loss": batch_loss})
+        logs = {"loss": total / max(seen, 1)}
+        logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
+        return logs
+
+    def _fit_step(self, forward: Any, loss_fn: losses_module.Loss, per_sample_loss: losses_module.Loss | None,
+                  x: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """Forward, (weighted) loss, backward, optimizer step; returns the loss and the output."""
+        self.optimizer.zero_grad()
+        output = forward(Tensor._from_op(x, None))
+        target = Tensor._from_op(y, None)
+        if weights is None:
+            loss = loss_fn.compute(output, target)
+        else:
+            per_sample = per_sample_loss.compute(output, target)
+            shape = (len(weights),) + (1,) * (per_sample.ndim - 1)
+            loss = (per_sample * weights.reshape(shape).astype(per_sample.dtype)).mean()
+        loss.backward()
+        self.optimizer.step()
+        self._steps_taken += 1
+        return float(loss.data), output.data
+
+    @staticmethod
+    def _unreduced(loss_fn: losses_module.Loss) -> losses_module.Loss:
+        per_sample = copy.copy(loss_fn)
+        per_sample.reduction = "none"
+        return per_sample
+
+    def _probabilities(self, output: np.ndarray, forward: Any) -> np.ndarray:
+        """What metrics see: the model's real output, also when training ran on logits."""
+        if forward == self.forward:
+            return output
+        with no_grad():
+            return _activate_like(self.layers[-1], output)
+
+    # ----------------------------------------------------------------- data checks
+    def _output_width(self, x: np.ndarray) -> int:
+        """Outputs per sample, from one sample; this also builds lazily sized layers (Dense)."""
+        with no_grad():
+            out = self.forward(Tensor._from_op(x[:1], None))
+        return 1 if out.ndim == 1 else int(out.shape[-1])
+
+    def _fit_targets(self, y: Any, n_samples: int, width: int) -> np.ndarray:
+        """``y`` checked against the loss and the model's ``width`` outputs, before any training."""
+        loss_fn = self.compiled_loss
+        array = as_targets(y, n_samples, self.dtype)
+        if isinstance(loss_fn, losses_module.SparseCategoricalCrossEntropy):
+            labels = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
+            if labels.ndim != 1:
+                raise ShapeError(
+                    f"sparse_categorical_crossentropy: expected integer labels of shape (n,), got {array.shape}; "
+                    "for one-hot labels use loss='categorical_crossentropy'."
+                )
+            if np.any(labels != np.round(labels)):
+                raise InputError("sparse_categorical_crossentropy: labels must be whole numbers (class indices).")
+            labels = labels.astype(np.int64)
+            bad = labels[(labels < 0) | (labels >= width)]
+            if bad.size:
+                raise InputError(
+                    f"sparse_categorical_crossentropy: labels must lie in [0, {width}) for the model's {width} "
+                    f"outputs, found label {bad[0]}."
+                )
+            return labels
+        if isinstance(loss_fn, losses_module.CategoricalCrossEntropy) and (array.ndim != 2 or array.shape[1] != width):
+            hint = " For integer labels use loss='sparse_categorical_crossentropy'." if array.ndim == 1 else ""
+            raise ShapeError(
+                f"categorical_crossentropy: expected one-hot labels of shape (n, {width}) for the model's {width} "
+                f"outputs, got {array.shape}.{hint}"
+            )
+        if isinstance(loss_fn, losses_module.BinaryCrossEntropy):
+            from .validation import check_binary_labels
+
+            check_binary_labels(array, loss_fn.name)
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        if array.shape[1] != width:
+            raise ShapeError(f"{loss_fn.name}: the model has {width} outputs but the targets have shape {array.shape}.")
+        return array
+
+    def _sample_weights(self, y: np.ndarray, sample_weight: Any, class_weight: dict[int, float] | None
+                        ) -> np.ndarray | None:
+        if sample_weight is None and class_weight is None:
+            return None
+        weights = np.ones(len(y), dtype=np.float64)
+        if sample_weight is not None:
+            given = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if given.shape != (len(y),):
+                raise ShapeError(f"fit: sample_weight must have one weight per sample ({len(y)}), got {given.shape}.")
+            weights *= given
+        if class_weight is not None:
+            labels = y if y.ndim == 1 else (y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0])
+            table = np.ones(int(labels.max()) + 1)
+            for label, weight in class_weight.items():
+                if 0 <= int(label) < len(table):
+                    table[int(label)] = weight
+            weights *= table[labels.astype(np.int64)]
+        return weights
+
+    def _split(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, validation_split: float,
+               validation_data: tuple[Any, Any] | None, width: int, generator: np.random.Generator
+               ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None]:
+        if validation_data is not None:
+            x_val = self._features(validation_data[0], "validation_data x")
+            y_val = self._fit_targets(validation_data[1], len(x_val), width)
+            return (x, y, weights), (x_val, y_val)
+        if validation_split == 0.0:
+            return (x, y, weights), None
+        stratify = isinstance(self.compiled_loss, CLASSIFICATION_LOSSES)
+        train, held_out = validation_indices(y, validation_split, stratify, generator)
+        if len(held_out) == 0 or len(train) == 0:
+            raise ValueError(f"fit: validation_split={validation_split} leaves an empty part of {len(y)} samples.")
+        w = None if weights is None else weights[train]
+        return (x[train], y[train], w), (x[held_out], y[held_out])
+
+    # ----------------------------------------------------------------- evaluate and predict
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0) -> dict[str, float]:
+        """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``)."""
+        self._require_compiled("evaluate")
+        x_all = self._features(x)
+        y_all = self._fit_targets(y, len(x_all), self._output_width(x_all))
+        results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all))
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
+        return results
+
+    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+        forward, loss_fn = self._training_forward(self.compiled_loss)
+        for metric in self.compiled_metrics:
+            metric.reset_state()
+        total = 0.0
+        with no_grad():
+            for start in range(0, len(x), batch_size):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                output = forward(Tensor._from_op(xb, None))
+                total += float(loss_fn.compute(output, Tensor._from_op(yb, None)).data) * len(xb)
+                for metric in self.compiled_metrics:
+                    metric.update_state(yb, self._probabilities(output.data, forward))
+        results = {"loss": total / len(x)}
+        results.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
+        return results
+
+    def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities: the model's output (after its Sigmoid or Softmax)."""
+        return self.predict(x, batch_size=batch_size)
+
+    def predict_classes(self, x: Any, batch_size: int | None = None, threshold: float = 0.5) -> np.ndarray:
+        """Labels of shape (n,): probability >= threshold for one output, else the argmax."""
+        probabilities = self.predict(x, batch_size=batch_size)
+        if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
+            return (probabilities.reshape(-1) >= threshold).astype(np.int64)
+        return probabilities.argmax(axis=-1)
+
+
+def _activate_like(layer: Any, logits: np.ndarray) -> np.ndarray:
+    """Apply the output layer's activation to logits that training computed without it."""
+    from ..nn.activations import Sigmoid, Softmax
+    from ..nn.dense import ACTIVATIONS
+
+    if isinstance(layer, (Sigmoid, Softmax)):
+        return layer(Tensor._from_op(logits, None)).data
+    activate = ACTIVATIONS.get(getattr(layer, "activation", "linear"))
+    return logits if activate is None else activate(Tensor._from_op(logits, None)).data

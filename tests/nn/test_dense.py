@@ -1,0 +1,48 @@
+"""Dense: lazy build, activations, errors, same arrays as Linear."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.errors import ShapeError
+
+
+def test_builds_from_the_first_input_and_then_checks_it() -> None:
+    layer = gn.Dense(3, activation="relu", rng=0)
+    assert not layer.built and list(layer.parameters()) == []
+    out = layer(gn.Tensor(np.ones((2, 4), dtype=np.float32)))
+    assert out.shape == (2, 3) and layer.weight.shape == (3, 4) and np.all(out.data >= 0)
+    layer.name = "dense_1"
+    with pytest.raises(ShapeError, match=r"dense_1: expected input of shape \(batch, 4\), got \(2, 5\)"):
+        layer(gn.Tensor(np.ones((2, 5), dtype=np.float32)))
+
+
+def test_input_shape_builds_at_once_and_equals_linear_with_the_same_weights() -> None:
+    dense = gn.Dense(2, input_shape=(3,), rng=0)
+    linear = gn.Linear(3, 2, rng=1)
+    linear.load_state_dict(dense.state_dict())
+    x = gn.Tensor(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
+    np.testing.assert_array_equal(dense(x).data, linear(x).data)
+
+
+@pytest.mark.parametrize("activation, reference", [
+    ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+    ("tanh", np.tanh),
+    ("softmax", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)),
+    (None, lambda z: z),
+])
+def test_activation_is_applied_to_the_pre_activation(activation, reference) -> None:
+    layer = gn.Dense(3, activation=activation, input_shape=(2,), dtype=np.float64, rng=0)
+    x = gn.Tensor(np.random.default_rng(1).normal(size=(5, 2)))
+    np.testing.assert_allclose(layer(x).data, reference(layer.pre_activation(x).data), rtol=1e-12)
+
+
+def test_bad_construction_arguments() -> None:
+    with pytest.raises(ValueError, match="units must be a positive integer"):
+        gn.Dense(0)
+    with pytest.raises(ValueError, match="unknown activation 'swishy'; valid: linear, relu"):
+        gn.Dense(2, activation="swishy")
+    with pytest.raises(ValueError, match="valid names"):
+        gn.Dense(2, kernel_initializer="nope")
