@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from .base import Callback, Logs
+from .monitor import Improvement, resolve_mode
 
 __all__ = ["EarlyStopping"]
 
@@ -30,8 +31,6 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
                  baseline: float | None = None, restore_best_weights: bool = False,
                  start_from_epoch: int = 0) -> None:
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}.")
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}.")
         self.monitor = monitor
@@ -40,24 +39,20 @@ class EarlyStopping(Callback):
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-        if mode == "auto":
-            higher_is_better = ("acc", "auc", "precision", "recall", "f1", "r2")
-            mode = "max" if any(word in monitor for word in higher_is_better) else "min"
-        self.mode = mode
+        self.mode = resolve_mode("EarlyStopping", monitor, mode)
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.wait = 0
         self.stopped_epoch = 0
         self.best_epoch = 0
-        self.best: float = np.inf if self.mode == "min" else -np.inf
+        self.tracker = Improvement(self.mode, self.min_delta)
         if self.baseline is not None:
-            self.best = self.baseline
+            self.tracker.best = self.baseline
         self.best_weights: dict[str, np.ndarray] | None = None
 
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+    @property
+    def best(self) -> float:
+        return self.tracker.best
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         value = (logs or {}).get(self.monitor)
@@ -71,8 +66,8 @@ class EarlyStopping(Callback):
             return
         if epoch < self.start_from_epoch:
             return
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        if self.tracker.is_better(value):
+            self.tracker.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = self.model.state_dict()
             return

@@ -152,15 +152,18 @@ class KerasWorkflow:
     def _callbacks(self, callbacks: Sequence[Callback] | None, history: History, terminate_on_nan: bool,
                    verbose: int | str, epochs: int, steps: int) -> CallbackList:
         given = list(callbacks or [])
-        chosen: list[Callback] = [history]
+        chosen: list[Callback] = []
         if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in given):
             chosen.append(TerminateOnNaN())
+        chosen += given
         level = resolve_verbose(verbose)
         if level == 1:
             chosen.append(ProgressBar(epochs, steps))
         elif level == 2:
             chosen.append(EpochLine(epochs))
-        return CallbackList(chosen + given, self)
+        # Last, so that the logs it records and prints include what callbacks added (e.g. "lr").
+        chosen.append(history)
+        return CallbackList(chosen, self)
 
     # ----------------------------------------------------------------- one epoch
     def _fit_epoch(self, loader: DataLoader, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],

@@ -238,6 +238,19 @@ class Model(KerasWorkflow, Module):
             y = y.reshape(-1, 1)
         return y
 
+    # ----------------------------------------------------------------- weights files
+    def save_weights(self, path: str) -> None:
+        """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename)."""
+        from ..io.weights import save_state_dict
+
+        save_state_dict(path, self.state_dict())
+
+    def load_weights(self, path: str) -> None:
+        """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle."""
+        from ..io.weights import load_state_dict
+
+        self.load_state_dict(load_state_dict(path))
+
     # ----------------------------------------------------------------- printing
     def summary(self, print_fn: Callable[[str], Any] = print) -> str:
         """Print (and return) a table of layers, output shapes and parameter counts."""

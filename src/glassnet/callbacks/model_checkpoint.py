@@ -1,0 +1,54 @@
+"""ModelCheckpoint: save the weights after an epoch, every time or when the monitored value improves."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from ..io.weights import save_state_dict
+from .base import Callback, Logs
+from .monitor import Improvement, resolve_mode
+
+__all__ = ["ModelCheckpoint"]
+
+
+class ModelCheckpoint(Callback):
+    """Write the model's weights to ``filepath`` (``.npz``), atomically, at the end of epochs.
+
+    Args:
+        filepath: may hold Keras-style fields filled from the epoch (1-based) and the logs,
+            e.g. ``"ckpt/epoch{epoch:03d}-{val_loss:.3f}.npz"``.
+        monitor: the log value compared when ``save_best_only``.
+        save_best_only: write only when ``monitor`` improves (then one fixed path is typical).
+        mode: ``"auto"``, ``"min"`` or ``"max"``.
+
+    The write goes to a temporary file in the same folder, then replaces ``filepath``: an
+    interrupted training leaves the previous checkpoint whole. Load it with ``model.load_weights``.
+    """
+
+    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", verbose: int = 0) -> None:
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+        self.mode = resolve_mode("ModelCheckpoint", monitor, mode)
+        self.verbose = verbose
+        self.tracker = Improvement(self.mode)
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        logs = logs or {}
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                warnings.warn(f"ModelCheckpoint: '{self.monitor}' is not in the logs; nothing saved.",
+                              RuntimeWarning, stacklevel=2)
+                return
+            if not self.tracker.is_better(value):
+                return
+            self.tracker.best = value
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        save_state_dict(path, self.model.state_dict())
+        self.saved.append(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved weights to {path}")
