@@ -31,6 +31,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
+        self._scratch: dict[int, np.ndarray] = {}
         if params is not None:
             self.bind(params)
 
@@ -96,6 +97,18 @@ class Optimizer:
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def descend(self, param: Tensor, direction: np.ndarray, lr: float) -> None:
+        """``param -= lr * direction``, in place, without allocating a parameter-sized temporary.
+
+        The scaled step goes into a scratch array reused across steps (not part of the state:
+        it holds nothing between steps). The parameter keeps its buffer, dtype and identity.
+        """
+        step = self._scratch.get(id(param))
+        if step is None or step.shape != param.data.shape or step.dtype != param.data.dtype:
+            step = self._scratch[id(param)] = np.empty_like(param.data)
+        np.multiply(direction, lr, out=step, casting="unsafe")
+        param.data -= step
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state as plain numbers and NumPy arrays (parameters by index)."""

@@ -55,5 +55,4 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * grad
             grad = grad + momentum * buffer if group["nesterov"] else buffer
-        # In place: the parameter keeps its buffer, dtype and identity.
-        param.data -= lr * grad
+        self.descend(param, grad, lr)

@@ -66,7 +66,11 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
             f"{array.shape}: the data has {array.shape[1]} features, the layer takes {in_features}."
         )
     array = array.astype(dtype, copy=False)
-    if not np.all(np.isfinite(array)):
+    # One summing pass: a finite sum means every value is finite (an overflowing sum of finite
+    # values only sends us to the exact, slower check).
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(array, dtype=np.float64)
+    if not np.isfinite(total) and not np.all(np.isfinite(array)):
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise InputError(f"{what}: contains {bad} NaN or infinite values; clean or impute them first.")
     return array

@@ -1,0 +1,154 @@
+"""Training throughput of an MLP 784-256-128-10: glassnet fit vs hand-fused NumPy vs PyTorch.
+
+ReLU hidden layers, softmax cross-entropy, float32, 60000 synthetic samples, batch 128, SGD
+(lr 0.01). Every round trains one epoch with each of the three, interleaved in one process; the
+figure is the median samples per second over the rounds, and the ratio to the NumPy step.
+
+    python benchmarks/mlp_throughput.py [--rounds 5] [--samples 60000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import glassnet as gn
+
+SIZES = (784, 256, 128, 10)
+BATCH = 128
+LR = 0.01
+
+
+def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], n)
+    return x, y
+
+
+def initial_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return [(gn.nn.init.he_uniform((out, inp), rng), np.zeros(out, np.float32))
+            for inp, out in zip(SIZES[:-1], SIZES[1:])]
+
+
+class FusedNumpy:
+    """One SGD epoch written by hand: the same math with no graph, weights stored (in, out)."""
+
+    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.weights = [w.T.copy() for w, _ in weights]
+        self.biases = [b.copy() for _, b in weights]
+
+    def epoch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), BATCH):
+            index = order[start:start + BATCH]
+            self.step(x[index], y[index])
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> None:
+        (w0, w1, w2), (b0, b1, b2) = self.weights, self.biases
+        h0 = x @ w0
+        h0 += b0
+        a0 = np.maximum(h0, 0, out=h0)
+        h1 = a0 @ w1
+        h1 += b1
+        a1 = np.maximum(h1, 0, out=h1)
+        z = a1 @ w2
+        z += b2
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        z[np.arange(len(y)), y] -= 1
+        dz = z
+        dz *= 1.0 / len(y)
+        dw2, db2 = a1.T @ dz, dz.sum(axis=0)
+        d1 = dz @ w2.T
+        d1 *= a1 > 0
+        dw1, db1 = a0.T @ d1, d1.sum(axis=0)
+        d0 = d1 @ w1.T
+        d0 *= a0 > 0
+        dw0, db0 = x.T @ d0, d0.sum(axis=0)
+        for p, g in ((w0, dw0), (w1, dw1), (w2, dw2), (b0, db0), (b1, db1), (b2, db2)):
+            g *= LR
+            p -= g
+
+
+def glassnet_runner(x: np.ndarray, y: np.ndarray, weights: list) -> Callable[[], None]:
+    model = gn.Model([gn.Dense(SIZES[1], activation="relu"), gn.Dense(SIZES[2], activation="relu"),
+                      gn.Dense(SIZES[3])])
+    model.compile(optimizer=gn.optim.SGD(lr=LR), loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
+    model.fit(x[:BATCH], y[:BATCH], epochs=0, verbose=0)  # builds the layers
+    model.load_state_dict({f"dense_{i + 1}.{name}": value for i, (w, b) in enumerate(weights)
+                           for name, value in (("weight", w), ("bias", b))})
+
+    def run() -> None:
+        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
+
+    return run
+
+
+def torch_runner(x: np.ndarray, y: np.ndarray, weights: list) -> Callable[[], None] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    layers = [torch.nn.Linear(i, o) for i, o in zip(SIZES[:-1], SIZES[1:])]
+    net = torch.nn.Sequential(layers[0], torch.nn.ReLU(), layers[1], torch.nn.ReLU(), layers[2])
+    with torch.no_grad():
+        for layer, (w, b) in zip(layers, weights):
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    generator = torch.Generator().manual_seed(0)
+
+    def run() -> None:
+        order = torch.randperm(len(xt), generator=generator)
+        for start in range(0, len(xt), BATCH):
+            index = order[start:start + BATCH]
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(xt[index]), yt[index]).backward()
+            optimizer.step()
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=60000)
+    args = parser.parse_args()
+
+    x, y = make_data(args.samples)
+    weights = initial_weights()
+    fused = FusedNumpy(weights)
+    rng = np.random.default_rng(0)
+    runners = {"numpy_fused": lambda: fused.epoch(x, y, rng), "glassnet": glassnet_runner(x, y, weights)}
+    torch_run = torch_runner(x, y, weights)
+    if torch_run is not None:
+        runners["pytorch"] = torch_run
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    for round_index in range(args.rounds + 1):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run()
+            if round_index:  # the first round warms up caches and allocators
+                rates[name].append(len(x) / (time.perf_counter() - start))
+
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    floor = medians["numpy_fused"]
+    print(f"MLP 784-256-128-10, batch {BATCH}, {args.samples} samples, float32, SGD; median of {args.rounds} epochs")
+    for name, rate in medians.items():
+        print(f"  {name:12s} {rate:10.0f} samples/s   {rate / floor:5.2f}x the fused NumPy step")
+    print(json.dumps({"benchmark": "mlp_throughput", "samples_per_s": {k: round(v) for k, v in medians.items()},
+                      "ratio_to_numpy_fused": {k: round(v / floor, 3) for k, v in medians.items()}}))
+
+
+if __name__ == "__main__":
+    main()
