@@ -116,7 +116,7 @@ class CrossEntropy(_ElementwiseLoss):
 
     forward:  log q = z - logsumexp(z); q_t = (1 - e) onehot(t) + e / C; l_i = -sum_c q_tc log q_c
               L = reduce(l)   (mean over the n samples)
-    backward: dz = dL * (softmax(z) - q_t)        (each row of q_t sums to 1)
+    backward: dz = dL * (softmax(z) sum_c q_tc - q_t)     (each row of a proper q_t sums to 1)
     shapes:   z (n, C), t (n,) int or (n, C) float -> L () or (n,) with reduction="none"
     """
 
@@ -125,29 +125,40 @@ class CrossEntropy(_ElementwiseLoss):
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         shifted = z - np.max(z, axis=1, keepdims=True)
         log_q = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        target = self._target_distribution(t, z.shape, z.dtype)
-        self.save(log_q, target)
-        return self.reduce(-np.sum(target * log_q, axis=1))
+        smoothing = self.label_smoothing
+        if t.ndim == 1:
+            # Class indices: pick each row's log-probability instead of building a one-hot matrix.
+            losses = -log_q[np.arange(len(t)), t]
+            if smoothing:
+                losses = (1 - smoothing) * losses - (smoothing / z.shape[1]) * np.sum(log_q, axis=1)
+        else:
+            target = t.astype(z.dtype, copy=False)
+            if smoothing:
+                target = target * (1 - smoothing) + smoothing / z.shape[1]
+            losses = -np.sum(target * log_q, axis=1)
+        self.save(log_q, t)
+        return self.reduce(losses)
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
-        log_q, target = self.saved
-        # Row sums of the target may differ from 1 for unnormalised probability targets.
-        dz = np.exp(log_q) * np.sum(target, axis=1, keepdims=True) - target
+        log_q, t = self.saved
+        smoothing = self.label_smoothing
+        dz = np.exp(log_q)
+        if t.ndim == 1:
+            dz[np.arange(len(t)), t] -= 1 - smoothing
+            if smoothing:
+                dz -= smoothing / dz.shape[1]
+        else:
+            target = t.astype(dz.dtype, copy=False)
+            if smoothing:
+                target = target * (1 - smoothing) + smoothing / dz.shape[1]
+            # Row sums of the target may differ from 1 for unnormalised probability targets.
+            dz *= np.sum(target, axis=1, keepdims=True)
+            dz -= target
         scale = self.upstream(dy, log_q.shape[0])
         if self.reduction == "none":
             scale = scale[:, None]
-        return dz * scale, None
-
-    def _target_distribution(self, t: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        n, classes = shape
-        if t.ndim == 1:
-            target = np.zeros(shape, dtype=dtype)
-            target[np.arange(n), t] = 1
-        else:
-            target = t.astype(dtype, copy=False)
-        if self.label_smoothing:
-            target = target * (1 - self.label_smoothing) + self.label_smoothing / classes
-        return target
+        dz *= scale
+        return dz, None
 
 
 class MSE(_ElementwiseLoss):
