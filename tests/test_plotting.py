@@ -180,3 +180,34 @@ def test_plot_roc_curve_draws_the_curve_from_origin_to_one_one_with_a_labelled_l
 def test_plot_loss_refuses_a_string() -> None:
     with pytest.raises(TypeError, match="expected a Model, a History or a list of losses"):
         glassnet.plotting.plot_loss("abc")
+
+
+def test_plot_history_draws_train_and_validation_side_by_side() -> None:
+    history = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.6, 0.4], "accuracy": [0.5, 0.7, 0.9]}
+    axes = glassnet.plotting.plot_history(history)
+    assert len(axes) == 2
+    assert [line.get_label() for line in axes[0].get_lines()] == ["training loss", "validation loss"]
+    np.testing.assert_allclose(axes[0].get_lines()[1].get_ydata(), [1.1, 0.6, 0.4])
+    with pytest.raises(ValueError, match=r"\['auc'\] not recorded"):
+        glassnet.plotting.plot_history(history, metrics=["auc"])
+
+
+def test_plot_decision_boundary_multiclass_colours_regions() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.arange(60) % 3
+
+    def scores(points):
+        return np.stack([points[:, 0], points[:, 1], -points[:, 0]], axis=1)
+
+    ax = glassnet.plotting.plot_decision_boundary(scores, X, y, resolution=30)
+    assert any(isinstance(c, matplotlib.contour.ContourSet) for c in ax.collections) or ax.collections
+    assert ax.collections[-1].get_offsets().shape == (60, 2)
+
+
+def test_plot_confusion_matrix_writes_counts_in_cells() -> None:
+    ax = glassnet.plotting.plot_confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0])
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == sorted(["1", "1", "0", "0", "1", "0", "1", "0", "2"])
+    normalized = glassnet.plotting.plot_confusion_matrix([0, 1], [0, 0], normalize=True)
+    assert "1.00" in [t.get_text() for t in normalized.texts]

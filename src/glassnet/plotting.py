@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_roc_curve"]
+__all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve"]
 
 
 def _pyplot() -> Any:
@@ -94,12 +94,15 @@ def _losses_of(source: Any) -> Sequence[float]:
 
 def plot_decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200,
                            margin: float = 0.25) -> Any:
-    """Probability contours of a 2-feature binary classifier, with the points on top.
+    """Decision regions of a 2-feature classifier, with the points on top.
+
+    Binary models (one output, or a callable returning one probability per sample) get
+    probability contours and the 0.5 boundary; multiclass models (one column per class) get one
+    colour per predicted class.
 
     Args:
-        model: anything with ``predict(X) -> probabilities`` (or a callable doing that), whose
-            output is one probability per sample.
-        X: ``(n_samples, 2)`` points; y: their labels (0 or 1).
+        model: anything with ``predict(X)`` (or a callable doing that).
+        X: ``(n_samples, 2)`` points; y: their labels.
         resolution: grid points per axis.
     """
     X = np.asarray(X, dtype=np.float64)
@@ -107,19 +110,56 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolutio
         raise ValueError(f"plot_decision_boundary: expected X of shape (n_samples, 2), got {X.shape}.")
     predict: Callable[[np.ndarray], Any] = getattr(model, "predict", model)
     low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
-    xs = np.linspace(low[0], high[0], resolution)
-    ys = np.linspace(low[1], high[1], resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    probabilities = np.asarray(predict(grid)).reshape(grid_x.shape)
+    grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+    scores = np.asarray(predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])))
+    labels = np.asarray(y).reshape(-1)
     ax = _axes(ax)
-    filled = ax.contourf(grid_x, grid_y, probabilities, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    ax.contour(grid_x, grid_y, probabilities, levels=[0.5], colors="k", linewidths=1.5)
-    ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
-    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).reshape(-1), cmap=_two_class_colors(), s=8, edgecolors="none")
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        classes = scores.shape[1]
+        regions = scores.argmax(axis=1).reshape(grid_x.shape)
+        ax.contourf(grid_x, grid_y, regions, levels=np.arange(classes + 1) - 0.5, cmap="tab10", alpha=0.35,
+                    vmin=0, vmax=9)
+        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="tab10", vmin=0, vmax=9, s=8, edgecolors="none")
+    else:
+        probabilities = scores.reshape(grid_x.shape)
+        filled = ax.contourf(grid_x, grid_y, probabilities, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        ax.contour(grid_x, grid_y, probabilities, levels=[0.5], colors="k", linewidths=1.5)
+        ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
+        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=_two_class_colors(), s=8, edgecolors="none")
     ax.set_title("Decision boundary")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
+    return ax
+
+
+def plot_confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any] | None = None, normalize: bool = False,
+                          ax: Any = None) -> Any:
+    """A confusion matrix as a heat map with the counts (or row fractions) written in the cells.
+
+    Rows are the true classes, columns the predicted ones.
+    """
+    truth = np.asarray(y_true).reshape(-1)
+    predicted = np.asarray(y_pred).reshape(-1)
+    if truth.shape != predicted.shape:
+        raise ValueError(f"plot_confusion_matrix: {truth.size} labels but {predicted.size} predictions.")
+    classes = np.unique(np.concatenate([truth, predicted])) if labels is None else np.asarray(labels)
+    position = {label: i for i, label in enumerate(classes.tolist())}
+    matrix = np.zeros((len(classes), len(classes)))
+    np.add.at(matrix, ([position[v] for v in truth.tolist()], [position[v] for v in predicted.tolist()]), 1)
+    if normalize:
+        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    ax = _axes(ax, figsize=(6, 5))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.figure.colorbar(image, ax=ax)
+    for (row, column), value in np.ndenumerate(matrix):
+        text = f"{value:.2f}" if normalize else f"{int(value)}"
+        color = "white" if value > matrix.max() / 2 else "black"
+        ax.text(column, row, text, ha="center", va="center", color=color)
+    ax.set_xticks(range(len(classes)), [str(c) for c in classes])
+    ax.set_yticks(range(len(classes)), [str(c) for c in classes])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
     return ax
 
 
