@@ -14,6 +14,7 @@ from ..errors import ShapeError
 from ..ops import activation as activation_ops
 from ..ops.linalg import linear
 from . import init as initializers
+from .linear import initialize_affine
 from .module import Module
 from .parameter import Parameter
 
@@ -101,11 +102,7 @@ class Dense(Module):
         """Draw new initial weights in place (nothing to do before the layer is built)."""
         if not self.built:
             return
-        generator = random.rng(rng)
-        weight_init, bias_init = initializers.get_scheme(self.init)
-        self.weight.data[...] = weight_init(self.weight.shape, generator, self.dtype)
-        if self.bias is not None:
-            self.bias.data[...] = bias_init(self.bias.shape, generator, self.dtype, self.in_features)
+        initialize_affine(self.weight, self.bias, self.init, rng)
         self.freshly_initialized = True
 
     def zero_output_weights(self) -> None:

@@ -14,7 +14,16 @@ from . import init as initializers
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "initialize_affine"]
+
+
+def initialize_affine(weight: Parameter, bias: Parameter | None, init: Any, rng: random.SeedLike) -> None:
+    """Draw a weight ``(out, in)`` and bias in place with the scheme or initializer ``init``."""
+    generator = random.rng(rng)
+    weight_init, bias_init = initializers.get_scheme(init)
+    weight.data[...] = weight_init(weight.shape, generator, weight.dtype)
+    if bias is not None:
+        bias.data[...] = bias_init(bias.shape, generator, bias.dtype, weight.shape[1])
 
 
 class Linear(Module):
@@ -59,11 +68,7 @@ class Linear(Module):
 
     def reset_parameters(self, rng: random.SeedLike = None) -> None:
         """Draw new initial weights (in place) from ``rng``."""
-        generator = random.rng(rng)
-        weight_init, bias_init = initializers.get_scheme(self.init)
-        self.weight.data[...] = weight_init(self.weight.shape, generator, self.dtype)
-        if self.bias is not None:
-            self.bias.data[...] = bias_init(self.bias.shape, generator, self.dtype, self.in_features)
+        initialize_affine(self.weight, self.bias, self.init, rng)
         self.freshly_initialized = True
 
     def zero_output_weights(self) -> None:
