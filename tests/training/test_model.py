@@ -174,3 +174,11 @@ def test_empty_model_and_bad_batch_size_are_clear() -> None:
         gn.Model().predict(X)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         build_founding_model().train(X, Y, batch_size=0)
+
+
+def test_train_without_data_is_torchs_mode_switch() -> None:
+    model = build_founding_model()
+    assert model.eval() is model and not model.training
+    assert model.train() is model and all(m.training for m in model.modules())
+    model.train(False)
+    assert not model.layers[0].training

@@ -5,9 +5,12 @@ from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, Re
                           Softplus, Tanh)
 from .containers import Sequential
 from .dense import Dense
+from .embedding import Embedding
 from .linear import Linear
 from .module import Module
+from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
+from .regularization import Dropout
 
 __all__ = [
     "Module",
@@ -26,5 +29,9 @@ __all__ = [
     "Softplus",
     "Softmax",
     "LogSoftmax",
+    "Dropout",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Embedding",
     "init",
 ]

@@ -38,6 +38,7 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "name", None)
 
@@ -48,7 +49,9 @@ class Module:
                 f"{type(self).__name__}: cannot assign {name!r} before Module.__init__() ran; "
                 "call super().__init__() first in your __init__."
             )
-        if registry is not None:
+        if registry is not None and name in self._buffers:
+            self._buffers[name] = value
+        elif registry is not None:
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
             if isinstance(value, Parameter):
@@ -57,7 +60,21 @@ class Module:
                 self._modules[name] = value
         object.__setattr__(self, name, value)
 
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        """Keep a non-trainable array (e.g. running statistics) that ``state_dict`` saves."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before register_buffer.")
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) of every buffer, as ``named_parameters`` does for parameters."""
+        for module_prefix, module in self.named_modules(prefix):
+            for name, array in module._buffers.items():
+                yield (f"{module_prefix}.{name}" if module_prefix else name), array
+
     def __delattr__(self, name: str) -> None:
+        self._buffers.pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
@@ -113,13 +130,17 @@ class Module:
     # ----------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active, batch statistics); returns self."""
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
-        return self
+        return self._set_training(mode)
 
     def eval(self) -> Module:
         """Evaluation mode; the same as ``train(False)``."""
-        return self.train(False)
+        return self._set_training(False)
+
+    def _set_training(self, mode: bool) -> Module:
+        # Not through train(): Model.train is also the seed blog's training loop.
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to None."""
@@ -131,8 +152,10 @@ class Module:
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter's array, keyed by dotted name."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        """Copies of every parameter's and buffer's array, keyed by dotted name."""
+        state = {name: param.data.copy() for name, param in self.named_parameters()}
+        state.update((name, array.copy()) for name, array in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Copy arrays into the parameters, in place, after checking every name and shape.
@@ -140,7 +163,8 @@ class Module:
         All problems are collected before anything is changed, so a failed load leaves the
         module as it was. ``strict=False`` ignores missing and unexpected names (not shapes).
         """
-        params = dict(self.named_parameters())
+        params: dict[str, Any] = dict(self.named_parameters())
+        params.update((name, Tensor._from_op(array, None)) for name, array in self.named_buffers())
         problems = []
         if strict:
             problems += [f"missing {name} (shape {params[name].shape})" for name in params if name not in state]

@@ -131,7 +131,8 @@ class KerasWorkflow:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
-                logs = self._fit_epoch(loader, train, callback_list)
+                with self.mode(training=True):
+                    logs = self._fit_epoch(loader, train, callback_list)
                 if validation is not None:
                     logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation, size).items()})
                 callback_list.on_epoch_end(epoch, logs)
@@ -220,8 +221,7 @@ class KerasWorkflow:
     # ----------------------------------------------------------------- data checks
     def _output_width(self, x: np.ndarray) -> int:
         """Outputs per sample, from one sample; this also builds lazily sized layers (Dense)."""
-        with no_grad():
-            out = self.forward(Tensor._from_op(x[:1], None))
+        out = self._dry_run(x[:1])
         return 1 if out.ndim == 1 else int(out.shape[-1])
 
     def _fit_targets(self, y: Any, n_samples: int, width: int) -> np.ndarray:
@@ -312,7 +312,7 @@ class KerasWorkflow:
         for metric in self.compiled_metrics:
             metric.reset_state()
         total = 0.0
-        with no_grad():
+        with self.mode(training=False), no_grad():
             for start in range(0, len(x), batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 output = forward(Tensor._from_op(xb, None))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -91,16 +92,19 @@ class Model(KerasWorkflow, Module):
         x = self._features(X)
         if batch_size is None:
             batch_size = len(x)
-        with no_grad():
+        with self.mode(training=False), no_grad():
             parts = [self.forward(Tensor._from_op(x[i:i + batch_size], None)).data
                      for i in range(0, len(x), batch_size)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     # ----------------------------------------------------------------- training
-    def train(self, X_train: Any, Y_train: Any, learning_rate: float = 0.05, epochs: int = 1000,
+    def train(self, X_train: Any = True, Y_train: Any = None, learning_rate: float = 0.05, epochs: int = 1000,
               verbose: bool = False, loss: str | losses_module.Loss = "binary_crossentropy",
-              batch_size: int | None = None, seed: random.SeedLike = None) -> list[float]:
+              batch_size: int | None = None, seed: random.SeedLike = None) -> Any:
         """Gradient descent as in the seed blog: full batch by default, one loss per epoch.
+
+        Called as PyTorch's ``Module.train()`` / ``train(False)`` (no data, or a bool), it only
+        switches the training mode and returns the model.
 
         Args:
             X_train: ``(n_samples, n_features)`` inputs.
@@ -122,6 +126,8 @@ class Model(KerasWorkflow, Module):
             ShapeError, InputError, DTypeError: bad data, before any weight changes.
             NonFiniteLossError: the loss became NaN or infinite (names the epoch).
         """
+        if isinstance(X_train, bool) and Y_train is None:
+            return self._set_training(X_train)
         x = self._features(X_train, "X_train")
         loss_fn = losses_module.get(loss)
         y = self._targets(Y_train, len(x), loss_fn, "Y_train")
@@ -135,7 +141,7 @@ class Model(KerasWorkflow, Module):
         optimizer = SGD(list(self.parameters()), lr=learning_rate)
         forward, loss_on_output = self._training_forward(loss_fn)
         # Overflow shows up as a non-finite loss, which stops training with a clear message below.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with self.mode(training=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._run_epochs(x, y, forward, loss_on_output, optimizer, epochs, batch_size, generator, verbose)
         return self.loss
 
@@ -276,11 +282,29 @@ class Model(KerasWorkflow, Module):
             return ["?"] * len(self.layers)
         shapes = []
         x = Tensor._from_op(np.zeros((1, features), dtype=self.dtype), None)
-        with no_grad():
-            for layer in self.layers:
-                x = layer(x)
-                shapes.append(str((None, *x.shape[1:])))
+        for layer in self.layers:
+            x = self._dry_run(x.data, [layer])
+            shapes.append(str((None, *x.shape[1:])))
         return shapes
+
+    def _dry_run(self, x: np.ndarray, layers: list[Module] | None = None) -> Tensor:
+        """A forward pass that changes nothing: no graph, eval mode (no dropout, no batch statistics)."""
+        with self.mode(training=False), no_grad():
+            out = Tensor._from_op(x, None)
+            for layer in self.layers if layers is None else layers:
+                out = layer(out)
+        return out
+
+    @contextlib.contextmanager
+    def mode(self, training: bool) -> Iterator[None]:
+        """Temporarily put every layer in training or eval mode (as Keras's ``training=`` argument)."""
+        modes = [(module, module.training) for module in self.modules()]
+        self._set_training(training)
+        try:
+            yield
+        finally:
+            for module, previous in modes:
+                object.__setattr__(module, "training", previous)
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"

@@ -1,0 +1,83 @@
+"""Normalization layers: BatchNorm1d (running statistics, train/eval) and LayerNorm."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import ShapeError
+from ..ops.normalization import batch_norm, layer_norm
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "LayerNorm"]
+
+
+class BatchNorm1d(Module):
+    """Batch normalization of features, with PyTorch's arguments and running statistics.
+
+    In ``train()`` mode each batch is normalized with its own mean and variance, and the running
+    statistics move towards them by ``momentum``; in ``eval()`` mode the running statistics are used.
+
+    Shape:
+        Input: ``(batch, num_features)`` or ``(batch, num_features, length)``. Output: the same.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}.")
+        if eps <= 0:
+            raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}.")
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
+        self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"{self.display_name}: expected input of shape (batch, {self.num_features}) or "
+                f"(batch, {self.num_features}, length), got {x.shape}."
+            )
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          training=self.training, momentum=self.momentum, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its last axes (``normalized_shape``), then scale and shift.
+
+    Shape:
+        Input: ``(*, *normalized_shape)``. Output: the same.
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        if not shape or any(size <= 0 for size in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must hold positive sizes, got {normalized_shape!r}.")
+        self.normalized_shape = shape
+        self.eps = eps
+        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[x.ndim - len(self.normalized_shape):] != self.normalized_shape:
+            raise ShapeError(
+                f"{self.display_name}: expected input ending in {self.normalized_shape}, got {x.shape}."
+            )
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"

@@ -1,0 +1,80 @@
+"""Regularization and lookup ops: dropout (inverted, with the mask saved) and embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import random
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, TensorLike
+from ..errors import InputError
+
+__all__ = ["dropout", "embedding"]
+
+
+class Dropout(Function):
+    """Inverted dropout with a given keep mask m (0 or 1 / (1 - p)).
+
+    forward:  y = x * m
+    backward: dx = dy * m
+    shapes:   x (*), m (*) -> y (*)
+    """
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x * self.mask
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * self.mask
+
+
+class Embedding(Function):
+    """Rows of a weight table picked by integer indices.
+
+    forward:  y = W[i]
+    backward: dW = zeros_like(W); dW[i] += dy   (np.add.at: repeated indices accumulate)
+    shapes:   W (num_embeddings, dim), i (*) int -> y (*, dim)
+    """
+
+    def forward(self, weight: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        self.save(weight.shape, indices)
+        return weight[indices]
+
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
+        shape, indices = self.saved
+        dweight = np.zeros(shape, dtype=dy.dtype)
+        np.add.at(dweight, indices.reshape(-1), dy.reshape(-1, shape[1]))
+        return dweight, None
+
+
+def dropout(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only).
+
+    The mask comes from ``rng`` (default: the generator set by ``glassnet.seed``), so a seed
+    repeats it. See :class:`Dropout`.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must lie in [0, 1], got {p}.")
+    if not training or p == 0.0:
+        return x if isinstance(x, Tensor) else Tensor(x)
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if p == 1.0:
+        mask = np.zeros(data.shape, dtype=data.dtype)
+    else:
+        keep = random.rng(rng).random(data.shape) >= p
+        mask = keep.astype(data.dtype) * data.dtype.type(1.0 / (1.0 - p))
+    return Dropout.apply(x, mask=mask)
+
+
+def embedding(indices: TensorLike, weight: TensorLike) -> Tensor:
+    """Look up rows of ``weight`` (torch.nn.functional.embedding's argument order). See :class:`Embedding`."""
+    index = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    table = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if index.dtype.kind not in "iu":
+        raise InputError(f"embedding: indices must be integers, got dtype {index.dtype}.")
+    if index.size and (index.min() < 0 or index.max() >= table.shape[0]):
+        bad = index[(index < 0) | (index >= table.shape[0])].reshape(-1)[0]
+        raise InputError(f"embedding: indices must lie in [0, {table.shape[0]}), found {bad}.")
+    return Embedding.apply(weight, index)
