@@ -1,0 +1,50 @@
+"""Adadelta, as ``torch.optim.Adadelta``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ._checks import check_non_negative
+from .optimizer import Optimizer, ParamsLike
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """Steps scaled by the ratio of running RMS of updates and of gradients (Zeiler 2012).
+
+    update:   g = grad + weight_decay * p
+              s = rho s + (1 - rho) g^2
+              d = sqrt(u + eps) / sqrt(s + eps) * g
+              u = rho u + (1 - rho) d^2
+              p = p - lr d
+    """
+
+    def __init__(self, params: ParamsLike = None, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+        self.validate(self.defaults)
+
+    def validate(self, group: dict[str, Any]) -> None:
+        super().validate(group)
+        check_non_negative("Adadelta", group, "eps", "weight_decay")
+        if not 0.0 <= group["rho"] <= 1.0:
+            raise ValueError(f"Adadelta: invalid rho value {group['rho']}: must lie in [0, 1].")
+
+    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        rho, eps = group["rho"], group["eps"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(param.data), acc_delta=np.zeros_like(param.data))
+        state["step"] += 1
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg *= rho
+        square_avg += (1 - rho) * grad * grad
+        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        self.descend(param, delta, group["lr"])

@@ -1,0 +1,46 @@
+"""Adamax, as ``torch.optim.Adamax``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ._checks import check_betas, check_non_negative
+from .optimizer import Optimizer, ParamsLike
+
+__all__ = ["Adamax"]
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm in place of the second moment (Kingma & Ba 2015, section 7).
+
+    update:   g = grad + weight_decay * p;   t = t + 1
+              m = b1 m + (1 - b1) g;   u = max(b2 u, |g| + eps)
+              p = p - lr / (1 - b1^t) * m / u
+    """
+
+    def __init__(self, params: ParamsLike = None, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        self.validate(self.defaults)
+
+    def validate(self, group: dict[str, Any]) -> None:
+        super().validate(group)
+        check_non_negative("Adamax", group, "eps", "weight_decay")
+        check_betas("Adamax", group)
+
+    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(param.data), exp_inf=np.zeros_like(param.data))
+        state["step"] += 1
+        m, u = state["exp_avg"], state["exp_inf"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        u *= beta2
+        np.maximum(u, np.abs(grad) + group["eps"], out=u)
+        self.descend(param, m / u, group["lr"] / (1 - beta1 ** state["step"]))

@@ -1,0 +1,62 @@
+"""RMSprop, as ``torch.optim.RMSprop``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ._checks import check_non_negative
+from .optimizer import Optimizer, ParamsLike
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """Divide the gradient by a running root mean square (Hinton's lecture 6e).
+
+    update:   g = grad + weight_decay * p
+              s = alpha s + (1 - alpha) g^2
+              centered: a = alpha a + (1 - alpha) g;   r = sqrt(s - a^2) + eps;   else r = sqrt(s) + eps
+              momentum > 0: b = momentum b + g / r;   p = p - lr b;   else p = p - lr g / r
+    """
+
+    def __init__(self, params: ParamsLike = None, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered))
+        self.validate(self.defaults)
+
+    def validate(self, group: dict[str, Any]) -> None:
+        super().validate(group)
+        check_non_negative("RMSprop", group, "alpha", "eps", "weight_decay", "momentum")
+
+    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(param.data))
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(param.data)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param.data)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg *= alpha
+            grad_avg += (1 - alpha) * grad
+            root = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        else:
+            root = np.sqrt(square_avg) + eps
+        if momentum > 0:
+            buffer = state["momentum_buffer"]
+            buffer *= momentum
+            buffer += grad / root
+            self.descend(param, buffer, group["lr"])
+        else:
+            self.descend(param, grad / root, group["lr"])
