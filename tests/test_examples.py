@@ -45,3 +45,17 @@ def test_circles_example_rejects_a_non_integer_epoch_count(tmp_path):
     )
     assert completed.returncode == 2
     assert "--epochs: invalid int value: 'many'" in completed.stderr
+
+
+def test_digits_example_runs_and_reports_accuracy() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "digits.py"
+    done = subprocess.run([sys.executable, str(script), "--seeds", "1", "--epochs", "3"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "glassnet mean test accuracy" in done.stdout
+    accuracy = float(done.stdout.split("mean test accuracy ")[1].split()[0])
+    assert accuracy > 0.85
