@@ -53,10 +53,13 @@ class KerasWorkflow:
     optimizer: Any = None
     compiled_loss: losses_module.Loss | None = None
     compiled_metrics: list[Any]
+    clipping: tuple[float | None, float | None, float | None] = (None, None, None)
     stop_training: bool = False
 
     # ----------------------------------------------------------------- compile
-    def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None) -> None:
+    def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None,
+                clipnorm: float | None = None, clipvalue: float | None = None,
+                global_clipnorm: float | None = None) -> None:
         """Choose the optimizer, the loss and the metrics that ``fit`` and ``evaluate`` use.
 
         Args:
@@ -65,12 +68,19 @@ class KerasWorkflow:
             loss: a loss name or object, e.g. ``"binary_crossentropy"``,
                 ``"sparse_categorical_crossentropy"``, ``"mse"``.
             metrics: names or metric objects (``"accuracy"``, ``"auc"``, ...), see ``glassnet.metrics``.
+            clipnorm: clip each parameter's gradient to this norm (Keras's meaning).
+            clipvalue: clip every gradient element into [-clipvalue, clipvalue].
+            global_clipnorm: clip all gradients together to this joint norm (``clip_grad_norm_``).
         """
         if loss is None:
             raise ValueError("compile: give a loss, e.g. loss='binary_crossentropy' or loss='mse'.")
         self.optimizer = _resolve_optimizer(optimizer)
         self.compiled_loss = losses_module.get(loss)
         self.compiled_metrics = [self._resolve_metric(m) for m in (metrics or [])]
+        for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+            if value is not None and value <= 0:
+                raise ValueError(f"compile: {name} must be > 0, got {value}.")
+        self.clipping = (clipnorm, clipvalue, global_clipnorm)
 
     @staticmethod
     def _resolve_metric(metric: Any) -> Any:
@@ -201,9 +211,25 @@ class KerasWorkflow:
             shape = (len(weights),) + (1,) * (per_sample.ndim - 1)
             loss = (per_sample * weights.reshape(shape).astype(per_sample.dtype)).mean()
         loss.backward()
+        self._clip_gradients()
         self.optimizer.step()
         self._steps_taken += 1
         return float(loss.data), output.data
+
+    def _clip_gradients(self) -> None:
+        clipnorm, clipvalue, global_clipnorm = self.clipping
+        if clipnorm is None and clipvalue is None and global_clipnorm is None:
+            return
+        from ..optim.clip import clip_grad_norm_, clip_grad_value_
+
+        params = list(self.parameters())
+        if clipnorm is not None:
+            for param in params:
+                clip_grad_norm_(param, clipnorm)
+        if clipvalue is not None:
+            clip_grad_value_(params, clipvalue)
+        if global_clipnorm is not None:
+            clip_grad_norm_(params, global_clipnorm)
 
     @staticmethod
     def _unreduced(loss_fn: losses_module.Loss) -> losses_module.Loss:
