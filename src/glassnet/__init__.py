@@ -8,7 +8,7 @@
 [18.0, -36.0]
 """
 
-from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random
+from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .nn import (ELU, GELU, SELU, Dense, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
@@ -47,6 +47,7 @@ __all__ = [
     "losses",
     "metrics",
     "callbacks",
+    "regularizers",
     "data",
     "functional",
     "errors",

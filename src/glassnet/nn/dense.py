@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import random
+from .. import random, regularizers
 from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from ..ops import activation as activation_ops
@@ -50,6 +50,8 @@ class Dense(Module):
             ``glassnet.nn.init.DEFAULT_SCHEME``).
         use_bias: learn an additive bias.
         input_shape: ``(in_features,)`` to build at once, as in Keras.
+        kernel_regularizer, bias_regularizer: penalties added to the training loss
+            (``"l2"``, ``glassnet.regularizers.L2(1e-4)``...).
 
     Shape:
         Input: ``(batch, in_features)``. Output: ``(batch, units)``.
@@ -62,7 +64,8 @@ class Dense(Module):
 
     def __init__(self, units: int, activation: str | None = None, kernel_initializer: str | Any = None,
                  use_bias: bool = True, input_shape: tuple[int, ...] | None = None, in_features: int | None = None,
-                 dtype: Any = np.float32, rng: random.SeedLike = None, name: str | None = None) -> None:
+                 dtype: Any = np.float32, rng: random.SeedLike = None, name: str | None = None,
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None) -> None:
         super().__init__()
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}.")
@@ -78,6 +81,8 @@ class Dense(Module):
         self.dtype = np.dtype(dtype)
         self.rng = rng
         self.name = name
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.in_features: int | None = None
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
@@ -127,6 +132,10 @@ class Dense(Module):
         z = self.pre_activation(x)
         activate = ACTIVATIONS[self.activation]
         return z if activate is None else activate(z)
+
+    def regularization_loss(self) -> Tensor | None:
+        """The sum of this layer's weight penalties, or None without regularizers."""
+        return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
 
     def extra_repr(self) -> str:
         return f"units={self.units}, activation={self.activation!r}, in_features={self.in_features}"

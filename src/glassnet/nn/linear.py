@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import random
+from .. import random, regularizers
 from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from ..ops.linalg import linear
@@ -39,6 +39,7 @@ class Linear(Module):
             before training when that layer uses the default (see ``init.DEFAULT_SCHEME``).
         dtype: float32 (default) or float64.
         rng: seed or generator for the initial weights (default: the one set by ``glassnet.seed``).
+        kernel_regularizer, bias_regularizer: penalties a Model adds to the training loss.
 
     Shape:
         Input: ``(batch, in_features)`` (extra leading axes allowed).
@@ -51,7 +52,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 init: str | Any = None, dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
+                 init: str | Any = None, dtype: Any = np.float32, rng: random.SeedLike = None,
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None) -> None:
         super().__init__()
         for arg, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -62,6 +64,8 @@ class Linear(Module):
         self.uses_default_init = init is None
         self.init = initializers.DEFAULT_SCHEME if init is None else init
         self.dtype = np.dtype(dtype)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.weight = Parameter(np.zeros((self.out_features, self.in_features), dtype=self.dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype=self.dtype)) if bias else None
         self.reset_parameters(rng)
@@ -82,6 +86,10 @@ class Linear(Module):
                 f"got {x.shape}. Check the previous layer's output size or the data's feature count."
             )
         return linear(x, self.weight, self.bias)
+
+    def regularization_loss(self) -> Tensor | None:
+        """The sum of this layer's weight penalties, or None without regularizers."""
+        return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.use_bias}"

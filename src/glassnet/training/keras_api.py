@@ -210,11 +210,20 @@ class KerasWorkflow:
             per_sample = per_sample_loss.compute(output, target)
             shape = (len(weights),) + (1,) * (per_sample.ndim - 1)
             loss = (per_sample * weights.reshape(shape).astype(per_sample.dtype)).mean()
+        loss = self._with_penalties(loss)
         loss.backward()
         self._clip_gradients()
         self.optimizer.step()
         self._steps_taken += 1
         return float(loss.data), output.data
+
+    def _with_penalties(self, loss: Tensor) -> Tensor:
+        """The loss plus every layer's weight penalty (kernel_regularizer=...), as Keras reports it."""
+        for layer in self.layers:
+            penalty = layer.regularization_loss() if hasattr(layer, "regularization_loss") else None
+            if penalty is not None:
+                loss = loss + penalty
+        return loss
 
     def _clip_gradients(self) -> None:
         clipnorm, clipvalue, global_clipnorm = self.clipping
@@ -342,7 +351,7 @@ class KerasWorkflow:
             for start in range(0, len(x), batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 output = forward(Tensor._from_op(xb, None))
-                total += float(loss_fn.compute(output, Tensor._from_op(yb, None)).data) * len(xb)
+                total += float(self._with_penalties(loss_fn.compute(output, Tensor._from_op(yb, None))).data) * len(xb)
                 for metric in self.compiled_metrics:
                     metric.update_state(yb, self._probabilities(output.data, forward))
         results = {"loss": total / len(x)}

@@ -164,7 +164,7 @@ class Model(KerasWorkflow, Module):
         """One gradient step on one batch: forward, loss, backward, update."""
         optimizer.zero_grad()
         output = forward(Tensor._from_op(x, None))
-        batch_loss = loss_fn.compute(output, Tensor._from_op(y, None))
+        batch_loss = self._with_penalties(loss_fn.compute(output, Tensor._from_op(y, None)))
         batch_loss.backward()
         optimizer.step()
         self._steps_taken += 1
