@@ -1,13 +1,16 @@
 """Fused loss kernels: each loss and its gradient in one place, in a numerically stable form.
 
-All are called ``loss(input, target, reduction=...)`` (prediction first, as PyTorch and the seed
-blog). ``reduction`` is ``"mean"`` (over every element), ``"sum"`` or ``"none"`` (per element, or
-per sample for cross_entropy). The target never receives a gradient.
+All are called ``loss(input, target, reduction=...)``, prediction first (as PyTorch and the seed
+blog). ``reduction`` is ``"mean"`` (over every element; over the samples for cross_entropy),
+``"sum"`` or ``"none"`` (one loss per element, or per sample for cross_entropy). The target is a
+constant: it never receives a gradient.
+
+Unlike PyTorch, the element-wise losses refuse an input and a target of different shapes instead
+of broadcasting them: a ``(n, 1)`` prediction against ``(n,)`` labels would silently become an
+``(n, n)`` loss, the classic bug of hand-written training loops.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
@@ -26,68 +29,80 @@ __all__ = [
 
 REDUCTIONS = ("mean", "sum", "none")
 
+# torch clamps each log of binary_cross_entropy here, so p = 0 or 1 costs 100, never infinity.
+LOG_FLOOR = -100.0
+# torch's floor on p (1 - p) in binary_cross_entropy's gradient.
+BCE_GRAD_EPS = 1e-12
 
-class _ElementwiseLoss(Function):
-    """Shared reduction of per-element losses and the matching scaling of their gradient."""
 
-    def __init__(self, reduction: str, **options: Any) -> None:
+class _Loss(Function):
+    """What every loss shares: applying the reduction, and scaling the gradient to match it."""
+
+    def __init__(self, reduction: str) -> None:
         self.reduction = reduction
-        for name, value in options.items():
-            setattr(self, name, value)
 
     def reduce(self, losses: np.ndarray) -> np.ndarray:
+        """Reduce per-element (or per-sample) losses; the mean of nothing is NaN, as torch."""
         if self.reduction == "none":
             return losses
         total = np.sum(losses, dtype=losses.dtype)
         if self.reduction == "sum":
             return total
-        return total / losses.size if losses.size else np.asarray(np.nan, dtype=losses.dtype)
+        if losses.size == 0:
+            return np.asarray(np.nan, dtype=losses.dtype)
+        return total / losses.size
 
-    def upstream(self, dy: np.ndarray, size: int) -> np.ndarray | float:
-        """The gradient of the reduced loss with respect to each element's loss."""
-        if self.reduction == "none":
-            return dy
-        if self.reduction == "sum":
-            return dy
-        return dy / max(size, 1)
+    def upstream(self, dy: np.ndarray, count: int) -> np.ndarray:
+        """dL/dl for each of the ``count`` reduced losses l: dy itself, or dy / count for a mean."""
+        if self.reduction == "mean":
+            return dy / max(count, 1)
+        return dy
 
 
-class BCEWithLogits(_ElementwiseLoss):
-    """Binary cross-entropy on logits z with targets t in [0, 1] (optionally pos_weight w).
+class BCEWithLogits(_Loss):
+    """Binary cross-entropy on logits z with targets t in [0, 1]; pos_weight w weights positives.
 
-    forward:  l = (1 - t) z + (1 + (w - 1) t) (log1p(exp(-|z|)) + max(-z, 0)); L = reduce(l)
-              (w = 1: l = max(z, 0) - z t + log1p(exp(-|z|)))
-    backward: dz = dL * ((1 + (w - 1) t) sigmoid(z) - w t)     (w = 1: dL * (sigmoid(z) - t))
-    shapes:   z (*), t (*) -> L () or (*) with reduction="none"
+    forward:  l = max(z, 0) - z t + log1p(exp(-|z|)); L = reduce(l)
+              with pos_weight w: l = (1 - t) z + (1 + (w - 1) t) (log1p(exp(-|z|)) + max(-z, 0))
+    backward: dz = dL * (sigmoid(z) - t)
+              with pos_weight: dz = dL * ((1 + (w - 1) t) sigmoid(z) - w t)
+    shapes:   z (*), t (*), w broadcast to (*) -> L () or (*) with reduction="none"
     """
 
     name = "binary_cross_entropy_with_logits"
 
-    def forward(self, z: np.ndarray, t: np.ndarray, pos_weight: np.ndarray | None = None) -> np.ndarray:
+    def forward(self, z: np.ndarray, t: np.ndarray,
+                pos_weight: np.ndarray | None = None) -> np.ndarray:
         t = t.astype(z.dtype, copy=False)
-        e = np.exp(-np.abs(z))  # in (0, 1]: cannot overflow
-        softplus_neg = np.log1p(e) + np.maximum(-z, 0)  # log(1 + exp(-z)), stable
-        if pos_weight is None:
-            losses = (1 - t) * z + softplus_neg
+        # exp of a non-positive number: in (0, 1], so it never overflows, and backward reuses it.
+        e = np.exp(-np.abs(z))
+        w = None if pos_weight is None else pos_weight.astype(z.dtype, copy=False)
+        if w is None:
+            losses = np.maximum(z, 0) - z * t + np.log1p(e)
         else:
-            losses = (1 - t) * z + (1 + (pos_weight - 1) * t) * softplus_neg
-        self.save(z, t, pos_weight, e)
+            softplus_of_minus_z = np.log1p(e) + np.maximum(-z, 0)
+            losses = (1 - t) * z + (1 + (w - 1) * t) * softplus_of_minus_z
+        self.save(z, t, w, e)
         return self.reduce(losses)
 
-    def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None, None]:
-        z, t, pos_weight, e = self.saved
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, None, None]:
+        z, t, w, e = self.saved
+        if not self.needs_grad[0]:
+            return None, None, None
+        # sigmoid(z) from e = exp(-|z|): 1 / (1 + e) for z >= 0, e / (1 + e) below.
         inverse = 1 / (1 + e)
-        sig = np.where(z >= 0, inverse, e * inverse)
-        if pos_weight is None:
-            dz = sig - t
+        sigmoid = np.where(z >= 0, inverse, e * inverse)
+        if w is None:
+            dz = sigmoid - t
         else:
-            dz = (1 + (pos_weight - 1) * t) * sig - pos_weight * t
+            dz = (1 + (w - 1) * t) * sigmoid - w * t
+        # pos_weight is a constant, as in torch (which refuses to differentiate it).
         return dz * self.upstream(dy, z.size), None, None
 
 
-class BCE(_ElementwiseLoss):
-    """Binary cross-entropy on probabilities p, each log clamped at -100 (as torch) so that
-    p = 0 or 1 never gives log(0).
+class BCE(_Loss):
+    """Binary cross-entropy on probabilities p in [0, 1], each log clamped at -100 (as torch),
+    so that p = 0 or 1 costs at most 100 and never log(0).
 
     forward:  l = -(t max(log p, -100) + (1 - t) max(log(1 - p), -100)); L = reduce(l)
     backward: dp = dL * (p - t) / max(p (1 - p), 1e-12)
@@ -98,70 +113,79 @@ class BCE(_ElementwiseLoss):
 
     def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         t = t.astype(p.dtype, copy=False)
+        # log(0) = -inf is expected at p = 0 or 1 and clamped right away: silence its warning.
         with np.errstate(divide="ignore"):
-            log_p = np.maximum(np.log(p), -100)
-            log_not_p = np.maximum(np.log1p(-p), -100)
+            log_p = np.maximum(np.log(p), LOG_FLOOR)
+            log_not_p = np.maximum(np.log1p(-p), LOG_FLOOR)
         self.save(p, t)
         return self.reduce(-(t * log_p + (1 - t) * log_not_p))
 
-    def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, None]:
         p, t = self.saved
-        dp = (p - t) / np.maximum(p * (1 - p), 1e-12)
+        if not self.needs_grad[0]:
+            return None, None
+        dp = (p - t) / np.maximum(p * (1 - p), BCE_GRAD_EPS)
         return dp * self.upstream(dy, p.size), None
 
 
-class CrossEntropy(_ElementwiseLoss):
-    """Softmax cross-entropy on logits z (n, C) with class indices (n,) or probabilities (n, C);
-    label smoothing e mixes the target with the uniform distribution.
+class CrossEntropy(_Loss):
+    """Softmax cross-entropy on logits z (n, C) with class indices (n,) or class probabilities
+    (n, C); label smoothing e mixes the target with the uniform distribution, as torch.
 
-    forward:  log q = z - logsumexp(z); q_t = (1 - e) onehot(t) + e / C; l_i = -sum_c q_tc log q_c
-              L = reduce(l)   (mean over the n samples)
-    backward: dz = dL * (softmax(z) sum_c q_tc - q_t)     (each row of a proper q_t sums to 1)
+    forward:  log q = z - logsumexp(z) (per row); q_t = (1 - e) onehot(t) + e / C
+              l_i = -sum_c q_t[i, c] log q[i, c]; L = reduce(l)   (the mean is over the n samples)
+    backward: dz = dL * (softmax(z) sum_c q_t[:, c] - q_t)   (rows of a proper q_t sum to 1)
     shapes:   z (n, C), t (n,) int or (n, C) float -> L () or (n,) with reduction="none"
     """
 
     name = "cross_entropy"
 
+    def __init__(self, reduction: str, label_smoothing: float) -> None:
+        super().__init__(reduction)
+        self.label_smoothing = label_smoothing
+
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
-        shifted = z - np.max(z, axis=1, keepdims=True)
+        shifted = z - np.max(z, axis=1, keepdims=True)  # largest logit 0: exp never overflows
         log_q = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        smoothing = self.label_smoothing
+        e = self.label_smoothing
+        classes = z.shape[1]
         if t.ndim == 1:
             # Class indices: pick each row's log-probability instead of building a one-hot matrix.
             losses = -log_q[np.arange(len(t)), t]
-            if smoothing:
-                losses = (1 - smoothing) * losses - (smoothing / z.shape[1]) * np.sum(log_q, axis=1)
+            if e:
+                losses = (1 - e) * losses - (e / classes) * np.sum(log_q, axis=1)
         else:
             target = t.astype(z.dtype, copy=False)
-            if smoothing:
-                target = target * (1 - smoothing) + smoothing / z.shape[1]
+            if e:
+                target = (1 - e) * target + e / classes
             losses = -np.sum(target * log_q, axis=1)
         self.save(log_q, t)
         return self.reduce(losses)
 
-    def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, None]:
         log_q, t = self.saved
-        smoothing = self.label_smoothing
-        dz = np.exp(log_q)
+        if not self.needs_grad[0]:
+            return None, None
+        e = self.label_smoothing
+        classes = log_q.shape[1]
+        dz = np.exp(log_q)  # softmax(z); a fresh array, so it is updated in place below
         if t.ndim == 1:
-            dz[np.arange(len(t)), t] -= 1 - smoothing
-            if smoothing:
-                dz -= smoothing / dz.shape[1]
+            dz[np.arange(len(t)), t] -= 1 - e
+            if e:
+                dz -= e / classes
         else:
             target = t.astype(dz.dtype, copy=False)
-            if smoothing:
-                target = target * (1 - smoothing) + smoothing / dz.shape[1]
-            # Row sums of the target may differ from 1 for unnormalised probability targets.
+            if e:
+                target = (1 - e) * target + e / classes
+            # Unnormalised probability targets: the softmax term carries each row's total weight.
             dz *= np.sum(target, axis=1, keepdims=True)
             dz -= target
         scale = self.upstream(dy, log_q.shape[0])
-        if self.reduction == "none":
-            scale = scale[:, None]
-        dz *= scale
+        dz *= scale[:, np.newaxis] if self.reduction == "none" else scale
         return dz, None
 
 
-class MSE(_ElementwiseLoss):
+class MSE(_Loss):
     """Mean squared error.
 
     forward:  l = (x - t)^2; L = reduce(l)
@@ -181,11 +205,11 @@ class MSE(_ElementwiseLoss):
         return (2 * diff) * self.upstream(dy, diff.size), None
 
 
-class L1(_ElementwiseLoss):
+class L1(_Loss):
     """Mean absolute error.
 
     forward:  l = |x - t|; L = reduce(l)
-    backward: dx = dL * sign(x - t)       (0 where x = t, as torch)
+    backward: dx = dL * sign(x - t)
     shapes:   x (*), t (*) -> L () or (*) with reduction="none"
     """
 
@@ -198,11 +222,12 @@ class L1(_ElementwiseLoss):
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
         (diff,) = self.saved
+        # sign(0) = 0: no gradient where the prediction is exact, as torch.
         return np.sign(diff) * self.upstream(dy, diff.size), None
 
 
-class Huber(_ElementwiseLoss):
-    """Huber loss: quadratic within delta of the target, linear beyond (torch.nn.functional.huber_loss).
+class Huber(_Loss):
+    """Huber loss: quadratic within delta of the target, linear beyond (torch's huber_loss).
 
     forward:  l = (x - t)^2 / 2 if |x - t| <= delta else delta (|x - t| - delta / 2); L = reduce(l)
     backward: dx = dL * clip(x - t, -delta, delta)
@@ -211,15 +236,21 @@ class Huber(_ElementwiseLoss):
 
     name = "huber_loss"
 
+    def __init__(self, reduction: str, delta: float) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         diff = x - t.astype(x.dtype, copy=False)
         size = np.abs(diff)
         self.save(diff)
-        losses = np.where(size <= self.delta, 0.5 * diff * diff, self.delta * (size - 0.5 * self.delta))
-        return self.reduce(losses.astype(x.dtype, copy=False))
+        delta = self.delta
+        losses = np.where(size <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+        return self.reduce(losses)
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
         (diff,) = self.saved
+        # At |x - t| = delta both pieces have slope delta: clip is exact there, as torch.
         return np.clip(diff, -self.delta, self.delta) * self.upstream(dy, diff.size), None
 
 
@@ -230,41 +261,81 @@ def _data(x: TensorLike) -> np.ndarray:
 
 def _check_reduction(loss: str, reduction: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{loss}: reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}.")
+        valid = ", ".join(REDUCTIONS)
+        raise ValueError(f"{loss}: reduction must be one of {valid}; got {reduction!r}.")
 
 
-def _check_same_shape(loss: str, prediction: TensorLike, target: TensorLike) -> None:
-    p_shape, t_shape = np.shape(_data(prediction)), np.shape(_data(target))
-    if p_shape != t_shape:
-        hint = ""
-        if len(p_shape) == 2 and p_shape[1] == 1 and t_shape == (p_shape[0],):
-            hint = f" Reshape the target to ({p_shape[0]}, 1)."
-        raise ShapeError(
-            f"{loss}: input and target must have the same shape, got input {p_shape} and target {t_shape}; "
-            f"glassnet does not broadcast them (a (n, 1) prediction against (n,) labels would become "
-            f"(n, n)).{hint}"
-        )
+def _check_same_shape(loss: str, input: TensorLike, target: TensorLike) -> None:
+    x_shape, t_shape = np.shape(_data(input)), np.shape(_data(target))
+    if x_shape == t_shape:
+        return
+    message = (
+        f"{loss}: input {x_shape} and target {t_shape} differ in shape; glassnet does not "
+        f"broadcast a loss's operands (a (n, 1) prediction against (n,) labels would silently "
+        f"become (n, n))."
+    )
+    if int(np.prod(x_shape)) == int(np.prod(t_shape)):
+        message += f" Same number of values: reshape the target to {x_shape}."
+    raise ShapeError(message)
 
 
 def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike, reduction: str = "mean",
                                      pos_weight: TensorLike | None = None) -> Tensor:
-    """Binary cross-entropy on logits, finite for any logit. See :class:`BCEWithLogits`.
+    """Binary cross-entropy on logits (no sigmoid applied), finite for any logit.
+
+    Args:
+        input: logits z, any shape.
+        target: labels in {0, 1}, or soft labels in [0, 1], of the same shape.
+        reduction: "mean", "sum" or "none".
+        pos_weight: weight of the positive term, broadcast against the last axes of ``input``
+            (one weight per class, as torch); a constant.
+
+    See :class:`BCEWithLogits`.
 
     >>> import glassnet as gn
     >>> round(binary_cross_entropy_with_logits(gn.Tensor([0.0]), gn.Tensor([1.0])).item(), 4)
     0.6931
     """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    loss = "binary_cross_entropy_with_logits"
+    _check_reduction(loss, reduction)
+    _check_same_shape(loss, input, target)
     if pos_weight is None:
         return BCEWithLogits.apply(input, target, reduction=reduction)
+    x_shape, w_shape = np.shape(_data(input)), np.shape(_data(pos_weight))
+    try:
+        fits = np.broadcast_shapes(x_shape, w_shape) == x_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        classes = x_shape[-1] if x_shape else 1
+        raise ShapeError(f"{loss}: pos_weight of shape {w_shape} does not broadcast to the input's "
+                         f"shape {x_shape}; give one weight per class, of shape ({classes},).")
     return BCEWithLogits.apply(input, target, pos_weight, reduction=reduction)
 
 
 def binary_cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy on probabilities, logs clamped at -100. See :class:`BCE`."""
-    _check_reduction("binary_cross_entropy", reduction)
-    _check_same_shape("binary_cross_entropy", input, target)
+    """Binary cross-entropy on probabilities in [0, 1], each log clamped at -100 (as torch).
+
+    Prefer :func:`binary_cross_entropy_with_logits` on the logits before the sigmoid: it is
+    exact where the probabilities round to 0 or 1. See :class:`BCE`.
+
+    >>> import glassnet as gn
+    >>> p, t = gn.Tensor([0.0, 1.0]), gn.Tensor([1.0, 0.0])
+    >>> binary_cross_entropy(p, t, reduction="none").tolist()
+    [100.0, 100.0]
+    """
+    loss = "binary_cross_entropy"
+    _check_reduction(loss, reduction)
+    _check_same_shape(loss, input, target)
+    p = _data(input)
+    if p.size:
+        low, high = p.min(), p.max()
+        if low < 0 or high > 1:
+            bad = low if low < 0 else high
+            raise InputError(
+                f"{loss}: input must hold probabilities in [0, 1], found {bad}. For logits "
+                f"(no sigmoid applied), use binary_cross_entropy_with_logits."
+            )
     return BCE.apply(input, target, reduction=reduction)
 
 
@@ -272,50 +343,79 @@ def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean"
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy on logits (n, C), with class indices (n,) or probabilities (n, C).
 
+    The log-softmax is computed inside, stably: pass raw logits, not softmax outputs.
+
+    Args:
+        input: logits of shape (n_samples, n_classes).
+        target: integer class indices in [0, C) of shape (n,), or float class probabilities
+            (e.g. one-hot rows) of shape (n, C).
+        reduction: "mean" (over the samples), "sum" or "none" (one loss per sample).
+        label_smoothing: in [0, 1]; the target becomes (1 - e) target + e / C, as torch.
+
     See :class:`CrossEntropy`.
+
+    >>> import glassnet as gn, numpy as np
+    >>> round(cross_entropy(gn.Tensor(np.zeros((2, 4))), np.array([0, 3])).item(), 4)
+    1.3863
     """
-    _check_reduction("cross_entropy", reduction)
+    loss = "cross_entropy"
+    _check_reduction(loss, reduction)
     logits, labels = _data(input), _data(target)
     if logits.ndim != 2:
-        raise ShapeError(f"cross_entropy: expected logits of shape (n_samples, n_classes), got {logits.shape}.")
+        raise ShapeError(
+            f"{loss}: expected logits of shape (n_samples, n_classes), got {logits.shape}."
+        )
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}.")
+        raise ValueError(f"{loss}: label_smoothing must lie in [0, 1], got {label_smoothing}.")
     n, classes = logits.shape
-    if labels.dtype.kind in "iub":
+    if labels.dtype.kind in "iu":
         if labels.shape != (n,):
-            raise ShapeError(
-                f"cross_entropy: class-index targets must have shape ({n},) for logits {logits.shape}, got {labels.shape}."
-            )
+            raise ShapeError(f"{loss}: class-index targets must have shape ({n},) for logits "
+                             f"{logits.shape}, got {labels.shape}.")
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
             bad = labels[(labels < 0) | (labels >= classes)][0]
-            raise InputError(
-                f"cross_entropy: class labels must lie in [0, {classes}) for {classes} classes, found label {bad}."
-            )
+            raise InputError(f"{loss}: class labels must lie in [0, {classes}) for {classes} "
+                             f"classes, found label {bad}.")
     elif labels.shape != logits.shape:
-        raise ShapeError(
-            f"cross_entropy: probability targets must have the logits' shape {logits.shape}, got {labels.shape}."
-        )
+        hint = ""
+        if labels.shape == (n,):
+            hint = " Class indices must be integers: pass target.astype(int)."
+        raise ShapeError(f"{loss}: probability targets must have the logits' shape "
+                         f"{logits.shape}, got {labels.shape}.{hint}")
     return CrossEntropy.apply(input, target, reduction=reduction, label_smoothing=label_smoothing)
 
 
 def mse_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Mean squared error. See :class:`MSE`."""
+    """Squared error (x - t)^2, reduced. See :class:`MSE`.
+
+    >>> import glassnet as gn
+    >>> mse_loss(gn.Tensor([1.0, 3.0]), gn.Tensor([0.0, 0.0])).item()
+    5.0
+    """
     _check_reduction("mse_loss", reduction)
     _check_same_shape("mse_loss", input, target)
     return MSE.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Mean absolute error. See :class:`L1`."""
+    """Absolute error |x - t|, reduced; gradient sign(x - t), 0 where x = t. See :class:`L1`."""
     _check_reduction("l1_loss", reduction)
     _check_same_shape("l1_loss", input, target)
     return L1.apply(input, target, reduction=reduction)
 
 
-def huber_loss(input: TensorLike, target: TensorLike, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """Huber loss with threshold ``delta``. See :class:`Huber`."""
+def huber_loss(input: TensorLike, target: TensorLike, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Huber loss: squared error within ``delta`` (> 0) of the target, linear beyond.
+
+    See :class:`Huber`.
+
+    >>> import glassnet as gn
+    >>> huber_loss(gn.Tensor([0.5, 3.0]), gn.Tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
     _check_reduction("huber_loss", reduction)
     _check_same_shape("huber_loss", input, target)
-    if delta <= 0:
+    if not delta > 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}.")
-    return Huber.apply(input, target, reduction=reduction, delta=delta)
+    return Huber.apply(input, target, reduction=reduction, delta=float(delta))
