@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import GlassnetError, ShapeError
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -132,7 +132,7 @@ class Function:
         try:
             out = fn.forward(*arrays)
         except ValueError as exc:
-            if isinstance(exc, ShapeError):
+            if isinstance(exc, GlassnetError):  # already says what is wrong (ShapeError, InputError...)
                 raise
             raise fn.shape_error([a.shape for a in arrays], str(exc)) from exc
         if not _grad_mode.enabled:
