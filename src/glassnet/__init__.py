@@ -8,14 +8,16 @@
 [18.0, -36.0]
 """
 
+from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .nn import (ELU, GELU, SELU, Dense, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
 from .random import seed
+from .io.serialization import register_layer
 from .training import Model
+from .training.saving import load_model
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Tensor",
@@ -27,6 +29,8 @@ __all__ = [
     "gradcheck",
     "seed",
     "Model",
+    "load_model",
+    "register_layer",
     "Module",
     "Parameter",
     "Linear",

@@ -16,7 +16,7 @@ from .autograd.tensor import Tensor
 from .ops.math import abs as absolute
 from .ops.reduce import sum as total
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "penalty"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "penalty", "to_config"]
 
 
 class Regularizer:
@@ -69,6 +69,8 @@ def get(regularizer: Any) -> Regularizer | None:
     names = {"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01)}
     if isinstance(regularizer, str) and regularizer in names:
         return names[regularizer]()
+    if isinstance(regularizer, dict) and set(regularizer) <= {"l1", "l2"}:
+        return L1L2(**regularizer)
     raise ValueError(f"Unknown regularizer {regularizer!r}; valid: {', '.join(names)} or a Regularizer.")
 
 
@@ -81,3 +83,12 @@ def penalty(pairs: Any) -> Tensor | None:
         term = regularizer(param)
         loss = term if loss is None else loss + term
     return loss
+
+
+def to_config(regularizer: Regularizer | None) -> dict[str, float] | None:
+    """JSON form of a regularizer: ``{"l1": ..., "l2": ...}`` (what :func:`get` reads back)."""
+    if regularizer is None:
+        return None
+    if not isinstance(regularizer, L1L2):
+        raise TypeError(f"the regularizer {regularizer!r} cannot be saved; use L1, L2 or L1L2.")
+    return {"l1": regularizer.l1, "l2": regularizer.l2}

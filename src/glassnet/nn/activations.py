@@ -56,6 +56,10 @@ class Activation(Module):
 
         return [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "units")]
 
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values: ``units`` and the layer's options."""
+        return {"units": self.units, **{name: getattr(self, name) for name in self.options()}}
+
     def extra_repr(self) -> str:
         return "" if self.units is None else f"units={self.units}"
 

@@ -137,5 +137,15 @@ class Dense(Module):
         """The sum of this layer's weight penalties, or None without regularizers."""
         return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
 
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values."""
+        from .linear import _init_name
+
+        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
+                "kernel_initializer": None if self.uses_default_init else _init_name(self.init),
+                "in_features": self.in_features, "dtype": self.dtype.name,
+                "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
+                "bias_regularizer": regularizers.to_config(self.bias_regularizer)}
+
     def extra_repr(self) -> str:
         return f"units={self.units}, activation={self.activation!r}, in_features={self.in_features}"

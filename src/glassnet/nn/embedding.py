@@ -35,5 +35,9 @@ class Embedding(Module):
     def forward(self, indices: Any) -> Tensor:
         return embedding(indices, self.weight)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
+                "dtype": self.weight.dtype.name}
+
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"

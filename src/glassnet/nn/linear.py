@@ -91,5 +91,18 @@ class Linear(Module):
         """The sum of this layer's weight penalties, or None without regularizers."""
         return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
 
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values (a callable init cannot be saved by name)."""
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.use_bias,
+                "init": None if self.uses_default_init else _init_name(self.init), "dtype": self.dtype.name,
+                "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
+                "bias_regularizer": regularizers.to_config(self.bias_regularizer)}
+
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.use_bias}"
+
+
+def _init_name(init: Any) -> str:
+    if not isinstance(init, str):
+        raise TypeError(f"a layer initialized with the callable {init!r} cannot be saved; use an initializer name.")
+    return init

@@ -50,6 +50,10 @@ class BatchNorm1d(Module):
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           training=self.training, momentum=self.momentum, eps=self.eps)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                "affine": self.weight is not None, "dtype": self.running_mean.dtype.name}
+
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
@@ -78,6 +82,11 @@ class LayerNorm(Module):
                 f"{self.display_name}: expected input ending in {self.normalized_shape}, got {x.shape}."
             )
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def get_config(self) -> dict[str, Any]:
+        dtype = self.weight.dtype.name if self.weight is not None else "float32"
+        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                "elementwise_affine": self.weight is not None, "dtype": dtype}
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

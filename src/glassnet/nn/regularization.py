@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import random
 from ..autograd.tensor import Tensor
 from ..ops.regularization import dropout
@@ -29,6 +31,9 @@ class Dropout(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, training=self.training, rng=self.rng)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

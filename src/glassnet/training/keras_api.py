@@ -6,8 +6,9 @@ Model class inherits these methods from :class:`KerasWorkflow`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,24 @@ class KerasWorkflow:
         history = History()
         callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
         self.stop_training = False
+        with self._random_layers_drawing_from(generator if seed is not None else None):
+            self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size)
+        return history
+
+    @contextlib.contextmanager
+    def _random_layers_drawing_from(self, generator: np.random.Generator | None) -> Iterator[None]:
+        """With a seed, layers without a generator of their own (Dropout) draw from the run's one."""
+        borrowed = [m for m in self.modules() if hasattr(m, "rng") and m.rng is None] if generator is not None else []
+        for module in borrowed:
+            module.rng = generator
+        try:
+            yield
+        finally:
+            for module in borrowed:
+                module.rng = None
+
+    def _run_fit(self, callback_list: CallbackList, loader: DataLoader, train: Any, validation: Any, epochs: int,
+                 initial_epoch: int, size: int) -> None:
         callback_list.on_train_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(initial_epoch, epochs):
@@ -149,7 +168,6 @@ class KerasWorkflow:
                 if self.stop_training:
                     break
         callback_list.on_train_end()
-        return history
 
     def _check_fit_arguments(self, epochs: int, batch_size: int | None, validation_split: float,
                              initial_epoch: int) -> None:

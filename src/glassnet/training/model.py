@@ -216,7 +216,8 @@ class Model(KerasWorkflow, Module):
         """Before the first step: re-draw the weights from the run's seed, if one was given, and
         start a default-initialized output layer at zero (why: see ``glassnet.nn.init.DEFAULT_SCHEME``).
         """
-        if generator is not None:
+        fresh = all(getattr(layer, "freshly_initialized", True) for layer in self.layers if layer.num_parameters())
+        if generator is not None and fresh:
             self.reset_parameters(generator)
         else:
             self._zero_fresh_output_layer()
@@ -244,7 +245,17 @@ class Model(KerasWorkflow, Module):
             y = y.reshape(-1, 1)
         return y
 
-    # ----------------------------------------------------------------- weights files
+    # ----------------------------------------------------------------- files
+    def save(self, path: str, include_optimizer: bool = True) -> None:
+        """Write architecture, weights and (optionally) optimizer state to one ``.gnet`` file.
+
+        The file is a zip of a JSON manifest and ``.npy`` arrays, written atomically; loading it
+        with :func:`glassnet.load_model` executes nothing from it.
+        """
+        from .saving import save_model
+
+        save_model(self, path, include_optimizer=include_optimizer)
+
     def save_weights(self, path: str) -> None:
         """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename)."""
         from ..io.weights import save_state_dict
