@@ -165,3 +165,27 @@ def test_compile_errors_list_valid_names() -> None:
         model.compile(optimizer="adamm", loss="mse")
     with pytest.raises(ValueError, match="give a loss"):
         model.compile(optimizer="sgd")
+
+
+def test_seed_does_not_redraw_weights_that_were_loaded(tmp_path) -> None:
+    x, y = _blobs()
+    source = _classifier()
+    source.fit(x, y, epochs=1, verbose=0, seed=0)
+    source.save_weights(str(tmp_path / "w.npz"))
+    target = _classifier()
+    target.fit(x[:3], y[:3], epochs=0, verbose=0)  # builds the layers
+    target.load_weights(str(tmp_path / "w.npz"))
+    target.compile(optimizer=gn.optim.SGD(lr=0.0), loss="sparse_categorical_crossentropy")
+    target.fit(x, y, epochs=1, verbose=0, seed=123)
+    for name, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[name], value)
+
+
+def test_seed_repeats_dropout_masks_too() -> None:
+    x, y = _blobs()
+    runs = []
+    for _ in range(2):
+        model = gn.Model([gn.Dense(16, activation="relu"), gn.nn.Dropout(0.5), gn.Dense(3, activation="softmax")])
+        model.compile(optimizer=gn.optim.SGD(lr=0.1), loss="sparse_categorical_crossentropy")
+        runs.append(model.fit(x, y, epochs=2, verbose=0, seed=3).history["loss"])
+    assert runs[0] == runs[1]
