@@ -36,8 +36,7 @@ class Adadelta(Optimizer):
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         rho, eps = group["rho"], group["eps"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, square_avg=np.zeros_like(param.data), acc_delta=np.zeros_like(param.data))
         state["step"] += 1

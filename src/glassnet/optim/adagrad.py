@@ -32,8 +32,7 @@ class Adagrad(Optimizer):
         check_non_negative("Adagrad", group, "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, sum=np.full_like(param.data, group["initial_accumulator_value"]))
         state["step"] += 1

@@ -39,8 +39,8 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps, decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if decay and self.decoupled:
             param.data *= 1 - lr * decay
-        elif decay:
-            grad = grad + decay * param.data
+        else:
+            grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param.data), exp_avg_sq=np.zeros_like(param.data))
             if group["amsgrad"]:

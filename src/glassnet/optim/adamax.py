@@ -33,8 +33,7 @@ class Adamax(Optimizer):
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param.data), exp_inf=np.zeros_like(param.data))
         state["step"] += 1

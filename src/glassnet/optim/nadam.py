@@ -35,8 +35,7 @@ class NAdam(Optimizer):
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, (beta1, beta2), decay = group["lr"], group["betas"], group["momentum_decay"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(param.data),
                          exp_avg_sq=np.zeros_like(param.data))

@@ -98,6 +98,12 @@ class Optimizer:
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def with_weight_decay(grad: np.ndarray, param: Tensor, group: dict[str, Any]) -> np.ndarray:
+        """``grad + weight_decay * p``: L2 weight decay folded into the gradient, as torch.optim does."""
+        decay = group.get("weight_decay", 0.0)
+        return grad + decay * param.data if decay else grad
+
     def descend(self, param: Tensor, direction: np.ndarray, lr: float) -> None:
         """``param -= lr * direction``, in place, without allocating a parameter-sized temporary.
 

@@ -34,8 +34,7 @@ class RMSprop(Optimizer):
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, square_avg=np.zeros_like(param.data))
             if momentum > 0:
