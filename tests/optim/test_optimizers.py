@@ -114,6 +114,8 @@ def test_state_dict_resumes_exactly_and_float32_stays_in_place(factory, rng) -> 
     (optim.Adam, dict(lr=-1.0), "lr must be >= 0"),
     (optim.Adam, dict(betas=(1.0, 0.9)), r"invalid beta parameter at index 0: 1.0"),
     (optim.AdamW, dict(eps=-1e-8), "invalid eps value"),
+    (optim.Adam, dict(eps=0.0), r"invalid eps value 0.0: must be > 0"),
+    (optim.RMSprop, dict(eps=0.0), "invalid eps value"),
     (optim.RMSprop, dict(alpha=-0.1), "invalid alpha value"),
     (optim.Adagrad, dict(lr_decay=-1.0), "invalid lr_decay value"),
     (optim.Adadelta, dict(rho=1.5), "invalid rho value"),

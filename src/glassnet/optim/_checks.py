@@ -1,4 +1,7 @@
-"""Argument checks shared by the update rules, worded like PyTorch's."""
+"""Argument checks shared by the update rules, worded like PyTorch's.
+
+One deliberate difference: eps must be > 0 (PyTorch accepts 0, which can divide by zero).
+"""
 
 from __future__ import annotations
 

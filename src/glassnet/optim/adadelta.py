@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ._checks import check_non_negative
+from ._checks import check_non_negative, check_positive
 from .optimizer import Optimizer, ParamsLike
 
 __all__ = ["Adadelta"]
@@ -30,7 +30,8 @@ class Adadelta(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_non_negative("Adadelta", group, "eps", "weight_decay")
+        check_positive("Adadelta", group, "eps")
+        check_non_negative("Adadelta", group, "weight_decay")
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Adadelta: invalid rho value {group['rho']}: must lie in [0, 1].")
 

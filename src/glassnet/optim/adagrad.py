@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ._checks import check_non_negative
+from ._checks import check_non_negative, check_positive
 from .optimizer import Optimizer, ParamsLike
 
 __all__ = ["Adagrad"]
@@ -29,7 +29,8 @@ class Adagrad(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_non_negative("Adagrad", group, "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+        check_positive("Adagrad", group, "eps")
+        check_non_negative("Adagrad", group, "lr_decay", "weight_decay", "initial_accumulator_value")
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         grad = self.with_weight_decay(grad, param, group)

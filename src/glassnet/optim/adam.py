@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ._checks import check_betas, check_non_negative
+from ._checks import check_betas, check_non_negative, check_positive
 from .optimizer import Optimizer, ParamsLike
 
 __all__ = ["Adam", "AdamW"]
@@ -32,7 +32,8 @@ class Adam(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_non_negative(type(self).__name__, group, "eps", "weight_decay")
+        check_positive(type(self).__name__, group, "eps")
+        check_non_negative(type(self).__name__, group, "weight_decay")
         check_betas(type(self).__name__, group)
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:

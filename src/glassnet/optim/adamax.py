@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ._checks import check_betas, check_non_negative
+from ._checks import check_betas, check_non_negative, check_positive
 from .optimizer import Optimizer, ParamsLike
 
 __all__ = ["Adamax"]
@@ -28,7 +28,8 @@ class Adamax(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_non_negative("Adamax", group, "eps", "weight_decay")
+        check_positive("Adamax", group, "eps")
+        check_non_negative("Adamax", group, "weight_decay")
         check_betas("Adamax", group)
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ._checks import check_betas, check_non_negative
+from ._checks import check_betas, check_non_negative, check_positive
 from .optimizer import Optimizer, ParamsLike
 
 __all__ = ["NAdam"]
@@ -30,7 +30,8 @@ class NAdam(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_non_negative("NAdam", group, "eps", "weight_decay", "momentum_decay")
+        check_positive("NAdam", group, "eps")
+        check_non_negative("NAdam", group, "weight_decay", "momentum_decay")
         check_betas("NAdam", group)
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:

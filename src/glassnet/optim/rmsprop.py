@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ._checks import check_non_negative
+from ._checks import check_non_negative, check_positive
 from .optimizer import Optimizer, ParamsLike
 
 __all__ = ["RMSprop"]
@@ -30,7 +30,8 @@ class RMSprop(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_non_negative("RMSprop", group, "alpha", "eps", "weight_decay", "momentum")
+        check_positive("RMSprop", group, "eps")
+        check_non_negative("RMSprop", group, "alpha", "weight_decay", "momentum")
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
