@@ -13,7 +13,10 @@ __all__ = ["ModelCheckpoint"]
 
 
 class ModelCheckpoint(Callback):
-    """Write the model's weights to ``filepath`` (``.npz``), atomically, at the end of epochs.
+    """Write the model's weights (``.npz``) or its whole training state (``.gnet``) at the end of epochs.
+
+    A ``.gnet`` checkpoint holds the weights, the optimizer state, the epoch, the History so far and
+    the random generator's state: ``fit(..., resume_from=path)`` continues from it exactly.
 
     Args:
         filepath: may hold Keras-style fields filled from the epoch (1-based) and the logs,
@@ -48,7 +51,10 @@ class ModelCheckpoint(Callback):
                 return
             self.tracker.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        save_state_dict(path, self.model.state_dict())
+        if path.endswith(".gnet"):
+            self.model.save_checkpoint(path, epoch, logs)
+        else:
+            save_state_dict(path, self.model.state_dict())
         self.saved.append(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved weights to {path}")

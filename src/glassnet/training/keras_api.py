@@ -104,12 +104,18 @@ class KerasWorkflow:
             validation_data: tuple[Any, Any] | None = None, shuffle: bool = True,
             callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
             class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
-            initial_epoch: int = 0, terminate_on_nan: bool = True) -> History:
+            initial_epoch: int = 0, terminate_on_nan: bool = True,
+            resume_from: str | None = None) -> History:
         """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
 
         ``validation_split`` holds out a random, seeded slice, stratified by class for
         classification losses. Keras takes the *last* rows instead, which validates on one class
         only when the data is sorted by label; glassnet does not.
+
+        ``resume_from`` continues from a checkpoint written by ``ModelCheckpoint("....gnet")``:
+        weights, optimizer state, epoch, history and the random generator's state, so that an
+        interrupted and resumed run equals an uninterrupted one bit for bit (same data, seed and
+        arguments).
 
         Returns:
             The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
@@ -129,6 +135,9 @@ class KerasWorkflow:
         y_all = self._fit_targets(y, len(x_all), width)
         weights = self._sample_weights(y_all, sample_weight, class_weight)
         train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, width, generator)
+        resumed = self._resume(resume_from, generator) if resume_from is not None else None
+        if resumed is not None:
+            initial_epoch = resumed["epoch"]
         if self._steps_taken == 0:
             self._initialize_for_training(generator if seed is not None else None)
         if not self.optimizer.param_groups:
@@ -136,11 +145,39 @@ class KerasWorkflow:
         size = batch_size or len(train[0])
         loader = DataLoader(np.arange(len(train[0])), batch_size=size, shuffle=shuffle, seed=generator)
         history = History()
+        if resumed is not None:
+            history.history = {key: list(values) for key, values in resumed["history"].items()}
+            history.epoch = list(range(initial_epoch))
+        self._fit_run = {"generator": generator, "history": history}
         callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
         self.stop_training = False
         with self._random_layers_drawing_from(generator if seed is not None else None):
             self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size)
         return history
+
+    def _resume(self, path: str, generator: np.random.Generator) -> dict[str, Any]:
+        from .saving import restore_training_state
+
+        state = restore_training_state(self, path)
+        generator.bit_generator.state = state["generator_state"]
+        return state
+
+    def save_checkpoint(self, path: str, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Write a ``.gnet`` file holding everything ``fit(resume_from=path)`` needs to go on after ``epoch``.
+
+        Called by ``ModelCheckpoint`` during ``fit``; ``logs`` are this epoch's (not yet in the History).
+        """
+        from .saving import save_model
+
+        run = getattr(self, "_fit_run", None)
+        if run is None:
+            raise RuntimeError("save_checkpoint: only during fit (use model.save otherwise).")
+        history = {key: list(values) for key, values in run["history"].history.items()}
+        for key, value in (logs or {}).items():
+            history.setdefault(key, []).append(value)
+        state = {"epoch": epoch + 1, "history": history, "steps_taken": self._steps_taken,
+                 "generator_state": run["generator"].bit_generator.state}
+        save_model(self, path, include_optimizer=True, training_state=state)
 
     @contextlib.contextmanager
     def _random_layers_drawing_from(self, generator: np.random.Generator | None) -> Iterator[None]:

@@ -15,7 +15,7 @@ from ..errors import ModelFileError
 from ..io.serialization import build_layer, layer_config, read_model_file, write_model_file
 from ..nn.module import Module
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "restore_training_state"]
 
 
 def _init_arguments(obj: Any) -> dict[str, Any]:
@@ -37,8 +37,13 @@ def _compile_settings(model: Any) -> dict[str, Any] | None:
             "clipping": list(model.clipping)}
 
 
-def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool = True) -> None:
-    """Write the architecture, the weights (and optimizer state) of ``model`` to one ``.gnet`` file."""
+def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool = True,
+               training_state: dict[str, Any] | None = None) -> None:
+    """Write the architecture, the weights (and optimizer state) of ``model`` to one ``.gnet`` file.
+
+    ``training_state`` (epoch, history, random generator state) makes the file a checkpoint that
+    ``fit(resume_from=...)`` continues from.
+    """
     arrays: dict[str, np.ndarray] = {f"weights/{name}": value for name, value in model.state_dict().items()}
     manifest: dict[str, Any] = {
         "glassnet_version": __version__,
@@ -46,6 +51,7 @@ def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool
                   "steps_taken": model._steps_taken},
         "compile": _compile_settings(model),
         "optimizer_state": None,
+        "training_state": training_state,
     }
     if include_optimizer and model.optimizer is not None and model.optimizer.param_groups:
         state = model.optimizer.state_dict()
@@ -93,6 +99,44 @@ def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[M
     return model
 
 
+def restore_training_state(model: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint's weights and optimizer state into ``model`` (already compiled, same
+    architecture) and return its training state: epoch, history and generator state."""
+    manifest, arrays = read_model_file(path)
+    where = os.fspath(path)
+    state = manifest.get("training_state")
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{where}: not a training checkpoint (no training state); save one with "
+                             "ModelCheckpoint('....gnet').")
+    weights = {name.removeprefix("weights/"): value for name, value in arrays.items() if name.startswith("weights/")}
+    try:
+        model.load_state_dict(weights)
+    except ValueError as exc:
+        raise ModelFileError(f"{where}: the checkpoint does not fit this model: {exc}") from exc
+    optimizer_state = manifest.get("optimizer_state")
+    if optimizer_state:
+        if not model.optimizer.param_groups:
+            model.optimizer.bind(list(model.parameters()))
+        _load_optimizer_state(model.optimizer, optimizer_state, arrays, where)
+    model._steps_taken = int(state.get("steps_taken", 0))
+    return state
+
+
+def _load_optimizer_state(optimizer: Any, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                          where: str) -> None:
+    per_param: dict[int, dict[str, Any]] = {}
+    for index, entries in state.get("scalars", {}).items():
+        per_param.setdefault(int(index), {}).update(entries)
+    for name, value in arrays.items():
+        if name.startswith("optimizer/"):
+            _, index, key = name.split("/", 2)
+            per_param.setdefault(int(index), {})[key] = value.copy()
+    try:
+        optimizer.load_state_dict({"param_groups": state.get("param_groups", []), "state": per_param})
+    except (ValueError, IndexError) as exc:
+        raise ModelFileError(f"{where}: the optimizer state does not fit the model: {exc}") from exc
+
+
 def _build_lazy_layers(model: Any, weights: Mapping[str, np.ndarray]) -> None:
     for layer in model.layers:
         if hasattr(layer, "built") and not layer.built:
@@ -121,14 +165,4 @@ def _restore_compile(model: Any, settings: Mapping[str, Any], state: Mapping[str
                   global_clipnorm=global_clipnorm)
     if state:
         optimizer.bind(list(model.parameters()))
-        per_param: dict[int, dict[str, Any]] = {}
-        for index, entries in state.get("scalars", {}).items():
-            per_param.setdefault(int(index), {}).update(entries)
-        for name, value in arrays.items():
-            if name.startswith("optimizer/"):
-                _, index, key = name.split("/", 2)
-                per_param.setdefault(int(index), {})[key] = value.copy()
-        try:
-            optimizer.load_state_dict({"param_groups": state.get("param_groups", []), "state": per_param})
-        except (ValueError, IndexError) as exc:
-            raise ModelFileError(f"{where}: the optimizer state does not fit the model: {exc}") from exc
+        _load_optimizer_state(optimizer, state, arrays, where)
