@@ -1,4 +1,8 @@
-"""Element-wise math: exp, log, sqrt, abs, clip, maximum, minimum, where."""
+"""Element-wise math: exp, log, sqrt, abs, clip, maximum, minimum, where.
+
+Where an op has a kink (abs at 0, clip at its bounds, maximum and minimum at ties) the gradient
+is the one PyTorch gives, so that a model trained here and there follows the same path.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +73,7 @@ class Abs(Function):
     """Absolute value.
 
     forward:  y = |x|
-    backward: dx = dy * sign(x)      (0 at x = 0, as torch)
+    backward: dx = dy * sign(x)
     shapes:   x (*) -> y (*)
     """
 
@@ -79,20 +83,22 @@ class Abs(Function):
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         (x,) = self.saved
+        # sign(0) = 0: the subgradient at the kink is 0, as torch.abs gives.
         return dy * np.sign(x)
 
 
 class Clip(Function):
-    """Clamp into [low, high]; either bound may be None.
+    """Clamp into [low, high]; either bound may be None (no bound on that side).
 
     forward:  y = min(max(x, low), high)
-    backward: dx = dy * (low <= x <= high)      (bounds inclusive, as torch.clamp)
+    backward: dx = dy * [low <= x <= high]
     shapes:   x (*) -> y (*)
     """
 
     def __init__(self, low: float | None, high: float | None) -> None:
-        self.low = low
-        self.high = high
+        # Plain Python floats: an np.float64 bound would turn a float32 tensor into float64.
+        self.low = None if low is None else float(low)
+        self.high = None if high is None else float(high)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.save(x)
@@ -100,20 +106,21 @@ class Clip(Function):
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         (x,) = self.saved
+        # Bounds inclusive: x exactly at a bound passes its gradient, as torch.clamp does.
         inside = np.ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
         if self.high is not None:
             inside &= x <= self.high
-        return dy * inside
+        return np.where(inside, dy, 0.0)
 
 
 class Maximum(Function):
     """Element-wise maximum with broadcasting.
 
     forward:  z = max(a, b)
-    backward: da = unbroadcast(dz * ([a > b] + [a = b] / 2), a.shape); db likewise
-              (ties share the gradient equally, as torch.maximum)
+    backward: da = unbroadcast(dz * ([a > b] + [a = b] / 2), a.shape)
+              db = unbroadcast(dz * ([b > a] + [a = b] / 2), b.shape)
     shapes:   a (*A), b (*B) -> z broadcast(A, B)
     """
 
@@ -123,15 +130,18 @@ class Maximum(Function):
 
     def backward(self, dz: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = self.saved
-        return _split_by_winner(dz, a, b, a > b)
+        tie = a == b
+        da = unbroadcast(_share(dz, tie, a < b), a.shape) if self.needs_grad[0] else None
+        db = unbroadcast(_share(dz, tie, a > b), b.shape) if self.needs_grad[1] else None
+        return da, db
 
 
 class Minimum(Function):
     """Element-wise minimum with broadcasting.
 
     forward:  z = min(a, b)
-    backward: da = unbroadcast(dz * ([a < b] + [a = b] / 2), a.shape); db likewise
-              (ties share the gradient equally, as torch.minimum)
+    backward: da = unbroadcast(dz * ([a < b] + [a = b] / 2), a.shape)
+              db = unbroadcast(dz * ([b < a] + [a = b] / 2), b.shape)
     shapes:   a (*A), b (*B) -> z broadcast(A, B)
     """
 
@@ -141,21 +151,24 @@ class Minimum(Function):
 
     def backward(self, dz: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = self.saved
-        return _split_by_winner(dz, a, b, a < b)
+        tie = a == b
+        da = unbroadcast(_share(dz, tie, a > b), a.shape) if self.needs_grad[0] else None
+        db = unbroadcast(_share(dz, tie, a < b), b.shape) if self.needs_grad[1] else None
+        return da, db
 
 
-def _split_by_winner(dz: np.ndarray, a: np.ndarray, b: np.ndarray,
-                     a_wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    share_a = a_wins + 0.5 * (a == b)
-    share_a = share_a.astype(dz.dtype, copy=False)
-    return unbroadcast(dz * share_a, a.shape), unbroadcast(dz * (1 - share_a), b.shape)
+def _share(dz: np.ndarray, tie: np.ndarray, loses: np.ndarray) -> np.ndarray:
+    """One operand's part of ``dz``: none where it lost, half at a tie, all where it won."""
+    # Ties split dz half and half, exactly torch's formula for maximum/minimum (NaNs included).
+    return np.where(loses, 0.0, np.where(tie, dz * 0.5, dz))
 
 
 class Where(Function):
     """Pick from a where the condition holds, else from b (broadcasting all three).
 
     forward:  z = a if condition else b
-    backward: da = unbroadcast(dz * condition, a.shape); db = unbroadcast(dz * !condition, b.shape)
+    backward: da = unbroadcast(dz * [condition], a.shape)
+              db = unbroadcast(dz * [not condition], b.shape)
     shapes:   condition (*C), a (*A), b (*B) -> z broadcast(C, A, B)
     """
 
@@ -163,11 +176,10 @@ class Where(Function):
         self.save(condition, a.shape, b.shape)
         return np.where(condition, a, b)
 
-    def backward(self, dz: np.ndarray) -> tuple[None, np.ndarray, np.ndarray]:
+    def backward(self, dz: np.ndarray) -> tuple[None, np.ndarray | None, np.ndarray | None]:
         condition, a_shape, b_shape = self.saved
-        zero = np.zeros((), dtype=dz.dtype)
-        da = unbroadcast(np.where(condition, dz, zero), a_shape) if self.needs_grad[1] else None
-        db = unbroadcast(np.where(condition, zero, dz), b_shape) if self.needs_grad[2] else None
+        da = unbroadcast(np.where(condition, dz, 0.0), a_shape) if self.needs_grad[1] else None
+        db = unbroadcast(np.where(condition, 0.0, dz), b_shape) if self.needs_grad[2] else None
         return None, da, db
 
 
@@ -177,44 +189,61 @@ def exp(x: TensorLike) -> Tensor:
 
 
 def log(x: TensorLike) -> Tensor:
-    """Natural logarithm. See :class:`Log`."""
+    """Natural logarithm (``-inf`` at 0, NaN below). See :class:`Log`."""
     return Log.apply(x)
 
 
 def sqrt(x: TensorLike) -> Tensor:
-    """Square root. See :class:`Sqrt`."""
+    """Square root; the gradient is infinite at 0. See :class:`Sqrt`."""
     return Sqrt.apply(x)
 
 
 def abs(x: TensorLike) -> Tensor:  # noqa: A001 - mirrors torch.abs
-    """``|x|``. See :class:`Abs`."""
+    """``|x|``, with gradient 0 at 0 as torch.abs. See :class:`Abs`."""
     return Abs.apply(x)
 
 
 def clip(x: TensorLike, low: float | None = None, high: float | None = None) -> Tensor:
-    """Clamp ``x`` into ``[low, high]`` (torch.clamp). See :class:`Clip`.
+    """Clamp ``x`` into ``[low, high]``, like ``torch.clamp``; ``None`` leaves that side open.
+
+    The gradient passes where ``low <= x <= high`` (bounds included). See :class:`Clip`.
 
     >>> import glassnet as gn
     >>> clip(gn.Tensor([-2.0, 0.5, 3.0]), 0.0, 1.0).tolist()
     [0.0, 0.5, 1.0]
+    >>> clip(gn.Tensor([-2.0, 0.5]), low=0.0).tolist()
+    [0.0, 0.5]
     """
     if low is None and high is None:
-        raise ValueError("clip: give at least one of low and high.")
+        raise ValueError("clip: give at least one of low and high (both were None).")
     return Clip.apply(x, low=low, high=high)
 
 
 def maximum(a: TensorLike, b: TensorLike) -> Tensor:
-    """Element-wise maximum. See :class:`Maximum`."""
+    """Element-wise maximum with broadcasting; at ties each operand gets half the gradient.
+
+    >>> import glassnet as gn
+    >>> maximum(gn.Tensor([1.0, 5.0]), 2.0).tolist()
+    [2.0, 5.0]
+
+    See :class:`Maximum`.
+    """
     return Maximum.apply(a, b)
 
 
 def minimum(a: TensorLike, b: TensorLike) -> Tensor:
-    """Element-wise minimum. See :class:`Minimum`."""
+    """Element-wise minimum with broadcasting; at ties each operand gets half the gradient.
+
+    See :class:`Minimum`.
+    """
     return Minimum.apply(a, b)
 
 
 def where(condition: Any, a: TensorLike, b: TensorLike) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``; the condition gets no gradient. See :class:`Where`.
+    """``a`` where ``condition`` holds, else ``b``, all three broadcast together.
+
+    ``condition`` is a bool array or a bool Tensor (e.g. ``x > 0``); it gets no gradient.
+    See :class:`Where`.
 
     >>> import glassnet as gn
     >>> x = gn.Tensor([-1.0, 2.0])
