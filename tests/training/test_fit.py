@@ -189,3 +189,17 @@ def test_seed_repeats_dropout_masks_too() -> None:
         model.compile(optimizer=gn.optim.SGD(lr=0.1), loss="sparse_categorical_crossentropy")
         runs.append(model.fit(x, y, epochs=2, verbose=0, seed=3).history["loss"])
     assert runs[0] == runs[1]
+
+
+def test_compiled_metrics_appear_in_history_with_val_twins_and_in_evaluate() -> None:
+    x, y = _blobs()
+    model = gn.Model([gn.Dense(16, activation="relu"), gn.Dense(3, activation="softmax")])
+    model.compile(optimizer=gn.optim.Adam(lr=0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "f1"])
+    history = model.fit(x, y, epochs=10, validation_split=0.2, verbose=0, seed=0)
+    assert {"loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1"} <= set(history.history)
+    assert history.history["accuracy"][-1] > 0.9
+    results = model.evaluate(x, y)
+    assert results["accuracy"] == pytest.approx(float((model.predict_classes(x) == y).mean()))
+    with pytest.raises(ValueError, match="Unknown metric 'acuracy'; valid names"):
+        model.compile(optimizer="sgd", loss="mse", metrics=["acuracy"])
