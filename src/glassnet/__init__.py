@@ -11,7 +11,7 @@
 from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
-from .nn import (ELU, GELU, SELU, Dense, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
+from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
 from .random import seed
 from .io.serialization import register_layer
@@ -35,6 +35,7 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Input",
     "Sequential",
     "ReLU",
     "LeakyReLU",

@@ -46,3 +46,13 @@ def test_bad_construction_arguments() -> None:
         gn.Dense(2, activation="swishy")
     with pytest.raises(ValueError, match="valid names"):
         gn.Dense(2, kernel_initializer="nope")
+
+
+def test_input_layer_builds_following_dense_layers_and_checks_samples() -> None:
+    model = gn.Model([gn.Input((4,)), gn.Dense(8, activation="relu"), gn.Dense(2)])
+    assert model.layers[1].built and model.layers[2].weight.shape == (2, 8)
+    assert "(None, 8)" in model.summary(print_fn=lambda text: None)
+    with pytest.raises(ShapeError, match=r"expected input of shape \(n_samples, 4\)"):
+        model.predict(np.ones((3, 5)))
+    with pytest.raises(ValueError, match="shape must hold positive integers"):
+        gn.Input((0,))

@@ -56,7 +56,7 @@ def register_layer(cls: type[Module]) -> type[Module]:
 def _register_builtins() -> None:
     from .. import nn
 
-    for name in ("Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
+    for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
                  "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding"):
         register_layer(getattr(nn, name))
 

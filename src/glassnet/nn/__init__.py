@@ -6,6 +6,7 @@ from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, Re
 from .containers import Sequential
 from .dense import Dense
 from .embedding import Embedding
+from .input_layer import Input
 from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
@@ -17,6 +18,7 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Input",
     "Sequential",
     "Activation",
     "ReLU",

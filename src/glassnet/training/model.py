@@ -51,7 +51,10 @@ class Model(KerasWorkflow, Module):
 
     # ----------------------------------------------------------------- building
     def add(self, layer: Module) -> None:
-        """Append a layer; it is named ``<kind>_<n>`` (e.g. ``linear_2``) unless it has a name."""
+        """Append a layer; it is named ``<kind>_<n>`` (e.g. ``linear_2``) unless it has a name.
+
+        A Dense added after layers whose output size is known is built at once, as in Keras.
+        """
         if not isinstance(layer, Module):
             raise TypeError(f"Model.add: expected a layer (a glassnet Module), got {type(layer).__name__}.")
         if layer.name is None:
@@ -62,6 +65,8 @@ class Model(KerasWorkflow, Module):
             raise ValueError(f"Model.add: a layer named {layer.name!r} is already in the model.")
         self.layers.append(layer)
         setattr(self, layer.name, layer)
+        if getattr(layer, "built", True) is False and self.in_features is not None and len(self.layers) > 1:
+            self._dry_run(np.zeros((1, self.in_features), dtype=self.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         for layer in self.layers:
