@@ -14,13 +14,17 @@ __all__ = ["Adadelta"]
 
 
 class Adadelta(Optimizer):
-    """Steps scaled by the ratio of running RMS of updates and of gradients (Zeiler 2012).
+    """Steps scaled by the ratio of the running RMS of past steps to that of gradients (Zeiler 2012).
 
     update:   g = grad + weight_decay * p
-              s = rho s + (1 - rho) g^2
+              s = rho s + (1 - rho) g^2                   (starts at 0)
               d = sqrt(u + eps) / sqrt(s + eps) * g
-              u = rho u + (1 - rho) d^2
+              u = rho u + (1 - rho) d^2                   (starts at 0)
               p = p - lr d
+
+    state:    step (int), square_avg (s), acc_delta (u)
+
+    The ratio has the units of the parameter, so lr = 1.0 (the default) is the paper's method.
     """
 
     def __init__(self, params: ParamsLike = None, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
@@ -30,10 +34,10 @@ class Adadelta(Optimizer):
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
-        check_positive("Adadelta", group, "eps")
-        check_non_negative("Adadelta", group, "weight_decay")
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Adadelta: invalid rho value {group['rho']}: must lie in [0, 1].")
+        check_positive("Adadelta", group, "eps")
+        check_non_negative("Adadelta", group, "weight_decay")
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         rho, eps = group["rho"], group["eps"]
@@ -42,9 +46,12 @@ class Adadelta(Optimizer):
             state.update(step=0, square_avg=np.zeros_like(param.data), acc_delta=np.zeros_like(param.data))
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        work, delta = self.work(param), self.work(param, "delta")
         square_avg *= rho
-        square_avg += (1 - rho) * grad * grad
-        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
+        square_avg += np.multiply(np.square(grad, out=work), 1 - rho, out=work)
+        np.sqrt(np.add(acc_delta, eps, out=delta), out=delta)
+        delta /= np.sqrt(np.add(square_avg, eps, out=work), out=work)
+        delta *= grad
         acc_delta *= rho
-        acc_delta += (1 - rho) * delta * delta
+        acc_delta += np.multiply(np.square(delta, out=work), 1 - rho, out=work)
         self.descend(param, delta, group["lr"])

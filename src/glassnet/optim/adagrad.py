@@ -14,11 +14,16 @@ __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
-    """Per-coordinate step sizes from the sum of squared gradients (Duchi et al. 2011).
+    """Per-coordinate step sizes from the running sum of squared gradients (Duchi et al. 2011).
 
-    update:   t = t + 1;   g = grad + weight_decay * p;   lr_t = lr / (1 + (t - 1) lr_decay)
-              s = s + g^2   (s starts at initial_accumulator_value)
+    update:   t = t + 1;   g = grad + weight_decay * p
+              lr_t = lr / (1 + (t - 1) lr_decay)
+              s = s + g^2                     (s starts at initial_accumulator_value)
               p = p - lr_t g / (sqrt(s) + eps)
+
+    state:    step (int), sum
+
+    Coordinates with large past gradients take small steps; the steps only ever shrink.
     """
 
     def __init__(self, params: ParamsLike = None, lr: float = 1e-2, lr_decay: float = 0.0,
@@ -37,6 +42,9 @@ class Adagrad(Optimizer):
         if not state:
             state.update(step=0, sum=np.full_like(param.data, group["initial_accumulator_value"]))
         state["step"] += 1
-        state["sum"] += grad * grad
+        total, work = state["sum"], self.work(param)
+        total += np.square(grad, out=work)
+        root = np.sqrt(total, out=work)
+        root += group["eps"]
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        self.descend(param, grad / (np.sqrt(state["sum"]) + group["eps"]), lr)
+        self.descend(param, np.divide(grad, root, out=work), lr)

@@ -16,9 +16,14 @@ __all__ = ["Adamax"]
 class Adamax(Optimizer):
     """Adam with the infinity norm in place of the second moment (Kingma & Ba 2015, section 7).
 
-    update:   g = grad + weight_decay * p;   t = t + 1
-              m = b1 m + (1 - b1) g;   u = max(b2 u, |g| + eps)
+    update:   t = t + 1;   g = grad + weight_decay * p
+              m = b1 m + (1 - b1) g                  (starts at 0)
+              u = max(b2 u, |g| + eps)               (starts at 0)
               p = p - lr / (1 - b1^t) * m / u
+
+    state:    step (int), exp_avg (m), exp_inf (u)
+
+    u needs no bias correction: a maximum is not pulled towards its zero start.
     """
 
     def __init__(self, params: ParamsLike = None, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -38,9 +43,11 @@ class Adamax(Optimizer):
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param.data), exp_inf=np.zeros_like(param.data))
         state["step"] += 1
-        m, u = state["exp_avg"], state["exp_inf"]
+        m, u, work = state["exp_avg"], state["exp_inf"], self.work(param)
         m *= beta1
-        m += (1 - beta1) * grad
+        m += np.multiply(grad, 1 - beta1, out=work)
         u *= beta2
-        np.maximum(u, np.abs(grad) + group["eps"], out=u)
-        self.descend(param, m / u, group["lr"] / (1 - beta1 ** state["step"]))
+        bound = np.abs(grad, out=work)
+        bound += group["eps"]
+        np.maximum(u, bound, out=u)
+        self.descend(param, np.divide(m, u, out=work), group["lr"] / (1 - beta1 ** state["step"]))

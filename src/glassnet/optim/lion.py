@@ -14,11 +14,17 @@ __all__ = ["Lion"]
 
 
 class Lion(Optimizer):
-    """EvoLved sign momentum: every coordinate moves by exactly lr (plus decoupled weight decay).
+    """EvoLved sIgn mOmeNtum: every coordinate moves by exactly lr, in the sign of an interpolation.
 
     update:   c = b1 m + (1 - b1) g
-              p = p - lr (sign(c) + weight_decay p)
-              m = b2 m + (1 - b2) g
+              p = p - lr (sign(c) + weight_decay p)      (decoupled weight decay, as in AdamW)
+              m = b2 m + (1 - b2) g                      (starts at 0)
+
+    state:    step (int), exp_avg (m)
+
+    With b2 > b1 the step looks at the fresh gradient more than the momentum remembers it.
+    Since every step has size lr, the paper uses a 3-10x smaller lr than for AdamW and a
+    3-10x larger weight_decay. PyTorch has no Lion; this follows the paper's Algorithm 2.
     """
 
     def __init__(self, params: ParamsLike = None, lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
@@ -32,14 +38,16 @@ class Lion(Optimizer):
         check_betas("Lion", group)
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        beta1, beta2 = group["betas"]
+        lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param.data))
         state["step"] += 1
-        m = state["exp_avg"]
-        direction = np.sign(beta1 * m + (1 - beta1) * grad)
-        if group["weight_decay"]:
-            direction += group["weight_decay"] * param.data
-        self.descend(param, direction, group["lr"])
+        m, direction, scaled = state["exp_avg"], self.work(param), self.work(param, "scaled")
+        np.multiply(m, beta1, out=direction)
+        direction += np.multiply(grad, 1 - beta1, out=scaled)
+        np.sign(direction, out=direction)
+        if decay:
+            param.data *= 1 - lr * decay   # p - lr wd p, applied before the sign step
+        self.descend(param, direction, lr)
         m *= beta2
-        m += (1 - beta2) * grad
+        m += np.multiply(grad, 1 - beta2, out=scaled)

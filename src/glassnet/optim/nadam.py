@@ -14,12 +14,20 @@ __all__ = ["NAdam"]
 
 
 class NAdam(Optimizer):
-    """Adam with Nesterov momentum and a momentum schedule (Dozat 2016).
+    """Adam with Nesterov momentum and a warming-up momentum schedule (Dozat 2016).
 
-    update:   g = grad + weight_decay * p;   t = t + 1
-              mu_t = b1 (1 - 0.5 * 0.96^(t psi));   mu_{t+1} likewise;   P = P * mu_t   (psi = momentum_decay)
-              m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2;   r = sqrt(v / (1 - b2^t)) + eps
-              p = p - lr (1 - mu_t) / (1 - P) * g / r - lr mu_{t+1} / (1 - P mu_{t+1}) * m / r
+    update:   t = t + 1;   g = grad + weight_decay * p
+              mu_t = b1 (1 - 0.5 * 0.96^(t psi))        (psi = momentum_decay; mu_{t+1} likewise)
+              P = P mu_t                                  (product of the mu's, starts at 1)
+              m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2        (both start at 0)
+              r = sqrt(v / (1 - b2^t)) + eps
+              p = p - lr (1 - mu_t) / (1 - P) * g / r
+                    - lr mu_{t+1} / (1 - P mu_{t+1}) * m / r
+
+    state:    step (int), mu_product (float), exp_avg, exp_avg_sq
+
+    The second line is the Nesterov look-ahead: this step's gradient, plus the momentum that the
+    next step will apply.
     """
 
     def __init__(self, params: ParamsLike = None, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -35,23 +43,24 @@ class NAdam(Optimizer):
         check_betas("NAdam", group)
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), decay = group["lr"], group["betas"], group["momentum_decay"]
+        lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
         grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(param.data),
                          exp_avg_sq=np.zeros_like(param.data))
         state["step"] += 1
         step = state["step"]
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         state["mu_product"] *= mu
         product = state["mu_product"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        work, root = self.work(param), self.work(param, "root")
         m *= beta1
-        m += (1 - beta1) * grad
+        m += np.multiply(grad, 1 - beta1, out=work)
         v *= beta2
-        v += (1 - beta2) * grad * grad
-        root = np.sqrt(v / (1 - beta2**step)) + group["eps"]
-        # Scaled before dividing, in PyTorch's order, so that rounding matches it to the last bits.
-        self.descend(param, grad * (lr * (1.0 - mu) / (1.0 - product)) / root, 1.0)
-        self.descend(param, m * (lr * mu_next / (1.0 - product * mu_next)) / root, 1.0)
+        v += np.multiply(np.square(grad, out=work), 1 - beta2, out=work)
+        np.sqrt(np.divide(v, 1 - beta2**step, out=root), out=root)
+        root += group["eps"]
+        self.descend(param, np.divide(grad, root, out=work), lr * (1.0 - mu) / (1.0 - product))
+        self.descend(param, np.divide(m, root, out=work), lr * mu_next / (1.0 - product * mu_next))

@@ -31,7 +31,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
-        self._scratch: dict[int, np.ndarray] = {}
+        self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
         if params is not None:
             self.bind(params)
 
@@ -98,22 +98,40 @@ class Optimizer:
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    @staticmethod
-    def with_weight_decay(grad: np.ndarray, param: Tensor, group: dict[str, Any]) -> np.ndarray:
-        """``grad + weight_decay * p``: L2 weight decay folded into the gradient, as torch.optim does."""
+    def work(self, param: Tensor, slot: str = "work") -> np.ndarray:
+        """A parameter-shaped array for intermediate results, reused across steps.
+
+        Update rules compute into it with ``out=`` instead of allocating temporaries. It is not
+        state: it holds nothing from one update to the next, so parameters of the same shape and
+        dtype share it (updates run one parameter at a time). Use distinct ``slot`` names for
+        arrays needed at the same time; ``"grad"`` and ``"step"`` are taken by the helpers below.
+        """
+        key = (slot, param.data.shape, param.data.dtype)
+        array = self._scratch.get(key)
+        if array is None:
+            array = self._scratch[key] = np.empty(param.data.shape, dtype=param.data.dtype)
+        return array
+
+    def with_weight_decay(self, grad: np.ndarray, param: Tensor, group: dict[str, Any]) -> np.ndarray:
+        """``grad + weight_decay * p``: L2 weight decay folded into the gradient, as torch.optim does.
+
+        Returns ``grad`` itself when there is no decay, else the ``"grad"`` work array (``grad`` is
+        the parameter's own gradient and is never modified).
+        """
         decay = group.get("weight_decay", 0.0)
-        return grad + decay * param.data if decay else grad
+        if not decay:
+            return grad
+        decayed = np.multiply(param.data, decay, out=self.work(param, "grad"))
+        decayed += grad
+        return decayed
 
     def descend(self, param: Tensor, direction: np.ndarray, lr: float) -> None:
         """``param -= lr * direction``, in place, without allocating a parameter-sized temporary.
 
-        The scaled step goes into a scratch array reused across steps (not part of the state:
-        it holds nothing between steps). The parameter keeps its buffer, dtype and identity.
+        The scaled step goes into the ``"step"`` work array. The parameter keeps its buffer,
+        dtype and identity.
         """
-        step = self._scratch.get(id(param))
-        if step is None or step.shape != param.data.shape or step.dtype != param.data.dtype:
-            step = self._scratch[id(param)] = np.empty_like(param.data)
-        np.multiply(direction, lr, out=step, casting="unsafe")
+        step = np.multiply(direction, lr, out=self.work(param, "step"), casting="unsafe")
         param.data -= step
 
     def state_dict(self) -> dict[str, Any]:
@@ -124,27 +142,40 @@ class Optimizer:
         return {"param_groups": groups, "state": state}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned, checking array shapes against the parameters."""
+        """Restore what :meth:`state_dict` returned, checking array shapes against the parameters.
+
+        Arrays are copied in the dtype of their parameter (as torch.optim does), so float32
+        parameters keep float32 state. Nothing changes when a check fails.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: {len(groups)} parameter groups given, "
-                f"{len(self.param_groups)} bound."
-            )
+            raise ValueError(f"{name}: {len(groups)} parameter groups given, {len(self.param_groups)} bound.")
         params = [p for g in self.param_groups for p in g["params"]]
         for index, entries in state_dict["state"].items():
             index = int(index)
+            if not 0 <= index < len(params):
+                raise ValueError(f"{name}: state for parameter {index}, but only {len(params)} are bound.")
             for key, value in entries.items():
                 if isinstance(value, np.ndarray) and value.shape != params[index].shape:
                     raise ValueError(
-                        f"{type(self).__name__}.load_state_dict: state {key!r} of parameter {index} "
-                        f"has shape {value.shape}, the parameter has {params[index].shape}."
+                        f"{name}: state {key!r} of parameter {index} has shape {value.shape}, "
+                        f"the parameter has {params[index].shape}."
                     )
         for group, saved in zip(self.param_groups, groups):
-            group.update(saved)
-        self.state = {int(i): {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+            # A model file stores tuples (betas) as JSON lists.
+            group.update({k: tuple(v) if isinstance(v, list) else v
+                          for k, v in saved.items() if k != "params"})
+        self.state = {int(i): {k: _restored(v, params[int(i)]) for k, v in s.items()}
                       for i, s in state_dict["state"].items()}
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({options})"
+
+
+def _restored(value: Any, param: Tensor) -> Any:
+    """A copy of one saved state entry; floating arrays take the parameter's dtype."""
+    if not isinstance(value, np.ndarray):
+        return value
+    return value.astype(param.dtype) if value.dtype.kind == "f" else value.copy()

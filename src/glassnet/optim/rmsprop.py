@@ -14,12 +14,19 @@ __all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
-    """Divide the gradient by a running root mean square (Hinton's lecture 6e).
+    """Divide the gradient by a running root mean square of it (Hinton, lecture 6e).
 
     update:   g = grad + weight_decay * p
-              s = alpha s + (1 - alpha) g^2
-              centered: a = alpha a + (1 - alpha) g;   r = sqrt(s - a^2) + eps;   else r = sqrt(s) + eps
-              momentum > 0: b = momentum b + g / r;   p = p - lr b;   else p = p - lr g / r
+              s = alpha s + (1 - alpha) g^2                      (starts at 0)
+              r = sqrt(s) + eps
+              centered:  a = alpha a + (1 - alpha) g;   r = sqrt(s - a^2) + eps
+              momentum > 0:  b = momentum b + g / r;   p = p - lr b
+              otherwise:     p = p - lr g / r
+
+    state:    step (int), square_avg, grad_avg (centered), momentum_buffer (momentum > 0)
+
+    ``centered`` divides by an estimate of the gradient's standard deviation instead of its
+    root mean square.
     """
 
     def __init__(self, params: ParamsLike = None, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -31,32 +38,34 @@ class RMSprop(Optimizer):
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
         check_positive("RMSprop", group, "eps")
-        check_non_negative("RMSprop", group, "alpha", "weight_decay", "momentum")
+        check_non_negative("RMSprop", group, "momentum", "weight_decay", "alpha")
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
+        alpha, momentum = group["alpha"], group["momentum"]
         grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, square_avg=np.zeros_like(param.data))
-            if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(param.data)
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param.data)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(param.data)
         state["step"] += 1
-        square_avg = state["square_avg"]
+        square_avg, work = state["square_avg"], self.work(param)
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        square_avg += np.multiply(np.square(grad, out=work), 1 - alpha, out=work)
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg *= alpha
-            grad_avg += (1 - alpha) * grad
-            root = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+            grad_avg += np.multiply(grad, 1 - alpha, out=work)
+            root = np.subtract(square_avg, np.square(grad_avg, out=work), out=work)
+            np.sqrt(root, out=root)
         else:
-            root = np.sqrt(square_avg) + eps
+            root = np.sqrt(square_avg, out=work)
+        root += group["eps"]
+        scaled = np.divide(grad, root, out=work)
         if momentum > 0:
             buffer = state["momentum_buffer"]
             buffer *= momentum
-            buffer += grad / root
-            self.descend(param, buffer, group["lr"])
-        else:
-            self.descend(param, grad / root, group["lr"])
+            buffer += scaled
+            scaled = buffer
+        self.descend(param, scaled, group["lr"])
