@@ -100,3 +100,9 @@ def test_reduce_lr_on_plateau_reduces_after_patience_and_respects_min_lr() -> No
     assert model.optimizer.lr == pytest.approx(0.003)
     with pytest.raises(ValueError, match=r"factor must lie in \(0, 1\)"):
         ReduceLROnPlateau(factor=1.5)
+
+
+def test_learning_rate_scheduler_refuses_metric_driven_schedules() -> None:
+    optimizer = gn.optim.SGD([gn.Parameter(np.ones(1))], lr=0.1)
+    with pytest.raises(TypeError, match=r"needs a metric.*ReduceLROnPlateau\(monitor="):
+        LearningRateScheduler(gn.optim.schedules.ReduceLROnPlateau(optimizer))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ class LearningRateScheduler(Callback):
     Args:
         schedule: ``fn(epoch, lr) -> new lr`` as in Keras, or a schedule object with ``step()``
             (e.g. from ``glassnet.optim.schedules``), stepped once per epoch or per batch.
+            Metric-driven schedules need the metric: use the ``ReduceLROnPlateau`` callback.
         per: ``"epoch"`` or ``"batch"`` (schedule objects only).
     """
 
@@ -28,6 +30,9 @@ class LearningRateScheduler(Callback):
         self.per = per
         self.verbose = verbose
         self.steps_object = hasattr(schedule, "step")
+        if self.steps_object and "metric" in inspect.signature(schedule.step).parameters:
+            raise TypeError("LearningRateScheduler: this schedule needs a metric each step; use "
+                            "glassnet.callbacks.ReduceLROnPlateau(monitor=...) instead.")
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         if self.steps_object:
