@@ -87,10 +87,7 @@ class KerasWorkflow:
     def _resolve_metric(metric: Any) -> Any:
         from .. import metrics as metrics_module
 
-        getter = getattr(metrics_module, "get", None)
-        if getter is None:
-            raise ValueError("compile: metric objects are not available in this version of glassnet.")
-        return getter(metric)
+        return metrics_module.get(metric)
 
     def _require_compiled(self, what: str) -> None:
         if self.compiled_loss is None:
