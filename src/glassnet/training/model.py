@@ -250,6 +250,21 @@ class Model(KerasWorkflow, Module):
             y = y.reshape(-1, 1)
         return y
 
+    # ----------------------------------------------------------------- PyTorch interop
+    @classmethod
+    def from_torch(cls, sequential: Any) -> Model:
+        """A Model with the layers and weights of a ``torch.nn.Sequential`` (Linear, activations,
+        Dropout, BatchNorm1d, LayerNorm). glassnet does not import torch for this."""
+        from .interop import from_torch
+
+        return from_torch(sequential)
+
+    def to_torch(self) -> Any:
+        """A ``torch.nn.Sequential`` with this model's layers and weights (imports torch here)."""
+        from .interop import to_torch
+
+        return to_torch(self)
+
     # ----------------------------------------------------------------- files
     def save(self, path: str, include_optimizer: bool = True) -> None:
         """Write architecture, weights and (optionally) optimizer state to one ``.gnet`` file.

@@ -1,0 +1,122 @@
+"""Moving models between glassnet and PyTorch: ``Model.from_torch`` and ``Model.to_torch``.
+
+glassnet never imports torch at module level: ``from_torch`` reads a torch Sequential by its
+classes' names and attributes, and ``to_torch`` imports torch only when it is called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+
+__all__ = ["from_torch", "to_torch"]
+
+
+def _array(tensor: Any) -> np.ndarray:
+    return tensor.detach().cpu().numpy().copy()
+
+
+def _layer_from_torch(module: Any) -> nn.Module:
+    kind = type(module).__name__
+    if kind == "Linear":
+        layer = nn.Linear(module.in_features, module.out_features, bias=module.bias is not None,
+                          dtype=_array(module.weight).dtype)
+        layer.weight.data[...] = _array(module.weight)
+        if module.bias is not None:
+            layer.bias.data[...] = _array(module.bias)
+        layer.freshly_initialized = False
+        return layer
+    simple = {"ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "SELU": nn.SELU}
+    if kind in simple:
+        return simple[kind]()
+    if kind == "LeakyReLU":
+        return nn.LeakyReLU(negative_slope=module.negative_slope)
+    if kind == "ELU":
+        return nn.ELU(alpha=module.alpha)
+    if kind == "GELU":
+        return nn.GELU(approximate=module.approximate)
+    if kind == "Softplus":
+        return nn.Softplus(beta=module.beta, threshold=module.threshold)
+    if kind in ("Softmax", "LogSoftmax"):
+        return getattr(nn, kind)(axis=-1 if module.dim is None else module.dim)
+    if kind == "Dropout":
+        return nn.Dropout(module.p)
+    if kind == "BatchNorm1d":
+        layer = nn.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
+        if module.affine:
+            layer.weight.data[...] = _array(module.weight)
+            layer.bias.data[...] = _array(module.bias)
+        layer.running_mean[...] = _array(module.running_mean)
+        layer.running_var[...] = _array(module.running_var)
+        return layer
+    if kind == "LayerNorm":
+        layer = nn.LayerNorm(tuple(module.normalized_shape), eps=module.eps,
+                             elementwise_affine=module.elementwise_affine)
+        if module.elementwise_affine:
+            layer.weight.data[...] = _array(module.weight)
+            layer.bias.data[...] = _array(module.bias)
+        return layer
+    raise ValueError(f"from_torch: no glassnet layer for torch's {kind}.")
+
+
+def from_torch(sequential: Any) -> Any:
+    """A glassnet Model with the layers and the weights of a ``torch.nn.Sequential``."""
+    from .model import Model
+
+    children = list(sequential.children()) if hasattr(sequential, "children") else list(sequential)
+    return Model([_layer_from_torch(module) for module in children])
+
+
+def to_torch(model: Any) -> Any:
+    """A ``torch.nn.Sequential`` with the layers and the weights of a glassnet Model."""
+    import torch
+
+    modules = []
+    for layer in model.layers:
+        modules.append(_layer_to_torch(torch, layer))
+    return torch.nn.Sequential(*[m for m in modules if m is not None])
+
+
+def _tensor(torch: Any, array: np.ndarray) -> Any:
+    return torch.from_numpy(np.array(array, copy=True))
+
+
+def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
+    tnn = torch.nn
+    if isinstance(layer, (nn.Linear, nn.Dense)):
+        if not getattr(layer, "in_features", None):
+            raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
+        linear = tnn.Linear(layer.in_features, layer.weight.shape[0], bias=layer.bias is not None,
+                            dtype=getattr(torch, layer.weight.dtype.name))
+        with torch.no_grad():
+            linear.weight.copy_(_tensor(torch, layer.weight.data))
+            if layer.bias is not None:
+                linear.bias.copy_(_tensor(torch, layer.bias.data))
+        if isinstance(layer, nn.Dense) and layer.activation != "linear":
+            activation = {"relu": tnn.ReLU(), "sigmoid": tnn.Sigmoid(), "tanh": tnn.Tanh(), "selu": tnn.SELU(),
+                          "elu": tnn.ELU(), "gelu": tnn.GELU(), "softplus": tnn.Softplus(),
+                          "leaky_relu": tnn.LeakyReLU(), "softmax": tnn.Softmax(dim=-1),
+                          "log_softmax": tnn.LogSoftmax(dim=-1)}[layer.activation]
+            return tnn.Sequential(linear, activation)
+        return linear
+    simple = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh, nn.SELU: tnn.SELU}
+    if type(layer) in simple:
+        return simple[type(layer)]()
+    if isinstance(layer, nn.LeakyReLU):
+        return tnn.LeakyReLU(layer.negative_slope)
+    if isinstance(layer, nn.ELU):
+        return tnn.ELU(layer.alpha)
+    if isinstance(layer, nn.GELU):
+        return tnn.GELU(approximate=layer.approximate)
+    if isinstance(layer, nn.Softplus):
+        return tnn.Softplus(beta=layer.beta, threshold=layer.threshold)
+    if isinstance(layer, (nn.Softmax, nn.LogSoftmax)):
+        return getattr(tnn, type(layer).__name__)(dim=layer.axis)
+    if isinstance(layer, nn.Dropout):
+        return tnn.Dropout(layer.p)
+    if isinstance(layer, nn.Input):
+        return None
+    raise ValueError(f"to_torch: no torch layer for {layer.display_name} ({type(layer).__name__}).")
