@@ -19,14 +19,21 @@ SCRIPT = textwrap.dedent('''
     import glassnet as gn
 
     mode, checkpoint, out = sys.argv[1:4]
+    gn.seed(0)  # the weights are drawn at build time below, before fit's seed applies
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 3))
     y = (x[:, 0] - x[:, 2] > 0).astype(float)
     model = gn.Model([gn.Dense(8, activation="relu"), gn.nn.Dropout(0.2), gn.Dense(1, activation="sigmoid")])
-    model.compile(optimizer="adam", loss="binary_crossentropy")
+    optimizer = gn.optim.Adam(lr=0.01)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy")
+    model.fit(x[:2], y[:2], epochs=0, verbose=0)  # builds the layers, so the schedule can bind
+    optimizer.bind(list(model.parameters()))
+    schedule = gn.optim.schedules.LinearWarmup(optimizer, 8, after=gn.optim.schedules.CosineAnnealingLR(optimizer, 20))
     now = {"epoch": 0, "saves": 0}
     callbacks = [gn.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: now.update(epoch=epoch)),
-                 gn.callbacks.ModelCheckpoint(checkpoint)]
+                 gn.callbacks.ModelCheckpoint(checkpoint),
+                 gn.callbacks.LearningRateScheduler(schedule, per="batch"),
+                 gn.callbacks.EarlyStopping(monitor="val_loss", patience=50)]
     if mode == "kill-mid-epoch":
         callbacks.append(gn.callbacks.LambdaCallback(on_batch_end=lambda batch, logs:
             os.kill(os.getpid(), signal.SIGKILL) if now["epoch"] == 3 and batch == 2 else None))

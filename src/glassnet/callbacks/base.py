@@ -33,6 +33,17 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None: ...
 
+    def on_epoch_complete(self, epoch: int, logs: Logs | None = None) -> None:
+        """After every callback's ``on_epoch_end``: the epoch's state is final (checkpoints write here)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """What this callback must carry over when training resumes from a checkpoint (JSON values)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s values (called after ``on_train_begin`` of a resumed fit)."""
+        self.__dict__.update(state)
+
     def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         self.on_batch_begin(batch, logs)
 
@@ -71,6 +82,27 @@ class CallbackList:
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self._call("on_epoch_end", epoch, logs)
+        self._call("on_epoch_complete", epoch, logs)
+
+    def _stateful(self) -> list[Callback]:
+        return [c for c in self.callbacks if type(c).state_dict is not Callback.state_dict]
+
+    def state_dict(self) -> list[list[Any]]:
+        """``[class name, state]`` of every callback that has state to carry over, in order."""
+        return [[type(c).__name__, c.state_dict()] for c in self._stateful()]
+
+    def load_state_dict(self, states: list[list[Any]]) -> None:
+        """Give each stateful callback its saved state; they must be the ones that were saved."""
+        stateful = self._stateful()
+        if [name for name, _ in states] != [type(c).__name__ for c in stateful]:
+            raise ValueError(
+                "resume: the callbacks differ from the checkpoint's "
+                f"({[name for name, _ in states]} saved, {[type(c).__name__ for c in stateful]} given); "
+                "pass the same callbacks as the interrupted run."
+            )
+        for callback, (_, state) in zip(stateful, states):
+            if state:
+                callback.load_state_dict(state)
 
     def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         self._call("on_train_batch_begin", batch, logs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 import numpy as np
 
 from .base import Callback, Logs
@@ -82,3 +83,9 @@ class EarlyStopping(Callback):
 
     def __repr__(self) -> str:
         return f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r})"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"wait": self.wait, "best_epoch": self.best_epoch, "best": float(self.tracker.best)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.wait, self.best_epoch, self.tracker.best = state["wait"], state["best_epoch"], state["best"]

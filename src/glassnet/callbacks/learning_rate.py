@@ -44,6 +44,12 @@ class LearningRateScheduler(Callback):
         if self.verbose:
             print(f"Epoch {epoch + 1}: learning rate {lr:.6g}")
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"schedule": self.schedule.state_dict()} if self.steps_object else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.schedule.load_state_dict(state["schedule"])
+
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         if self.steps_object and self.per == "batch":
             self.schedule.step()
@@ -99,6 +105,12 @@ class ReduceLROnPlateau(Callback):
             if self.wait >= self.patience:
                 self._reduce(epoch)
         logs["lr"] = self.model.optimizer.lr
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"wait": self.wait, "cooldown_left": self.cooldown_left, "best": float(self.tracker.best)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.wait, self.cooldown_left, self.tracker.best = state["wait"], state["cooldown_left"], state["best"]
 
     def _reduce(self, epoch: int) -> None:
         old = self.model.optimizer.lr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 from ..io.weights import save_state_dict
 from .base import Callback, Logs
@@ -39,7 +40,8 @@ class ModelCheckpoint(Callback):
         self.tracker = Improvement(self.mode)
         self.saved: list[str] = []
 
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+    def on_epoch_complete(self, epoch: int, logs: Logs | None = None) -> None:
+        # After every callback's on_epoch_end: schedules have stepped and the History holds this epoch.
         logs = logs or {}
         if self.save_best_only:
             value = logs.get(self.monitor)
@@ -52,9 +54,15 @@ class ModelCheckpoint(Callback):
             self.tracker.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if path.endswith(".gnet"):
-            self.model.save_checkpoint(path, epoch, logs)
+            self.model.save_checkpoint(path, epoch)
         else:
             save_state_dict(path, self.model.state_dict())
         self.saved.append(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved weights to {path}")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": float(self.tracker.best)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tracker.best = state["best"]

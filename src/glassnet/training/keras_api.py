@@ -145,11 +145,12 @@ class KerasWorkflow:
         if resumed is not None:
             history.history = {key: list(values) for key, values in resumed["history"].items()}
             history.epoch = list(range(initial_epoch))
-        self._fit_run = {"generator": generator, "history": history}
         callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
+        self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
         self.stop_training = False
         with self._random_layers_drawing_from(generator if seed is not None else None):
-            self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size)
+            self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
+                          None if resumed is None else resumed.get("callbacks"))
         return history
 
     def _resume(self, path: str, generator: np.random.Generator) -> dict[str, Any]:
@@ -159,10 +160,12 @@ class KerasWorkflow:
         generator.bit_generator.state = state["generator_state"]
         return state
 
-    def save_checkpoint(self, path: str, epoch: int, logs: dict[str, float] | None = None) -> None:
+    def save_checkpoint(self, path: str, epoch: int) -> None:
         """Write a ``.gnet`` file holding everything ``fit(resume_from=path)`` needs to go on after ``epoch``.
 
-        Called by ``ModelCheckpoint`` during ``fit``; ``logs`` are this epoch's (not yet in the History).
+        Called by ``ModelCheckpoint`` during ``fit``, once every callback has finished the epoch. It holds
+        the weights, the optimizer state, the History, the random generator's state and the callbacks'
+        states (schedules, early stopping counters), so a resumed run must pass the same callbacks.
         """
         from .saving import save_model
 
@@ -170,10 +173,9 @@ class KerasWorkflow:
         if run is None:
             raise RuntimeError("save_checkpoint: only during fit (use model.save otherwise).")
         history = {key: list(values) for key, values in run["history"].history.items()}
-        for key, value in (logs or {}).items():
-            history.setdefault(key, []).append(value)
         state = {"epoch": epoch + 1, "history": history, "steps_taken": self._steps_taken,
-                 "generator_state": run["generator"].bit_generator.state}
+                 "generator_state": run["generator"].bit_generator.state,
+                 "callbacks": run["callbacks"].state_dict()}
         save_model(self, path, include_optimizer=True, training_state=state)
 
     @contextlib.contextmanager
@@ -189,8 +191,10 @@ class KerasWorkflow:
                 module.rng = None
 
     def _run_fit(self, callback_list: CallbackList, loader: DataLoader, train: Any, validation: Any, epochs: int,
-                 initial_epoch: int, size: int) -> None:
+                 initial_epoch: int, size: int, callback_states: list[list[Any]] | None) -> None:
         callback_list.on_train_begin()
+        if callback_states is not None:
+            callback_list.load_state_dict(callback_states)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
