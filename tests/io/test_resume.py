@@ -23,7 +23,8 @@ SCRIPT = textwrap.dedent('''
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 3))
     y = (x[:, 0] - x[:, 2] > 0).astype(float)
-    model = gn.Model([gn.Dense(8, activation="relu"), gn.nn.Dropout(0.2), gn.Dense(1, activation="sigmoid")])
+    model = gn.Model([gn.Dense(8, activation="relu"), gn.nn.Dropout(0.2), gn.Dense(8, activation="relu"),
+                      gn.nn.Dropout(0.3, rng=5), gn.Dense(1, activation="sigmoid")])  # one dropout has its own rng
     optimizer = gn.optim.Adam(lr=0.01)
     model.compile(optimizer=optimizer, loss="binary_crossentropy")
     model.fit(x[:2], y[:2], epochs=0, verbose=0)  # builds the layers, so the schedule can bind

@@ -158,7 +158,17 @@ class KerasWorkflow:
 
         state = restore_training_state(self, path)
         generator.bit_generator.state = state["generator_state"]
+        saved = state.get("layer_generators", {})
+        for name, module in self._own_generators():
+            if name in saved:
+                module.rng.bit_generator.state = saved[name]
         return state
+
+    def _own_generators(self) -> list[tuple[str, Any]]:
+        """Layers with a random generator of their own (e.g. ``Dropout(rng=0)``), by dotted name."""
+        run_generator = getattr(self, "_fit_run", {}).get("generator")
+        return [(name, module) for name, module in self.named_modules()
+                if isinstance(getattr(module, "rng", None), np.random.Generator) and module.rng is not run_generator]
 
     def save_checkpoint(self, path: str, epoch: int) -> None:
         """Write a ``.gnet`` file holding everything ``fit(resume_from=path)`` needs to go on after ``epoch``.
@@ -175,6 +185,7 @@ class KerasWorkflow:
         history = {key: list(values) for key, values in run["history"].history.items()}
         state = {"epoch": epoch + 1, "history": history, "steps_taken": self._steps_taken,
                  "generator_state": run["generator"].bit_generator.state,
+                 "layer_generators": {name: module.rng.bit_generator.state for name, module in self._own_generators()},
                  "callbacks": run["callbacks"].state_dict()}
         save_model(self, path, include_optimizer=True, training_state=state)
 
