@@ -154,3 +154,13 @@ def test_detach_shares_data_and_leaves_the_graph() -> None:
     x = gn.Tensor([1.0], requires_grad=True)
     d = (x * 2).detach()
     assert not d.requires_grad and d.creator is None
+
+
+def test_iteration_yields_rows_and_refuses_0d_tensors() -> None:
+    x = gn.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = list(x)
+    assert len(rows) == 3 and rows[1].tolist() == [2.0, 3.0]
+    rows[2].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0], [0, 0], [1, 1]])
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(gn.Tensor(3.0))

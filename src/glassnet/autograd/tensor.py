@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any, Union
 
@@ -136,6 +136,12 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows along the first axis (each one a differentiable ``getitem``), as PyTorch."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
@@ -355,7 +361,7 @@ class Tensor:
     def squeeze(self, axis: Any = None) -> Tensor:
         return _functional().squeeze(self, axis)
 
-    def expand_dims(self, axis: int) -> Tensor:
+    def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
         return _functional().expand_dims(self, axis)
 
     unsqueeze = expand_dims
