@@ -23,6 +23,17 @@ def _normalized_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarra
     return inv_std * (dxhat - mean_d - xhat * mean_dx)
 
 
+def _with_affine_grads(dx: np.ndarray | None, dy: np.ndarray, xhat: np.ndarray, axes: tuple[int, ...],
+                       needs_grad: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+    """(dx, dweight, dbias) for y = xhat * weight + bias, summing over ``axes``; only the inputs given."""
+    grads: list[np.ndarray | None] = [dx]
+    if len(needs_grad) > 1:
+        grads.append(np.sum(dy * xhat, axis=axes) if needs_grad[1] else None)
+    if len(needs_grad) > 2:
+        grads.append(np.sum(dy, axis=axes) if needs_grad[2] else None)
+    return tuple(grads)
+
+
 class LayerNorm(Function):
     """Normalize each sample over its last axes, then scale and shift.
 
@@ -54,12 +65,7 @@ class LayerNorm(Function):
         leading = tuple(range(dy.ndim - self.ndim))
         dxhat = dy if weight is None else dy * weight
         dx = _normalized_backward(dxhat, xhat, inv_std, axes) if self.needs_grad[0] else None
-        grads: list[np.ndarray | None] = [dx]
-        if len(self.needs_grad) > 1:
-            grads.append(np.sum(dy * xhat, axis=leading) if self.needs_grad[1] else None)
-        if len(self.needs_grad) > 2:
-            grads.append(np.sum(dy, axis=leading) if self.needs_grad[2] else None)
-        return tuple(grads)
+        return _with_affine_grads(dx, dy, xhat, leading, self.needs_grad)
 
 
 class BatchNorm(Function):
@@ -97,12 +103,7 @@ class BatchNorm(Function):
         dx = None
         if self.needs_grad[0]:
             dx = _normalized_backward(dxhat, xhat, inv_std, axes) if self.training else dxhat * inv_std
-        grads: list[np.ndarray | None] = [dx]
-        if len(self.needs_grad) > 1:
-            grads.append(np.sum(dy * xhat, axis=axes) if self.needs_grad[1] else None)
-        if len(self.needs_grad) > 2:
-            grads.append(np.sum(dy, axis=axes) if self.needs_grad[2] else None)
-        return tuple(grads)
+        return _with_affine_grads(dx, dy, xhat, axes, self.needs_grad)
 
 
 def layer_norm(x: TensorLike, normalized_shape: int | Sequence[int], weight: TensorLike | None = None,

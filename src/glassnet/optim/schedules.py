@@ -41,7 +41,25 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
            "LinearWarmup", "ReduceLROnPlateau"]
 
 
-class LRScheduler:
+class _ScheduleState:
+    """What every schedule shares: reading the lrs back, and a JSON-safe state without the optimizer."""
+
+    optimizer: Optimizer
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of every group, as last set."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, as plain numbers, strings and lists (copies)."""
+        return {key: _plain(value) for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (the lr itself comes with the optimizer's state)."""
+        self.__dict__.update({key: _plain(value) for key, value in state.items() if key != "optimizer"})
+
+
+class LRScheduler(_ScheduleState):
     """Base class: remembers each group's initial lr and sets ``lr_at(step, base_lr)`` on every ``step()``.
 
     Construction records ``group["initial_lr"]`` (unless a schedule built earlier already did) as
@@ -86,17 +104,9 @@ class LRScheduler:
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = self.lr_at(step, base_lr)
 
-    def get_last_lr(self) -> list[float]:
-        """The learning rate of every group, as last set."""
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer, as plain numbers, strings and lists (copies)."""
-        return {key: _plain(value) for key, value in self.__dict__.items() if key != "optimizer"}
-
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned and set the lr of that step again."""
-        self.__dict__.update({key: _plain(value) for key, value in state.items() if key != "optimizer"})
+        super().load_state_dict(state)
         self._apply(self.last_epoch)
 
     def __repr__(self) -> str:
@@ -370,7 +380,7 @@ class LinearWarmup(LRScheduler):
         super().load_state_dict(state)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_ScheduleState):
     """Multiply the lr by ``factor`` once a metric has stopped improving for ``patience`` steps.
 
     Call ``step(metric)`` once per epoch with the monitored value (e.g. the validation loss):
@@ -450,18 +460,6 @@ class ReduceLROnPlateau:
             new_lr = max(group["lr"] * self.factor, floor)
             if group["lr"] - new_lr > self.eps:
                 group["lr"] = new_lr
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rate of every group."""
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer, as plain numbers, strings and lists (copies)."""
-        return {key: _plain(value) for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (the lr itself comes with the optimizer's state)."""
-        self.__dict__.update({key: _plain(value) for key, value in state.items() if key != "optimizer"})
 
     def __repr__(self) -> str:
         return f"ReduceLROnPlateau(mode={self.mode!r}, best={self.best}, lr={self.get_last_lr()})"
