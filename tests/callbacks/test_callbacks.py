@@ -117,3 +117,21 @@ def test_non_callbacks_are_refused() -> None:
     x, y = _regression()
     with pytest.raises(TypeError, match="expected glassnet.callbacks.Callback instances, got function"):
         _model().fit(x, y, callbacks=[lambda: None], verbose=0)
+
+
+def test_batch_hooks_reach_every_callback_that_defines_them_and_only_those() -> None:
+    from glassnet.callbacks.base import CallbackList
+
+    calls: list[str] = []
+
+    class TrainBatchBegin(gn.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            calls.append(f"train_batch_begin {batch}")
+
+    lambda_callback = gn.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: calls.append(f"lambda {batch}"))
+    quiet = gn.callbacks.Callback()
+    callback_list = CallbackList([TrainBatchBegin(), lambda_callback, quiet], model=None)
+    callback_list.on_train_batch_begin(0)
+    callback_list.on_train_batch_end(0, {"loss": 1.0})
+    assert calls == ["train_batch_begin 0", "lambda 0"]
+    assert quiet not in callback_list._batch_begin + callback_list._batch_end

@@ -46,6 +46,18 @@ CASES = [
         [((5, 3), (4, 3), (4,)), ((1, 3), (1, 3), (1,)), ((2, 5, 3), (4, 3), (4,)), ((0, 3), (2, 3), (2,))],
     ),
     OpCase(
+        "linear_relu",
+        F.linear_relu,
+        lambda x, w, b: __import__("torch").relu(__import__("torch").nn.functional.linear(x, w, b)),
+        [((5, 3), (4, 3), (4,)), ((1, 3), (1, 3), (1,)), ((2, 5, 3), (4, 3), (4,)), ((0, 3), (2, 3), (2,))],
+    ),
+    OpCase(
+        "linear_relu-nobias",
+        F.linear_relu,
+        lambda x, w: __import__("torch").relu(__import__("torch").nn.functional.linear(x, w)),
+        [((5, 3), (4, 3))],
+    ),
+    OpCase(
         "linear-nobias",
         F.linear,
         lambda x, w: __import__("torch").nn.functional.linear(x, w),
@@ -62,6 +74,8 @@ ERROR_CASES = [
               ShapeError, r"matmul: \(3, 4\) @ \(5, 2\).*inner dimensions differ \(4 vs 5\)"),
     ErrorCase("matmul-scalar", lambda: F.matmul(gn.Tensor(2.0), gn.Tensor(np.ones(3))),
               ShapeError, r"matmul: .*at least one axis"),
+    ErrorCase("linear_relu-features", lambda: F.linear_relu(gn.Tensor(np.ones((5, 3))), gn.Tensor(np.ones((4, 2)))),
+              ShapeError, r"linear_relu: input of shape \(5, 3\).*\(4, 2\)"),
     ErrorCase("linear-features", lambda: F.linear(gn.Tensor(np.ones((5, 3))), gn.Tensor(np.ones((4, 2)))),
               ShapeError, r"linear: input of shape \(5, 3\).*\(4, 2\).*expected input \(batch, 2\)"),
 ]

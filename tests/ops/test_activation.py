@@ -203,6 +203,14 @@ def test_relu_gradient_at_zero_is_zero_as_torch() -> None:
     np.testing.assert_array_equal(grad, [0.0, 0.0])
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_relu_blocks_a_non_finite_upstream_gradient_where_it_is_off_as_torch(bad: float) -> None:
+    # torch's threshold_backward: exactly 0 where x <= 0 whatever dy is (not 0 * inf = NaN).
+    x = gn.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    F.relu(x).backward(np.array([bad, bad, 3.0]))
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 3.0])
+
+
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "softmax"])
 def test_sigmoid_tanh_and_softmax_save_their_output(name: str) -> None:
     y = ALL[name](gn.Tensor(np.linspace(-2, 2, 6).reshape(2, 3), requires_grad=True))

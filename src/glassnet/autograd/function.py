@@ -87,6 +87,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return summed.reshape(shape)
 
 
+# Set by tensor.py once Tensor exists (tensor.py imports this module, so it cannot be imported here).
+_Tensor: Any = None
+_as_constant: Any = None
+
+
+def _bind_tensor(tensor_class: Any, as_constant: Any) -> None:
+    global _Tensor, _as_constant
+    _Tensor, _as_constant = tensor_class, as_constant
+
+
 class Function:
     """Base class of every differentiable op; see the module docstring for the contract.
 
@@ -124,10 +134,9 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run the op on tensors (or arrays and numbers, treated as constants)."""
-        from .tensor import Tensor, as_constant
-
-        fn = cls(**options)
-        tensors = tuple(x if isinstance(x, Tensor) else as_constant(x, inputs) for x in inputs)
+        # The hot path of every model: plain loops and no imports here (each costs microseconds per op).
+        fn = cls(**options) if options else cls()
+        tensors = [x if isinstance(x, _Tensor) else _as_constant(x, inputs) for x in inputs]
         arrays = [t.data for t in tensors]
         try:
             out = fn.forward(*arrays)
@@ -135,14 +144,13 @@ class Function:
             if isinstance(exc, GlassnetError):  # already says what is wrong (ShapeError, InputError...)
                 raise
             raise fn.shape_error([a.shape for a in arrays], str(exc)) from exc
-        if not _grad_mode.enabled:
-            return Tensor._from_op(out, None)
-        needs_grad = tuple(t.requires_grad for t in tensors)
-        if not any(needs_grad):
-            return Tensor._from_op(out, None)
-        fn.inputs = tensors
-        fn.needs_grad = needs_grad
-        return Tensor._from_op(out, fn)
+        if _grad_mode.enabled:
+            needs_grad = tuple([t.requires_grad for t in tensors])
+            if True in needs_grad:
+                fn.inputs = tuple(tensors)
+                fn.needs_grad = needs_grad
+                return _Tensor._from_op(out, fn)
+        return _Tensor._from_op(out, None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

@@ -18,7 +18,7 @@ from typing import Any, Union
 import numpy as np
 
 from ..errors import DTypeError, GraphError, ShapeError
-from .function import Function
+from .function import Function, _bind_tensor
 
 __all__ = ["Tensor", "as_tensor", "as_constant", "TensorLike"]
 
@@ -421,6 +421,9 @@ def as_constant(value: Any, inputs: tuple[Any, ...]) -> Tensor:
     return Tensor(value)
 
 
+_bind_tensor(Tensor, as_constant)
+
+
 def _topological_order(root: Function) -> list[Function]:
     """Functions reachable from ``root`` through inputs that need grad, inputs first.
 
@@ -428,20 +431,23 @@ def _topological_order(root: Function) -> list[Function]:
     produced one of its inputs, so the reversed list visits outputs before inputs.
     """
     order: list[Function] = []
-    visited: set[int] = set()
+    visited: set[Function] = set()
+    # Each entry is a Function and whether its producers are already on the stack. A Function is
+    # marked visited when first popped, not when pushed: marking on push would let a Function be
+    # ordered before a later-found consumer of its output.
     stack: list[tuple[Function, bool]] = [(root, False)]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
             order.append(fn)
             continue
-        if id(fn) in visited:
+        if fn in visited:
             continue
-        visited.add(id(fn))
+        visited.add(fn)
         stack.append((fn, True))
         for tensor, needed in zip(fn.inputs, fn.needs_grad):
             creator = tensor.creator
-            if needed and creator is not None and id(creator) not in visited:
+            if needed and creator is not None and creator not in visited:
                 stack.append((creator, False))
     return order
 
@@ -449,15 +455,16 @@ def _topological_order(root: Function) -> list[Function]:
 def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray]) -> None:
     """Run ``fn.backward`` and route each input's gradient to its leaf or its producer."""
     dxs = fn.backward(dy)
-    if not isinstance(dxs, tuple):
+    if type(dxs) is not tuple:
         dxs = (dxs,)
     for tensor, needed, dx in zip(fn.inputs, fn.needs_grad, dxs):
         if not needed or dx is None:
             continue
-        if type(dx) is not np.ndarray:
+        data = tensor.data
+        if type(dx) is not np.ndarray or dx.dtype is not data.dtype:
             dx = np.asarray(dx)
-        if dx.dtype != tensor.data.dtype:
-            dx = dx.astype(tensor.data.dtype)
+            if dx.dtype != data.dtype:
+                dx = dx.astype(data.dtype)
         creator = tensor.creator
         if creator is None:
             _accumulate_leaf(tensor, dx, dy)
@@ -465,7 +472,6 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
             previous = grads.get(creator)
             # Out of place: dx may alias dy, which other inputs may also have received.
             grads[creator] = dx if previous is None else previous + dx
-    return None
 
 
 def _accumulate_leaf(tensor: Tensor, dx: np.ndarray, dy: np.ndarray) -> None:

@@ -66,6 +66,12 @@ class CallbackList:
                     f"callbacks: expected glassnet.callbacks.Callback instances, got {type(callback).__name__}."
                 )
             callback.set_model(model)
+        # Per-batch hooks run thousands of times per fit: call only the callbacks that define them
+        # (as Keras does), so that the default callbacks cost nothing per batch.
+        self._batch_begin = [c for c in self.callbacks
+                             if _overrides(c, "on_train_batch_begin") or _overrides(c, "on_batch_begin")]
+        self._batch_end = [c for c in self.callbacks
+                           if _overrides(c, "on_train_batch_end") or _overrides(c, "on_batch_end")]
 
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
@@ -105,7 +111,14 @@ class CallbackList:
                 callback.load_state_dict(state)
 
     def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
-        self._call("on_train_batch_begin", batch, logs)
+        for callback in self._batch_begin:
+            callback.on_train_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        self._call("on_train_batch_end", batch, logs)
+        for callback in self._batch_end:
+            callback.on_train_batch_end(batch, logs)
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    """Whether ``callback`` does something in ``hook`` (a subclass method or an instance attribute)."""
+    return getattr(getattr(callback, hook), "__func__", None) is not getattr(Callback, hook)

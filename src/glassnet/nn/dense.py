@@ -12,7 +12,7 @@ from .. import random, regularizers
 from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from ..ops import activation as activation_ops
-from ..ops.linalg import linear
+from ..ops.linalg import linear, linear_relu
 from . import init as initializers
 from .linear import initialize_affine
 from .module import Module
@@ -117,6 +117,19 @@ class Dense(Module):
 
     def pre_activation(self, x: Tensor) -> Tensor:
         """``x @ W^T + b``: the output before the activation (the logits of a classifier)."""
+        self._check_input(x)
+        return linear(x, self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.activation == "relu":  # the common hidden layer, fused into one op
+            self._check_input(x)
+            return linear_relu(x, self.weight, self.bias)
+        z = self.pre_activation(x)
+        activate = ACTIVATIONS[self.activation]
+        return z if activate is None else activate(z)
+
+    def _check_input(self, x: Tensor) -> None:
+        """Build on the first call; afterwards, name the layer and both shapes on a mismatch."""
         if not self.built:
             if x.ndim == 0:
                 raise ShapeError(f"{self.display_name}: expected input of shape (batch, features), got a scalar.")
@@ -126,12 +139,6 @@ class Dense(Module):
                 f"{self.display_name}: expected input of shape (batch, {self.in_features}), got {x.shape}. "
                 "Check the previous layer's output size or the data's feature count."
             )
-        return linear(x, self.weight, self.bias)
-
-    def forward(self, x: Tensor) -> Tensor:
-        z = self.pre_activation(x)
-        activate = ACTIVATIONS[self.activation]
-        return z if activate is None else activate(z)
 
     def regularization_loss(self) -> Tensor | None:
         """The sum of this layer's weight penalties, or None without regularizers."""

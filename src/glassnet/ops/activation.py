@@ -54,13 +54,23 @@ class ReLU(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         y = np.maximum(x, 0)
-        self.save(y)
+        # torch's threshold_backward keeps dy where not y <= 0: at x = 0 the gradient is 0, and a
+        # NaN input passes dy through.
+        self.save(~(y <= 0))
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        (y,) = self.saved
-        # torch's threshold_backward: 0 where y <= 0 (so at x = 0); NaN inputs pass dy through.
-        return np.where(y <= 0, 0, dy)
+        (keep,) = self.saved
+        return relu_backward(dy, keep)
+
+
+def relu_backward(dy: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``dy`` where ``keep``, else exactly 0 (torch's threshold_backward), as a new array."""
+    # Multiplying by the mask is ~6x faster than np.where on a random sign pattern, and equal to
+    # it unless dy holds inf or NaN where the mask is 0 (0 * inf = NaN, not torch's 0).
+    if np.isfinite(dy).all():
+        return dy * keep
+    return np.where(keep, dy, 0).astype(dy.dtype, copy=False)
 
 
 class LeakyReLU(Function):

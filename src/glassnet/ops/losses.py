@@ -45,7 +45,7 @@ class _Loss(Function):
         """Reduce per-element (or per-sample) losses; the mean of nothing is NaN, as torch."""
         if self.reduction == "none":
             return losses
-        total = np.sum(losses, dtype=losses.dtype)
+        total = losses.sum()  # a float array's sum keeps its dtype
         if self.reduction == "sum":
             return total
         if losses.size == 0:
@@ -145,30 +145,35 @@ class CrossEntropy(_Loss):
         self.label_smoothing = label_smoothing
 
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
-        shifted = z - np.max(z, axis=1, keepdims=True)  # largest logit 0: exp never overflows
-        log_q = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        shifted = z - z.max(axis=1, keepdims=True)  # largest logit 0: exp never overflows
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)  # >= 1, so its log is finite
+        log_total = np.log(total)
         e = self.label_smoothing
         classes = z.shape[1]
-        if t.ndim == 1:
-            # Class indices: pick each row's log-probability instead of building a one-hot matrix.
-            losses = -log_q[np.arange(len(t)), t]
-            if e:
-                losses = (1 - e) * losses - (e / classes) * np.sum(log_q, axis=1)
+        if t.ndim == 1 and not e:
+            # Class indices: only each row's own log-probability is needed, not the whole log q.
+            losses = log_total[:, 0] - shifted[np.arange(len(t)), t]
         else:
-            target = t.astype(z.dtype, copy=False)
-            if e:
-                target = (1 - e) * target + e / classes
-            losses = -np.sum(target * log_q, axis=1)
-        self.save(log_q, t)
+            log_q = shifted
+            log_q -= log_total
+            if t.ndim == 1:
+                losses = (e - 1) * log_q[np.arange(len(t)), t] - (e / classes) * log_q.sum(axis=1)
+            else:
+                target = t.astype(z.dtype, copy=False)
+                if e:
+                    target = (1 - e) * target + e / classes
+                losses = -(target * log_q).sum(axis=1)
+        self.save(exp, total, t)
         return self.reduce(losses)
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, None]:
-        log_q, t = self.saved
+        exp, total, t = self.saved
         if not self.needs_grad[0]:
             return None, None
         e = self.label_smoothing
-        classes = log_q.shape[1]
-        dz = np.exp(log_q)  # softmax(z); a fresh array, so it is updated in place below
+        classes = exp.shape[1]
+        dz = exp / total  # softmax(z); a fresh array, so it is updated in place below
         if t.ndim == 1:
             dz[np.arange(len(t)), t] -= 1 - e
             if e:
@@ -178,9 +183,9 @@ class CrossEntropy(_Loss):
             if e:
                 target = (1 - e) * target + e / classes
             # Unnormalised probability targets: the softmax term carries each row's total weight.
-            dz *= np.sum(target, axis=1, keepdims=True)
+            dz *= target.sum(axis=1, keepdims=True)
             dz -= target
-        scale = self.upstream(dy, log_q.shape[0])
+        scale = self.upstream(dy, exp.shape[0])
         dz *= scale[:, np.newaxis] if self.reduction == "none" else scale
         return dz, None
 
