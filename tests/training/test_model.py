@@ -138,6 +138,25 @@ def test_bad_inputs_are_refused_before_any_weight_changes(X, error, message) -> 
     assert model.loss == []
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (1234, 17), (4999, 31)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_non_finite_value_anywhere_is_found(bad: float, where: tuple[int, int], dtype) -> None:
+    from glassnet.training.validation import as_features
+
+    X = np.random.default_rng(0).normal(size=(5000, 32)).astype(dtype)
+    X[where] = bad
+    with pytest.raises(InputError, match="contains 1 NaN or infinite values"):
+        as_features(X, 32, "dense_1", np.dtype(dtype))
+
+
+def test_huge_finite_values_whose_sums_overflow_are_accepted() -> None:
+    from glassnet.training.validation import as_features
+
+    X = np.full((10, 4), 3e38, dtype=np.float32)  # every row sum overflows float32
+    assert as_features(X, 4, "dense_1", np.dtype(np.float32)) is X
+
+
 @pytest.mark.parametrize("Y, error, message", [
     (np.zeros(150), ShapeError, "X has 200 samples, Y_train has 150"),
     (np.zeros((1, 200)), ShapeError, r"one row of labels.*drop the \.T"),
