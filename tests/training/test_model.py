@@ -201,3 +201,38 @@ def test_train_without_data_is_torchs_mode_switch() -> None:
     assert model.train() is model and all(m.training for m in model.modules())
     model.train(False)
     assert not model.layers[0].training
+
+
+def _head_weights_after_setup(layers: list, keras: bool = False) -> np.ndarray:
+    X, Y = _data()
+    model = gn.Model(layers)
+    if keras:
+        model.compile(optimizer="sgd", loss="binary_crossentropy")
+        model.fit(X, Y, epochs=0, verbose=0)
+    else:
+        model.train(X, Y, epochs=0)
+    head = [layer for layer in model.layers if layer.num_parameters()][-1]
+    return head.weight.data
+
+
+def test_train_builds_lazy_dense_layers_before_making_its_optimizer() -> None:
+    X, Y = _data()
+    model = gn.Model([gn.Dense(8, activation="relu"), gn.Dense(1, activation="sigmoid")])
+    losses = model.train(X, Y, epochs=50, learning_rate=0.5, seed=0)
+    assert losses[-1] < losses[0]
+
+
+def test_a_narrow_default_output_layer_starts_at_zero() -> None:
+    # The founding network: the output layer is fed by 2 units, which a random start can kill.
+    assert np.all(_head_weights_after_setup(list(build_founding_model().layers)) == 0)
+    assert np.all(_head_weights_after_setup([gn.Dense(4, activation="relu"), gn.Dense(1, activation="sigmoid")],
+                                            keras=True) == 0)
+
+
+@pytest.mark.parametrize("keras", [False, True])
+def test_a_wide_or_explicitly_initialized_output_layer_keeps_its_random_start(keras: bool) -> None:
+    # 8 or more units feed it (see glassnet.nn.init.NARROW_WIDTH), or the user chose its init.
+    wide = [gn.Dense(gn.nn.init.NARROW_WIDTH, activation="relu"), gn.Dense(1, activation="sigmoid")]
+    explicit = [gn.Dense(2, activation="relu"), gn.Dense(1, activation="sigmoid", kernel_initializer="he_uniform")]
+    for layers in (wide, explicit):
+        assert np.any(_head_weights_after_setup(layers, keras) != 0)

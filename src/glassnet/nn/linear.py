@@ -36,7 +36,8 @@ class Linear(Module):
         init: a scheme (``"blog_uniform"``, ``"torch"``) or a weight initializer name / callable
             (biases then start at zero); see :mod:`glassnet.nn.init`. The default (None) is
             He-uniform weights and zero biases; a Model also zeroes the weights of its output layer
-            before training when that layer uses the default (see ``init.DEFAULT_SCHEME``).
+            before training when that layer uses the default and has fewer than 8 inputs (see
+            ``init.DEFAULT_SCHEME`` and ``init.NARROW_WIDTH``).
         dtype: float32 (default) or float64.
         rng: seed or generator for the initial weights (default: the one set by ``glassnet.seed``).
         kernel_regularizer, bias_regularizer: penalties a Model adds to the training loss.

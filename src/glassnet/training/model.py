@@ -13,6 +13,7 @@ from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.activations import Activation, Sigmoid, Softmax
+from ..nn import init as initializers
 from ..nn.dense import Dense
 from ..nn.module import Module
 from ..optim.sgd import SGD
@@ -121,8 +122,8 @@ class Model(KerasWorkflow, Module):
             batch_size: None for full-batch gradient descent, else shuffled mini-batches.
             seed: makes the run repeat bit for bit: on an untrained model it re-draws the initial
                 weights from this seed; it also seeds the mini-batch shuffling. Before the first
-                step, an output Linear layer with the default init starts at zero weights (why:
-                ``glassnet.nn.init.DEFAULT_SCHEME``).
+                step, an output layer with the default init and fewer than 8 inputs starts at zero
+                weights (why: ``glassnet.nn.init.DEFAULT_SCHEME``).
 
         Returns:
             ``self.loss``, the per-epoch losses of every call so far.
@@ -141,6 +142,7 @@ class Model(KerasWorkflow, Module):
         if epochs < 0:
             raise ValueError(f"train: epochs must be >= 0, got {epochs}.")
         generator = random.rng(seed)
+        self._dry_run(x[:1])  # builds lazily sized layers (Dense without input_shape) before the optimizer
         if self._steps_taken == 0:
             self._initialize_for_training(generator if seed is not None else None)
         optimizer = SGD(list(self.parameters()), lr=learning_rate)
@@ -219,7 +221,7 @@ class Model(KerasWorkflow, Module):
 
     def _initialize_for_training(self, generator: np.random.Generator | None) -> None:
         """Before the first step: re-draw the weights from the run's seed, if one was given, and
-        start a default-initialized output layer at zero (why: see ``glassnet.nn.init.DEFAULT_SCHEME``).
+        start a narrow default-initialized output layer at zero (why: see ``glassnet.nn.init.DEFAULT_SCHEME``).
         """
         fresh = all(getattr(layer, "freshly_initialized", True) for layer in self.layers if layer.num_parameters())
         if generator is not None and fresh:
@@ -231,9 +233,12 @@ class Model(KerasWorkflow, Module):
                 layer.freshly_initialized = False
 
     def _zero_fresh_output_layer(self) -> None:
-        # Only a layer still holding its default initial weights: never loaded or trained ones.
+        # Only a narrow layer still holding its default initial weights: never loaded or trained
+        # ones, nor a wide one, where a random start generalizes better (see init.NARROW_WIDTH).
         head = next((layer for layer in reversed(self.layers) if layer.num_parameters()), None)
-        if getattr(head, "uses_default_init", False) and getattr(head, "freshly_initialized", False):
+        width = getattr(head, "in_features", None)
+        if (getattr(head, "uses_default_init", False) and getattr(head, "freshly_initialized", False)
+                and width is not None and width < initializers.NARROW_WIDTH):
             head.zero_output_weights()
 
     # ----------------------------------------------------------------- checks
