@@ -4,7 +4,7 @@ ReLU hidden layers, softmax cross-entropy, float32, 60000 synthetic samples, bat
 (lr 0.01). Every round trains one epoch with each of the three, interleaved in one process; the
 figure is the median samples per second over the rounds, and the ratio to the NumPy step.
 
-    python benchmarks/mlp_throughput.py [--rounds 5] [--samples 60000]
+    python benchmarks/mlp_throughput.py [--rounds 7] [--samples 60000]
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def torch_runner(x: np.ndarray, y: np.ndarray, weights: list) -> Callable[[], No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--samples", type=int, default=60000)
     args = parser.parse_args()
 
