@@ -28,6 +28,11 @@ def test_mlp_throughput_reports_all_runners_against_the_numpy_floor() -> None:
     assert summary["samples_per_s"]["glassnet"] > 0
 
 
+def test_mlp_breakdown_times_the_three_steps() -> None:
+    summary = _run("mlp_breakdown.py", "--rounds", "1", "--samples", "256")
+    assert set(summary["us_per_batch"]) == {"glassnet", "glassnet_numpy", "numpy_fused"}
+
+
 def test_circles_epoch_runs() -> None:
     summary = _run("circles_epoch.py", "--rounds", "2", "--block", "2")
     assert summary["benchmark"] == "circles_epoch"
