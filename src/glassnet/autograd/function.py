@@ -14,6 +14,7 @@ inputs' arrays and, when some input requires a gradient and grad mode is on, lin
 from __future__ import annotations
 
 import contextlib
+import operator
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,9 @@ def _bind_tensor(tensor_class: Any, as_constant: Any) -> None:
     _Tensor, _as_constant = tensor_class, as_constant
 
 
+_requires_grad = operator.attrgetter("requires_grad")
+
+
 class Function:
     """Base class of every differentiable op; see the module docstring for the contract.
 
@@ -136,8 +140,11 @@ class Function:
         """Run the op on tensors (or arrays and numbers, treated as constants)."""
         # The hot path of every model: plain loops and no imports here (each costs microseconds per op).
         fn = cls(**options) if options else cls()
-        tensors = [x if isinstance(x, _Tensor) else _as_constant(x, inputs) for x in inputs]
-        arrays = [t.data for t in tensors]
+        tensors, arrays = [], []
+        for x in inputs:
+            tensor = x if isinstance(x, _Tensor) else _as_constant(x, inputs)
+            tensors.append(tensor)
+            arrays.append(tensor.data)
         try:
             out = fn.forward(*arrays)
         except ValueError as exc:
@@ -145,7 +152,7 @@ class Function:
                 raise
             raise fn.shape_error([a.shape for a in arrays], str(exc)) from exc
         if _grad_mode.enabled:
-            needs_grad = tuple([t.requires_grad for t in tensors])
+            needs_grad = tuple(map(_requires_grad, tensors))
             if True in needs_grad:
                 fn.inputs = tuple(tensors)
                 fn.needs_grad = needs_grad

@@ -45,7 +45,8 @@ class SGD(Optimizer):
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum = group["lr"], group["momentum"]
-        grad = self.with_weight_decay(grad, param, group)
+        if group["weight_decay"]:
+            grad = self.with_weight_decay(grad, param, group)
         if momentum:
             buffer = state.get("momentum_buffer")
             if buffer is None:
