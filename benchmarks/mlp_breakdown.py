@@ -8,7 +8,8 @@ The workload of ``mlp_throughput.py`` (784-256-128-10, batch 128, SGD, float32).
 - ``numpy_fused``: the hand-fused step of ``mlp_throughput.py`` (in place wherever it can be).
 
 ``glassnet_numpy / numpy_fused`` is the ceiling of the current ops; ``glassnet / glassnet_numpy`` is
-what the graph costs (Function and Tensor objects, the backward walk, checks, callbacks).
+what the graph costs (Function and Tensor objects, the backward walk, the loss's checks, the
+optimizer's per-parameter calls; fit's batch loop and callbacks are not timed here).
 
     python benchmarks/mlp_breakdown.py [--rounds 5] [--samples 12800] [--block 20]
 """

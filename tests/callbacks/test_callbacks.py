@@ -135,3 +135,20 @@ def test_batch_hooks_reach_every_callback_that_defines_them_and_only_those() -> 
     callback_list.on_train_batch_end(0, {"loss": 1.0})
     assert calls == ["train_batch_begin 0", "lambda 0"]
     assert quiet not in callback_list._batch_begin + callback_list._batch_end
+
+
+def test_a_batch_hook_set_in_on_train_begin_is_called() -> None:
+    class Late(Callback):
+        def __init__(self) -> None:
+            self.seen = 0
+
+        def on_train_begin(self, logs=None):
+            self.on_batch_end = self._count
+
+        def _count(self, batch, logs=None):
+            self.seen += 1
+
+    x, y = _regression()
+    late = Late()
+    _model().fit(x, y, epochs=1, batch_size=16, callbacks=[late], verbose=0)
+    assert late.seen == 4

@@ -81,3 +81,12 @@ def test_dense_relu_shape_error_names_the_layer_and_both_shapes() -> None:
     layer = gn.Dense(4, activation="relu", input_shape=(3,), name="hidden")
     with pytest.raises(gn.errors.ShapeError, match=r"hidden: expected input of shape \(batch, 3\), got \(2, 5\)"):
         layer(gn.Tensor(np.ones((2, 5), dtype=np.float32)))
+
+
+def test_dense_relu_subclass_with_its_own_pre_activation_is_respected() -> None:
+    class Shifted(gn.Dense):
+        def pre_activation(self, x):
+            return super().pre_activation(x) + 100.0
+
+    out = Shifted(2, activation="relu", input_shape=(3,))(gn.Tensor(np.zeros((1, 3), dtype=np.float32)))
+    np.testing.assert_array_equal(out.data, [[100.0, 100.0]])

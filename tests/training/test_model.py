@@ -236,3 +236,12 @@ def test_a_wide_or_explicitly_initialized_output_layer_keeps_its_random_start(ke
     explicit = [gn.Dense(2, activation="relu"), gn.Dense(1, activation="sigmoid", kernel_initializer="he_uniform")]
     for layers in (wide, explicit):
         assert np.any(_head_weights_after_setup(layers, keras) != 0)
+
+
+def test_a_lazily_built_float64_model_gets_float64_inputs() -> None:
+    X, Y = _data()
+    model = gn.Model([gn.Dense(4, activation="relu", dtype=np.float64), gn.Dense(1, activation="sigmoid", dtype=np.float64)])
+    assert model.dtype == np.float64
+    model.train(X, Y, epochs=2, seed=0)
+    assert model.layers[0].weight.dtype == np.float64
+    assert model.predict(X).dtype == np.float64

@@ -66,8 +66,12 @@ class CallbackList:
                     f"callbacks: expected glassnet.callbacks.Callback instances, got {type(callback).__name__}."
                 )
             callback.set_model(model)
+        self._find_batch_hooks()
+
+    def _find_batch_hooks(self) -> None:
         # Per-batch hooks run thousands of times per fit: call only the callbacks that define them
-        # (as Keras does), so that the default callbacks cost nothing per batch.
+        # (as Keras does), so that the default callbacks cost nothing per batch. Looked up again
+        # after on_train_begin, where a callback may still set a hook on itself.
         self._batch_begin = [c for c in self.callbacks
                              if _overrides(c, "on_train_batch_begin") or _overrides(c, "on_batch_begin")]
         self._batch_end = [c for c in self.callbacks
@@ -79,6 +83,7 @@ class CallbackList:
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._call("on_train_begin", logs)
+        self._find_batch_hooks()
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         self._call("on_train_end", logs)

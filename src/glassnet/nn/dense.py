@@ -121,7 +121,8 @@ class Dense(Module):
         return linear(x, self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.activation == "relu":  # the common hidden layer, fused into one op
+        # The common hidden layer runs as one fused op, unless a subclass changed pre_activation.
+        if self.activation == "relu" and type(self).pre_activation is Dense.pre_activation:
             if self.weight is None or x.shape[-1:] != (self.in_features,):
                 self._check_input(x)  # builds on the first call, else says what is wrong
             return linear_relu(x, self.weight, self.bias)

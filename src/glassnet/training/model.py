@@ -88,8 +88,13 @@ class Model(KerasWorkflow, Module):
 
     @property
     def dtype(self) -> np.dtype:
+        """The float dtype inputs are cast to: the parameters', else an unbuilt layer's ``dtype=``."""
         for param in self.parameters():
             return param.dtype
+        for layer in self.layers:  # lazily built layers (Dense) say which dtype they will have
+            declared = getattr(layer, "dtype", None)
+            if declared is not None:
+                return np.dtype(declared)
         return np.dtype(np.float32)
 
     # ----------------------------------------------------------------- inference

@@ -69,7 +69,7 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
     # One pass: NaN and inf propagate into the row sums, so finite row sums mean finite values (an
     # overflowing sum of finite values only sends us to the exact, slower check). The sums are a
     # product with a ones vector: BLAS reads the data about 3x faster than np.sum, which matters
-    # when fit is called on 100 MB of features.
+    # when fit is called on hundreds of MB of features.
     with np.errstate(over="ignore", invalid="ignore"):
         row_sums = array @ np.ones(array.shape[1], dtype=array.dtype)
     if not np.isfinite(row_sums).all() and not np.isfinite(array).all():
