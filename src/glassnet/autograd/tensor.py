@@ -430,6 +430,19 @@ def _topological_order(root: Function) -> list[Function]:
     Iterative depth-first post-order: each Function is appended after every Function that
     produced one of its inputs, so the reversed list visits outputs before inputs.
     """
+    # A chain (each Function with at most one producer that needs a gradient, as in a Sequential
+    # model) is its own order; the general walk below handles every other graph.
+    chain = [root]
+    while True:
+        producers = [t.creator for t, needed in zip(chain[-1].inputs, chain[-1].needs_grad)
+                     if needed and t.creator is not None]
+        if len(producers) != 1:
+            break
+        chain.append(producers[0])
+    if not producers:
+        chain.reverse()
+        return chain
+
     order: list[Function] = []
     visited: set[Function] = set()
     # Each entry is a Function and whether its producers are already on the stack. A Function is
@@ -477,6 +490,8 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
 def _accumulate_leaf(tensor: Tensor, dx: np.ndarray, dy: np.ndarray) -> None:
     if tensor.grad is None:
         # A backward may hand dy (or a view of it) straight through; the leaf must own its grad.
-        tensor.grad = dx.copy() if np.may_share_memory(dx, dy) else dx
+        # A fresh array (no base, not dy itself: the usual case) needs no memory-overlap test.
+        fresh = dx.base is None and dx is not dy
+        tensor.grad = dx if fresh or not np.may_share_memory(dx, dy) else dx.copy()
     else:
         tensor.grad += dx
