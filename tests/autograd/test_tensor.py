@@ -130,6 +130,15 @@ def test_diamond_graph_visits_shared_node_once() -> None:
     np.testing.assert_allclose(x.grad, [39.0])
 
 
+def test_a_chain_above_a_diamond_gets_every_contribution() -> None:
+    # The backward walk takes a shortcut for chains; here the chain (exp, sum) ends in a diamond.
+    x = gn.Tensor([0.5], requires_grad=True)
+    a = x * 3.0
+    (a * a + a).exp().sum().backward()  # d/dx = exp(a^2 + a) (2a + 1) * 3
+    expected = np.exp(1.5**2 + 1.5) * (2 * 1.5 + 1) * 3
+    np.testing.assert_allclose(x.grad, [expected], rtol=1e-6)
+
+
 def test_mixed_precision_gradient_has_the_input_dtype() -> None:
     a = gn.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     b = gn.Tensor(np.ones(3, dtype=np.float64), requires_grad=True)
