@@ -100,7 +100,7 @@ class LinearReLU(Linear):
     graph holds one node per hidden layer instead of two.
 
     forward:  y = max(x @ W^T + b, 0)
-    backward: dz = dy * [y > 0]  (0 at 0 and NaN passed through, as torch's relu);
+    backward: dz = dy where not y <= 0, else 0  (0 at 0, dy passed through a NaN: torch's relu);
               dx = dz @ W; dW = dz^T @ x; db = sum(dz, axis=0)
     shapes:   x (*, in), W (out, in), b (out,) -> y (*, out)
     """
