@@ -37,6 +37,7 @@ class DemoResult:
     plots: list[str]
 
     def table(self) -> str:
+        """The results as aligned ``name value`` lines, as the CLI prints them."""
         rows = [
             ("final loss", f"{self.final_loss:.4f}"),
             ("accuracy", f"{self.accuracy:.4f}"),

@@ -51,6 +51,7 @@ class Loss:
         return self.compute(y_pred, self.prepare_target(y_pred, y_true))
 
     def prepare_target(self, y_pred: Tensor, y_true: TensorLike) -> Tensor:
+        """``y_true`` as a constant tensor of ``y_pred``'s dtype (int64 class indices for sparse losses)."""
         target = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
         if self.integer_targets:
             target = target.astype(np.int64, copy=False)
@@ -61,6 +62,7 @@ class Loss:
         return Tensor._from_op(target, None)
 
     def compute(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
+        """The loss of ``y_pred`` against a prepared ``y_true``, reduced as ``self.reduction`` says."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -119,6 +121,7 @@ class BinaryCrossEntropy(Loss):
         return kernels.binary_cross_entropy(y_pred, y_true, reduction=self.reduction)
 
     def on_logits(self) -> BinaryCrossEntropy:
+        """The same loss on logits: what a Model trains through when its last layer is a Sigmoid."""
         return BinaryCrossEntropy(from_logits=True, reduction=self.reduction)
 
 
@@ -140,6 +143,7 @@ class CategoricalCrossEntropy(Loss):
         return kernels.cross_entropy(logits, y_true, reduction=self.reduction)
 
     def on_logits(self) -> CategoricalCrossEntropy:
+        """The same loss on logits: what a Model trains through when its last layer is a Softmax."""
         return type(self)(from_logits=True, reduction=self.reduction)
 
 

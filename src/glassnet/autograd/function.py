@@ -116,9 +116,11 @@ class Function:
     freed: bool = False
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        """The op's output from its inputs' arrays; ``save()`` what backward will need."""
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray) -> Any:
+        """One gradient per input (or None), each of its input's shape, from the output's ``dy``."""
         raise NotImplementedError
 
     def save(self, *values: Any) -> None:

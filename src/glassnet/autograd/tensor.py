@@ -154,6 +154,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -324,76 +325,98 @@ class Tensor:
 
     # ----------------------------------------------------------------- methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``glassnet.functional.sum`` of this tensor."""
         return _functional().sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``glassnet.functional.mean`` of this tensor."""
         return _functional().mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``glassnet.functional.max`` of this tensor."""
         return _functional().max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``glassnet.functional.min`` of this tensor."""
         return _functional().min(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """``glassnet.functional.var`` of this tensor."""
         return _functional().var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``glassnet.functional.logsumexp`` of this tensor."""
         return _functional().logsumexp(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """``glassnet.functional.reshape`` of this tensor; ``reshape(2, 3)`` or ``reshape((2, 3))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _functional().reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """``glassnet.functional.transpose`` of this tensor; no axes reverses them all, as NumPy."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _functional().transpose(self, axes or None)
 
     @property
     def T(self) -> Tensor:
+        """The transpose (all axes reversed), as NumPy's ``.T``."""
         return _functional().transpose(self)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """``glassnet.functional.flatten`` of this tensor."""
         return _functional().flatten(self, start_dim, end_dim)
 
     def squeeze(self, axis: Any = None) -> Tensor:
+        """``glassnet.functional.squeeze`` of this tensor."""
         return _functional().squeeze(self, axis)
 
     def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
+        """``glassnet.functional.expand_dims`` of this tensor."""
         return _functional().expand_dims(self, axis)
 
     unsqueeze = expand_dims
 
     def exp(self) -> Tensor:
+        """``glassnet.functional.exp`` of this tensor."""
         return _functional().exp(self)
 
     def log(self) -> Tensor:
+        """``glassnet.functional.log`` of this tensor."""
         return _functional().log(self)
 
     def sqrt(self) -> Tensor:
+        """``glassnet.functional.sqrt`` of this tensor."""
         return _functional().sqrt(self)
 
     def abs(self) -> Tensor:
+        """``glassnet.functional.abs`` of this tensor."""
         return _functional().abs(self)
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """``glassnet.functional.clip`` of this tensor."""
         return _functional().clip(self, low, high)
 
     def relu(self) -> Tensor:
+        """``glassnet.functional.relu`` of this tensor."""
         return _functional().relu(self)
 
     def sigmoid(self) -> Tensor:
+        """``glassnet.functional.sigmoid`` of this tensor."""
         return _functional().sigmoid(self)
 
     def tanh(self) -> Tensor:
+        """``glassnet.functional.tanh`` of this tensor."""
         return _functional().tanh(self)
 
     def softmax(self, axis: int = -1) -> Tensor:
+        """``glassnet.functional.softmax`` of this tensor."""
         return _functional().softmax(self, axis=axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
+        """``glassnet.functional.log_softmax`` of this tensor."""
         return _functional().log_softmax(self, axis=axis)
 
 

@@ -23,15 +23,20 @@ class Callback:
     model: Any = None
 
     def set_model(self, model: Any) -> None:
+        """Called by ``fit`` before training: the model this callback watches."""
         self.model = model
 
-    def on_train_begin(self, logs: Logs | None = None) -> None: ...
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Once, before the first epoch."""
 
-    def on_train_end(self, logs: Logs | None = None) -> None: ...
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Once, after the last epoch (also when training stopped early)."""
 
-    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Before each epoch (counted from 0)."""
 
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """After each epoch: ``logs`` holds the loss, the metrics and their ``val_`` twins."""
 
     def on_epoch_complete(self, epoch: int, logs: Logs | None = None) -> None:
         """After every callback's ``on_epoch_end``: the epoch's state is final (checkpoints write here)."""
@@ -45,14 +50,18 @@ class Callback:
         self.__dict__.update(state)
 
     def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Before each training batch; calls Keras's older name, :meth:`on_batch_begin`."""
         self.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """After each training batch (``logs["loss"]`` is its loss); calls :meth:`on_batch_end`."""
         self.on_batch_end(batch, logs)
 
-    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras's older name for :meth:`on_train_batch_begin`; override either."""
 
-    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras's older name for :meth:`on_train_batch_end`; override either."""
 
 
 class CallbackList:

@@ -27,6 +27,7 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
     def to_dict(self) -> dict[str, list[float]]:
+        """A copy of :attr:`history` (name -> one value per epoch)."""
         return {key: list(values) for key, values in self.history.items()}
 
     def plot(self, metrics: Any = None) -> Any:

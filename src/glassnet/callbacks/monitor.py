@@ -27,6 +27,7 @@ class Improvement:
         self.best = np.inf if mode == "min" else -np.inf
 
     def is_better(self, value: float) -> bool:
+        """Whether ``value`` beats the best so far by more than ``min_delta``, in the mode's direction."""
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta

@@ -19,66 +19,14 @@ AUC), never an average of per-batch values. :func:`get` turns names such as ``"a
 0.75
 """
 
+from . import classification, probabilistic, ranking, regression, streaming
 from ._checks import AVERAGES  # not in __all__, importable from here as before the split
-from .classification import (
-    accuracy,
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_score,
-    recall_score,
-)
-from .probabilistic import log_loss
-from .ranking import roc_auc_score, roc_curve
-from .regression import mean_absolute_error, mean_squared_error, r2_score
-from .streaming import (
-    AUC,
-    METRICS,
-    Accuracy,
-    BinaryAccuracy,
-    BinaryCrossentropy,
-    CategoricalAccuracy,
-    F1Score,
-    LogLoss,
-    MeanAbsoluteError,
-    MeanMetricWrapper,
-    MeanSquaredError,
-    Metric,
-    Precision,
-    R2Score,
-    Recall,
-    SparseCategoricalAccuracy,
-    get,
-)
+from .classification import *  # noqa: F401,F403
+from .probabilistic import *  # noqa: F401,F403
+from .ranking import *  # noqa: F401,F403
+from .regression import *  # noqa: F401,F403
+from .streaming import *  # noqa: F401,F403
 
-__all__ = [
-    "accuracy_score",
-    "accuracy",
-    "precision_score",
-    "recall_score",
-    "f1_score",
-    "confusion_matrix",
-    "roc_curve",
-    "roc_auc_score",
-    "log_loss",
-    "mean_squared_error",
-    "mean_absolute_error",
-    "r2_score",
-    "Metric",
-    "MeanMetricWrapper",
-    "Accuracy",
-    "BinaryAccuracy",
-    "CategoricalAccuracy",
-    "SparseCategoricalAccuracy",
-    "Precision",
-    "Recall",
-    "F1Score",
-    "AUC",
-    "LogLoss",
-    "BinaryCrossentropy",
-    "MeanSquaredError",
-    "MeanAbsoluteError",
-    "R2Score",
-    "METRICS",
-    "get",
-]
+# Each name is declared once, in the __all__ of the module that defines it.
+__all__ = [*classification.__all__, *ranking.__all__, *probabilistic.__all__, *regression.__all__,
+           *streaming.__all__]

@@ -40,6 +40,7 @@ class Activation(Module):
         self.units = units
 
     def forward(self, x: Tensor) -> Tensor:
+        """:meth:`activate`, after checking the input has ``units`` features when they were given."""
         if self.units is not None and (x.ndim == 0 or x.shape[-1] != self.units):
             raise ShapeError(
                 f"{self.display_name}: expected input of shape (batch, {self.units}), got {x.shape}."
@@ -47,6 +48,7 @@ class Activation(Module):
         return self.activate(x)
 
     def activate(self, x: Tensor) -> Tensor:
+        """The activation function itself; :meth:`forward` checks the input's width first."""
         raise NotImplementedError
 
     @classmethod

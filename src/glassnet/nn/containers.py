@@ -25,12 +25,14 @@ class Sequential(Module):
             self.append(module)
 
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; returns self."""
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: expected a Module, got {type(module).__name__}.")
         setattr(self, str(len(self._modules)), module)
         return self
 
     def forward(self, x: Tensor) -> Tensor:
+        """Each module in turn, the output of one the input of the next."""
         for module in self._modules.values():
             x = module(x)
         return x

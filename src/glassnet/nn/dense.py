@@ -123,8 +123,7 @@ class Dense(Module):
     def forward(self, x: Tensor) -> Tensor:
         # The common hidden layer runs as one fused op, unless a subclass changed pre_activation.
         if self.activation == "relu" and type(self).pre_activation is Dense.pre_activation:
-            if self.weight is None or x.shape[-1:] != (self.in_features,):
-                self._check_input(x)  # builds on the first call, else says what is wrong
+            self._check_input(x)
             return linear_relu(x, self.weight, self.bias)
         z = self.pre_activation(x)
         activate = ACTIVATIONS[self.activation]
@@ -132,6 +131,8 @@ class Dense(Module):
 
     def _check_input(self, x: Tensor) -> None:
         """Build on the first call; afterwards, name the layer and both shapes on a mismatch."""
+        if self.weight is not None and x.shape[-1:] == (self.in_features,):
+            return  # the usual case, once per batch: one comparison
         if not self.built:
             if x.ndim == 0:
                 raise ShapeError(f"{self.display_name}: expected input of shape (batch, features), got a scalar.")

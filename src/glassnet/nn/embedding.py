@@ -36,6 +36,7 @@ class Embedding(Module):
         return embedding(indices, self.weight)
 
     def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values (what a model file stores)."""
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
                 "dtype": self.weight.dtype.name}
 

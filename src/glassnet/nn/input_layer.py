@@ -41,6 +41,7 @@ class Input(Module):
         return x
 
     def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values (what a model file stores)."""
         return {"shape": list(self.shape)}
 
     def extra_repr(self) -> str:

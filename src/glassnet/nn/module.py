@@ -81,6 +81,7 @@ class Module:
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any) -> Tensor:
+        """The module's computation; ``module(x)`` calls it."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward().")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -103,6 +104,7 @@ class Module:
                 yield (f"{module_prefix}.{name}" if module_prefix else name), param
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, once each, in registration order (those of submodules too, by default)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
@@ -121,10 +123,12 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
+        """This module and every submodule, depth first."""
         for _, module in self.named_modules():
             yield module
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules, in registration order."""
         yield from self._modules.values()
 
     # ----------------------------------------------------------------- modes and grads
@@ -148,6 +152,7 @@ class Module:
             param.grad = None
 
     def num_parameters(self) -> int:
+        """How many numbers the parameters hold in all."""
         return sum(p.size for p in self.parameters())
 
     # ----------------------------------------------------------------- state

@@ -51,6 +51,7 @@ class BatchNorm1d(Module):
                           training=self.training, momentum=self.momentum, eps=self.eps)
 
     def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values (what a model file stores)."""
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "affine": self.weight is not None, "dtype": self.running_mean.dtype.name}
 
@@ -84,6 +85,7 @@ class LayerNorm(Module):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values (what a model file stores)."""
         dtype = self.weight.dtype.name if self.weight is not None else "float32"
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
                 "elementwise_affine": self.weight is not None, "dtype": dtype}

@@ -33,6 +33,7 @@ class Dropout(Module):
         return dropout(x, self.p, training=self.training, rng=self.rng)
 
     def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values (what a model file stores)."""
         return {"p": self.p}
 
     def extra_repr(self) -> str:

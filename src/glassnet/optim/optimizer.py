@@ -48,6 +48,7 @@ class Optimizer:
         return self
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add ``{"params": [...], **options}``; options not given take the optimizer's defaults."""
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
@@ -96,6 +97,8 @@ class Optimizer:
                 index += 1
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """The update rule: change ``param.data`` in place from ``grad``, this parameter's ``state``
+        and its group's options. Each optimizer writes its own; :meth:`step` calls it."""
         raise NotImplementedError
 
     def work(self, param: Tensor, slot: str = "work") -> np.ndarray:

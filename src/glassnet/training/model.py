@@ -70,6 +70,7 @@ class Model(KerasWorkflow, Module):
             self._dry_run(np.zeros((1, self.in_features), dtype=self.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
+        """The layers in order, on a Tensor (``predict`` takes arrays and builds no graph)."""
         for layer in self.layers:
             x = layer(x)
         return x

@@ -66,16 +66,21 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
             f"{array.shape}: the data has {array.shape[1]} features, the layer takes {in_features}."
         )
     array = array.astype(dtype, copy=False)
+    _require_finite(array, what)
+    return array
+
+
+def _require_finite(array: np.ndarray, what: str) -> None:
+    """An InputError that counts the NaN and infinite values of a float array, if it has any."""
     # One pass: NaN and inf propagate into the row sums, so finite row sums mean finite values (an
     # overflowing sum of finite values only sends us to the exact, slower check). The sums are a
     # product with a ones vector: BLAS reads the data about 3x faster than np.sum, which matters
     # when fit is called on hundreds of MB of features.
     with np.errstate(over="ignore", invalid="ignore"):
-        row_sums = array @ np.ones(array.shape[1], dtype=array.dtype)
+        row_sums = array @ np.ones(array.shape[-1], dtype=array.dtype) if array.ndim == 2 else array
     if not np.isfinite(row_sums).all() and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise InputError(f"{what}: contains {bad} NaN or infinite values; clean or impute them first.")
-    return array
 
 
 def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.ndarray:
@@ -89,12 +94,13 @@ def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.n
     if array.ndim == 0 or array.shape[0] != n_samples:
         got = "a scalar" if array.ndim == 0 else f"{array.shape[0]} (shape {array.shape})"
         raise ShapeError(f"X and {what} lengths differ: X has {n_samples} samples, {what} has {got}.")
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise InputError(f"{what}: contains NaN or infinite values.")
+    if array.dtype.kind == "f":
+        _require_finite(array, what)
     return array.astype(dtype, copy=False) if array.dtype.kind in "bf" else array
 
 
 def check_binary_labels(y: np.ndarray, loss_name: str) -> None:
+    """An InputError naming the loss and the range found unless every label lies in [0, 1]."""
     low, high = float(np.min(y)), float(np.max(y))
     if low < 0 or high > 1:
         raise InputError(
