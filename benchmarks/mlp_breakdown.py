@@ -2,14 +2,17 @@
 
 The workload of ``mlp_throughput.py`` (784-256-128-10, batch 128, SGD, float32). Per batch, in turn:
 
-- ``glassnet``: one real training step of ``fit`` (forward, loss, backward, optimizer), graph and all;
+- ``glassnet``: one real training step of ``fit`` (forward, loss, backward, optimizer): the compiled
+  step, which replays the ops recorded on the first batch (``glassnet/training/compiled_step.py``);
 - ``glassnet_numpy``: the same NumPy calls that glassnet's ops make (batch-last products, saved ReLU
-  masks, the cross-entropy's sums, SGD through a work array), with no graph;
+  masks applied to the gradient's bits, the cross-entropy's sums, SGD through a work array), with
+  no graph;
 - ``numpy_fused``: the hand-fused step of ``mlp_throughput.py`` (in place wherever it can be).
 
 ``glassnet_numpy / numpy_fused`` is the ceiling of the current ops; ``glassnet / glassnet_numpy`` is
-what the graph costs (Function and Tensor objects, the backward walk, the loss's checks, the
-optimizer's per-parameter calls; fit's batch loop and callbacks are not timed here).
+what the Python around them costs (the replay's calls of each op's forward and backward, the
+gradients' routing, the optimizer's per-parameter calls; fit's batch loop and callbacks are not
+timed here).
 
     python benchmarks/mlp_breakdown.py [--rounds 5] [--samples 12800] [--block 20]
 """
@@ -49,27 +52,23 @@ class GlassnetNumpy:
         w0, b0, w1, b1, w2, b2 = self.params
         h0 = self._linear(x, w0, b0)
         np.maximum(h0, 0, out=h0)
-        keep0 = ~(h0 <= 0)
+        keep0 = h0 != 0
         h1 = self._linear(h0, w1, b1)
         np.maximum(h1, 0, out=h1)
-        keep1 = ~(h1 <= 0)
+        keep1 = h1 != 0
         z = self._linear(h1, w2, b2)
+        rows = np.arange(len(y))
         shifted = z - z.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        (np.log(total)[:, 0] - shifted[np.arange(len(y)), y]).sum() / len(y)
+        (np.log(total)[:, 0] - shifted[rows, y]).sum() / len(y)
         dz = exp / total
-        dz[np.arange(len(y)), y] -= 1
+        dz[rows, y] -= 1
         dz *= 1 / len(y)
         d1, dw2, db2 = self._linear_backward(dz, h1, w2)
-        with np.errstate(invalid="ignore"):
-            d1 = d1 * keep1
-        d0, dw1, db1 = self._linear_backward(d1, h0, w1)
-        np.isfinite(db1).all()
-        with np.errstate(invalid="ignore"):
-            d0 = d0 * keep0
-        _, dw0, db0 = self._linear_backward(d0, x, w0, need_dx=False)
-        np.isfinite(db0).all()
+        d0, dw1, db1 = self._linear_backward(np.multiply(d1.view(np.int32), keep1).view(np.float32), h0, w1)
+        _, dw0, db0 = self._linear_backward(np.multiply(d0.view(np.int32), keep0).view(np.float32), x, w0,
+                                            need_dx=False)
         for param, grad, work in zip(self.params, (dw0, db0, dw1, db1, dw2, db2), self.work):
             np.multiply(grad, LR, out=work)
             param -= work
@@ -87,7 +86,7 @@ def main() -> None:
     model = glassnet_runner(x, y, weights).model
     forward, loss = model._training_forward(model.compiled_loss)
     steps = {
-        "glassnet": lambda xb, yb: model._fit_step(forward, loss, None, xb, yb, None),
+        "glassnet": model._make_fit_step(forward, loss, weighted=False),
         "glassnet_numpy": GlassnetNumpy(weights).step,
         "numpy_fused": FusedNumpy(weights).step,
     }
@@ -112,7 +111,8 @@ def main() -> None:
           f"{args.samples} samples)")
     for name, value in medians.items():
         print(f"  {name:15s} {value * 1e6:8.1f}   {medians['numpy_fused'] / value:5.2f}x the fused step's speed")
-    print(f"  the graph costs {medians['glassnet'] / medians['glassnet_numpy'] - 1:.0%} over glassnet's NumPy calls")
+    print(f"  the Python around the ops costs {medians['glassnet'] / medians['glassnet_numpy'] - 1:.0%} "
+          "over glassnet's NumPy calls")
     print(json.dumps({"benchmark": "mlp_breakdown", "us_per_batch": {k: round(v * 1e6, 1) for k, v in medians.items()}}))
 
 

@@ -43,6 +43,9 @@ class Loss:
 
     name = "loss"
     integer_targets = False
+    # As Module.traceable: compute applies the same glassnet ops to any batch of a shape, and
+    # nothing else, so fit may replay it. Declared by each built-in loss class itself.
+    traceable = False
 
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = reduction
@@ -72,6 +75,7 @@ class Loss:
 class MeanSquaredError(Loss):
     """mean((y_pred - y_true)^2)."""
 
+    traceable = True
     name = "mse"
 
     def compute(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
@@ -81,6 +85,7 @@ class MeanSquaredError(Loss):
 class MeanAbsoluteError(Loss):
     """mean(|y_pred - y_true|)."""
 
+    traceable = True
     name = "mae"
 
     def compute(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
@@ -90,6 +95,7 @@ class MeanAbsoluteError(Loss):
 class Huber(Loss):
     """Quadratic within ``delta`` of the target, linear beyond (robust regression)."""
 
+    traceable = True
     name = "huber"
 
     def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
@@ -109,6 +115,7 @@ class BinaryCrossEntropy(Loss):
             whose last layer is Sigmoid uses the logits form automatically.
     """
 
+    traceable = True
     name = "binary_crossentropy"
 
     def __init__(self, from_logits: bool = False, reduction: str = "mean") -> None:
@@ -132,6 +139,7 @@ class CategoricalCrossEntropy(Loss):
         from_logits: ``y_pred`` holds logits; otherwise probabilities (e.g. after Softmax).
     """
 
+    traceable = True
     name = "categorical_crossentropy"
 
     def __init__(self, from_logits: bool = False, reduction: str = "mean") -> None:
@@ -150,6 +158,7 @@ class CategoricalCrossEntropy(Loss):
 class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
     """Categorical cross-entropy with integer class labels of shape (n,)."""
 
+    traceable = True
     name = "sparse_categorical_crossentropy"
     integer_targets = True
 

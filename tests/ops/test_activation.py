@@ -211,6 +211,17 @@ def test_relu_blocks_a_non_finite_upstream_gradient_where_it_is_off_as_torch(bad
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 3.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_gradient_zeros_are_positive_zeros_as_torch(dtype) -> None:
+    # The mask is applied to dy's bits, so an off unit gives +0.0 even where dy < 0 (a multiply by
+    # 0 would give -0.0) and whatever dy holds there; on units keep dy's exact bits (NaN, -0.0).
+    x = gn.Tensor(np.array([-1.0, 0.0, np.nan, 2.0, 3.0], dtype=dtype), requires_grad=True)
+    F.relu(x).backward(np.array([-5.0, -np.inf, -2.0, -0.0, np.nan], dtype=dtype))
+    assert x.grad.dtype == dtype
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, -2.0, -0.0, np.nan])
+    np.testing.assert_array_equal(np.signbit(x.grad), [False, False, True, True, False])
+
+
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "softmax"])
 def test_sigmoid_tanh_and_softmax_save_their_output(name: str) -> None:
     y = ALL[name](gn.Tensor(np.linspace(-2, 2, 6).reshape(2, 3), requires_grad=True))

@@ -31,6 +31,8 @@ __all__ = ["Function", "no_grad", "enable_grad", "is_grad_enabled", "unbroadcast
 
 class _GradMode(threading.local):
     enabled = True
+    # While autograd.replay.record() runs: the list that every apply appends (op, inputs, output) to.
+    recording: list[tuple[Function, list[Tensor], Tensor]] | None = None
 
 
 _grad_mode = _GradMode()
@@ -153,13 +155,17 @@ class Function:
             if isinstance(exc, GlassnetError):  # already says what is wrong (ShapeError, InputError...)
                 raise
             raise fn.shape_error([a.shape for a in arrays], str(exc)) from exc
+        creator = None
         if _grad_mode.enabled:
             needs_grad = tuple(map(_requires_grad, tensors))
             if True in needs_grad:
                 fn.inputs = tuple(tensors)
                 fn.needs_grad = needs_grad
-                return _Tensor._from_op(out, fn)
-        return _Tensor._from_op(out, None)
+                creator = fn
+        result = _Tensor._from_op(out, creator)
+        if _grad_mode.recording is not None:
+            _grad_mode.recording.append((fn, tensors, result))
+        return result
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

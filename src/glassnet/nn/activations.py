@@ -28,6 +28,8 @@ class Activation(Module):
         Output: the input's shape.
     """
 
+    traceable = True
+
     def __init__(self, units: int | None = None) -> None:
         super().__init__()
         if units is not None and (not isinstance(units, int) or isinstance(units, bool) or units <= 0):
@@ -69,12 +71,16 @@ class Activation(Module):
 class ReLU(Activation):
     """max(x, 0)."""
 
+    traceable = True
+
     def activate(self, x: Tensor) -> Tensor:
         return ops.relu(x)
 
 
 class LeakyReLU(Activation):
     """x for x > 0, negative_slope * x otherwise."""
+
+    traceable = True
 
     def __init__(self, units: int | None = None, negative_slope: float = 0.01) -> None:
         super().__init__(units)
@@ -87,6 +93,8 @@ class LeakyReLU(Activation):
 class ELU(Activation):
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
 
+    traceable = True
+
     def __init__(self, units: int | None = None, alpha: float = 1.0) -> None:
         super().__init__(units)
         self.alpha = alpha
@@ -98,12 +106,16 @@ class ELU(Activation):
 class SELU(Activation):
     """Scaled ELU with the self-normalising constants."""
 
+    traceable = True
+
     def activate(self, x: Tensor) -> Tensor:
         return ops.selu(x)
 
 
 class GELU(Activation):
     """x * Phi(x); ``approximate="tanh"`` for the tanh approximation."""
+
+    traceable = True
 
     def __init__(self, units: int | None = None, approximate: str = "none") -> None:
         super().__init__(units)
@@ -116,6 +128,8 @@ class GELU(Activation):
 class Sigmoid(Activation):
     """1 / (1 + exp(-x)), computed without overflow."""
 
+    traceable = True
+
     def activate(self, x: Tensor) -> Tensor:
         return ops.sigmoid(x)
 
@@ -123,12 +137,16 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """tanh(x)."""
 
+    traceable = True
+
     def activate(self, x: Tensor) -> Tensor:
         return ops.tanh(x)
 
 
 class Softplus(Activation):
     """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
+
+    traceable = True
 
     def __init__(self, units: int | None = None, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__(units)
@@ -142,6 +160,8 @@ class Softplus(Activation):
 class Softmax(Activation):
     """exp(x) / sum(exp(x)) along ``axis`` (the last by default)."""
 
+    traceable = True
+
     def __init__(self, units: int | None = None, axis: int = -1) -> None:
         super().__init__(units)
         self.axis = axis
@@ -152,6 +172,8 @@ class Softmax(Activation):
 
 class LogSoftmax(Activation):
     """log(softmax(x)) along ``axis``, computed stably."""
+
+    traceable = True
 
     def __init__(self, units: int | None = None, axis: int = -1) -> None:
         super().__init__(units)

@@ -19,6 +19,8 @@ class Sequential(Module):
     ['0.weight', '0.bias', '2.weight', '2.bias']
     """
 
+    traceable = True
+
     def __init__(self, *modules: Module) -> None:
         super().__init__()
         for module in modules:

@@ -62,6 +62,8 @@ class Dense(Module):
     ((2, 3), (3, 4))
     """
 
+    traceable = True
+
     def __init__(self, units: int, activation: str | None = None, kernel_initializer: str | Any = None,
                  use_bias: bool = True, input_shape: tuple[int, ...] | None = None, in_features: int | None = None,
                  dtype: Any = np.float32, rng: random.SeedLike = None, name: str | None = None,

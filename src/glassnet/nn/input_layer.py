@@ -27,6 +27,8 @@ class Input(Module):
     4
     """
 
+    traceable = True
+
     def __init__(self, shape: Sequence[int] | int) -> None:
         super().__init__()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)

@@ -52,6 +52,8 @@ class Linear(Module):
     (3, 5)
     """
 
+    traceable = True
+
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str | Any = None, dtype: Any = np.float32, rng: random.SeedLike = None,
                  kernel_regularizer: Any = None, bias_regularizer: Any = None) -> None:

@@ -66,6 +66,8 @@ class LayerNorm(Module):
         Input: ``(*, *normalized_shape)``. Output: the same.
     """
 
+    traceable = True
+
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
                  dtype: Any = np.float32) -> None:
         super().__init__()

@@ -36,6 +36,8 @@ _GELU_KAPPA = 0.044715
 # x^2 and x^3 from overflowing for huge inputs.
 _GELU_PDF_CLIP = 40.0
 _GELU_TANH_CLIP = 10.0
+# Integers as wide as each float: relu's backward works on the bits of the gradient.
+_SAME_WIDTH_INT = {size: np.dtype(f"i{size}") for size in (1, 2, 4, 8)}
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -48,33 +50,38 @@ class ReLU(Function):
     """Rectified linear unit.
 
     forward:  y = max(x, 0)
-    backward: dx = dy where not y <= 0, else 0   (0 at x = 0, dy passed through a NaN, as torch)
+    backward: dx = dy where not y <= 0, else +0   (0 at x = 0, dy passed through a NaN, as torch)
     shapes:   x (*) -> y (*)
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         y = np.maximum(x, 0)
-        # torch's threshold_backward keeps dy where not y <= 0: at x = 0 the gradient is 0, and a
-        # NaN input passes dy through.
-        self.save(~(y <= 0))
+        self.save(relu_mask(y))
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        (keep,) = self.saved
-        return relu_backward(dy, keep)
+        (mask,) = self.saved
+        return relu_backward(dy, mask)
 
 
-def relu_backward(dy: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``dy`` where ``keep``, else exactly 0 (torch's threshold_backward), as a new array.
+def relu_mask(y: np.ndarray) -> np.ndarray:
+    """Where relu's gradient passes, from its output ``y = max(x, 0)``, as booleans.
 
-    The zeros come from multiplying by the mask, so where dy < 0 they are -0.0 (torch: +0.0): equal
-    as numbers, different only to ``np.signbit``.
+    torch's threshold_backward passes dy where not y <= 0. Since y is >= 0 or NaN, that is
+    where y != 0: x > 0, and NaN inputs (NaN != 0).
     """
-    # Multiplying by the mask is ~6x faster than np.where on a random sign pattern, and equal to
-    # it unless dy holds inf or NaN where the mask is 0 (0 * inf = NaN, not torch's 0).
-    if np.isfinite(dy).all():
-        return dy * keep
-    return np.where(keep, dy, 0).astype(dy.dtype, copy=False)
+    return y != 0
+
+
+def relu_backward(dy: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``dy`` where ``mask`` (from :func:`relu_mask`), else exactly +0, as a new array.
+
+    dy's bits, read as integers, are multiplied by the mask (1 or 0): kept bits stay exact and
+    the rest become +0.0. A floating-point ``dy * mask`` would turn an inf or NaN where the unit
+    is off into NaN (with a warning) instead of torch's 0, and a negative dy into -0.0.
+    """
+    bits = dy.view(_SAME_WIDTH_INT[dy.dtype.itemsize])
+    return np.multiply(bits, mask).view(dy.dtype)
 
 
 class LeakyReLU(Function):

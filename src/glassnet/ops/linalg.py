@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import ShapeError
-from .activation import relu_backward
+from .activation import relu_backward, relu_mask
 
 __all__ = ["matmul", "linear", "linear_relu"]
 
@@ -100,7 +100,7 @@ class LinearReLU(Linear):
     graph holds one node per hidden layer instead of two.
 
     forward:  y = max(x @ W^T + b, 0)
-    backward: dz = dy where not y <= 0, else 0  (0 at 0, dy passed through a NaN: torch's relu);
+    backward: dz = dy where not y <= 0, else +0  (0 at 0, dy passed through a NaN: torch's relu);
               dx = dz @ W; dW = dz^T @ x; db = sum(dz, axis=0)
     shapes:   x (*, in), W (out, in), b (out,) -> y (*, out)
     """
@@ -110,21 +110,11 @@ class LinearReLU(Linear):
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         y = super().forward(x, weight, bias)  # a fresh array: safe to overwrite
         np.maximum(y, 0, out=y)
-        self.saved += (~(y <= 0),)
+        self.saved += (relu_mask(y),)
         return y
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        keep = self.saved[3]
-        # dy * keep is torch's relu gradient unless dy holds inf or NaN where keep is 0 (0 * inf is
-        # NaN, torch gives 0). Any such NaN reaches its column's sum, so a check on that small
-        # array (db when there is one) replaces a pass over dy; only then is np.where paid for.
-        with np.errstate(invalid="ignore"):
-            dz = dy * keep
-        grads = super().backward(dz)
-        probe = grads[2] if len(grads) == 3 and grads[2] is not None else dz.sum(axis=0)
-        if not np.isfinite(probe).all():
-            grads = super().backward(relu_backward(dy, keep))
-        return grads
+        return super().backward(relu_backward(dy, self.saved[3]))
 
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:

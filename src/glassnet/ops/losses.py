@@ -151,31 +151,32 @@ class CrossEntropy(_Loss):
         log_total = np.log(total)
         e = self.label_smoothing
         classes = z.shape[1]
+        rows = np.arange(len(t)) if t.ndim == 1 else None  # with t: each row's own class
         if t.ndim == 1 and not e:
             # Class indices: only each row's own log-probability is needed, not the whole log q.
-            losses = log_total[:, 0] - shifted[np.arange(len(t)), t]
+            losses = log_total[:, 0] - shifted[rows, t]
         else:
             log_q = shifted
             log_q -= log_total
             if t.ndim == 1:
-                losses = (e - 1) * log_q[np.arange(len(t)), t] - (e / classes) * log_q.sum(axis=1)
+                losses = (e - 1) * log_q[rows, t] - (e / classes) * log_q.sum(axis=1)
             else:
                 target = t.astype(z.dtype, copy=False)
                 if e:
                     target = (1 - e) * target + e / classes
                 losses = -(target * log_q).sum(axis=1)
-        self.save(exp, total, t)
+        self.save(exp, total, t, rows)
         return self.reduce(losses)
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, None]:
-        exp, total, t = self.saved
+        exp, total, t, rows = self.saved
         if not self.needs_grad[0]:
             return None, None
         e = self.label_smoothing
         classes = exp.shape[1]
         dz = exp / total  # softmax(z); a fresh array, so it is updated in place below
         if t.ndim == 1:
-            dz[np.arange(len(t)), t] -= 1 - e
+            dz[rows, t] -= 1 - e
             if e:
                 dz -= e / classes
         else:

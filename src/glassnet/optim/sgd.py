@@ -43,6 +43,21 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening.")
 
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient."""
+        # Plain descent (no momentum, no weight decay) keeps no state: its groups take one short
+        # loop here instead of the generic per-parameter calls, which show in small models' steps.
+        plain = self.param_groups and type(self).update is SGD.update and not any(
+            group["momentum"] or group["weight_decay"] for group in self.param_groups)
+        if not plain:
+            super().step()
+            return
+        for group in self.param_groups:
+            lr = group["lr"]
+            for param in group["params"]:
+                if param.grad is not None:
+                    self.descend(param, param.grad, lr)
+
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum = group["lr"], group["momentum"]
         if group["weight_decay"]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..autograd.tensor import Tensor
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from ..data.loader import DataLoader
 from ..errors import InputError, NotCompiledError, ShapeError
+from .compiled_step import CompiledStep, traceable
 from .progress import EpochLine, ProgressBar, resolve_verbose
 from .splitting import validation_indices
 from .validation import as_targets
@@ -56,11 +57,12 @@ class KerasWorkflow:
     compiled_metrics: list[Any]
     clipping: tuple[float | None, float | None, float | None] = (None, None, None)
     stop_training: bool = False
+    run_eagerly: bool = False
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None,
                 clipnorm: float | None = None, clipvalue: float | None = None,
-                global_clipnorm: float | None = None) -> None:
+                global_clipnorm: float | None = None, run_eagerly: bool = False) -> None:
         """Choose the optimizer, the loss and the metrics that ``fit`` and ``evaluate`` use.
 
         Args:
@@ -72,6 +74,10 @@ class KerasWorkflow:
             clipnorm: clip each parameter's gradient to this norm (Keras's meaning).
             clipvalue: clip every gradient element into [-clipvalue, clipvalue].
             global_clipnorm: clip all gradients together to this joint norm (``clip_grad_norm_``).
+            run_eagerly: run every training step through the layers' ``forward`` (as Keras's
+                option; for stepping through a layer in a debugger). By default ``fit`` records
+                the first step of each batch shape and replays its ops on the next batches, when
+                every layer and the loss allow it (see ``glassnet.training.compiled_step``).
         """
         if loss is None:
             raise ValueError("compile: give a loss, e.g. loss='binary_crossentropy' or loss='mse'.")
@@ -82,6 +88,7 @@ class KerasWorkflow:
             if value is not None and value <= 0:
                 raise ValueError(f"compile: {name} must be > 0, got {value}.")
         self.clipping = (clipnorm, clipvalue, global_clipnorm)
+        self.run_eagerly = bool(run_eagerly)
 
     @staticmethod
     def _resolve_metric(metric: Any) -> Any:
@@ -207,10 +214,12 @@ class KerasWorkflow:
         if callback_states is not None:
             callback_list.load_state_dict(callback_states)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            forward, loss_fn = self._training_forward(self.compiled_loss)
+            step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
                 with self.mode(training=True):
-                    logs = self._fit_epoch(loader, train, callback_list)
+                    logs = self._fit_epoch(loader, train, callback_list, step, forward)
                 if validation is not None:
                     logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation, size).items()})
                 callback_list.on_epoch_end(epoch, logs)
@@ -245,44 +254,66 @@ class KerasWorkflow:
 
     # ----------------------------------------------------------------- one epoch
     def _fit_epoch(self, loader: DataLoader, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
-                   callback_list: CallbackList) -> dict[str, float]:
+                   callback_list: CallbackList, step: Callable[..., tuple[float, np.ndarray]],
+                   forward: Callable[[Tensor], Tensor]) -> dict[str, float]:
         x, y, weights = train
-        forward, loss_fn = self._training_forward(self.compiled_loss)
-        per_sample_loss = self._unreduced(loss_fn) if weights is not None else None
         for metric in self.compiled_metrics:
             metric.reset_state()
         total, seen = 0.0, 0
         for batch, index in enumerate(loader):
             callback_list.on_train_batch_begin(batch)
-            w = None if weights is None else weights[index]
-            batch_loss, output = self._fit_step(forward, loss_fn, per_sample_loss, x[index], y[index], w)
-            total += batch_loss * len(index)
-            seen += len(index)
+            yb = y[index]
+            if weights is None:
+                batch_loss, output = step(x[index], yb)
+            else:
+                batch_loss, output = step(x[index], yb, weights[index])
+            total += batch_loss * len(yb)
+            seen += len(yb)
             for metric in self.compiled_metrics:
-                metric.update_state(y[index], self._probabilities(output, forward))
+                metric.update_state(yb, self._probabilities(output, forward))
             callback_list.on_train_batch_end(batch, {"loss": batch_loss})
         logs = {"loss": total / max(seen, 1)}
         logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return logs
 
-    def _fit_step(self, forward: Any, loss_fn: losses_module.Loss, per_sample_loss: losses_module.Loss | None,
-                  x: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
+    def _make_fit_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
+                       weighted: bool) -> Callable[..., tuple[float, np.ndarray]]:
+        """The step fit runs on each batch: compiled (recorded, then replayed) when it can be."""
+        if weighted:
+            per_sample_loss = self._unreduced(loss_fn)
+            return lambda x, y, w: self._eager_step(forward, per_sample_loss, x, y, w)
+        if not self.run_eagerly and traceable(loss_fn) and all(traceable(m) for m in self.modules()):
+            return CompiledStep(self, forward, loss_fn)
+        return lambda x, y: self._eager_step(forward, loss_fn, x, y)
+
+    def _eager_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, x: np.ndarray,
+                    y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Forward, (weighted) loss, backward, optimizer step; returns the loss and the output."""
         self.optimizer.zero_grad()
-        output = forward(Tensor._from_op(x, None))
-        target = Tensor._from_op(y, None)
-        if weights is None:
-            loss = loss_fn.compute(output, target)
-        else:
-            per_sample = per_sample_loss.compute(output, target)
-            shape = (len(weights),) + (1,) * (per_sample.ndim - 1)
-            loss = (per_sample * weights.reshape(shape).astype(per_sample.dtype)).mean()
-        loss = self._with_penalties(loss)
+        output, loss = self._forward_loss(forward, loss_fn, Tensor._from_op(x, None), Tensor._from_op(y, None),
+                                          weights)
         loss.backward()
+        self._apply_gradients()
+        return float(loss.data), output.data
+
+    def _forward_loss(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, x: Tensor,
+                      y: Tensor, weights: np.ndarray | None = None) -> tuple[Tensor, Tensor]:
+        """The model's output on ``x`` and the loss to differentiate: the (weighted) loss plus penalties.
+
+        With ``weights``, ``loss_fn`` must have ``reduction="none"``: the loss is the weighted mean.
+        """
+        output = forward(x)
+        loss = loss_fn.compute(output, y)
+        if weights is not None:
+            shape = (len(weights),) + (1,) * (loss.ndim - 1)
+            loss = (loss * weights.reshape(shape).astype(loss.dtype)).mean()
+        return output, self._with_penalties(loss)
+
+    def _apply_gradients(self) -> None:
+        """After backward: clip the gradients (compile's clipnorm...), then one optimizer step."""
         self._clip_gradients()
         self.optimizer.step()
         self._steps_taken += 1
-        return float(loss.data), output.data
 
     def _with_penalties(self, loss: Tensor) -> Tensor:
         """The loss plus every layer's weight penalty (kernel_regularizer=...), as Keras reports it."""

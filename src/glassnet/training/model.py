@@ -40,6 +40,8 @@ class Model(KerasWorkflow, Module):
         loss: the loss of every epoch trained so far (floats), as in the blog.
     """
 
+    traceable = True
+
     def __init__(self, layers: Iterable[Module] | None = None, name: str | None = None) -> None:
         super().__init__()
         self.name = name

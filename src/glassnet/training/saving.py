@@ -34,7 +34,7 @@ def _compile_settings(model: Any) -> dict[str, Any] | None:
             "optimizer": {"class": type(model.optimizer).__name__,
                           "config": {k: list(v) if isinstance(v, tuple) else v
                                      for k, v in model.optimizer.defaults.items()}},
-            "clipping": list(model.clipping)}
+            "clipping": list(model.clipping), "run_eagerly": model.run_eagerly}
 
 
 def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool = True,
@@ -162,7 +162,7 @@ def _restore_compile(model: Any, settings: Mapping[str, Any], state: Mapping[str
         raise ModelFileError(f"{where}: the compile settings cannot be restored: {exc}") from exc
     clipnorm, clipvalue, global_clipnorm = settings.get("clipping", [None, None, None])
     model.compile(optimizer=optimizer, loss=loss, clipnorm=clipnorm, clipvalue=clipvalue,
-                  global_clipnorm=global_clipnorm)
+                  global_clipnorm=global_clipnorm, run_eagerly=bool(settings.get("run_eagerly", False)))
     if state:
         optimizer.bind(list(model.parameters()))
         _load_optimizer_state(optimizer, state, arrays, where)

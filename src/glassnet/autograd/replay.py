@@ -1,0 +1,149 @@
+"""Run a recorded computation again on new arrays, without building its graph again.
+
+A training step of a fixed model applies the same ops in the same order to every batch: only the
+batch's arrays and the parameters' values change. :func:`record` lists the ops that a piece of
+code applies; :class:`Replay` runs that list again on new input arrays, calling each op's own
+``forward`` and, in the same order as ``Tensor.backward``, its own ``backward``. The NumPy work is
+the same, so the numbers are the same bit for bit. What is skipped is the Python around it that
+would build the same graph again: module calls, input checks, new Tensor and Function objects and
+the ordering of the backward walk. ``Model.fit`` replays its step this way (see
+``glassnet.training.compiled_step``).
+
+>>> import glassnet as gn, numpy as np
+>>> w = gn.Tensor(np.array([2.0]), requires_grad=True)
+>>> x = gn.Tensor(np.array([3.0]))
+>>> with record() as ops:
+...     loss = (w * x).sum()
+>>> replay = Replay(ops, inputs=[x], loss=loss)
+>>> float(replay.run(np.array([5.0])))
+10.0
+>>> replay.backward(); w.grad.tolist()
+[5.0]
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import GraphError
+from .function import Function, _grad_mode
+from .tensor import Tensor, _send_gradients, _topological_order
+
+__all__ = ["record", "Replay", "NotReplayableError"]
+
+Record = tuple[Function, list[Tensor], Tensor]
+
+# What Function.apply and backward set on an op; every other attribute is an option of the op.
+_ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_grad", "saved", "freed"})
+
+
+class NotReplayableError(GraphError):
+    """The recorded ops cannot be replayed safely (the caller then runs them as usual)."""
+
+
+@contextlib.contextmanager
+def record() -> Iterator[list[Record]]:
+    """Collect ``(op, input tensors, output tensor)`` for every op applied inside the block."""
+    if _grad_mode.recording is not None:
+        raise GraphError("record: already recording (recordings do not nest).")
+    records: list[Record] = []
+    _grad_mode.recording = records
+    try:
+        yield records
+    finally:
+        _grad_mode.recording = None
+
+
+class Replay:
+    """Recorded ops, runnable again on new arrays for ``inputs``.
+
+    Args:
+        records: what :func:`record` collected.
+        inputs: the tensors that stand for new data on each run (a batch's features and targets),
+            in the order :meth:`run` takes their arrays.
+        loss: the recorded scalar that :meth:`backward` differentiates.
+
+    Every other tensor the ops read must be a parameter (read afresh on each run, so in-place
+    updates are seen) or a constant that cannot be data: a constant as long as the inputs' first
+    axis (a batch-sized array made outside the ops, e.g. ``Tensor(x.data * 2)``) would be frozen at
+    its recorded value, so it raises :class:`NotReplayableError`, as do tensors computed before
+    the recording by ops that need gradients.
+    """
+
+    def __init__(self, records: Sequence[Record], inputs: Sequence[Tensor], loss: Tensor) -> None:
+        self.inputs = list(inputs)
+        self.loss = loss
+        self.ops = [(fn, list(args), out) for fn, args, out in records]
+        self._check_sources()
+        if loss.creator is None or loss.data.size != 1:
+            raise NotReplayableError("Replay: the loss must be a recorded scalar that requires grad.")
+        # The order Tensor.backward would take, so that gradients add up in the same order.
+        self.backward_order = list(reversed(_topological_order(loss.creator)))
+        # Which parameters need gradients shaped the recorded graph (needs_grad, the backward order).
+        self.parameters = list({id(t): t for _, args, _ in self.ops for t in args
+                                if t.creator is None and t.requires_grad}.values())
+        self._requires_grad = [t.requires_grad for t in self.parameters]
+
+    def _check_sources(self) -> None:
+        known = {id(t) for t in self.inputs}
+        batch = {t.shape[0] for t in self.inputs if t.ndim}
+        for fn, args, out in self.ops:
+            for name, option in vars(fn).items():
+                if name not in _ENGINE_ATTRIBUTES and _holds_batch_array(option, batch):
+                    raise NotReplayableError(
+                        f"Replay: {fn.name} has an option {name!r} holding an array as long as the batch: "
+                        "it may have been made from the data (an index or a mask)."
+                    )
+            for tensor in args:
+                if id(tensor) in known or (tensor.creator is None and tensor.requires_grad):
+                    continue  # an input, an earlier op's output, or a parameter
+                if tensor.creator is not None:
+                    raise NotReplayableError(f"Replay: {fn.name} reads a tensor computed before the recording.")
+                if tensor.ndim and tensor.shape[0] in batch:
+                    raise NotReplayableError(
+                        f"Replay: {fn.name} reads a constant of shape {tensor.shape}, as long as the batch: "
+                        "it may have been made from the data outside the ops."
+                    )
+            known.add(id(out))
+
+    def run(self, *arrays: np.ndarray) -> np.ndarray:
+        """Run the ops' forward passes on new input arrays (same shapes and dtypes as recorded).
+
+        Returns the loss's array; every recorded tensor now holds this run's value.
+
+        Raises:
+            NotReplayableError: a parameter's ``requires_grad`` changed since the recording
+                (frozen or unfrozen), so its graph would differ: record again.
+        """
+        if [t.requires_grad for t in self.parameters] != self._requires_grad:
+            raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
+        for tensor, array in zip(self.inputs, arrays):
+            tensor.data = array
+        for fn, args, out in self.ops:
+            result = fn.forward(*[t.data for t in args])
+            out.data = result if type(result) is np.ndarray else np.asarray(result)  # as Tensor._from_op
+        return self.loss.data
+
+    def backward(self) -> None:
+        """Accumulate the loss's gradient into the parameters' ``.grad``, as ``loss.backward()``."""
+        root = self.loss.creator
+        seed = np.array(1, dtype=self.loss.dtype).reshape(self.loss.shape)
+        grads: dict[Function, np.ndarray] = {root: seed}
+        for fn in self.backward_order:
+            dy = grads.pop(fn, None)
+            if dy is not None:
+                _send_gradients(fn, dy, grads)
+            fn.saved = ()  # free what forward kept, as backward does without retain_graph
+
+
+def _holds_batch_array(value: Any, batch: set[int]) -> bool:
+    """Whether an op's option is (or holds, in a tuple or list) an array whose first axis is a batch length."""
+    if isinstance(value, (tuple, list)):
+        return any(_holds_batch_array(item, batch) for item in value)
+    if isinstance(value, Tensor):
+        value = value.data
+    return isinstance(value, np.ndarray) and value.ndim > 0 and value.shape[0] in batch
