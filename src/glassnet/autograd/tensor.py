@@ -502,12 +502,14 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
             if dx.dtype != data.dtype:
                 dx = dx.astype(data.dtype)
         creator = tensor.creator
-        if creator is None:
-            _accumulate_leaf(tensor, dx, dy)
-        else:
+        if creator is not None:
             previous = grads.get(creator)
             # Out of place: dx may alias dy, which other inputs may also have received.
             grads[creator] = dx if previous is None else previous + dx
+        elif tensor.grad is None and dx.base is None and dx is not dy:
+            tensor.grad = dx  # the common case of _accumulate_leaf, without the call: a fresh array
+        else:
+            _accumulate_leaf(tensor, dx, dy)
 
 
 def _accumulate_leaf(tensor: Tensor, dx: np.ndarray, dy: np.ndarray) -> None:

@@ -57,9 +57,11 @@ class DataLoader:
         stop = n - n % self.batch_size if self.drop_last else n
         order = self.rng.permutation(n) if self.shuffle else None
         for start in range(0, stop, self.batch_size):
-            # Without shuffling a slice is enough, and NumPy returns views: no copy at all.
-            index = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
-            if self.y is None:
-                yield self.x[index]
-            else:
-                yield self.x[index], self.y[index]
+            if order is None:  # a slice is enough, and NumPy returns views: no copy at all
+                rows: slice | np.ndarray = slice(start, start + self.batch_size)
+                x, y = self.x[rows], None if self.y is None else self.y[rows]
+            else:  # np.take copies rows faster than fancy indexing
+                rows = order[start:start + self.batch_size]
+                x = np.take(self.x, rows, axis=0)
+                y = None if self.y is None else np.take(self.y, rows, axis=0)
+            yield x if self.y is None else (x, y)

@@ -83,7 +83,7 @@ class Linear(Function):
         dw = dyt @ x2 if self.needs_grad[1] else None
         if len(self.needs_grad) == 2:
             return dx, dw
-        db = dyt.sum(axis=1) if self.needs_grad[2] else None
+        db = np.add.reduce(dyt, axis=1) if self.needs_grad[2] else None  # dyt.sum(axis=1), without its Python wrapper
         return dx, dw, db
 
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:

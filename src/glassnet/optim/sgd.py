@@ -47,16 +47,19 @@ class SGD(Optimizer):
         """Apply one update to every parameter that has a gradient."""
         # Plain descent (no momentum, no weight decay) keeps no state: its groups take one short
         # loop here instead of the generic per-parameter calls, which show in small models' steps.
-        plain = self.param_groups and type(self).update is SGD.update and not any(
-            group["momentum"] or group["weight_decay"] for group in self.param_groups)
+        plain = bool(self.param_groups) and type(self).update is SGD.update
+        for group in self.param_groups:
+            if group["momentum"] or group["weight_decay"]:
+                plain = False
         if not plain:
             super().step()
             return
         for group in self.param_groups:
             lr = group["lr"]
             for param in group["params"]:
-                if param.grad is not None:
-                    self.descend(param, param.grad, lr)
+                grad = param.grad
+                if grad is not None:  # descend(), inlined
+                    param.data -= np.multiply(grad, lr, out=self.work(param, "step"), casting="unsafe")
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum = group["lr"], group["momentum"]

@@ -32,16 +32,19 @@ def traceable(obj: Any) -> bool:
 
 
 class CompiledStep:
-    """One training step of ``model`` on a batch ``(x, y)``: forward, loss, backward, update.
+    """One training step of ``model`` on a batch ``(x, y)``: forward, loss, backward, ``update()``.
 
     Call it as ``loss, output = step(x, y)``. Batches of a shape seen before replay the ops
     recorded on the first one; a step whose ops cannot be replayed safely stays eager.
     """
 
-    def __init__(self, model: Any, forward: Callable[[Tensor], Tensor], loss_fn: Any) -> None:
+    def __init__(self, model: Any, forward: Callable[[Tensor], Tensor], loss_fn: Any, optimizer: Any,
+                 update: Callable[[], None]) -> None:
         self.model = model
         self.forward = forward
         self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.update = update  # after backward: the optimizer step (and fit's gradient clipping)
         # One entry per batch shape: the replay and the model's output tensor in it, or None when
         # that step cannot be replayed.
         self.replays: dict[tuple[Any, ...], tuple[Replay, Tensor] | None] = {}
@@ -49,7 +52,7 @@ class CompiledStep:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         key = (x.shape, x.dtype, y.shape, y.dtype)
         model = self.model
-        model.optimizer.zero_grad()
+        self.optimizer.zero_grad()
         compiled = self.replays.get(key, False)
         if compiled:
             replay, output = compiled
@@ -59,7 +62,7 @@ class CompiledStep:
                 compiled = False
             else:
                 replay.backward()
-                model._apply_gradients()
+                self.update()
                 return float(loss), output.data
         inputs = (Tensor._from_op(x, None), Tensor._from_op(y, None))
         if compiled is False:  # the first batch of this shape: record it
@@ -69,7 +72,7 @@ class CompiledStep:
         else:
             output, loss_tensor = model._forward_loss(self.forward, self.loss_fn, *inputs)
         loss_tensor.backward()
-        model._apply_gradients()
+        self.update()
         return float(loss_tensor.data), output.data
 
     @staticmethod

@@ -155,44 +155,32 @@ class Model(KerasWorkflow, Module):
             self._initialize_for_training(generator if seed is not None else None)
         optimizer = SGD(list(self.parameters()), lr=learning_rate)
         forward, loss_on_output = self._training_forward(loss_fn)
+        step = self._make_step(forward, loss_on_output, optimizer, lambda: self._optimizer_step(optimizer))
         # Overflow shows up as a non-finite loss, which stops training with a clear message below.
         with self.mode(training=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self._run_epochs(x, y, forward, loss_on_output, optimizer, epochs, batch_size, generator, verbose)
+            for epoch in range(epochs):
+                if batch_size is None:
+                    epoch_loss, _ = step(x, y)
+                else:
+                    epoch_loss = self._train_epoch_batches(step, x, y, batch_size, generator)
+                check_finite_loss(epoch_loss, epoch)
+                self.loss.append(epoch_loss)
+                if verbose and epoch % 50 == 0:
+                    print(f"Epoch: {epoch}. Loss: {epoch_loss}")
         return self.loss
 
-    def _run_epochs(self, x: np.ndarray, y: np.ndarray, forward: Callable[[Tensor], Tensor],
-                    loss_on_output: losses_module.Loss, optimizer: SGD, epochs: int,
-                    batch_size: int | None, generator: np.random.Generator, verbose: bool) -> None:
-        for epoch in range(epochs):
-            if batch_size is None:
-                epoch_loss = self._train_step(forward, loss_on_output, optimizer, x, y)
-            else:
-                epoch_loss = self._train_epoch_batches(forward, loss_on_output, optimizer, x, y,
-                                                       batch_size, generator)
-            check_finite_loss(epoch_loss, epoch)
-            self.loss.append(epoch_loss)
-            if verbose and epoch % 50 == 0:
-                print(f"Epoch: {epoch}. Loss: {epoch_loss}")
-
-    def _train_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
-                    optimizer: SGD, x: np.ndarray, y: np.ndarray) -> float:
-        """One gradient step on one batch: forward, loss, backward, update."""
-        optimizer.zero_grad()
-        output = forward(Tensor._from_op(x, None))
-        batch_loss = self._with_penalties(loss_fn.compute(output, Tensor._from_op(y, None)))
-        batch_loss.backward()
+    def _optimizer_step(self, optimizer: SGD) -> None:
         optimizer.step()
         self._steps_taken += 1
-        return float(batch_loss.data)
 
-    def _train_epoch_batches(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
-                             optimizer: SGD, x: np.ndarray, y: np.ndarray, batch_size: int,
-                             generator: np.random.Generator) -> float:
+    @staticmethod
+    def _train_epoch_batches(step: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
+                             y: np.ndarray, batch_size: int, generator: np.random.Generator) -> float:
         order = generator.permutation(len(x))
         total = 0.0
         for start in range(0, len(x), batch_size):
             index = order[start:start + batch_size]
-            total += self._train_step(forward, loss_fn, optimizer, x[index], y[index]) * len(index)
+            total += step(x[index], y[index])[0] * len(index)
         return total / len(x)
 
     def _training_forward(self, loss_fn: losses_module.Loss
