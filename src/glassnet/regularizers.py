@@ -22,12 +22,18 @@ __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "penalty", "to_config"]
 class Regularizer:
     """A penalty ``R(w)`` added to the loss; subclasses implement ``__call__``."""
 
+    # As Module.traceable: __call__ applies the same glassnet ops to the weight on every call and
+    # nothing else, so fit may replay it. Declared by each built-in class itself.
+    traceable = False
+
     def __call__(self, weight: Tensor) -> Tensor:
         raise NotImplementedError
 
 
 class L1L2(Regularizer):
     """R(w) = l1 * sum(|w|) + l2 * sum(w^2)."""
+
+    traceable = True
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         if l1 < 0 or l2 < 0:
@@ -51,12 +57,16 @@ class L1L2(Regularizer):
 class L1(L1L2):
     """R(w) = l1 * sum(|w|)."""
 
+    traceable = True
+
     def __init__(self, l1: float = 0.01) -> None:
         super().__init__(l1=l1)
 
 
 class L2(L1L2):
     """R(w) = l2 * sum(w^2)."""
+
+    traceable = True
 
     def __init__(self, l2: float = 0.01) -> None:
         super().__init__(l2=l2)

@@ -247,3 +247,35 @@ def test_a_replay_refuses_to_run_after_a_parameter_was_frozen() -> None:
     params["w1"].requires_grad_(False)
     with pytest.raises(NotReplayableError, match="requires_grad changed"):
         replay.run(*_batch(rng, np.float64, labels=True))
+
+
+def test_a_replay_refuses_to_run_after_a_frozen_parameter_was_unfrozen() -> None:
+    params, rng = _params(np.float64), np.random.default_rng(9)
+    params["w1"].requires_grad_(False)
+    replay, _, _ = _record(_mlp, params, *_batch(rng, np.float64, labels=True))
+    params["w1"].requires_grad_(True)
+    with pytest.raises(NotReplayableError, match="requires_grad changed"):
+        replay.run(*_batch(rng, np.float64, labels=True))
+
+
+def test_run_checks_its_arrays_against_the_recording() -> None:
+    params, rng = _params(np.float64), np.random.default_rng(10)
+    replay, _, _ = _record(_mlp, params, *_batch(rng, np.float64, labels=True))
+    x, y = _batch(rng, np.float64, labels=True)
+    with pytest.raises(GraphError, match="expected arrays"):
+        replay.run(x)
+    with pytest.raises(GraphError, match="expected arrays"):
+        replay.run(x[:4], y[:4])
+    with pytest.raises(GraphError, match="expected arrays"):
+        replay.run(x.astype(np.float32), y)
+
+
+def test_backward_needs_a_run_first() -> None:
+    params, rng = _params(np.float64), np.random.default_rng(11)
+    replay, _, _ = _record(_mlp, params, *_batch(rng, np.float64, labels=True))
+    with pytest.raises(GraphError, match=r"call run\(\) first"):
+        replay.backward()
+    replay.run(*_batch(rng, np.float64, labels=True))
+    replay.backward()
+    with pytest.raises(GraphError, match=r"call run\(\) first"):
+        replay.backward()

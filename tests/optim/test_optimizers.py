@@ -338,3 +338,4 @@ def test_compile_accepts_every_optimizer_by_name() -> None:
         model.compile(optimizer=name, loss="mse")
         history = model.fit(x, y, epochs=2, verbose=0, seed=0)
         assert np.isfinite(history.history["loss"][-1]), name
+

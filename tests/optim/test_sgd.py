@@ -93,3 +93,14 @@ def test_empty_parameter_list_and_loading_wrong_shapes_are_errors() -> None:
     opt = SGD([p], lr=0.1, momentum=0.9)
     with pytest.raises(ValueError, match=r"has shape \(2,\), the parameter has \(3,\)"):
         opt.load_state_dict({"param_groups": [{"lr": 0.1}], "state": {0: {"momentum_buffer": np.ones(2)}}})
+
+
+def test_a_sgd_subclass_with_its_own_descend_is_not_bypassed_by_the_plain_fast_path() -> None:
+    class SignSGD(gn.optim.SGD):
+        def descend(self, param, direction, lr):
+            param.data -= lr * np.sign(direction)
+
+    w = gn.Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    w.grad = np.array([10.0, -0.001])
+    SignSGD([w], lr=0.1).step()
+    np.testing.assert_allclose(w.data, [0.9, 1.1])

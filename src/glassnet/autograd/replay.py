@@ -33,16 +33,24 @@ from ..errors import GraphError
 from .function import Function, _grad_mode
 from .tensor import Tensor, _send_gradients, _topological_order
 
-__all__ = ["record", "Replay", "NotReplayableError"]
+__all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
 
 Record = tuple[Function, list[Tensor], Tensor]
 
 # What Function.apply and backward set on an op; every other attribute is an option of the op.
 _ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_grad", "saved", "freed"})
+# What a released intermediate holds between runs: nothing, and any use of it fails loudly.
+_RELEASED = np.empty(0)
+_RELEASED.flags.writeable = False
 
 
 class NotReplayableError(GraphError):
     """The recorded ops cannot be replayed safely (the caller then runs them as usual)."""
+
+
+def is_recording() -> bool:
+    """True inside a :func:`record` block (of this thread)."""
+    return _grad_mode.recording is not None
 
 
 @contextlib.contextmanager
@@ -66,15 +74,22 @@ class Replay:
         inputs: the tensors that stand for new data on each run (a batch's features and targets),
             in the order :meth:`run` takes their arrays.
         loss: the recorded scalar that :meth:`backward` differentiates.
+        keep: recorded tensors whose value is still wanted after :meth:`backward` (a model's
+            output); the inputs and the other results let go of their arrays then, as an eager
+            graph would.
 
     Every other tensor the ops read must be a parameter (read afresh on each run, so in-place
-    updates are seen) or a constant that cannot be data: a constant as long as the inputs' first
-    axis (a batch-sized array made outside the ops, e.g. ``Tensor(x.data * 2)``) would be frozen at
-    its recorded value, so it raises :class:`NotReplayableError`, as do tensors computed before
-    the recording by ops that need gradients.
+    updates are seen) or a constant, which keeps its recorded value. What cannot be known is
+    whether a constant was made from the data outside the ops (then replaying would reuse the first
+    batch's). A heuristic catches the usual cases and raises :class:`NotReplayableError`: a
+    constant or an op option (an index, a mask) as long as the batch, e.g. ``Tensor(x.data * 2)``.
+    A statistic of the batch of another shape (``Tensor(x.data.mean(0))``) is not caught: code
+    that makes one must not be replayed (a layer must not declare ``traceable``). Tensors computed
+    by ops before the recording are refused too.
     """
 
-    def __init__(self, records: Sequence[Record], inputs: Sequence[Tensor], loss: Tensor) -> None:
+    def __init__(self, records: Sequence[Record], inputs: Sequence[Tensor], loss: Tensor,
+                 keep: Sequence[Tensor] = ()) -> None:
         self.inputs = list(inputs)
         self.loss = loss
         self.ops = [(fn, list(args), out) for fn, args, out in records]
@@ -83,10 +98,16 @@ class Replay:
             raise NotReplayableError("Replay: the loss must be a recorded scalar that requires grad.")
         # The order Tensor.backward would take, so that gradients add up in the same order.
         self.backward_order = list(reversed(_topological_order(loss.creator)))
-        # Which parameters need gradients shaped the recorded graph (needs_grad, the backward order).
-        self.parameters = list({id(t): t for _, args, _ in self.ops for t in args
-                                if t.creator is None and t.requires_grad}.values())
-        self._requires_grad = [t.requires_grad for t in self.parameters]
+        # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
+        # frozen or unfrozen since the recording makes the replay refuse to run.
+        inputs_seen = {id(t) for t in self.inputs}
+        self.leaves = list({id(t): t for _, args, _ in self.ops for t in args
+                            if t.creator is None and id(t) not in inputs_seen}.values())
+        self._leaf_flags = [t.requires_grad for t in self.leaves]
+        self._input_specs = [(t.shape, t.dtype) for t in self.inputs]
+        kept = {id(loss)} | {id(t) for t in keep}
+        self._released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
+        self._ran = False
 
     def _check_sources(self) -> None:
         known = {id(t) for t in self.inputs}
@@ -116,20 +137,29 @@ class Replay:
         Returns the loss's array; every recorded tensor now holds this run's value.
 
         Raises:
-            NotReplayableError: a parameter's ``requires_grad`` changed since the recording
-                (frozen or unfrozen), so its graph would differ: record again.
+            NotReplayableError: a leaf's ``requires_grad`` changed since the recording (a
+                parameter frozen or unfrozen), so its graph would differ: record again.
+            GraphError: arrays of another number, shape or dtype than the recorded inputs.
         """
-        if [t.requires_grad for t in self.parameters] != self._requires_grad:
+        if [(a.shape, a.dtype) for a in arrays] != self._input_specs:
+            raise GraphError(f"Replay.run: expected arrays of (shape, dtype) {self._input_specs}, got "
+                             f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}.")
+        if [t.requires_grad for t in self.leaves] != self._leaf_flags:
             raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
         for tensor, array in zip(self.inputs, arrays):
             tensor.data = array
         for fn, args, out in self.ops:
             result = fn.forward(*[t.data for t in args])
             out.data = result if type(result) is np.ndarray else np.asarray(result)  # as Tensor._from_op
+        self._ran = True
         return self.loss.data
 
     def backward(self) -> None:
-        """Accumulate the loss's gradient into the parameters' ``.grad``, as ``loss.backward()``."""
+        """Accumulate the loss's gradient into the parameters' ``.grad``, as ``loss.backward()``,
+        then let go of the intermediate results (all but the loss and ``keep``)."""
+        if not self._ran:
+            raise GraphError("Replay.backward: call run() first (each run allows one backward).")
+        self._ran = False
         root = self.loss.creator
         seed = np.array(1, dtype=self.loss.dtype).reshape(self.loss.shape)
         grads: dict[Function, np.ndarray] = {root: seed}
@@ -138,6 +168,14 @@ class Replay:
             if dy is not None:
                 _send_gradients(fn, dy, grads)
             fn.saved = ()  # free what forward kept, as backward does without retain_graph
+        self.release()
+
+    def release(self) -> None:
+        """Let go of the inputs' and intermediate results' arrays (all but the loss and ``keep``)
+        until the next run, as an eager graph would be freed; backward does it, and so may a
+        caller of ``loss.backward()``."""
+        for out in self._released:
+            out.data = _RELEASED
 
 
 def _holds_batch_array(value: Any, batch: set[int]) -> bool:

@@ -35,9 +35,10 @@ class Module:
     training: bool
     name: str | None
     # True when forward only applies glassnet ops to its input and parameters, the same ops for
-    # every input of a shape, with no other effect (no random draws or state updates outside the
-    # ops): then fit may record one step and replay it (glassnet.training.compiled_step). Only the
-    # class that sets it is trusted, not its subclasses, which may change forward.
+    # every input of a shape, with no other effect (no random draws, state updates or values
+    # computed from the data outside the ops): then fit may record one step and replay it
+    # (glassnet.training.compiled_step). Only the class that sets it is trusted, not its
+    # subclasses, which may change forward.
     traceable: bool = False
 
     def __init__(self) -> None:

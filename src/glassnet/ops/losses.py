@@ -112,6 +112,15 @@ class BCE(_Loss):
     name = "binary_cross_entropy"
 
     def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        # Value checks live in forward, not in the functional wrapper: a replayed step
+        # (glassnet.autograd.replay) runs only forward, and must check every batch too.
+        if p.size:
+            low, high = p.min(), p.max()
+            if low < 0 or high > 1:
+                raise InputError(
+                    f"{self.name}: input must hold probabilities in [0, 1], found {low if low < 0 else high}. "
+                    "For logits (no sigmoid applied), use binary_cross_entropy_with_logits."
+                )
         t = t.astype(p.dtype, copy=False)
         # log(0) = -inf is expected at p = 0 or 1 and clamped right away: silence its warning.
         with np.errstate(divide="ignore"):
@@ -145,12 +154,17 @@ class CrossEntropy(_Loss):
         self.label_smoothing = label_smoothing
 
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        classes = z.shape[1]
+        # In forward, not in the wrapper, so that a replayed step checks every batch's labels.
+        if t.ndim == 1 and t.size and (t.min() < 0 or t.max() >= classes):
+            bad = t[(t < 0) | (t >= classes)][0]
+            raise InputError(f"{self.name}: class labels must lie in [0, {classes}) for {classes} "
+                             f"classes, found label {bad}.")
         shifted = z - z.max(axis=1, keepdims=True)  # largest logit 0: exp never overflows
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)  # >= 1, so its log is finite
         log_total = np.log(total)
         e = self.label_smoothing
-        classes = z.shape[1]
         rows = np.arange(len(t)) if t.ndim == 1 else None  # with t: each row's own class
         if t.ndim == 1 and not e:
             # Class indices: only each row's own log-probability is needed, not the whole log q.
@@ -333,15 +347,6 @@ def binary_cross_entropy(input: TensorLike, target: TensorLike, reduction: str =
     loss = "binary_cross_entropy"
     _check_reduction(loss, reduction)
     _check_same_shape(loss, input, target)
-    p = _data(input)
-    if p.size:
-        low, high = p.min(), p.max()
-        if low < 0 or high > 1:
-            bad = low if low < 0 else high
-            raise InputError(
-                f"{loss}: input must hold probabilities in [0, 1], found {bad}. For logits "
-                f"(no sigmoid applied), use binary_cross_entropy_with_logits."
-            )
     return BCE.apply(input, target, reduction=reduction)
 
 
@@ -378,10 +383,6 @@ def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean"
         if labels.shape != (n,):
             raise ShapeError(f"{loss}: class-index targets must have shape ({n},) for logits "
                              f"{logits.shape}, got {labels.shape}.")
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
-            bad = labels[(labels < 0) | (labels >= classes)][0]
-            raise InputError(f"{loss}: class labels must lie in [0, {classes}) for {classes} "
-                             f"classes, found label {bad}.")
     elif labels.shape != logits.shape:
         hint = ""
         if labels.shape == (n,):

@@ -47,7 +47,7 @@ class SGD(Optimizer):
         """Apply one update to every parameter that has a gradient."""
         # Plain descent (no momentum, no weight decay) keeps no state: its groups take one short
         # loop here instead of the generic per-parameter calls, which show in small models' steps.
-        plain = bool(self.param_groups) and type(self).update is SGD.update
+        plain = bool(self.param_groups) and type(self) is SGD  # a subclass may change update or descend
         for group in self.param_groups:
             if group["momentum"] or group["weight_decay"]:
                 plain = False

@@ -8,10 +8,11 @@ backward on the new arrays, so the same numbers bit for bit, without the per-bat
 would build the same graph again. On a small MLP that Python is a tenth of the step.
 
 Replaying is only right when every batch applies the same ops, with no effect outside them. So a
-model compiles only when each of its modules and its loss is of a class that declares
-``traceable = True`` itself (a subclass may change ``forward`` and must declare it again), and
-there are no sample or class weights. Layers that draw random masks (Dropout) or update running
-statistics outside their ops (BatchNorm1d) do not declare it, so models with them run eagerly.
+model compiles only when each of its modules, its loss and its layers' regularizers is of a class
+that declares ``traceable = True`` itself (a subclass may change ``forward`` and must declare it
+again), and there are no sample or class weights. Layers that draw random masks (Dropout) or
+update running statistics outside their ops (BatchNorm1d) do not declare it, so models with them
+run eagerly.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.replay import NotReplayableError, Replay, record
+from ..autograd.replay import NotReplayableError, Replay, is_recording, record
 from ..autograd.tensor import Tensor
 
-__all__ = ["CompiledStep", "traceable"]
+__all__ = ["CompiledStep", "compilable", "traceable"]
 
 
 def traceable(obj: Any) -> bool:
@@ -31,11 +32,29 @@ def traceable(obj: Any) -> bool:
     return type(obj).__dict__.get("traceable", False) is True
 
 
+def compilable(model: Any, loss_fn: Any) -> bool:
+    """Whether ``model``'s training step with ``loss_fn`` may be recorded and replayed: every
+    module, the loss and every regularizer in use are traceable, and ``run_eagerly`` is off."""
+    if getattr(model, "run_eagerly", False) or not traceable(loss_fn):
+        return False
+    for module in model.modules():
+        if not traceable(module):
+            return False
+        for name in ("kernel_regularizer", "bias_regularizer"):
+            regularizer = getattr(module, name, None)
+            if regularizer is not None and not traceable(regularizer):
+                return False
+    return True
+
+
 class CompiledStep:
     """One training step of ``model`` on a batch ``(x, y)``: forward, loss, backward, ``update()``.
 
     Call it as ``loss, output = step(x, y)``. Batches of a shape seen before replay the ops
-    recorded on the first one; a step whose ops cannot be replayed safely stays eager.
+    recorded on the first one; a step whose ops cannot be replayed safely stays eager. Attributes
+    of the layers, the loss and the regularizers (an ``L2``'s factor, an activation's slope) are
+    read when a shape is recorded, as Keras reads them when it traces its step; ``fit`` makes a new
+    CompiledStep at each epoch, so changes made between epochs (by callbacks) take effect.
     """
 
     def __init__(self, model: Any, forward: Callable[[Tensor], Tensor], loss_fn: Any, optimizer: Any,
@@ -45,42 +64,44 @@ class CompiledStep:
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.update = update  # after backward: the optimizer step (and fit's gradient clipping)
-        # One entry per batch shape: the replay and the model's output tensor in it, or None when
-        # that step cannot be replayed.
-        self.replays: dict[tuple[Any, ...], tuple[Replay, Tensor] | None] = {}
+        # Per batch (shape, dtype) key: the replay and the model's output tensor in it.
+        self.replays: dict[tuple[Any, ...], tuple[Replay, Tensor]] = {}
+        self.eager_keys: set[tuple[Any, ...]] = set()  # steps that cannot be replayed
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         key = (x.shape, x.dtype, y.shape, y.dtype)
-        model = self.model
         self.optimizer.zero_grad()
-        compiled = self.replays.get(key, False)
-        if compiled:
+        compiled = self.replays.get(key)
+        if compiled is not None:
             replay, output = compiled
             try:
                 loss = replay.run(x, y)
             except NotReplayableError:  # a parameter was frozen or unfrozen: record this shape again
-                compiled = False
+                del self.replays[key]
             else:
                 replay.backward()
                 self.update()
                 return float(loss), output.data
         inputs = (Tensor._from_op(x, None), Tensor._from_op(y, None))
-        if compiled is False:  # the first batch of this shape: record it
+        if key in self.eager_keys or is_recording():  # (inside a user's record(): stay out of it)
+            output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
+        else:  # the first batch of this shape: record it
             with record() as ops:
-                output, loss_tensor = model._forward_loss(self.forward, self.loss_fn, *inputs)
-            self.replays[key] = self._replay(ops, inputs, output, loss_tensor)
-        else:
-            output, loss_tensor = model._forward_loss(self.forward, self.loss_fn, *inputs)
+                output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
+            self._remember(key, ops, inputs, output, loss_tensor)
         loss_tensor.backward()
+        if key in self.replays:
+            self.replays[key][0].release()  # the recorded intermediates, until the first replay
         self.update()
         return float(loss_tensor.data), output.data
 
-    @staticmethod
-    def _replay(ops: list[Any], inputs: tuple[Tensor, Tensor], output: Tensor,
-                loss: Tensor) -> tuple[Replay, Tensor] | None:
-        if not any(out is output for _, _, out in ops) and output is not inputs[0]:
-            return None  # the model's output does not come from the recorded ops
-        try:
-            return Replay(ops, inputs, loss), output
-        except NotReplayableError:
-            return None
+    def _remember(self, key: tuple[Any, ...], ops: list[Any], inputs: tuple[Tensor, Tensor], output: Tensor,
+                  loss: Tensor) -> None:
+        """Keep the replay of a recorded step, or remember that this key runs eagerly."""
+        if any(out is output for _, _, out in ops) or output is inputs[0]:
+            try:
+                self.replays[key] = (Replay(ops, inputs, loss, keep=[output]), output)
+                return
+            except NotReplayableError:
+                pass
+        self.eager_keys.add(key)  # the output does not come from the recorded ops, or a refusal

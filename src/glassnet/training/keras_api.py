@@ -20,7 +20,7 @@ from ..autograd.tensor import Tensor
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from ..data.loader import DataLoader
 from ..errors import InputError, NotCompiledError, ShapeError
-from .compiled_step import CompiledStep, traceable
+from .compiled_step import CompiledStep, compilable
 from .progress import EpochLine, ProgressBar, resolve_verbose
 from .splitting import validation_indices
 from .validation import as_targets
@@ -214,10 +214,12 @@ class KerasWorkflow:
         if callback_states is not None:
             callback_list.load_state_dict(callback_states)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            forward, loss_fn = self._training_forward(self.compiled_loss)
-            step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
+                # Made again each epoch: callbacks may have changed the loss, the optimizer, a
+                # layer or run_eagerly (a compiled step reads them when it records).
+                forward, loss_fn = self._training_forward(self.compiled_loss)
+                step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
                 with self.mode(training=True):
                     logs = self._fit_epoch(loader, train, callback_list, step, forward)
                 if validation is not None:
@@ -299,7 +301,7 @@ class KerasWorkflow:
         """A training step ``(x, y) -> (loss, output)``: zero the gradients, forward, loss, backward,
         then ``update()`` (the optimizer step). Compiled (recorded on the first batch of each shape,
         then replayed) unless ``run_eagerly`` or a module or the loss does not allow it."""
-        if not self.run_eagerly and traceable(loss_fn) and all(traceable(m) for m in self.modules()):
+        if compilable(self, loss_fn):
             return CompiledStep(self, forward, loss_fn, optimizer, update)
 
         def eager_step(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

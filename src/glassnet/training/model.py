@@ -133,6 +133,10 @@ class Model(KerasWorkflow, Module):
                 step, an output layer with the default init and fewer than 8 inputs starts at zero
                 weights (why: ``glassnet.nn.init.DEFAULT_SCHEME``).
 
+        The step is compiled as ``fit``'s is (recorded on the first batch of each shape, then
+        replayed; see ``glassnet.training.compiled_step``); ``model.run_eagerly = True`` turns
+        that off.
+
         Returns:
             ``self.loss``, the per-epoch losses of every call so far.
 
