@@ -60,8 +60,8 @@ class DataLoader:
             if order is None:  # a slice is enough, and NumPy returns views: no copy at all
                 rows: slice | np.ndarray = slice(start, start + self.batch_size)
                 x, y = self.x[rows], None if self.y is None else self.y[rows]
-            else:  # np.take copies rows faster than fancy indexing
+            else:  # take copies rows faster than fancy indexing
                 rows = order[start:start + self.batch_size]
-                x = np.take(self.x, rows, axis=0)
-                y = None if self.y is None else np.take(self.y, rows, axis=0)
+                x = self.x.take(rows, axis=0)
+                y = None if self.y is None else self.y.take(rows, axis=0)
             yield x if self.y is None else (x, y)
