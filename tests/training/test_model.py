@@ -206,11 +206,12 @@ def test_train_without_data_is_torchs_mode_switch() -> None:
 def _head_weights_after_setup(layers: list, keras: bool = False) -> np.ndarray:
     X, Y = _data()
     model = gn.Model(layers)
+    # One step with a zero learning rate shows the weights training starts from.
     if keras:
-        model.compile(optimizer="sgd", loss="binary_crossentropy")
-        model.fit(X, Y, epochs=0, verbose=0)
+        model.compile(optimizer=gn.optim.SGD(lr=0.0), loss="binary_crossentropy")
+        model.fit(X, Y, epochs=1, verbose=0)
     else:
-        model.train(X, Y, epochs=0)
+        model.train(X, Y, epochs=1, learning_rate=0.0)
     head = [layer for layer in model.layers if layer.num_parameters()][-1]
     return head.weight.data
 
@@ -245,3 +246,24 @@ def test_a_lazily_built_float64_model_gets_float64_inputs() -> None:
     model.train(X, Y, epochs=2, seed=0)
     assert model.layers[0].weight.dtype == np.float64
     assert model.predict(X).dtype == np.float64
+
+
+@pytest.mark.parametrize("method", ["fit", "train"])
+def test_a_call_with_zero_epochs_leaves_the_weights_and_a_later_seed_still_draws_them(method) -> None:
+    x = np.random.default_rng(0).normal(size=(64, 4))
+    y = (x[:, 0] > 0).astype(int)
+
+    def weights_after(pre_call: bool) -> list[np.ndarray]:
+        model = gn.Model([gn.Dense(8, activation="relu"), gn.Dense(2, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        run = (lambda **kw: model.fit(x, y, verbose=0, **kw)) if method == "fit" else (
+            lambda **kw: model.train(x, y, loss="sparse_categorical_crossentropy", **kw))
+        if pre_call:
+            before = [p.data.copy() for p in model.parameters()] if model.layers[0].built else None
+            run(epochs=0)
+            assert before is None or all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+        run(epochs=1, seed=3)
+        return [p.data.copy() for p in model.parameters()]
+
+    for a, b in zip(weights_after(False), weights_after(True)):
+        np.testing.assert_array_equal(a, b)

@@ -142,7 +142,7 @@ class KerasWorkflow:
         resumed = self._resume(resume_from, generator) if resume_from is not None else None
         if resumed is not None:
             initial_epoch = resumed["epoch"]
-        if self._steps_taken == 0:
+        if self._steps_taken == 0 and epochs > initial_epoch:  # fit(epochs=0) leaves the weights as they are
             self._initialize_for_training(generator if seed is not None else None)
         if not self.optimizer.param_groups:
             self.optimizer.bind(list(self.parameters()))

@@ -155,7 +155,7 @@ class Model(KerasWorkflow, Module):
             raise ValueError(f"train: epochs must be >= 0, got {epochs}.")
         generator = random.rng(seed)
         self._dry_run(x[:1])  # builds lazily sized layers (Dense without input_shape) before the optimizer
-        if self._steps_taken == 0:
+        if self._steps_taken == 0 and epochs > 0:  # train(epochs=0) leaves the weights as they are
             self._initialize_for_training(generator if seed is not None else None)
         optimizer = SGD(list(self.parameters()), lr=learning_rate)
         forward, loss_on_output = self._training_forward(loss_fn)
