@@ -1,4 +1,8 @@
-"""The import direction of STYLE.md section 4: lower layers never import higher ones."""
+"""The package's import direction: lower layers never import higher ones.
+
+errors and random below autograd, autograd below ops, ops below nn, and training on top; optim,
+metrics and plotting stand beside them (the table below says exactly what each may not import).
+"""
 
 from __future__ import annotations
 
