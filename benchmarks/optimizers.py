@@ -84,8 +84,8 @@ def main() -> None:
     parser.add_argument("--digits-epochs", type=int, default=30)
     args = parser.parse_args()
     table = {}
-    print(f"| optimizer (lr on circles; digits uses lr / 10) | circles: final loss | circles: epochs to 99% train acc "
-          f"| digits: final loss | digits: epochs to 97% test acc |")
+    print("| optimizer (lr on circles; digits uses lr / 10) | circles: final loss | circles: epochs to 99% train acc "
+          "| digits: final loss | digits: epochs to 97% test acc |")
     print("| --- | --- | --- | --- | --- |")
     for name, (factory, options) in OPTIMIZERS.items():
         circles = summarize([circles_run(factory, options, s, args.circles_epochs) for s in range(args.seeds)])

@@ -304,7 +304,7 @@ class UnfreezeFirstLayerMidEpoch(Callback):
 @pytest.mark.parametrize("callback", [UnfreezeFirstLayerAfterEpoch0, UnfreezeFirstLayerMidEpoch])
 def test_a_parameter_unfrozen_during_fit_starts_training(callback, replays) -> None:
     # A leaf recorded as frozen is a constant of the recording: unfreezing it must re-record.
-    model = _assert_trains_as_eager(_mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(callbacks=[callback()]), replays)
+    _assert_trains_as_eager(_mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(callbacks=[callback()]), replays)
     assert replays
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import GraphError
 from .function import Function, _grad_mode
-from .tensor import Tensor, _send_gradients, _topological_order
+from .tensor import Tensor, _backpropagate, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
 
@@ -93,9 +93,11 @@ class Replay:
         self.inputs = list(inputs)
         self.loss = loss
         self.ops = [(fn, list(args), out) for fn, args, out in records]
-        self._check_sources()
+        known = self._check_sources()
         if loss.creator is None or loss.data.size != 1:
             raise NotReplayableError("Replay: the loss must be a recorded scalar that requires grad.")
+        if any(id(t) not in known for t in keep):
+            raise NotReplayableError("Replay: a tensor to keep is neither an input nor a recorded result.")
         # The order Tensor.backward would take, so that gradients add up in the same order.
         self.backward_order = list(reversed(_topological_order(loss.creator)))
         # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
@@ -109,7 +111,8 @@ class Replay:
         self._released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
         self._ran = False
 
-    def _check_sources(self) -> None:
+    def _check_sources(self) -> set[int]:
+        """Refuse what a replay could get wrong; returns the ids of the inputs and recorded results."""
         known = {id(t) for t in self.inputs}
         batch = {t.shape[0] for t in self.inputs if t.ndim}
         for fn, args, out in self.ops:
@@ -130,6 +133,7 @@ class Replay:
                         "it may have been made from the data outside the ops."
                     )
             known.add(id(out))
+        return known
 
     def run(self, *arrays: np.ndarray) -> np.ndarray:
         """Run the ops' forward passes on new input arrays (same shapes and dtypes as recorded).
@@ -151,6 +155,7 @@ class Replay:
         for fn, args, out in self.ops:
             result = fn.forward(*[t.data for t in args])
             out.data = result if type(result) is np.ndarray else np.asarray(result)  # as Tensor._from_op
+            fn.freed = False  # it saved this run's arrays for backward
         self._ran = True
         return self.loss.data
 
@@ -160,14 +165,7 @@ class Replay:
         if not self._ran:
             raise GraphError("Replay.backward: call run() first (each run allows one backward).")
         self._ran = False
-        root = self.loss.creator
-        seed = np.array(1, dtype=self.loss.dtype).reshape(self.loss.shape)
-        grads: dict[Function, np.ndarray] = {root: seed}
-        for fn in self.backward_order:
-            dy = grads.pop(fn, None)
-            if dy is not None:
-                _send_gradients(fn, dy, grads)
-            fn.saved = ()  # free what forward kept, as backward does without retain_graph
+        _backpropagate(self.backward_order, {self.loss.creator: self.loss._seed_gradient(None)})
         self.release()
 
     def release(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, Union
 
@@ -223,20 +223,7 @@ class Tensor:
         if self.creator is None:
             _accumulate_leaf(self, seed, seed)
             return
-        grads: dict[Function, np.ndarray] = {self.creator: seed}
-        for fn in reversed(_topological_order(self.creator)):
-            dy = grads.pop(fn, None)
-            if dy is None:
-                continue
-            if fn.freed:
-                raise GraphError(
-                    f"backward: the graph through {fn.name} was freed by an earlier backward. "
-                    "Pass retain_graph=True to the first backward to go through it twice."
-                )
-            _send_gradients(fn, dy, grads)
-            if not retain_graph:
-                fn.saved = ()
-                fn.freed = True
+        _backpropagate(reversed(_topological_order(self.creator)), {self.creator: seed}, retain_graph)
 
     def _seed_gradient(self, grad: TensorLike | None) -> np.ndarray:
         if grad is None:
@@ -486,6 +473,24 @@ def _topological_order(root: Function) -> list[Function]:
             if needed and creator is not None and creator not in visited:
                 stack.append((creator, False))
     return order
+
+
+def _backpropagate(order: Iterable[Function], grads: dict[Function, np.ndarray], retain_graph: bool = False) -> None:
+    """Run each Function's backward in ``order`` (outputs before inputs), starting from the
+    gradients in ``grads``; without ``retain_graph``, free what each one saved."""
+    for fn in order:
+        dy = grads.pop(fn, None)
+        if dy is None:
+            continue
+        if fn.freed:
+            raise GraphError(
+                f"backward: the graph through {fn.name} was freed by an earlier backward. "
+                "Pass retain_graph=True to the first backward to go through it twice."
+            )
+        _send_gradients(fn, dy, grads)
+        if not retain_graph:
+            fn.saved = ()
+            fn.freed = True
 
 
 def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray]) -> None:

@@ -20,7 +20,7 @@ AUC), never an average of per-batch values. :func:`get` turns names such as ``"a
 """
 
 from . import classification, probabilistic, ranking, regression, streaming
-from ._checks import AVERAGES  # not in __all__, importable from here as before the split
+from ._checks import AVERAGES  # noqa: F401  (not in __all__, importable from here as before the split)
 from .classification import *  # noqa: F401,F403
 from .probabilistic import *  # noqa: F401,F403
 from .ranking import *  # noqa: F401,F403

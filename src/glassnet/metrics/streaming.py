@@ -7,7 +7,8 @@ function on the concatenated batches. :func:`get` resolves the names in :data:`M
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -17,7 +17,8 @@ run eagerly.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -98,10 +99,7 @@ class CompiledStep:
     def _remember(self, key: tuple[Any, ...], ops: list[Any], inputs: tuple[Tensor, Tensor], output: Tensor,
                   loss: Tensor) -> None:
         """Keep the replay of a recorded step, or remember that this key runs eagerly."""
-        if any(out is output for _, _, out in ops) or output is inputs[0]:
-            try:
-                self.replays[key] = (Replay(ops, inputs, loss, keep=[output]), output)
-                return
-            except NotReplayableError:
-                pass
-        self.eager_keys.add(key)  # the output does not come from the recorded ops, or a refusal
+        try:
+            self.replays[key] = (Replay(ops, inputs, loss, keep=[output]), output)
+        except NotReplayableError:
+            self.eager_keys.add(key)

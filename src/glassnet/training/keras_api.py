@@ -282,36 +282,32 @@ class KerasWorkflow:
     def _make_fit_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
                        weighted: bool) -> Callable[..., tuple[float, np.ndarray]]:
         """fit's step on each batch ``(x, y[, weights])``: the optimizer from compile, then clipping."""
-        if not weighted:
-            return self._make_step(forward, loss_fn, self.optimizer, self._apply_gradients)
-        per_sample_loss = self._unreduced(loss_fn)
-
-        def weighted_step(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, np.ndarray]:
-            self.optimizer.zero_grad()
-            output, loss = self._forward_loss(forward, per_sample_loss, Tensor._from_op(x, None),
-                                              Tensor._from_op(y, None), weights)
-            loss.backward()
-            self._apply_gradients()
-            return float(loss.data), output.data
-
-        return weighted_step
+        if weighted:  # the weights are per-batch data, outside the ops: that step stays eager
+            return self._eager_step(forward, self._unreduced(loss_fn), self.optimizer, self._apply_gradients)
+        return self._make_step(forward, loss_fn, self.optimizer, self._apply_gradients)
 
     def _make_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, optimizer: Any,
-                   update: Callable[[], None]) -> Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]:
+                   update: Callable[[], None]) -> Callable[..., tuple[float, np.ndarray]]:
         """A training step ``(x, y) -> (loss, output)``: zero the gradients, forward, loss, backward,
         then ``update()`` (the optimizer step). Compiled (recorded on the first batch of each shape,
         then replayed) unless ``run_eagerly`` or a module or the loss does not allow it."""
         if compilable(self, loss_fn):
             return CompiledStep(self, forward, loss_fn, optimizer, update)
+        return self._eager_step(forward, loss_fn, optimizer, update)
 
-        def eager_step(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def _eager_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, optimizer: Any,
+                    update: Callable[[], None]) -> Callable[..., tuple[float, np.ndarray]]:
+        """The step that builds its graph on every batch; ``weights`` need a per-sample ``loss_fn``."""
+
+        def step(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
             optimizer.zero_grad()
-            output, loss = self._forward_loss(forward, loss_fn, Tensor._from_op(x, None), Tensor._from_op(y, None))
+            output, loss = self._forward_loss(forward, loss_fn, Tensor._from_op(x, None), Tensor._from_op(y, None),
+                                              weights)
             loss.backward()
             update()
             return float(loss.data), output.data
 
-        return eager_step
+        return step
 
     def _forward_loss(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, x: Tensor,
                       y: Tensor, weights: np.ndarray | None = None) -> tuple[Tensor, Tensor]:

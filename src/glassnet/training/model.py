@@ -12,8 +12,8 @@ from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
-from ..nn.activations import Activation, Sigmoid, Softmax
 from ..nn import init as initializers
+from ..nn.activations import Activation, Sigmoid, Softmax
 from ..nn.dense import Dense
 from ..nn.module import Module
 from ..optim.sgd import SGD
