@@ -269,6 +269,28 @@ def test_late_binding_zero_grad_and_parameters_without_gradient(row: Row, rng) -
     assert not np.array_equal(params[1].data, before[1])
 
 
+@pytest.mark.parametrize("row", PER_OPTIMIZER, ids=lambda row: row.name)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_parameter_updated_in_row_blocks_equals_the_whole_array_update(row: Row, dtype, rng,
+                                                                              monkeypatch) -> None:
+    # 67 rows of 600: above BLOCK_BYTES in both dtypes, in blocks whose last one is shorter.
+    start = [rng.normal(size=(67, 600)).astype(dtype), rng.normal(size=(600,)).astype(dtype)]
+    assert start[0].nbytes > optim.optimizer.BLOCK_BYTES and start[0].nbytes % optim.optimizer.BLOCK_BYTES
+    gradients = [[rng.normal(size=p.shape).astype(dtype) for p in start] for _ in range(5)]
+    params = [gn.Parameter(p.copy()) for p in start]
+    optimizer = row.ours(params, **row.options)
+    for step_grads in gradients:
+        for p, g in zip(params, step_grads):
+            p.grad = g.copy()
+        optimizer.step()
+        for p, g in zip(params, step_grads):
+            np.testing.assert_array_equal(p.grad, g)  # the update never writes into the gradient
+    monkeypatch.setattr(optim.optimizer, "BLOCK_BYTES", 1 << 40)  # now every update is one piece
+    whole, _ = run_glassnet(row, start, gradients)
+    for blocked, unblocked in zip(params, whole):
+        np.testing.assert_array_equal(blocked.data, unblocked.data)
+
+
 # ---------------------------------------------------------------- argument checks
 
 # Every hyper-parameter each optimizer checks, with a bad value (torch.optim's checks).

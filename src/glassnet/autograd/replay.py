@@ -24,6 +24,7 @@ the ordering of the backward walk. ``Model.fit`` replays its step this way (see
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ _ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_grad", "saved", "freed"})
 # What a released intermediate holds between runs: nothing, and any use of it fails loudly.
 _RELEASED = np.empty(0)
 _RELEASED.flags.writeable = False
+_requires_grad = operator.attrgetter("requires_grad")
 
 
 class NotReplayableError(GraphError):
@@ -105,8 +107,11 @@ class Replay:
         inputs_seen = {id(t) for t in self.inputs}
         self.leaves = list({id(t): t for _, args, _ in self.ops for t in args
                             if t.creator is None and id(t) not in inputs_seen}.values())
-        self._leaf_flags = [t.requires_grad for t in self.leaves]
+        self._leaf_flags = list(map(_requires_grad, self.leaves))
         self._input_specs = [(t.shape, t.dtype) for t in self.inputs]
+        # d loss / d loss, made once; read-only, since every backward receives this same array.
+        self._seed = loss._seed_gradient(None)
+        self._seed.flags.writeable = False
         kept = {id(loss)} | {id(t) for t in keep}
         self._released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
         self._ran = False
@@ -145,10 +150,10 @@ class Replay:
                 parameter frozen or unfrozen), so its graph would differ: record again.
             GraphError: arrays of another number, shape or dtype than the recorded inputs.
         """
-        if [(a.shape, a.dtype) for a in arrays] != self._input_specs:
+        if len(arrays) != len(self._input_specs) or not all(map(_fits, arrays, self._input_specs)):
             raise GraphError(f"Replay.run: expected arrays of (shape, dtype) {self._input_specs}, got "
                              f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}.")
-        if [t.requires_grad for t in self.leaves] != self._leaf_flags:
+        if list(map(_requires_grad, self.leaves)) != self._leaf_flags:
             raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
         for tensor, array in zip(self.inputs, arrays):
             tensor.data = array
@@ -165,7 +170,7 @@ class Replay:
         if not self._ran:
             raise GraphError("Replay.backward: call run() first (each run allows one backward).")
         self._ran = False
-        _backpropagate(self.backward_order, {self.loss.creator: self.loss._seed_gradient(None)})
+        _backpropagate(self.backward_order, {self.loss.creator: self._seed})
         self.release()
 
     def release(self) -> None:
@@ -174,6 +179,13 @@ class Replay:
         caller of ``loss.backward()``."""
         for out in self._released:
             out.data = _RELEASED
+
+
+def _fits(array: Any, spec: tuple[tuple[int, ...], np.dtype]) -> bool:
+    """Whether ``array`` has the recorded (shape, dtype); NumPy's built-in dtypes are singletons,
+    so ``is`` settles the usual case without the cost of a dtype comparison."""
+    shape, dtype = spec
+    return getattr(array, "shape", None) == shape and (array.dtype is dtype or array.dtype == dtype)
 
 
 def _holds_batch_array(value: Any, batch: set[int]) -> bool:

@@ -45,7 +45,7 @@ class _Loss(Function):
         """Reduce per-element (or per-sample) losses; the mean of nothing is NaN, as torch."""
         if self.reduction == "none":
             return losses
-        total = losses.sum()  # a float array's sum keeps its dtype
+        total = np.add.reduce(losses, axis=None)  # losses.sum() without its Python wrapper; keeps the dtype
         if self.reduction == "sum":
             return total
         if losses.size == 0:
@@ -57,6 +57,21 @@ class _Loss(Function):
         if self.reduction == "mean":
             return dy / max(count, 1)
         return dy
+
+
+def _largest_as_unsigned(labels: np.ndarray) -> int:
+    """The largest label, with negative integers read as huge unsigned ones.
+
+    One reduction then checks both ends of ``0 <= label < classes``: a negative int64 label is
+    at least 2**63 as a uint64.
+    """
+    if labels.dtype.kind == "i":
+        # The same width and byte order, unsigned ('<i8' -> '<u8'); the usual dtypes from a table.
+        labels = labels.view(_UNSIGNED.get(labels.dtype) or labels.dtype.str.replace("i", "u"))
+    return np.maximum.reduce(labels, axis=None)
+
+
+_UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 
 
 class BCEWithLogits(_Loss):
@@ -156,13 +171,14 @@ class CrossEntropy(_Loss):
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         classes = z.shape[1]
         # In forward, not in the wrapper, so that a replayed step checks every batch's labels.
-        if t.ndim == 1 and t.size and (t.min() < 0 or t.max() >= classes):
+        if t.ndim == 1 and t.size and _largest_as_unsigned(t) >= classes:
             bad = t[(t < 0) | (t >= classes)][0]
             raise InputError(f"{self.name}: class labels must lie in [0, {classes}) for {classes} "
                              f"classes, found label {bad}.")
-        shifted = z - z.max(axis=1, keepdims=True)  # largest logit 0: exp never overflows
+        # The ufuncs' own reduce: the array methods add a Python wrapper around it.
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)  # largest logit 0: exp never overflows
         exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)  # >= 1, so its log is finite
+        total = np.add.reduce(exp, axis=1, keepdims=True)  # >= 1, so its log is finite
         log_total = np.log(total)
         e = self.label_smoothing
         rows = np.arange(len(t)) if t.ndim == 1 else None  # with t: each row's own class

@@ -57,9 +57,8 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr = group["lr"]
             for param in group["params"]:
-                grad = param.grad
-                if grad is not None:  # descend(), inlined
-                    param.data -= np.multiply(grad, lr, out=self.work(param, "step"), casting="unsafe")
+                if param.grad is not None:
+                    self.descend(param, param.grad, lr)
 
     def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum = group["lr"], group["momentum"]

@@ -326,7 +326,8 @@ class KerasWorkflow:
         """After backward: clip the gradients (compile's clipnorm...), then one optimizer step."""
         self._clip_gradients()
         self.optimizer.step()
-        self._steps_taken += 1
+        # A plain counter: written into __dict__ to skip Module.__setattr__'s registry checks.
+        self.__dict__["_steps_taken"] += 1
 
     def _with_penalties(self, loss: Tensor) -> Tensor:
         """The loss plus every layer's weight penalty (kernel_regularizer=...), as Keras reports it."""
