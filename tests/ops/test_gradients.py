@@ -44,13 +44,13 @@ def test_float32_ops_compute_their_gradients_in_float32(case: OpCase, rng: np.ra
     upcast: list[str] = []
     send = tensor_module._send_gradients
 
-    def spy(fn, dy, grads):
+    def spy(fn, dy, grads, routes):
         if dy.dtype == np.float32:
             dxs = fn.backward(dy)  # backward leaves the saved arrays intact (retain_graph relies on it)
             for dx in dxs if isinstance(dxs, tuple) else (dxs,):
                 if isinstance(dx, np.ndarray) and dx.dtype == np.float64:
                     upcast.append(fn.name)
-        return send(fn, dy, grads)
+        return send(fn, dy, grads, routes)
 
     monkeypatch.setattr(tensor_module, "_send_gradients", spy)
     for arrays in case.samples(rng, np.float32):

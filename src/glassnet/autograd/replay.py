@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import GraphError
 from .function import Function, _grad_mode
-from .tensor import Tensor, _backpropagate, _topological_order
+from .tensor import Tensor, _backpropagate, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
 
@@ -102,6 +102,7 @@ class Replay:
             raise NotReplayableError("Replay: a tensor to keep is neither an input nor a recorded result.")
         # The order Tensor.backward would take, so that gradients add up in the same order.
         self.backward_order = list(reversed(_topological_order(loss.creator)))
+        self._backward_steps = [(fn, _routes(fn)) for fn in self.backward_order]
         # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
         # frozen or unfrozen since the recording makes the replay refuse to run.
         inputs_seen = {id(t) for t in self.inputs}
@@ -170,7 +171,7 @@ class Replay:
         if not self._ran:
             raise GraphError("Replay.backward: call run() first (each run allows one backward).")
         self._ran = False
-        _backpropagate(self.backward_order, {self.loss.creator: self._seed})
+        _backpropagate(self._backward_steps, {self.loss.creator: self._seed})
         self.release()
 
     def release(self) -> None:

@@ -223,7 +223,8 @@ class Tensor:
         if self.creator is None:
             _accumulate_leaf(self, seed, seed)
             return
-        _backpropagate(reversed(_topological_order(self.creator)), {self.creator: seed}, retain_graph)
+        steps = ((fn, _routes(fn)) for fn in reversed(_topological_order(self.creator)))
+        _backpropagate(steps, {self.creator: seed}, retain_graph)
 
     def _seed_gradient(self, grad: TensorLike | None) -> np.ndarray:
         if grad is None:
@@ -475,10 +476,26 @@ def _topological_order(root: Function) -> list[Function]:
     return order
 
 
-def _backpropagate(order: Iterable[Function], grads: dict[Function, np.ndarray], retain_graph: bool = False) -> None:
-    """Run each Function's backward in ``order`` (outputs before inputs), starting from the
-    gradients in ``grads``; without ``retain_graph``, free what each one saved."""
-    for fn in order:
+# Where the gradients of one Function's inputs go: for each input that needs one, its position,
+# the tensor, and the Function that produced it (None for a leaf, which keeps it in .grad).
+Routes = tuple[tuple[int, Tensor, Union[Function, None]], ...]
+
+
+def _routes(fn: Function) -> Routes:
+    """The :data:`Routes` of ``fn``'s inputs, as the graph stands now."""
+    return tuple((index, tensor, tensor.creator)
+                 for index, (tensor, needed) in enumerate(zip(fn.inputs, fn.needs_grad)) if needed)
+
+
+def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Function, np.ndarray],
+                   retain_graph: bool = False) -> None:
+    """Run each Function's backward in ``steps`` (outputs before inputs, each with its routes),
+    starting from the gradients in ``grads``; without ``retain_graph``, free what each one saved.
+
+    ``Tensor.backward`` finds the routes as it goes; a replay (``autograd.replay``) computes them
+    once, since its graph does not change.
+    """
+    for fn, routes in steps:
         dy = grads.pop(fn, None)
         if dy is None:
             continue
@@ -487,30 +504,30 @@ def _backpropagate(order: Iterable[Function], grads: dict[Function, np.ndarray],
                 f"backward: the graph through {fn.name} was freed by an earlier backward. "
                 "Pass retain_graph=True to the first backward to go through it twice."
             )
-        _send_gradients(fn, dy, grads)
+        _send_gradients(fn, dy, grads, routes)
         if not retain_graph:
             fn.saved = ()
             fn.freed = True
 
 
-def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray]) -> None:
+def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray], routes: Routes) -> None:
     """Run ``fn.backward`` and route each input's gradient to its leaf or its producer."""
     dxs = fn.backward(dy)
     if type(dxs) is not tuple:
         dxs = (dxs,)
-    for tensor, needed, dx in zip(fn.inputs, fn.needs_grad, dxs):
-        if not needed or dx is None:
+    for index, tensor, producer in routes:
+        dx = dxs[index] if index < len(dxs) else None
+        if dx is None:
             continue
         data = tensor.data
         if type(dx) is not np.ndarray or dx.dtype is not data.dtype:
             dx = np.asarray(dx)
             if dx.dtype != data.dtype:
                 dx = dx.astype(data.dtype)
-        creator = tensor.creator
-        if creator is not None:
-            previous = grads.get(creator)
+        if producer is not None:
+            previous = grads.get(producer)
             # Out of place: dx may alias dy, which other inputs may also have received.
-            grads[creator] = dx if previous is None else previous + dx
+            grads[producer] = dx if previous is None else previous + dx
         elif tensor.grad is None and dx.base is None and dx is not dy:
             tensor.grad = dx  # the common case of _accumulate_leaf, without the call: a fresh array
         else:

@@ -79,7 +79,11 @@ class Linear(Function):
         x2, x_shape, weight = self.saved[:3]
         # Leading axes beyond the batch are more samples as far as the weights are concerned.
         dyt = (dy if dy.ndim == 2 else dy.reshape(-1, dy.shape[-1])).T
-        dx = (weight.T @ dyt).T.reshape(x_shape) if self.needs_grad[0] else None
+        dx = None
+        if self.needs_grad[0]:
+            dx = (weight.T @ dyt).T
+            if dx.shape != x_shape:
+                dx = dx.reshape(x_shape)
         dw = dyt @ x2 if self.needs_grad[1] else None
         if len(self.needs_grad) == 2:
             return dx, dw

@@ -18,7 +18,7 @@ from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
-from ..data.loader import DataLoader
+from ..data.loader import DataLoader, take_rows
 from ..errors import InputError, NotCompiledError, ShapeError
 from .compiled_step import CompiledStep, compilable
 from .progress import EpochLine, ProgressBar, resolve_verbose
@@ -147,7 +147,7 @@ class KerasWorkflow:
         if not self.optimizer.param_groups:
             self.optimizer.bind(list(self.parameters()))
         size = batch_size or len(train[0])
-        loader = DataLoader(np.arange(len(train[0])), batch_size=size, shuffle=shuffle, seed=generator)
+        loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
         history = History()
         if resumed is not None:
             history.history = {key: list(values) for key, values in resumed["history"].items()}
@@ -262,14 +262,13 @@ class KerasWorkflow:
         for metric in self.compiled_metrics:
             metric.reset_state()
         total, seen = 0.0, 0
-        for batch, index in enumerate(loader):
+        for batch, rows in enumerate(loader.batch_rows()):
             callback_list.on_train_batch_begin(batch)
-            # take copies the rows ~15% faster than x[index] (measured on 128 rows of 784 floats).
-            yb = y.take(index, axis=0)
+            yb = take_rows(y, rows)
             if weights is None:
-                batch_loss, output = step(x.take(index, axis=0), yb)
+                batch_loss, output = step(take_rows(x, rows), yb)
             else:
-                batch_loss, output = step(x.take(index, axis=0), yb, weights.take(index, axis=0))
+                batch_loss, output = step(take_rows(x, rows), yb, take_rows(weights, rows))
             total += batch_loss * len(yb)
             seen += len(yb)
             for metric in self.compiled_metrics:
