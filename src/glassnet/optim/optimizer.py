@@ -36,6 +36,8 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
         self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
+        # Per parameter (by id): the array its row blocks were cut from, and the blocks (descend).
+        self._blocks: dict[int, tuple[np.ndarray, list[tuple[slice, np.ndarray, np.ndarray]]]] = {}
         if params is not None:
             self.bind(params)
 
@@ -151,11 +153,25 @@ class Optimizer:
         # gradient itself; an optimizer must leave it intact). Row blocks of at most BLOCK_BYTES
         # keep each scaled block in cache between its two passes; the numbers are the same,
         # element by element. Within a whole training step the gain is smaller (benchmarks/README.md).
+        for rows, data_block, scaled_block in self._row_blocks(param):
+            data_block -= np.multiply(direction[rows], lr, out=scaled_block)
+
+    def _row_blocks(self, param: Tensor) -> list[tuple[slice, np.ndarray, np.ndarray]]:
+        """``param``'s row blocks for :meth:`descend`: (rows, view of the data, scratch block).
+
+        Made once per parameter array and kept, since slicing them again on every step costs
+        as much as the cache saves; made anew when the parameter gets another array.
+        """
+        data = param.data
+        kept = self._blocks.get(id(param))
+        if kept is not None and kept[0] is data:
+            return kept[1]
         rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
         buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
-        for start in range(0, data.shape[0], rows):
-            block = data[start:start + rows]
-            block -= np.multiply(direction[start:start + rows], lr, out=buffer[:len(block)])
+        blocks = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
+                  for start in range(0, len(data), rows)]
+        self._blocks[id(param)] = (data, blocks)
+        return blocks
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state as plain numbers and NumPy arrays (parameters by index)."""
