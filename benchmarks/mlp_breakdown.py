@@ -5,8 +5,8 @@ The workload of ``mlp_throughput.py`` (784-256-128-10, batch 128, SGD, float32).
 - ``glassnet``: one real training step of ``fit`` (forward, loss, backward, optimizer): the compiled
   step, which replays the ops recorded on the first batch (``glassnet/training/compiled_step.py``);
 - ``glassnet_numpy``: the same NumPy calls that glassnet's ops make (batch-last products, saved ReLU
-  masks applied to the gradient's bits, the cross-entropy's sums, SGD through a work array), with
-  no graph;
+  masks applied to the gradient's bits, the cross-entropy's sums, SGD through a work array in
+  cache-sized row blocks), with no graph;
 - ``numpy_fused``: the hand-fused step of ``mlp_throughput.py`` (in place wherever it can be).
 
 ``glassnet_numpy / numpy_fused`` is the ceiling of the current ops; ``glassnet / glassnet_numpy`` is
@@ -28,6 +28,7 @@ import numpy as np
 from mlp_throughput import BATCH, LR, FusedNumpy, glassnet_runner, initial_weights, make_data
 
 import glassnet as gn
+from glassnet.optim.optimizer import BLOCK_BYTES
 
 
 class GlassnetNumpy:
@@ -35,7 +36,18 @@ class GlassnetNumpy:
 
     def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> None:
         self.params = [a.copy() for pair in weights for a in pair]  # w0, b0, w1, b1, w2, b2
-        self.work = [np.empty_like(p) for p in self.params]
+        # SGD's update (Optimizer.descend): whole work arrays for small parameters, row blocks of
+        # at most BLOCK_BYTES through one cache-sized scratch block for large ones.
+        self.updates = [self._update_plan(p) for p in self.params]
+
+    @staticmethod
+    def _update_plan(param: np.ndarray) -> list[tuple[slice, np.ndarray, np.ndarray]]:
+        if param.nbytes <= BLOCK_BYTES:
+            return [(slice(None), param, np.empty_like(param))]
+        rows = BLOCK_BYTES * len(param) // param.nbytes
+        scratch = np.empty((rows,) + param.shape[1:], param.dtype)
+        return [(slice(start, start + rows), param[start:start + rows], scratch[:min(rows, len(param) - start)])
+                for start in range(0, len(param), rows)]
 
     @staticmethod
     def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -69,9 +81,9 @@ class GlassnetNumpy:
         d0, dw1, db1 = self._linear_backward(np.multiply(d1.view(np.int32), keep1).view(np.float32), h0, w1)
         _, dw0, db0 = self._linear_backward(np.multiply(d0.view(np.int32), keep0).view(np.float32), x, w0,
                                             need_dx=False)
-        for param, grad, work in zip(self.params, (dw0, db0, dw1, db1, dw2, db2), self.work):
-            np.multiply(grad, LR, out=work)
-            param -= work
+        for blocks, grad in zip(self.updates, (dw0, db0, dw1, db1, dw2, db2)):
+            for rows, param_block, scaled in blocks:
+                param_block -= np.multiply(grad[rows], LR, out=scaled)
 
 
 def main() -> None:

@@ -48,3 +48,30 @@ def test_studies_run(script: str, args: list[str]) -> None:
     pytest.importorskip("sklearn")
     pytest.importorskip("pandas")
     assert _run(script, *args)["benchmark"]
+
+
+def test_the_three_mlp_steps_do_the_same_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The breakdown and the throughput ratios compare equal work: after the same batches, glassnet's
+    # compiled step, its NumPy calls alone and the hand-fused step hold the same weights.
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import numpy as np
+    from mlp_breakdown import GlassnetNumpy
+    from mlp_throughput import BATCH, FusedNumpy, glassnet_runner, initial_weights, make_data
+
+    x, y = make_data(4 * BATCH)
+    weights = initial_weights()
+    model = glassnet_runner(x, y, weights).model
+    step = model._make_fit_step(*model._training_forward(model.compiled_loss), weighted=False)
+    alone, fused = GlassnetNumpy(weights), FusedNumpy(weights)
+    with model.mode(training=True):
+        for start in range(0, len(x), BATCH):
+            xb, yb = x[start:start + BATCH], y[start:start + BATCH]
+            step(xb, yb)
+            alone.step(xb, yb)
+            fused.step(xb, yb)
+    ours = [p.data for p in model.parameters()]  # w0, b0, w1, b1, w2, b2
+    fused_params = [a for w, b in zip(fused.weights, fused.biases) for a in (w.T, b)]
+    assert any(not np.allclose(p, start) for p, start in zip(ours, (a for pair in weights for a in pair)))
+    for glassnet_param, numpy_param, fused_param in zip(ours, alone.params, fused_params):
+        np.testing.assert_array_equal(glassnet_param, numpy_param)  # the same NumPy calls, bit for bit
+        np.testing.assert_allclose(glassnet_param, fused_param, rtol=1e-4, atol=1e-6)
