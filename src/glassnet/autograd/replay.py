@@ -44,6 +44,7 @@ _ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_grad", "saved", "freed"})
 _RELEASED = np.empty(0)
 _RELEASED.flags.writeable = False
 _requires_grad = operator.attrgetter("requires_grad")
+_data = operator.attrgetter("data")
 
 
 class NotReplayableError(GraphError):
@@ -159,7 +160,7 @@ class Replay:
         for tensor, array in zip(self.inputs, arrays):
             tensor.data = array
         for fn, args, out in self.ops:
-            result = fn.forward(*[t.data for t in args])
+            result = fn.forward(*map(_data, args))
             out.data = result if type(result) is np.ndarray else np.asarray(result)  # as Tensor._from_op
             fn.freed = False  # it saved this run's arrays for backward
         self._ran = True

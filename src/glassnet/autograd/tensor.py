@@ -515,8 +515,9 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
     dxs = fn.backward(dy)
     if type(dxs) is not tuple:
         dxs = (dxs,)
+    given = len(dxs)
     for index, tensor, producer in routes:
-        dx = dxs[index] if index < len(dxs) else None
+        dx = dxs[index] if index < given else None
         if dx is None:
             continue
         data = tensor.data

@@ -36,8 +36,8 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
         self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
-        # Per parameter (by id): the array its row blocks were cut from, and the blocks (descend).
-        self._blocks: dict[int, tuple[np.ndarray, list[tuple[slice, np.ndarray, np.ndarray]]]] = {}
+        # Per parameter (by id): the array its descent plan was made for, and the plan (descend).
+        self._plans: dict[int, tuple[np.ndarray, list[tuple[slice, np.ndarray, np.ndarray]]]] = {}
         if params is not None:
             self.bind(params)
 
@@ -143,35 +143,41 @@ class Optimizer:
 
         The parameter keeps its buffer, dtype and identity; ``direction`` is not modified.
         """
-        data = param.data
-        if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
-            data -= np.multiply(direction, lr, out=self.work(param, "step"))
+        plan = self._descent_plan(param)
+        if len(plan) == 1:  # the whole parameter at once, through its work array
+            data, scaled = plan[0][1:]
+            data -= np.multiply(direction, lr, out=scaled)
             return
-        # Two passes over a parameter-sized work array (scale into it, then subtract it) send it
-        # out of cache and back when it is large: alone, on 784 x 256 float32, that takes 1.6x
-        # the time of the in-place update a hand-written loop can make (it may scale the
-        # gradient itself; an optimizer must leave it intact). Row blocks of at most BLOCK_BYTES
-        # keep each scaled block in cache between its two passes; the numbers are the same,
-        # element by element. Within a whole training step the gain is smaller (benchmarks/README.md).
-        for rows, data_block, scaled_block in self._row_blocks(param):
+        for rows, data_block, scaled_block in plan:
             data_block -= np.multiply(direction[rows], lr, out=scaled_block)
 
-    def _row_blocks(self, param: Tensor) -> list[tuple[slice, np.ndarray, np.ndarray]]:
-        """``param``'s row blocks for :meth:`descend`: (rows, view of the data, scratch block).
+    def _descent_plan(self, param: Tensor) -> list[tuple[slice, np.ndarray, np.ndarray]]:
+        """How :meth:`descend` walks ``param``: (rows, view of the data, scratch for the scaled step).
 
-        Made once per parameter array and kept, since slicing them again on every step costs
-        as much as the cache saves; made anew when the parameter gets another array.
+        Two passes over a parameter-sized work array (scale into it, then subtract it) send it
+        out of cache and back when it is large: alone, on 784 x 256 float32, that takes 1.6x the
+        time of the in-place update a hand-written loop can make (it may scale the gradient
+        itself; an optimizer must leave it intact). So a parameter above BLOCK_BYTES goes in row
+        blocks of at most that size through one cache-sized scratch block; the numbers are the
+        same, element by element. A smaller one is one block, with a work array of its shape.
+
+        The plan is made once per parameter array and kept (cutting the views again on every
+        step costs about what the cache saves), and made anew when the parameter gets another
+        array.
         """
         data = param.data
-        kept = self._blocks.get(id(param))
+        kept = self._plans.get(id(param))
         if kept is not None and kept[0] is data:
             return kept[1]
-        rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
-        buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
-        blocks = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
-                  for start in range(0, len(data), rows)]
-        self._blocks[id(param)] = (data, blocks)
-        return blocks
+        if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
+            plan = [(slice(None), data, self.work(param, "step"))]
+        else:
+            rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
+            buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
+            plan = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
+                    for start in range(0, len(data), rows)]
+        self._plans[id(param)] = (data, plan)
+        return plan
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state as plain numbers and NumPy arrays (parameters by index)."""
