@@ -42,9 +42,9 @@ class GlassnetNumpy:
 
     @staticmethod
     def _update_plan(param: np.ndarray) -> list[tuple[slice, np.ndarray, np.ndarray]]:
-        if param.nbytes <= BLOCK_BYTES:
+        if param.nbytes <= BLOCK_BYTES or param.ndim == 0 or len(param) < 2:
             return [(slice(None), param, np.empty_like(param))]
-        rows = BLOCK_BYTES * len(param) // param.nbytes
+        rows = max(1, BLOCK_BYTES * len(param) // param.nbytes)
         scratch = np.empty((rows,) + param.shape[1:], param.dtype)
         return [(slice(start, start + rows), param[start:start + rows], scratch[:min(rows, len(param) - start)])
                 for start in range(0, len(param), rows)]

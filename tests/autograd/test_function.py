@@ -31,6 +31,45 @@ def test_user_defined_function_plugs_into_autograd() -> None:
     assert gn.gradcheck(Square.apply, gn.Tensor([0.3, -1.2]))
 
 
+class Forgetful(Function):
+    """A product whose backward returns one gradient for its two inputs."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.save(a, b)
+        return a * b
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * self.saved[1]
+
+
+class Generous(Square):
+    """Square, with an extra trailing gradient: allowed when it is None, as in torch."""
+
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
+        return super().backward(dy), None
+
+
+def test_a_backward_must_return_one_gradient_per_input() -> None:
+    a, b = gn.Tensor([1.0, 2.0], requires_grad=True), gn.Tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(gn.errors.GraphError, match=r"forgetful.backward returned 1 gradients for 2 inputs"):
+        Forgetful.apply(a, b).sum().backward()
+    x = gn.Tensor([1.0, -3.0], requires_grad=True)
+    Generous.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, -6.0])
+
+
+def test_the_default_seed_gradient_is_read_only() -> None:
+    # backward must not write into dy (a replay shares one seed between all its runs): the seed
+    # that loss.backward() makes is read-only too, so such a backward fails at once, eagerly.
+    class Scribbler(Square):
+        def backward(self, dy: np.ndarray) -> np.ndarray:
+            dy *= 2
+            return dy
+
+    with pytest.raises(ValueError, match="read-only"):
+        Scribbler.apply(gn.Tensor(3.0, requires_grad=True)).backward()
+
+
 def test_no_graph_when_no_input_requires_grad() -> None:
     y = Square.apply(gn.Tensor([1.0]))
     assert y.creator is None and not y.requires_grad

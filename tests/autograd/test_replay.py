@@ -261,6 +261,20 @@ def test_run_checks_its_arrays_against_the_recording() -> None:
         replay.run(x[:4], y[:4])
     with pytest.raises(GraphError, match="expected arrays"):
         replay.run(x.astype(np.float32), y)
+    with pytest.raises(GraphError, match="expected arrays"):  # not arrays at all
+        replay.run(x.tolist(), y)
+    with pytest.raises(GraphError, match="expected arrays"):  # the right shape, but no dtype
+        replay.run(type("ShapeOnly", (), {"shape": x.shape})(), y)
+
+
+def test_every_run_starts_from_the_same_seed_gradient() -> None:
+    # The seed d loss / d loss is made once and shared by every backward: it is read-only.
+    params, rng = _params(np.float64), np.random.default_rng(11)
+    replay, _, _ = _record(_mlp, params, *_batch(rng, np.float64, labels=True))
+    for _ in range(3):
+        replay.run(*_batch(rng, np.float64, labels=True))
+        replay.backward()
+        assert replay._seed.tolist() == 1.0 and not replay._seed.flags.writeable
 
 
 def test_backward_needs_a_run_first() -> None:

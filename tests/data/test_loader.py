@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet.data import DataLoader, take_rows
+from glassnet.data import DataLoader
+from glassnet.data.loader import _take_rows
 
 
 def test_batches_cover_every_sample_once_per_epoch() -> None:
@@ -43,7 +44,7 @@ def test_batch_rows_are_the_rows_iteration_takes(shuffle: bool, drop_last: bool)
     by_rows = DataLoader(x, y, batch_size=5, shuffle=shuffle, drop_last=drop_last, seed=3)
     by_iteration = DataLoader(x, y, batch_size=5, shuffle=shuffle, drop_last=drop_last, seed=3)
     for _ in range(2):  # two epochs: one permutation drawn per pass in both
-        pairs = [(take_rows(x, rows), take_rows(y, rows)) for rows in by_rows.batch_rows()]
+        pairs = [(_take_rows(x, rows), _take_rows(y, rows)) for rows in by_rows.batch_rows()]
         expected = list(by_iteration)
         assert len(pairs) == len(expected) == len(by_rows)
         for (xb, yb), (xe, ye) in zip(pairs, expected):
@@ -53,8 +54,8 @@ def test_batch_rows_are_the_rows_iteration_takes(shuffle: bool, drop_last: bool)
 
 def test_take_rows_gives_a_view_for_a_slice_and_a_copy_for_indices() -> None:
     x = np.arange(12.0).reshape(6, 2)
-    assert np.shares_memory(take_rows(x, slice(1, 3)), x)
-    taken = take_rows(x, np.array([4, 0]))
+    assert np.shares_memory(_take_rows(x, slice(1, 3)), x)
+    taken = _take_rows(x, np.array([4, 0]))
     assert not np.shares_memory(taken, x) and taken.tolist() == [[8.0, 9.0], [0.0, 1.0]]
 
 

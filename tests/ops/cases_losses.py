@@ -200,6 +200,20 @@ ERROR_CASES = [
     ErrorCase("cross_entropy-negative-label",
               lambda: F.cross_entropy(_t(2, 3), np.array([-1, 0])),
               InputError, r"must lie in \[0, 3\).*found label -1"),
+    # Narrow and foreign-order label dtypes: a negative label read as unsigned must not pass as
+    # a valid class (int8 -100 reads as 156, below 200 classes).
+    ErrorCase("cross_entropy-negative-int8-label-many-classes",
+              lambda: F.cross_entropy(_t(3, 200), np.array([0, -100, 1], np.int8)),
+              InputError, r"must lie in \[0, 200\).*found label -100"),
+    ErrorCase("cross_entropy-negative-int16-label-many-classes",
+              lambda: F.cross_entropy(_t(3, 50257), np.array([0, -20000, 1], np.int16)),
+              InputError, r"must lie in \[0, 50257\).*found label -20000"),
+    ErrorCase("cross_entropy-negative-big-endian-label",
+              lambda: F.cross_entropy(_t(2, 3), np.array([0, -1], ">i8")),
+              InputError, r"must lie in \[0, 3\).*found label -1"),
+    ErrorCase("cross_entropy-uint8-label-range",
+              lambda: F.cross_entropy(_t(2, 3), np.array([0, 200], np.uint8)),
+              InputError, r"must lie in \[0, 3\).*found label 200"),
     ErrorCase("cross_entropy-logits-1d", lambda: F.cross_entropy(_t(3), np.array([0])),
               ShapeError, r"cross_entropy: expected logits of shape \(n_samples, n_classes\), "
               r"got \(3,\)"),

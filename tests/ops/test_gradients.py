@@ -58,3 +58,19 @@ def test_float32_ops_compute_their_gradients_in_float32(case: OpCase, rng: np.ra
         if out.requires_grad:
             out.backward(np.ones(out.shape, dtype=out.dtype))
     assert not upcast, f"backward of {sorted(set(upcast))} turned a float32 gradient into float64"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_backward_never_writes_into_its_upstream_gradient(case: OpCase, rng: np.random.Generator) -> None:
+    # A replay hands every backward the same read-only seed, and an op may pass dy on to several
+    # inputs: an op that wrote into dy would fail there, or corrupt another input's gradient.
+    for arrays in case.samples(rng, np.float64):
+        tensors = _tensors(case, arrays)
+        out = case.fn(*tensors)
+        if not out.requires_grad:
+            continue
+        upstream = rng.normal(size=out.shape)
+        kept = upstream.copy()
+        upstream.flags.writeable = False
+        out.backward(upstream)  # raises "output array is read-only" if some backward writes into dy
+        np.testing.assert_array_equal(upstream, kept)

@@ -104,3 +104,81 @@ def test_a_sgd_subclass_with_its_own_descend_is_not_bypassed_by_the_plain_fast_p
     w.grad = np.array([10.0, -0.001])
     SignSGD([w], lr=0.1).step()
     np.testing.assert_allclose(w.data, [0.9, 1.1])
+
+
+# Above BLOCK_BYTES, descend updates a parameter in row blocks: several rows per block, one row
+# per block (a wide parameter), and a long vector.
+LARGE_SHAPES = [(300, 200), (4, 100_000), (100_000,)]
+
+
+@pytest.mark.parametrize("options", OPTIONS[:2], ids=["plain", "momentum"])
+@pytest.mark.parametrize("shape", LARGE_SHAPES, ids=str)
+def test_large_parameters_match_torch_sgd(shape, options, torch, rng) -> None:
+    start, gradients = rng.normal(size=shape), [rng.normal(size=shape) for _ in range(5)]
+    assert start.nbytes > gn.optim.optimizer.BLOCK_BYTES
+    ours, theirs = gn.Parameter(start.copy()), torch.nn.Parameter(torch.from_numpy(start.copy()))
+    our_opt, their_opt = SGD([ours], **options), torch.optim.SGD([theirs], **options)
+    for g in gradients:
+        ours.grad, theirs.grad = g.copy(), torch.from_numpy(g.copy())
+        our_opt.step()
+        their_opt.step()
+        np.testing.assert_array_equal(ours.grad, g)  # left intact, as torch.optim leaves it
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _change_layout(p: gn.Parameter, how: str) -> None:
+    if how == "transposed view":  # not contiguous
+        p.data = p.data.T
+    elif how == "new array of another shape":
+        p.data = np.ascontiguousarray(p.data.reshape(150, 400))
+    elif how == "reshaped in place":  # the same array object, another shape
+        p.data.shape = (600, 100)
+
+
+@pytest.mark.parametrize("how", ["transposed view", "new array of another shape", "reshaped in place"])
+def test_a_large_parameter_is_updated_wherever_its_array_now_is(how, rng) -> None:
+    p = gn.Parameter(rng.normal(size=(300, 200)))  # float64: 480 KB, above BLOCK_BYTES
+    opt = SGD([p], lr=0.1)
+    p.grad = np.ones(p.shape)
+    opt.step()  # the descent plan for the first array
+    _change_layout(p, how)
+    before, p.grad = p.data.copy(), rng.normal(size=p.shape)
+    opt.step()
+    np.testing.assert_array_equal(p.data, before - 0.1 * p.grad)
+
+
+def test_rebinding_forgets_the_old_parameters() -> None:
+    old, new = gn.Parameter(np.ones((300, 200))), gn.Parameter(np.ones((300, 200)))
+    opt = SGD([old], lr=0.1)
+    old.grad = np.ones(old.shape)
+    opt.step()
+    opt.bind([new])
+    new.grad = np.ones(new.shape)
+    opt.step()
+    kept = [entry[1] for entry in opt._plans.values()]  # the arrays that descent plans hold on to
+    assert len(kept) == 1 and kept[0] is new.data
+    np.testing.assert_allclose(new.data, 0.9)
+
+
+def test_a_deep_copied_optimizer_updates_the_copies_of_its_parameters(rng) -> None:
+    import copy
+
+    w = gn.Parameter(rng.normal(size=(400, 400)).astype(np.float32))  # 640 KB: in row blocks
+    opt = SGD([w], lr=0.1)
+    w.grad = np.ones(w.shape, np.float32)
+    opt.step()
+    original = w.data.copy()
+    w_copy, opt_copy = copy.deepcopy((w, opt))
+    # The copied plan's block views are copies too, not views of w_copy's array. Were it used for
+    # another parameter holding that array (as when a dead parameter's id is reused), the update
+    # would land in those orphan blocks: plans check which parameter they were made for.
+    (entry,) = opt_copy._plans.values()
+    stranger = gn.Parameter(np.zeros(1, np.float32))
+    stranger.data = w_copy.data
+    opt_copy.bind([stranger])
+    opt_copy._plans = {id(stranger): entry}
+    before = stranger.data.copy()
+    stranger.grad = np.ones(stranger.shape, np.float32)
+    opt_copy.step()
+    np.testing.assert_allclose(stranger.data, before - np.float32(0.1))
+    np.testing.assert_array_equal(w.data, original)  # the original is not touched by the copy

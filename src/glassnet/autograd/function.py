@@ -122,7 +122,11 @@ class Function:
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray) -> Any:
-        """One gradient per input (or None), each of its input's shape, from the output's ``dy``."""
+        """One gradient per input (or None), each of its input's shape, from the output's ``dy``.
+
+        ``dy`` may be read-only and shared with other ops (a replay hands every backward the same
+        seed array): read it, never write into it. A returned gradient may be ``dy`` itself.
+        """
         raise NotImplementedError
 
     def save(self, *values: Any) -> None:

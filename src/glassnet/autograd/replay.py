@@ -24,14 +24,13 @@ the ordering of the backward walk. ``Model.fit`` replays its step this way (see
 from __future__ import annotations
 
 import contextlib
-import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import GraphError
-from .function import Function, _grad_mode
+from .function import Function, _grad_mode, _requires_grad
 from .tensor import Tensor, _backpropagate, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
@@ -43,8 +42,6 @@ _ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_grad", "saved", "freed"})
 # What a released intermediate holds between runs: nothing, and any use of it fails loudly.
 _RELEASED = np.empty(0)
 _RELEASED.flags.writeable = False
-_requires_grad = operator.attrgetter("requires_grad")
-_data = operator.attrgetter("data")
 
 
 class NotReplayableError(GraphError):
@@ -113,7 +110,6 @@ class Replay:
         self._input_specs = [(t.shape, t.dtype) for t in self.inputs]
         # d loss / d loss, made once; read-only, since every backward receives this same array.
         self._seed = loss._seed_gradient(None)
-        self._seed.flags.writeable = False
         kept = {id(loss)} | {id(t) for t in keep}
         self._released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
         self._ran = False
@@ -160,7 +156,7 @@ class Replay:
         for tensor, array in zip(self.inputs, arrays):
             tensor.data = array
         for fn, args, out in self.ops:
-            result = fn.forward(*map(_data, args))
+            result = fn.forward(*[t.data for t in args])
             out.data = result if type(result) is np.ndarray else np.asarray(result)  # as Tensor._from_op
             fn.freed = False  # it saved this run's arrays for backward
         self._ran = True
@@ -187,7 +183,11 @@ def _fits(array: Any, spec: tuple[tuple[int, ...], np.dtype]) -> bool:
     """Whether ``array`` has the recorded (shape, dtype); NumPy's built-in dtypes are singletons,
     so ``is`` settles the usual case without the cost of a dtype comparison."""
     shape, dtype = spec
-    return getattr(array, "shape", None) == shape and (array.dtype is dtype or array.dtype == dtype)
+    if getattr(array, "shape", None) != shape:
+        return False
+    found = getattr(array, "dtype", None)
+    # isinstance first: NumPy reads None as float64, so np.dtype("float64") == None is True.
+    return found is dtype or (isinstance(found, np.dtype) and found == dtype)
 
 
 def _holds_batch_array(value: Any, batch: set[int]) -> bool:

@@ -233,7 +233,9 @@ class Tensor:
                     f"backward: grad can be omitted only for a one-element tensor (a loss), "
                     f"got shape {self.shape}. Reduce it (e.g. .sum()) or pass grad= of that shape."
                 )
-            return np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # np.ones_like costs 2 µs
+            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # np.ones_like costs 2 µs
+            seed.flags.writeable = False  # as a replay's shared seed: no backward may write into dy
+            return seed
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.data.dtype)
         if seed.shape != self.shape:
             raise ShapeError(f"backward: grad must have the tensor's shape {self.shape}, got {seed.shape}.")
@@ -478,7 +480,7 @@ def _topological_order(root: Function) -> list[Function]:
 
 # Where the gradients of one Function's inputs go: for each input that needs one, its position,
 # the tensor, and the Function that produced it (None for a leaf, which keeps it in .grad).
-Routes = tuple[tuple[int, Tensor, Union[Function, None]], ...]
+Routes = tuple[tuple[int, Tensor, Function | None], ...]
 
 
 def _routes(fn: Function) -> Routes:
@@ -515,9 +517,13 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
     dxs = fn.backward(dy)
     if type(dxs) is not tuple:
         dxs = (dxs,)
-    given = len(dxs)
+    expected = len(fn.inputs)
+    # As torch: one gradient per input; trailing Nones (for optional inputs not given) are allowed.
+    if len(dxs) != expected and (len(dxs) < expected or any(dx is not None for dx in dxs[expected:])):
+        raise GraphError(f"{fn.name}.backward returned {len(dxs)} gradients for {expected} inputs: "
+                         "return one per input, None for those that need none.")
     for index, tensor, producer in routes:
-        dx = dxs[index] if index < given else None
+        dx = dxs[index]
         if dx is None:
             continue
         data = tensor.data

@@ -1,5 +1,5 @@
 """Data utilities on samples-first arrays. Splitting is scikit-learn's job (``train_test_split``)."""
 
-from .loader import DataLoader, take_rows
+from .loader import DataLoader
 
-__all__ = ["DataLoader", "take_rows"]
+__all__ = ["DataLoader"]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import random
 
-__all__ = ["DataLoader", "take_rows"]
+__all__ = ["DataLoader"]
 
 
 class DataLoader:
@@ -54,30 +54,32 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         for rows in self.batch_rows():
-            x = take_rows(self.x, rows)
-            yield x if self.y is None else (x, take_rows(self.y, rows))
+            x = _take_rows(self.x, rows)
+            yield x if self.y is None else (x, _take_rows(self.y, rows))
 
     def batch_rows(self) -> Iterator[slice | np.ndarray]:
         """Which rows each batch of one pass holds: a slice of a new permutation when shuffling
         (one draw from the loader's generator per pass, as iterating does), else a plain slice.
 
-        For data kept elsewhere (``Model.fit`` takes features, targets and weights by the same
-        rows): pass them to :func:`take_rows`.
+        For several arrays taken by the same rows (``Model.fit`` takes features, targets and
+        sample weights this way).
 
         >>> loader = DataLoader(np.zeros((5, 1)), batch_size=2, shuffle=False)
         >>> list(loader.batch_rows())
-        [slice(0, 2, None), slice(2, 4, None), slice(4, 6, None)]
+        [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
         """
         n = len(self.x)
         stop = n - n % self.batch_size if self.drop_last else n
         order = self.rng.permutation(n) if self.shuffle else None
         for start in range(0, stop, self.batch_size):
-            yield slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
+            end = min(start + self.batch_size, stop)
+            yield slice(start, end) if order is None else order[start:end]
 
 
-def take_rows(array: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
-    """``array[rows]``: a view for a slice (no copy at all), else a copy made with ``take``, which
-    gathers rows about 15% faster than fancy indexing (measured on 128 rows of 784 floats)."""
+def _take_rows(array: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
+    """``array[rows]`` for a slice or an integer index array (what :meth:`DataLoader.batch_rows`
+    yields): a view for a slice (no copy at all), else a copy made with ``take``, which gathers
+    rows about 15% faster than fancy indexing (measured on 128 rows of 784 floats)."""
     if type(rows) is slice:
         return array[rows]
     return array.take(rows, axis=0)

@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
+# The hot kernels call the ufuncs' own reduce (np.add.reduce(x, axis)) rather than x.sum(axis):
+# the same numbers, without the Python wrapper that the array methods add on every call.
 
 # torch clamps each log of binary_cross_entropy here, so p = 0 or 1 costs 100, never infinity.
 LOG_FLOOR = -100.0
@@ -45,7 +47,7 @@ class _Loss(Function):
         """Reduce per-element (or per-sample) losses; the mean of nothing is NaN, as torch."""
         if self.reduction == "none":
             return losses
-        total = np.add.reduce(losses, axis=None)  # losses.sum() without its Python wrapper; keeps the dtype
+        total = np.add.reduce(losses, axis=None)  # a float array's sum keeps its dtype
         if self.reduction == "sum":
             return total
         if losses.size == 0:
@@ -59,19 +61,18 @@ class _Loss(Function):
         return dy
 
 
-def _largest_as_unsigned(labels: np.ndarray) -> int:
-    """The largest label, with negative integers read as huge unsigned ones.
+def _labels_out_of_range(labels: np.ndarray, classes: int) -> bool:
+    """Whether some integer label lies outside ``[0, classes)``, in one reduction when it can.
 
-    One reduction then checks both ends of ``0 <= label < classes``: a negative int64 label is
-    at least 2**63 as a uint64.
+    Read as unsigned integers of the same width, negative labels become at least 2**(bits - 1),
+    so the largest one alone settles both ends, as long as ``classes`` is not above that (int8
+    labels for 200 classes are checked both ways instead).
     """
     if labels.dtype.kind == "i":
-        # The same width and byte order, unsigned ('<i8' -> '<u8'); the usual dtypes from a table.
-        labels = labels.view(_UNSIGNED.get(labels.dtype) or labels.dtype.str.replace("i", "u"))
-    return np.maximum.reduce(labels, axis=None)
-
-
-_UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+        if classes > np.iinfo(labels.dtype).max + 1:
+            return bool(labels.min() < 0 or labels.max() >= classes)
+        labels = labels.view(labels.dtype.str.replace("i", "u"))  # same width and byte order
+    return bool(np.maximum.reduce(labels, axis=None) >= classes)
 
 
 class BCEWithLogits(_Loss):
@@ -171,11 +172,10 @@ class CrossEntropy(_Loss):
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         classes = z.shape[1]
         # In forward, not in the wrapper, so that a replayed step checks every batch's labels.
-        if t.ndim == 1 and t.size and _largest_as_unsigned(t) >= classes:
+        if t.ndim == 1 and t.size and _labels_out_of_range(t, classes):
             bad = t[(t < 0) | (t >= classes)][0]
             raise InputError(f"{self.name}: class labels must lie in [0, {classes}) for {classes} "
                              f"classes, found label {bad}.")
-        # The ufuncs' own reduce: the array methods add a Python wrapper around it.
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)  # largest logit 0: exp never overflows
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)  # >= 1, so its log is finite

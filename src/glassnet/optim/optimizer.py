@@ -6,6 +6,7 @@ An update rule subclasses :class:`Optimizer`, declares its defaults, and impleme
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,8 @@ ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]] | None
 # Parameters larger than this are updated in row blocks of at most this size (see descend): the
 # fastest of 32 KiB to 512 KiB for 784 x 256 float32 weights, alone and in the MLP benchmark.
 BLOCK_BYTES = 128 * 1024
+# (rows, view of the parameter's data, scratch for the scaled step) for each block descend takes.
+DescentPlan = list[tuple[slice, np.ndarray, np.ndarray]]
 
 
 class Optimizer:
@@ -36,8 +39,9 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
         self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
-        # Per parameter (by id): the array its descent plan was made for, and the plan (descend).
-        self._plans: dict[int, tuple[np.ndarray, list[tuple[slice, np.ndarray, np.ndarray]]]] = {}
+        # Per parameter (by id): the parameter, the array, shape and strides its plan was made
+        # for, and the plan (descend).
+        self._plans: dict[int, tuple[weakref.ref, np.ndarray, tuple[Any, Any], DescentPlan]] = {}
         if params is not None:
             self.bind(params)
 
@@ -49,6 +53,7 @@ class Optimizer:
         groups = items if isinstance(items[0], dict) else [{"params": items}]
         self.param_groups = []
         self.state = {}
+        self._plans = {}
         for group in groups:
             self.add_param_group(group)
         return self
@@ -145,30 +150,32 @@ class Optimizer:
         """
         plan = self._descent_plan(param)
         if len(plan) == 1:  # the whole parameter at once, through its work array
-            data, scaled = plan[0][1:]
+            _, data, scaled = plan[0]
             data -= np.multiply(direction, lr, out=scaled)
             return
         for rows, data_block, scaled_block in plan:
             data_block -= np.multiply(direction[rows], lr, out=scaled_block)
 
-    def _descent_plan(self, param: Tensor) -> list[tuple[slice, np.ndarray, np.ndarray]]:
+    def _descent_plan(self, param: Tensor) -> DescentPlan:
         """How :meth:`descend` walks ``param``: (rows, view of the data, scratch for the scaled step).
 
-        Two passes over a parameter-sized work array (scale into it, then subtract it) send it
-        out of cache and back when it is large: alone, on 784 x 256 float32, that takes 1.6x the
-        time of the in-place update a hand-written loop can make (it may scale the gradient
-        itself; an optimizer must leave it intact). So a parameter above BLOCK_BYTES goes in row
-        blocks of at most that size through one cache-sized scratch block; the numbers are the
+        Scaling into a parameter-sized work array and then subtracting it takes two passes, and
+        between them a large array leaves the cache (an optimizer cannot scale the gradient in
+        place, as a hand-written loop may: it must leave ``param.grad`` intact). So a parameter
+        above BLOCK_BYTES goes in blocks of whole rows, of at most BLOCK_BYTES (or one row, when
+        a row is larger), through one scratch block that stays in cache; the numbers are the
         same, element by element. A smaller one is one block, with a work array of its shape.
+        Measurements are in ``benchmarks/README.md``.
 
-        The plan is made once per parameter array and kept (cutting the views again on every
-        step costs about what the cache saves), and made anew when the parameter gets another
-        array.
+        The plan is kept, since cutting the views again on every step costs about what the
+        cache saves. It is made anew when the parameter is another object (a recycled id) or has
+        another array, shape or strides.
         """
         data = param.data
+        layout = (data.shape, data.strides)
         kept = self._plans.get(id(param))
-        if kept is not None and kept[0] is data:
-            return kept[1]
+        if kept is not None and kept[0]() is param and kept[1] is data and kept[2] == layout:
+            return kept[3]
         if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
             plan = [(slice(None), data, self.work(param, "step"))]
         else:
@@ -176,7 +183,10 @@ class Optimizer:
             buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
             plan = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
                     for start in range(0, len(data), rows)]
-        self._plans[id(param)] = (data, plan)
+        # Forget the plans of parameters that are gone: each holds its parameter's array.
+        for key in [key for key, entry in self._plans.items() if entry[0]() is None]:
+            del self._plans[key]
+        self._plans[id(param)] = (weakref.ref(param), data, layout, plan)
         return plan
 
     def state_dict(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
-from ..data.loader import DataLoader, take_rows
+from ..data.loader import DataLoader, _take_rows
 from ..errors import InputError, NotCompiledError, ShapeError
 from .compiled_step import CompiledStep, compilable
 from .progress import EpochLine, ProgressBar, resolve_verbose
@@ -264,11 +264,11 @@ class KerasWorkflow:
         total, seen = 0.0, 0
         for batch, rows in enumerate(loader.batch_rows()):
             callback_list.on_train_batch_begin(batch)
-            yb = take_rows(y, rows)
+            yb = _take_rows(y, rows)
             if weights is None:
-                batch_loss, output = step(take_rows(x, rows), yb)
+                batch_loss, output = step(_take_rows(x, rows), yb)
             else:
-                batch_loss, output = step(take_rows(x, rows), yb, take_rows(weights, rows))
+                batch_loss, output = step(_take_rows(x, rows), yb, _take_rows(weights, rows))
             total += batch_loss * len(yb)
             seen += len(yb)
             for metric in self.compiled_metrics:
@@ -325,8 +325,7 @@ class KerasWorkflow:
         """After backward: clip the gradients (compile's clipnorm...), then one optimizer step."""
         self._clip_gradients()
         self.optimizer.step()
-        # A plain counter: written into __dict__ to skip Module.__setattr__'s registry checks.
-        self.__dict__["_steps_taken"] += 1
+        self._steps_taken += 1
 
     def _with_penalties(self, loss: Tensor) -> Tensor:
         """The loss plus every layer's weight penalty (kernel_regularizer=...), as Keras reports it."""
