@@ -155,7 +155,7 @@ def test_rebinding_forgets_the_old_parameters() -> None:
     opt.bind([new])
     new.grad = np.ones(new.shape)
     opt.step()
-    kept = [entry[1] for entry in opt._plans.values()]  # the arrays that descent plans hold on to
+    kept = [entry[1] for entry in opt._blocks.values()]  # the arrays that kept row blocks hold on to
     assert len(kept) == 1 and kept[0] is new.data
     np.testing.assert_allclose(new.data, 0.9)
 
@@ -172,11 +172,11 @@ def test_a_deep_copied_optimizer_updates_the_copies_of_its_parameters(rng) -> No
     # The copied plan's block views are copies too, not views of w_copy's array. Were it used for
     # another parameter holding that array (as when a dead parameter's id is reused), the update
     # would land in those orphan blocks: plans check which parameter they were made for.
-    (entry,) = opt_copy._plans.values()
+    (entry,) = opt_copy._blocks.values()
     stranger = gn.Parameter(np.zeros(1, np.float32))
     stranger.data = w_copy.data
     opt_copy.bind([stranger])
-    opt_copy._plans = {id(stranger): entry}
+    opt_copy._blocks = {id(stranger): entry}
     before = stranger.data.copy()
     stranger.grad = np.ones(stranger.shape, np.float32)
     opt_copy.step()

@@ -69,10 +69,22 @@ def _labels_out_of_range(labels: np.ndarray, classes: int) -> bool:
     labels for 200 classes are checked both ways instead).
     """
     if labels.dtype.kind == "i":
-        if classes > np.iinfo(labels.dtype).max + 1:
+        unsigned, negatives_from = _UNSIGNED.get(labels.dtype) or _unsigned_twin(labels.dtype)
+        if classes > negatives_from:
             return bool(labels.min() < 0 or labels.max() >= classes)
-        labels = labels.view(labels.dtype.str.replace("i", "u"))  # same width and byte order
+        labels = labels.view(unsigned)
     return bool(np.maximum.reduce(labels, axis=None) >= classes)
+
+
+def _unsigned_twin(dtype: np.dtype) -> tuple[np.dtype, int]:
+    """The unsigned dtype of the same width and byte order ('>i8' -> '>u8'), and the smallest
+    value a negative number reads as in it (2**(bits - 1))."""
+    return np.dtype(dtype.str.replace("i", "u")), 2 ** (8 * dtype.itemsize - 1)
+
+
+# The native signed integer dtypes' twins, made once: building a dtype costs more than the
+# reduction over a batch of labels.
+_UNSIGNED = {np.dtype(f"i{size}"): _unsigned_twin(np.dtype(f"i{size}")) for size in (1, 2, 4, 8)}
 
 
 class BCEWithLogits(_Loss):

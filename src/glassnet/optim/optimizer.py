@@ -6,7 +6,6 @@ An update rule subclasses :class:`Optimizer`, declares its defaults, and impleme
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +21,7 @@ ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]] | None
 # fastest of 32 KiB to 512 KiB for 784 x 256 float32 weights, alone and in the MLP benchmark.
 BLOCK_BYTES = 128 * 1024
 # (rows, view of the parameter's data, scratch for the scaled step) for each block descend takes.
-DescentPlan = list[tuple[slice, np.ndarray, np.ndarray]]
+RowBlocks = list[tuple[slice, np.ndarray, np.ndarray]]
 
 
 class Optimizer:
@@ -39,9 +38,9 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
         self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
-        # Per parameter (by id): the parameter, the array, shape and strides its plan was made
-        # for, and the plan (descend).
-        self._plans: dict[int, tuple[weakref.ref, np.ndarray, tuple[Any, Any], DescentPlan]] = {}
+        # Per large parameter (by id): the parameter, the array and shape its row blocks were
+        # cut from, and the blocks (descend).
+        self._blocks: dict[int, tuple[Tensor, np.ndarray, tuple[int, ...], RowBlocks]] = {}
         if params is not None:
             self.bind(params)
 
@@ -53,7 +52,7 @@ class Optimizer:
         groups = items if isinstance(items[0], dict) else [{"params": items}]
         self.param_groups = []
         self.state = {}
-        self._plans = {}
+        self._blocks = {}
         for group in groups:
             self.add_param_group(group)
         return self
@@ -148,46 +147,40 @@ class Optimizer:
 
         The parameter keeps its buffer, dtype and identity; ``direction`` is not modified.
         """
-        plan = self._descent_plan(param)
-        if len(plan) == 1:  # the whole parameter at once, through its work array
-            _, data, scaled = plan[0]
-            data -= np.multiply(direction, lr, out=scaled)
+        data = param.data
+        if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
+            data -= np.multiply(direction, lr, out=self.work(param, "step"))
             return
-        for rows, data_block, scaled_block in plan:
+        for rows, data_block, scaled_block in self._row_blocks(param):
             data_block -= np.multiply(direction[rows], lr, out=scaled_block)
 
-    def _descent_plan(self, param: Tensor) -> DescentPlan:
-        """How :meth:`descend` walks ``param``: (rows, view of the data, scratch for the scaled step).
+    def _row_blocks(self, param: Tensor) -> RowBlocks:
+        """The row blocks in which :meth:`descend` updates a parameter above BLOCK_BYTES: (rows,
+        view of the data, scratch for the scaled step).
 
         Scaling into a parameter-sized work array and then subtracting it takes two passes, and
         between them a large array leaves the cache (an optimizer cannot scale the gradient in
-        place, as a hand-written loop may: it must leave ``param.grad`` intact). So a parameter
-        above BLOCK_BYTES goes in blocks of whole rows, of at most BLOCK_BYTES (or one row, when
-        a row is larger), through one scratch block that stays in cache; the numbers are the
-        same, element by element. A smaller one is one block, with a work array of its shape.
-        Measurements are in ``benchmarks/README.md``.
+        place, as a hand-written loop may: it must leave ``param.grad`` intact). Blocks of whole
+        rows, of at most BLOCK_BYTES (or one row, when a row is larger), go through one scratch
+        block that stays in cache; the numbers are the same, element by element. Measurements
+        are in ``benchmarks/README.md``.
 
-        The plan is kept, since cutting the views again on every step costs about what the
-        cache saves. It is made anew when the parameter is another object (a recycled id) or has
-        another array, shape or strides.
+        The blocks are kept, since cutting the views again on every step costs about what the
+        cache saves. They are made anew when the parameter has another array or shape. Kept
+        blocks hold their parameter, so that no other parameter can take its id while they are
+        kept (a copied optimizer's blocks hold the copied parameters, never found under their
+        own ids); ``bind`` forgets them.
         """
         data = param.data
-        layout = (data.shape, data.strides)
-        kept = self._plans.get(id(param))
-        if kept is not None and kept[0]() is param and kept[1] is data and kept[2] == layout:
+        kept = self._blocks.get(id(param))
+        if kept is not None and kept[0] is param and kept[1] is data and kept[2] == data.shape:
             return kept[3]
-        if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
-            plan = [(slice(None), data, self.work(param, "step"))]
-        else:
-            rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
-            buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
-            plan = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
-                    for start in range(0, len(data), rows)]
-        # Forget the plans of parameters that are gone: each holds its parameter's array.
-        for key in [key for key, entry in self._plans.items() if entry[0]() is None]:
-            del self._plans[key]
-        self._plans[id(param)] = (weakref.ref(param), data, layout, plan)
-        return plan
+        rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
+        buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
+        blocks = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
+                  for start in range(0, len(data), rows)]
+        self._blocks[id(param)] = (param, data, data.shape, blocks)
+        return blocks
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state as plain numbers and NumPy arrays (parameters by index)."""
