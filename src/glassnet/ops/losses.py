@@ -8,6 +8,10 @@ constant: it never receives a gradient.
 Unlike PyTorch, the element-wise losses refuse an input and a target of different shapes instead
 of broadcasting them: a ``(n, 1)`` prediction against ``(n,)`` labels would silently become an
 ``(n, n)`` loss, the classic bug of hand-written training loops.
+
+The kernels of the training step call the ufuncs' own reduce (``np.add.reduce(x, axis)``) rather
+than ``x.sum(axis)``: the same numbers, without the Python wrapper the array methods add to every
+call.
 """
 
 from __future__ import annotations
@@ -28,8 +32,6 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
-# The hot kernels call the ufuncs' own reduce (np.add.reduce(x, axis)) rather than x.sum(axis):
-# the same numbers, without the Python wrapper that the array methods add on every call.
 
 # torch clamps each log of binary_cross_entropy here, so p = 0 or 1 costs 100, never infinity.
 LOG_FLOOR = -100.0
