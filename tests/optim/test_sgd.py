@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -161,8 +163,6 @@ def test_rebinding_forgets_the_old_parameters() -> None:
 
 
 def test_a_deep_copied_optimizer_updates_the_copies_of_its_parameters(rng) -> None:
-    import copy
-
     w = gn.Parameter(rng.normal(size=(400, 400)).astype(np.float32))  # 640 KB: in row blocks
     opt = SGD([w], lr=0.1)
     w.grad = np.ones(w.shape, np.float32)

@@ -98,9 +98,9 @@ class Replay:
             raise NotReplayableError("Replay: the loss must be a recorded scalar that requires grad.")
         if any(id(t) not in known for t in keep):
             raise NotReplayableError("Replay: a tensor to keep is neither an input nor a recorded result.")
-        # The order Tensor.backward would take, so that gradients add up in the same order.
-        self.backward_order = list(reversed(_topological_order(loss.creator)))
-        self._backward_steps = [(fn, _routes(fn)) for fn in self.backward_order]
+        # The order Tensor.backward would take, so that gradients add up in the same order, with
+        # where each Function's input gradients go (the graph does not change between runs).
+        self._backward_steps = [(fn, _routes(fn)) for fn in reversed(_topological_order(loss.creator))]
         # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
         # frozen or unfrozen since the recording makes the replay refuse to run.
         inputs_seen = {id(t) for t in self.inputs}

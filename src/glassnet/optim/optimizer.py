@@ -123,6 +123,7 @@ class Optimizer:
         return self._scratch_array(slot, param.data.shape, param.data.dtype)
 
     def _scratch_array(self, slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """The reusable array of ``slot`` for this shape and dtype (see :meth:`work`)."""
         key = (slot, shape, dtype)
         array = self._scratch.get(key)
         if array is None:
