@@ -6,8 +6,9 @@ code applies; :class:`Replay` runs that list again on new input arrays, calling 
 ``forward`` and, in the same order as ``Tensor.backward``, its own ``backward``. The NumPy work is
 the same, so the numbers are the same bit for bit. What is skipped is the Python around it that
 would build the same graph again: module calls, input checks, new Tensor and Function objects and
-the ordering of the backward walk. ``Model.fit`` replays its step this way (see
-``glassnet.training.compiled_step``).
+the ordering of the backward walk. The walk itself is written out once, as straight-line Python
+(``glassnet.autograd.codegen``), which ``Replay.code`` shows. ``Model.fit`` replays its step this
+way (see ``glassnet.training.compiled_step``).
 
 >>> import glassnet as gn, numpy as np
 >>> w = gn.Tensor(np.array([2.0]), requires_grad=True)
@@ -30,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import GraphError
+from .codegen import write_replay
 from .function import Function, _grad_mode, _requires_grad
-from .tensor import Tensor, _backpropagate, _routes, _topological_order
+from .tensor import Tensor, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
 
@@ -100,7 +102,7 @@ class Replay:
             raise NotReplayableError("Replay: a tensor to keep is neither an input nor a recorded result.")
         # The order Tensor.backward would take, so that gradients add up in the same order, with
         # where each Function's input gradients go (the graph does not change between runs).
-        self._backward_steps = [(fn, _routes(fn)) for fn in reversed(_topological_order(loss.creator))]
+        backward_steps = [(fn, _routes(fn)) for fn in reversed(_topological_order(loss.creator))]
         # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
         # frozen or unfrozen since the recording makes the replay refuse to run.
         inputs_seen = {id(t) for t in self.inputs}
@@ -111,8 +113,16 @@ class Replay:
         # d loss / d loss, made once; read-only, since every backward receives this same array.
         self._seed = loss._seed_gradient(None)
         kept = {id(loss)} | {id(t) for t in keep}
-        self._released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
+        released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
+        self._code = write_replay(self.inputs, self.ops, self.leaves, backward_steps, loss, released, _RELEASED,
+                                  check_inputs=self._check_inputs, leaves_changed=self._leaves_changed)
         self._ran = False
+
+    @property
+    def code(self) -> str:
+        """The Python source that :meth:`run`, :meth:`backward` and :meth:`release` execute (see
+        ``glassnet.autograd.codegen``): every op's forward and backward call, in order."""
+        return self._code.source
 
     def _check_sources(self) -> set[int]:
         """Refuse what a replay could get wrong; returns the ids of the inputs and recorded results."""
@@ -148,19 +158,20 @@ class Replay:
                 parameter frozen or unfrozen), so its graph would differ: record again.
             GraphError: arrays of another number, shape or dtype than the recorded inputs.
         """
+        if len(arrays) != len(self._input_specs):
+            self._check_inputs(*arrays)
+        loss = self._code.run(*arrays)
+        self._ran = True
+        return loss
+
+    def _check_inputs(self, *arrays: Any) -> None:
         if len(arrays) != len(self._input_specs) or not all(map(_fits, arrays, self._input_specs)):
             raise GraphError(f"Replay.run: expected arrays of (shape, dtype) {self._input_specs}, got "
                              f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}.")
-        if list(map(_requires_grad, self.leaves)) != self._leaf_flags:
-            raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
-        for tensor, array in zip(self.inputs, arrays):
-            tensor.data = array
-        for fn, args, out in self.ops:
-            result = fn.forward(*[t.data for t in args])
-            out.data = result if type(result) is np.ndarray else np.asarray(result)  # as Tensor._from_op
-            fn.freed = False  # it saved this run's arrays for backward
-        self._ran = True
-        return self.loss.data
+
+    @staticmethod
+    def _leaves_changed() -> None:
+        raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
 
     def backward(self) -> None:
         """Accumulate the loss's gradient into the parameters' ``.grad``, as ``loss.backward()``,
@@ -168,15 +179,14 @@ class Replay:
         if not self._ran:
             raise GraphError("Replay.backward: call run() first (each run allows one backward).")
         self._ran = False
-        _backpropagate(self._backward_steps, {self.loss.creator: self._seed})
-        self.release()
+        self._code.backward(self._seed)
+        self._code.release()
 
     def release(self) -> None:
         """Let go of the inputs' and intermediate results' arrays (all but the loss and ``keep``)
         until the next run, as an eager graph would be freed; backward does it, and so may a
         caller of ``loss.backward()``."""
-        for out in self._released:
-            out.data = _RELEASED
+        self._code.release()
 
 
 def _fits(array: Any, spec: tuple[tuple[int, ...], np.dtype]) -> bool:

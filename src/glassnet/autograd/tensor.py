@@ -478,6 +478,10 @@ def _topological_order(root: Function) -> list[Function]:
     return order
 
 
+# The error of a backward through ops that an earlier backward freed (formatted with the op's name).
+FREED = ("backward: the graph through {} was freed by an earlier backward. "
+         "Pass retain_graph=True to the first backward to go through it twice.")
+
 # Where the gradients of one Function's inputs go: for each input that needs one, its position,
 # the tensor, and the Function that produced it (None for a leaf, which keeps it in .grad).
 Routes = tuple[tuple[int, Tensor, Function | None], ...]
@@ -502,10 +506,7 @@ def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Functio
         if dy is None:
             continue
         if fn.freed:
-            raise GraphError(
-                f"backward: the graph through {fn.name} was freed by an earlier backward. "
-                "Pass retain_graph=True to the first backward to go through it twice."
-            )
+            raise GraphError(FREED.format(fn.name))
         _send_gradients(fn, dy, grads, routes)
         if not retain_graph:
             fn.saved = ()
@@ -515,22 +516,15 @@ def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Functio
 def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray], routes: Routes) -> None:
     """Run ``fn.backward`` and route each input's gradient to its leaf or its producer."""
     dxs = fn.backward(dy)
-    if type(dxs) is not tuple:
-        dxs = (dxs,)
-    expected = len(fn.inputs)
-    # As torch: one gradient per input; trailing Nones (for optional inputs not given) are allowed.
-    if len(dxs) != expected and (len(dxs) < expected or any(dx is not None for dx in dxs[expected:])):
-        raise GraphError(f"{fn.name}.backward returned {len(dxs)} gradients for {expected} inputs: "
-                         "return one per input, None for those that need none.")
+    if type(dxs) is not tuple or len(dxs) != len(fn.inputs):
+        dxs = _gradient_tuple(fn, dxs)
     for index, tensor, producer in routes:
         dx = dxs[index]
         if dx is None:
             continue
-        data = tensor.data
-        if type(dx) is not np.ndarray or dx.dtype is not data.dtype:
-            dx = np.asarray(dx)
-            if dx.dtype != data.dtype:
-                dx = dx.astype(data.dtype)
+        dtype = tensor.data.dtype
+        if type(dx) is not np.ndarray or dx.dtype is not dtype:
+            dx = _as_gradient(dx, dtype)
         if producer is not None:
             previous = grads.get(producer)
             # Out of place: dx may alias dy, which other inputs may also have received.
@@ -539,6 +533,28 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
             tensor.grad = dx  # the common case of _accumulate_leaf, without the call: a fresh array
         else:
             _accumulate_leaf(tensor, dx, dy)
+
+
+def _gradient_tuple(fn: Function, dxs: Any) -> tuple[Any, ...]:
+    """What ``fn.backward`` returned, as a tuple of at least one gradient per input of ``fn``.
+
+    Raises:
+        GraphError: fewer gradients than inputs, or extra ones that are not None.
+    """
+    if type(dxs) is not tuple:
+        dxs = (dxs,)
+    expected = len(fn.inputs)
+    # As torch: one gradient per input; trailing Nones (for optional inputs not given) are allowed.
+    if len(dxs) != expected and (len(dxs) < expected or any(dx is not None for dx in dxs[expected:])):
+        raise GraphError(f"{fn.name}.backward returned {len(dxs)} gradients for {expected} inputs: "
+                         "return one per input, None for those that need none.")
+    return dxs
+
+
+def _as_gradient(dx: Any, dtype: np.dtype) -> np.ndarray:
+    """A backward's gradient as an array of its input's dtype (a NumPy scalar, an equal dtype object)."""
+    dx = np.asarray(dx)
+    return dx if dx.dtype == dtype else dx.astype(dtype)
 
 
 def _accumulate_leaf(tensor: Tensor, dx: np.ndarray, dy: np.ndarray) -> None:

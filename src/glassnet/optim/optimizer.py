@@ -20,8 +20,9 @@ ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]] | None
 # Parameters larger than this are updated in row blocks of at most this size (see descend): the
 # fastest of 32 KiB to 512 KiB for 784 x 256 float32 weights, alone and in the MLP benchmark.
 BLOCK_BYTES = 128 * 1024
-# (rows, view of the parameter's data, scratch for the scaled step) for each block descend takes.
-RowBlocks = list[tuple[slice, np.ndarray, np.ndarray]]
+# (rows, view of the parameter's data, scratch for the scaled step) for each block descend takes;
+# rows None for the whole array.
+RowBlocks = list[tuple[slice | None, np.ndarray, np.ndarray]]
 
 
 class Optimizer:
@@ -38,8 +39,8 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
         self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
-        # Per large parameter (by id): the parameter, the array and shape its row blocks were
-        # cut from, and the blocks (descend).
+        # Per parameter (by id): the parameter, the array and shape its blocks were cut from,
+        # and the blocks (descend).
         self._blocks: dict[int, tuple[Tensor, np.ndarray, tuple[int, ...], RowBlocks]] = {}
         if params is not None:
             self.bind(params)
@@ -148,38 +149,38 @@ class Optimizer:
 
         The parameter keeps its buffer, dtype and identity; ``direction`` is not modified.
         """
-        data = param.data
-        if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
-            data -= np.multiply(direction, lr, out=self.work(param, "step"))
-            return
-        for rows, data_block, scaled_block in self._row_blocks(param):
-            data_block -= np.multiply(direction[rows], lr, out=scaled_block)
+        for rows, data_block, scaled_block in self._descent_blocks(param):
+            data_block -= np.multiply(direction if rows is None else direction[rows], lr, out=scaled_block)
 
-    def _row_blocks(self, param: Tensor) -> RowBlocks:
-        """The row blocks in which :meth:`descend` updates a parameter above BLOCK_BYTES: (rows,
-        view of the data, scratch for the scaled step).
+    def _descent_blocks(self, param: Tensor) -> RowBlocks:
+        """How :meth:`descend` updates ``param``: (rows, view of the data, scratch for the scaled
+        step) for each block, rows None for the whole array.
 
-        Scaling into a parameter-sized work array and then subtracting it takes two passes, and
-        between them a large array leaves the cache (an optimizer cannot scale the gradient in
-        place, as a hand-written loop may: it must leave ``param.grad`` intact). Blocks of whole
-        rows, of at most BLOCK_BYTES (or one row, when a row is larger), go through one scratch
-        block that stays in cache; the numbers are the same, element by element. Measurements
-        are in ``benchmarks/README.md``.
+        A parameter up to BLOCK_BYTES is one block, scaled into its shape's work array. A larger
+        one goes in blocks of whole rows: scaling into a parameter-sized work array and then
+        subtracting it takes two passes, and between them a large array leaves the cache (an
+        optimizer cannot scale the gradient in place, as a hand-written loop may: it must leave
+        ``param.grad`` intact). Blocks of whole rows, of at most BLOCK_BYTES (or one row, when a
+        row is larger), go through one scratch block that stays in cache; the numbers are the
+        same, element by element. Measurements are in ``benchmarks/README.md``.
 
-        The blocks are kept, since cutting the views again on every step costs about what the
-        cache saves. They are made anew when the parameter has another array or shape. Kept
-        blocks hold their parameter, so that no other parameter can take its id while they are
-        kept (a copied optimizer's blocks hold the copied parameters, never found under their
-        own ids); ``bind`` forgets them.
+        The blocks are kept, since finding them again on every step costs about what the cache
+        saves. They are made anew when the parameter has another array or shape. Kept blocks
+        hold their parameter, so that no other parameter can take its id while they are kept (a
+        copied optimizer's blocks hold the copied parameters, never found under their own ids);
+        ``bind`` forgets them.
         """
         data = param.data
         kept = self._blocks.get(id(param))
         if kept is not None and kept[0] is param and kept[1] is data and kept[2] == data.shape:
             return kept[3]
-        rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
-        buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
-        blocks = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
-                  for start in range(0, len(data), rows)]
+        if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
+            blocks = [(None, data, self._scratch_array("step", data.shape, data.dtype))]
+        else:
+            rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
+            buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
+            blocks = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
+                      for start in range(0, len(data), rows)]
         self._blocks[id(param)] = (param, data, data.shape, blocks)
         return blocks
 

@@ -1,0 +1,159 @@
+"""The straight-line code of a replay: readable, and equal to Tensor.backward on its rare paths too."""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.functional as F
+from glassnet.autograd.function import Function
+from glassnet.autograd.replay import Replay, record
+from glassnet.errors import GraphError
+
+
+class Halved(Function):
+    """y = x / 2, with a backward that returns what ops rarely do: a bare array (not a tuple), in
+    float64 whatever x's dtype (the engine casts it back), as a NumPy scalar for a 0-d input."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x / 2
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return (dy / 2).astype(np.float64)[()]
+
+
+class PassThrough(Function):
+    """y = x, whose backward hands dy itself on: the leaf must get a copy it owns."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy
+
+
+class ScalarSum(Function):
+    """y = sum(x), returned as a NumPy scalar (the engine wraps it in an array)."""
+
+    def forward(self, x: np.ndarray) -> np.float64:
+        self.save(x.shape)
+        return x.sum()
+
+    def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
+        return np.broadcast_to(dy, self.saved[0]).copy(), None  # with a trailing None, as torch allows
+
+
+class Forgetful(Function):
+    """a * b, whose backward returns one gradient for its two inputs."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.save(b)
+        return a * b
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * self.saved[0]
+
+
+def _quirky(x: gn.Tensor, w: gn.Tensor, unused: gn.Tensor) -> gn.Tensor:
+    h = Halved.apply(x * w) + PassThrough.apply(w) * 3.0
+    side = (unused * 2.0).sum()  # recorded, but no gradient reaches it from the loss
+    del side
+    return ScalarSum.apply(F.tanh(h) + Halved.apply(w.sum()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_rare_paths_of_backward_equal_the_eager_ones(dtype) -> None:
+    rng = np.random.default_rng(0)
+    w = gn.Tensor(rng.normal(size=(4, 3)).astype(dtype), requires_grad=True)
+    unused = gn.Tensor(rng.normal(size=3).astype(dtype), requires_grad=True)
+    x = gn.Tensor(rng.normal(size=(4, 3)).astype(dtype))
+    with record() as ops:
+        loss = _quirky(x, w, unused)
+    replay = Replay(ops, inputs=[x], loss=loss)
+    for _ in range(3):
+        batch = rng.normal(size=(4, 3)).astype(dtype)
+        w.grad = unused.grad = None
+        eager = _quirky(gn.Tensor(batch), w, unused)
+        eager.backward()
+        expected = w.grad
+        w.grad = None
+        replayed = replay.run(batch)
+        replay.backward()
+        assert type(replayed) is np.ndarray and np.array_equal(replayed, eager.data)
+        assert w.grad.dtype == np.dtype(dtype) and np.array_equal(w.grad, expected)
+        assert unused.grad is None
+
+
+def test_a_leaf_handed_the_seed_itself_owns_a_copy() -> None:
+    w = gn.Tensor(np.array(2.0), requires_grad=True)
+    with record() as ops:
+        loss = PassThrough.apply(w)
+    replay = Replay(ops, inputs=[], loss=loss)
+    replay.run()
+    replay.backward()
+    assert w.grad == 1.0 and not np.shares_memory(w.grad, replay._seed)
+    w.grad += 1.0  # its own, writable array
+    replay.run()
+    replay.backward()  # a second backward without zero_grad adds up, as eager
+    assert w.grad == 3.0
+
+
+def test_a_backward_returning_too_few_gradients_fails_in_a_replay_as_eagerly() -> None:
+    a = gn.Tensor(np.ones(3), requires_grad=True)
+    b = gn.Tensor(np.ones(3), requires_grad=True)
+    x = gn.Tensor(np.ones(3))
+    with record() as ops:
+        loss = Forgetful.apply(x * a, b).sum()
+    replay = Replay(ops, inputs=[x], loss=loss)
+    replay.run(np.ones(3))
+    with pytest.raises(GraphError, match=r"forgetful.backward returned 1 gradients for 2 inputs"):
+        replay.backward()
+
+
+def test_the_code_lists_each_op_and_is_valid_python() -> None:
+    w = gn.Tensor(np.ones((2, 3)), requires_grad=True)
+    x, y = gn.Tensor(np.ones((4, 3))), gn.Tensor(np.zeros(4, dtype=np.int64))
+    with record() as ops:
+        loss = F.cross_entropy(F.linear(x, w), y)
+    code = Replay(ops, inputs=[x, y], loss=loss).code
+    compile(code, "<test>", "exec")
+    for line in ["def run(x0, x1):", "y0 = op0.forward(x0, leaf0.data)", "# linear", "# cross_entropy",
+                 "def backward(seed):", "dxs = op1.backward(g1)", "def release():"]:
+        assert line in code, line
+
+
+def test_a_traceback_through_a_replay_shows_the_generated_line() -> None:
+    class Failing(Function):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            if x.sum() > 100:
+                raise RuntimeError("too large")
+            return x * 1.0
+
+        def backward(self, dy: np.ndarray) -> np.ndarray:
+            return dy
+
+    w = gn.Tensor(np.ones(2), requires_grad=True)
+    x = gn.Tensor(np.ones(2))
+    with record() as ops:
+        loss = Failing.apply(x * w).sum()
+    replay = Replay(ops, inputs=[x], loss=loss)
+    with pytest.raises(RuntimeError, match="too large") as caught:
+        replay.run(np.full(2, 1000.0))
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "<glassnet replay" in shown and "op1.forward(y0)" in shown
+
+
+def test_an_array_subclass_of_the_recorded_shape_and_dtype_is_accepted() -> None:
+    w = gn.Tensor(np.ones(3), requires_grad=True)
+    x = gn.Tensor(np.ones(3))
+    with record() as ops:
+        loss = (x * w).sum()
+    replay = Replay(ops, inputs=[x], loss=loss)
+
+    class Tagged(np.ndarray):
+        pass
+
+    assert replay.run(np.arange(3.0).view(Tagged)) == 3.0
