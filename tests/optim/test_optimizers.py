@@ -293,6 +293,22 @@ def test_a_large_parameter_updated_in_row_blocks_equals_the_whole_array_update(r
         np.testing.assert_array_equal(blocked.data, unblocked.data)
 
 
+def test_descend_scales_by_the_lr_of_each_call_in_the_parameters_dtype() -> None:
+    # descend keeps the last lr as an array of the last parameter's dtype: a new lr or a parameter
+    # of another dtype must not reuse it, and the product equals the one with the Python float.
+    small32 = gn.Parameter(np.linspace(-1, 1, 6, dtype=np.float32))
+    small64 = gn.Parameter(np.linspace(-1, 1, 6))
+    large32 = gn.Parameter(np.linspace(-1, 1, 67 * 600, dtype=np.float32).reshape(67, 600))
+    optimizer = optim.SGD([small32, small64, large32], lr=0.1)
+    for lr in (0.1, 0.1, 1 / 3, 1e-7, 1 / 3):
+        for p in (small32, small64, large32, small32):
+            direction = np.full(p.shape, 1.7, dtype=p.dtype)
+            expected = p.data - np.multiply(direction, lr)  # NumPy casts the float to p's dtype
+            optimizer.descend(p, direction, lr)
+            assert p.data.dtype == expected.dtype
+            np.testing.assert_array_equal(p.data, expected)
+
+
 # ---------------------------------------------------------------- argument checks
 
 # Every hyper-parameter each optimizer checks, with a bad value (torch.optim's checks).

@@ -49,21 +49,27 @@ class Module:
         object.__setattr__(self, "name", None)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        registry = self.__dict__.get("_parameters")
-        if registry is None and isinstance(value, (Parameter, Module)):
-            raise AttributeError(
-                f"{type(self).__name__}: cannot assign {name!r} before Module.__init__() ran; "
-                "call super().__init__() first in your __init__."
-            )
-        if registry is not None and name in self._buffers:
-            self._buffers[name] = value
-        elif registry is not None:
-            self._parameters.pop(name, None)
-            self._modules.pop(name, None)
-            if isinstance(value, Parameter):
-                self._parameters[name] = value
+        own = self.__dict__
+        parameters = own.get("_parameters")
+        if parameters is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"{type(self).__name__}: cannot assign {name!r} before Module.__init__() ran; "
+                    "call super().__init__() first in your __init__."
+                )
+        else:
+            buffers, modules = own["_buffers"], own["_modules"]
+            if name in buffers:
+                buffers[name] = value
+            elif isinstance(value, Parameter):
+                modules.pop(name, None)
+                parameters[name] = value
             elif isinstance(value, Module):
-                self._modules[name] = value
+                parameters.pop(name, None)
+                modules[name] = value
+            elif name in parameters or name in modules:  # a plain value replaces a registered one
+                parameters.pop(name, None)
+                modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, array: np.ndarray) -> None:

@@ -42,6 +42,7 @@ class Optimizer:
         # Per parameter (by id): the parameter, the array and shape its blocks were cut from,
         # and the blocks (descend).
         self._blocks: dict[int, tuple[Tensor, np.ndarray, tuple[int, ...], RowBlocks]] = {}
+        self._rate, self._rate_value = np.array(np.nan), np.nan  # the last lr descend took (see there)
         if params is not None:
             self.bind(params)
 
@@ -149,10 +150,22 @@ class Optimizer:
 
         The parameter keeps its buffer, dtype and identity; ``direction`` is not modified.
         """
-        for rows, data_block, scaled_block in self._descent_blocks(param):
-            data_block -= np.multiply(direction if rows is None else direction[rows], lr, out=scaled_block)
+        data = param.data
+        kept = self._blocks.get(id(param))  # blocks made for this parameter, its array and shape
+        if kept is not None and kept[0] is param and kept[1] is data and kept[2] == data.shape:
+            blocks = kept[3]
+        else:
+            blocks = self._cut_blocks(param)
+        rate = self._rate
+        # lr as a 0-d array of the parameter's dtype: the same product as with the Python float
+        # (which NumPy casts to that dtype first), without converting it on every call.
+        if rate.dtype is not data.dtype or self._rate_value != lr:
+            rate = self._rate = np.array(lr, dtype=data.dtype)
+            self._rate_value = lr
+        for rows, data_block, scaled_block in blocks:
+            data_block -= np.multiply(direction if rows is None else direction[rows], rate, out=scaled_block)
 
-    def _descent_blocks(self, param: Tensor) -> RowBlocks:
+    def _cut_blocks(self, param: Tensor) -> RowBlocks:
         """How :meth:`descend` updates ``param``: (rows, view of the data, scratch for the scaled
         step) for each block, rows None for the whole array.
 
@@ -164,16 +177,13 @@ class Optimizer:
         row is larger), go through one scratch block that stays in cache; the numbers are the
         same, element by element. Measurements are in ``benchmarks/README.md``.
 
-        The blocks are kept, since finding them again on every step costs about what the cache
-        saves. They are made anew when the parameter has another array or shape. Kept blocks
+        The blocks are kept, since cutting them again on every step costs about what the cache
+        saves; descend makes them anew when the parameter has another array or shape. Kept blocks
         hold their parameter, so that no other parameter can take its id while they are kept (a
         copied optimizer's blocks hold the copied parameters, never found under their own ids);
         ``bind`` forgets them.
         """
         data = param.data
-        kept = self._blocks.get(id(param))
-        if kept is not None and kept[0] is param and kept[1] is data and kept[2] == data.shape:
-            return kept[3]
         if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
             blocks = [(None, data, self._scratch_array("step", data.shape, data.dtype))]
         else:
