@@ -157,3 +157,22 @@ def test_an_array_subclass_of_the_recorded_shape_and_dtype_is_accepted() -> None
         pass
 
     assert replay.run(np.arange(3.0).view(Tagged)) == 3.0
+
+
+def test_the_same_graph_recorded_again_reuses_its_compiled_code() -> None:
+    # fit records its step at every epoch: compiling the same source again would cost a millisecond.
+    from glassnet.autograd import codegen
+
+    w = gn.Tensor(np.ones(3), requires_grad=True)
+    x = gn.Tensor(np.ones(3))
+    replays = []
+    for _ in range(2):
+        with record() as ops:
+            loss = (F.tanh(x * w) * 7.25).sum()
+        replays.append(Replay(ops, inputs=[x], loss=loss))
+    first, second = (r._code.run.__code__ for r in replays)
+    assert replays[0].code == replays[1].code and first is second
+    assert replays[0]._code.run is not replays[1]._code.run  # each replay binds its own ops and tensors
+    for replay in replays:
+        assert replay.run(np.full(3, 0.5)) == pytest.approx(3 * 7.25 * np.tanh(0.5))
+    assert codegen._compiled.cache_info().hits >= 1

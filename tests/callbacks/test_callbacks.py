@@ -135,6 +135,19 @@ def test_batch_hooks_reach_every_callback_that_defines_them_and_only_those() -> 
     callback_list.on_train_batch_end(0, {"loss": 1.0})
     assert calls == ["train_batch_begin 0", "lambda 0"]
     assert quiet not in callback_list._batch_begin + callback_list._batch_end
+    assert callback_list.batch_hooks() == (True, True)
+    assert CallbackList([quiet, gn.callbacks.History()], model=None).batch_hooks() == (False, False)
+
+
+@pytest.mark.parametrize("hook", ["on_batch_begin", "on_batch_end"])
+def test_fit_calls_a_lone_batch_hook_on_every_batch(hook) -> None:
+    # fit skips the batch hooks that no callback defines (TerminateOnNaN, on by default, defines
+    # the end one): a begin hook alone, or an end hook with TerminateOnNaN off, still runs.
+    x, y = _regression()
+    batches: list[int] = []
+    spy = gn.callbacks.LambdaCallback(**{hook: lambda batch, logs: batches.append(batch)})
+    _model().fit(x, y, batch_size=len(x) // 4, epochs=2, callbacks=[spy], verbose=0, terminate_on_nan=False)
+    assert batches == [0, 1, 2, 3] * 2
 
 
 def test_a_batch_hook_set_in_on_train_begin_is_called() -> None:

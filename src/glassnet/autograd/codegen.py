@@ -22,9 +22,11 @@ backward returning the wrong number of gradients) call the same helpers as ``Ten
 
 from __future__ import annotations
 
-import itertools
+import functools
+import hashlib
 import linecache
 from collections.abc import Callable, Sequence
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -35,21 +37,32 @@ from .tensor import FREED, Routes, Tensor, _accumulate_leaf, _as_gradient, _grad
 
 __all__ = ["ReplayCode", "write_replay"]
 
-_serial = itertools.count()
-
-
 class ReplayCode:
     """The generated functions (``run``, ``backward``, ``release``) and their ``source``."""
 
     def __init__(self, source: str, namespace: dict[str, Any]) -> None:
         self.source = source
-        filename = f"<glassnet replay {next(_serial)}>"
-        # Registered with linecache so that tracebacks and debuggers show the generated lines.
-        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 (our own text only: see the module docstring)
+        code = _compiled(source)
+        # Again here, in case linecache was cleared since the source was first compiled.
+        linecache.cache.setdefault(code.co_filename, (len(source), None, source.splitlines(keepends=True),
+                                                      code.co_filename))
+        exec(code, namespace)  # noqa: S102 (our own text only: see the module docstring)
         self.run: Callable[..., np.ndarray] = namespace["run"]
         self.backward: Callable[[np.ndarray], None] = namespace["backward"]
         self.release: Callable[[], None] = namespace["release"]
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> CodeType:
+    """The code object of a replay's source, compiled once per distinct source.
+
+    ``fit`` records its step again at every epoch and ``train`` at every call: the same graph
+    gives the same source, and compiling it takes about a millisecond, which a small model's epoch
+    would feel. The code's file name is made from the source's digest; ReplayCode registers the
+    source with linecache under it, so that tracebacks and debuggers show the generated lines.
+    """
+    filename = f"<glassnet replay {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
+    return compile(source, filename, "exec")
 
 
 def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],

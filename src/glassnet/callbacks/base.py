@@ -86,6 +86,11 @@ class CallbackList:
         self._batch_end = [c for c in self.callbacks
                            if _overrides(c, "on_train_batch_end") or _overrides(c, "on_batch_end")]
 
+    def batch_hooks(self) -> tuple[bool, bool]:
+        """Whether some callback does something in ``on_train_batch_begin`` and in ``on_train_batch_end``
+        (a loop over thousands of batches may skip the calls that would do nothing)."""
+        return bool(self._batch_begin), bool(self._batch_end)
+
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)

@@ -259,23 +259,31 @@ class KerasWorkflow:
                    callback_list: CallbackList, step: Callable[..., tuple[float, np.ndarray]],
                    forward: Callable[[Tensor], Tensor]) -> dict[str, float]:
         x, y, weights = train
-        for metric in self.compiled_metrics:
+        metrics = self.compiled_metrics
+        for metric in metrics:
             metric.reset_state()
+        # Per batch, only what the batch needs: a hook no callback defines is not called at all.
+        begin_hooks, end_hooks = callback_list.batch_hooks()
         total, seen = 0.0, 0
         for batch, rows in enumerate(loader.batch_rows()):
-            callback_list.on_train_batch_begin(batch)
+            if begin_hooks:
+                callback_list.on_train_batch_begin(batch)
             yb = _take_rows(y, rows)
             if weights is None:
                 batch_loss, output = step(_take_rows(x, rows), yb)
             else:
                 batch_loss, output = step(_take_rows(x, rows), yb, _take_rows(weights, rows))
-            total += batch_loss * len(yb)
-            seen += len(yb)
-            for metric in self.compiled_metrics:
-                metric.update_state(yb, self._probabilities(output, forward))
-            callback_list.on_train_batch_end(batch, {"loss": batch_loss})
+            size = len(yb)
+            total += batch_loss * size
+            seen += size
+            if metrics:
+                probabilities = self._probabilities(output, forward)
+                for metric in metrics:
+                    metric.update_state(yb, probabilities)
+            if end_hooks:
+                callback_list.on_train_batch_end(batch, {"loss": batch_loss})
         logs = {"loss": total / max(seen, 1)}
-        logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
+        logs.update({metric.name: float(metric.result()) for metric in metrics})
         return logs
 
     def _make_fit_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
