@@ -52,6 +52,22 @@ def test_reassigning_a_plain_value_unregisters_the_parameter() -> None:
     assert "scale" not in dict(block.named_parameters())
 
 
+def test_reassigning_a_registered_name_moves_it_to_the_end_and_switches_its_registry() -> None:
+    # The order of parameters() is the optimizer state's and the saved file's order: it must not
+    # change from one version to the next.
+    block = Block()
+    block.scale = gn.Parameter(np.zeros(4, dtype=np.float32))
+    block.first = gn.Linear(3, 4, rng=2)
+    assert [n for n, _ in block.named_parameters()] == [
+        "scale", "second.weight", "second.bias", "first.weight", "first.bias"]
+    block.first = gn.Parameter(np.ones(1, dtype=np.float32))  # a Module's name now holds a Parameter
+    block.scale = gn.Linear(1, 1, rng=0)  # and a Parameter's name a Module
+    assert [n for n, _ in block.named_parameters()] == [
+        "first", "second.weight", "second.bias", "scale.weight", "scale.bias"]
+    block.note = 3  # a plain, unregistered name touches no registry
+    assert "note" not in dict(block.named_parameters()) and block.note == 3
+
+
 def test_train_and_eval_set_every_submodule() -> None:
     block = Block()
     block.eval()

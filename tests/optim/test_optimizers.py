@@ -300,13 +300,19 @@ def test_descend_scales_by_the_lr_of_each_call_in_the_parameters_dtype() -> None
     small64 = gn.Parameter(np.linspace(-1, 1, 6))
     large32 = gn.Parameter(np.linspace(-1, 1, 67 * 600, dtype=np.float32).reshape(67, 600))
     optimizer = optim.SGD([small32, small64, large32], lr=0.1)
-    for lr in (0.1, 0.1, 1 / 3, 1e-7, 1 / 3):
-        for p in (small32, small64, large32, small32):
-            direction = np.full(p.shape, 1.7, dtype=p.dtype)
-            expected = p.data - np.multiply(direction, lr)  # NumPy casts the float to p's dtype
-            optimizer.descend(p, direction, lr)
-            assert p.data.dtype == expected.dtype
-            np.testing.assert_array_equal(p.data, expected)
+    small16 = gn.Parameter(np.linspace(-1, 1, 6, dtype=np.float16))
+    rng = np.random.default_rng(0)
+    # Python numbers, then NumPy scalars (which take part in the product's dtype: float64 here).
+    rates = (0.1, 0.1, 1 / 3, 1e-7, 1 / 3, 2, np.float64(1 / 3), np.logspace(-3, -1, 5)[2], np.float32(0.1))
+    for lr in rates:
+        for p in (small32, small64, large32, small32, small16):
+            # Directions of the parameter's dtype, and of another one (a float64 grad set by hand).
+            for dtype in (p.dtype, np.float64):
+                direction = rng.normal(size=p.shape).astype(dtype)
+                expected = p.data - np.multiply(direction, lr).astype(p.dtype)
+                optimizer.descend(p, direction, lr)
+                assert p.data.dtype == expected.dtype
+                np.testing.assert_array_equal(p.data, expected, err_msg=f"lr {lr!r}, {p.dtype}, {dtype}")
 
 
 # ---------------------------------------------------------------- argument checks

@@ -12,19 +12,22 @@ graph is fixed, the walk can be written out once instead, as the source of three
 * ``release()``: lets go of the intermediate results' arrays.
 
 The source is kept (``Replay.code``), so what a compiled training step runs can be read, and a
-traceback through it shows its lines. It names objects only (``op0``, ``leaf1``, ``out2``...):
-nothing from the user's data or names goes into the source, which holds the generator's own text
-alone. The NumPy work is the ops' own, so the numbers are the same bit for bit as an eager step.
+traceback through it shows its lines. It names objects only (``op0``, ``leaf1``, ``out2``...);
+the one text it takes from outside is each op's name, in a comment, quoted unless it is a plain
+identifier, so that no name can add a line of code. The NumPy work is the ops' own, so the
+numbers are the same bit for bit as an eager step.
 
 The rare paths (a gradient of another dtype, a second contribution to a leaf's ``.grad``, a
 backward returning the wrong number of gradients) call the same helpers as ``Tensor.backward``.
+As there, each gradient is let go of once its op's backward has used it, so that memory stays
+at a few gradients however long the graph.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import linecache
+import threading
 from collections.abc import Callable, Sequence
 from types import CodeType
 from typing import Any
@@ -33,36 +36,50 @@ import numpy as np
 
 from ..errors import GraphError
 from .function import Function
-from .tensor import FREED, Routes, Tensor, _accumulate_leaf, _as_gradient, _gradient_tuple
+from .tensor import _FREED, Routes, Tensor, _accumulate_leaf, _as_gradient, _gradient_tuple
 
 __all__ = ["ReplayCode", "write_replay"]
+
+# Compiled sources, oldest first (see _compiled); the lock is for fits in several threads.
+_CODE_CACHE: dict[str, CodeType] = {}
+_CODE_CACHE_LOCK = threading.Lock()
+CODE_CACHE_SIZE = 64
+
 
 class ReplayCode:
     """The generated functions (``run``, ``backward``, ``release``) and their ``source``."""
 
     def __init__(self, source: str, namespace: dict[str, Any]) -> None:
         self.source = source
-        code = _compiled(source)
-        # Again here, in case linecache was cleared since the source was first compiled.
-        linecache.cache.setdefault(code.co_filename, (len(source), None, source.splitlines(keepends=True),
-                                                      code.co_filename))
-        exec(code, namespace)  # noqa: S102 (our own text only: see the module docstring)
-        self.run: Callable[..., np.ndarray] = namespace["run"]
-        self.backward: Callable[[np.ndarray], None] = namespace["backward"]
-        self.release: Callable[[], None] = namespace["release"]
+        exec(_compiled(source), namespace)  # noqa: S102 (our own text only: see the module docstring)
+        # Taken out of the namespace, which the functions keep as their globals: left in, they
+        # would make a reference cycle, and a dropped replay would wait for the cycle collector
+        # to free its tensors.
+        self.run: Callable[..., np.ndarray] = namespace.pop("run")
+        self.backward: Callable[[np.ndarray], None] = namespace.pop("backward")
+        self.release: Callable[[], None] = namespace.pop("release")
 
 
-@functools.lru_cache(maxsize=256)
 def _compiled(source: str) -> CodeType:
     """The code object of a replay's source, compiled once per distinct source.
 
     ``fit`` records its step again at every epoch and ``train`` at every call: the same graph
     gives the same source, and compiling it takes about a millisecond, which a small model's epoch
-    would feel. The code's file name is made from the source's digest; ReplayCode registers the
-    source with linecache under it, so that tracebacks and debuggers show the generated lines.
+    would feel. The last CODE_CACHE_SIZE sources are kept, each registered with linecache (under
+    a name made from its digest) so that tracebacks and debuggers show the generated lines; an
+    evicted source leaves linecache too.
     """
-    filename = f"<glassnet replay {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
-    return compile(source, filename, "exec")
+    with _CODE_CACHE_LOCK:
+        code = _CODE_CACHE.pop(source, None)  # popped and put back: the most recent goes last
+        if code is None:
+            filename = f"<glassnet replay {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
+            code = compile(source, filename, "exec")
+            linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+            while len(_CODE_CACHE) >= CODE_CACHE_SIZE:
+                oldest = _CODE_CACHE.pop(next(iter(_CODE_CACHE)))
+                linecache.cache.pop(oldest.co_filename, None)
+        _CODE_CACHE[source] = code
+        return code
 
 
 def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],
@@ -86,7 +103,7 @@ def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequenc
     """
     namespace: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "GraphError": GraphError,
                                  "as_gradient": _as_gradient, "gradient_tuple": _gradient_tuple,
-                                 "accumulate_leaf": _accumulate_leaf, "FREED": FREED, "RELEASED": released_array,
+                                 "accumulate_leaf": _accumulate_leaf, "FREED": _FREED, "RELEASED": released_array,
                                  "check_inputs": check_inputs, "leaves_changed": leaves_changed}
     names: dict[int, str] = {}  # id(tensor) -> its name in the namespace
     arrays: dict[int, str] = {}  # id(tensor) -> the local holding its array in run
@@ -136,12 +153,12 @@ def _run_source(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence
     lines += [f"    {names[id(t)]}.data = x{i}" for i, t in enumerate(inputs)]
     for index, (fn, args, _) in enumerate(ops):
         reads = ", ".join(arrays.get(id(t), f"{names[id(t)]}.data") for t in args)
-        lines += [f"    # {fn.name}",
-                  f"    op{index}.freed = False",
+        lines += [f"    # {_label(fn)}",
                   f"    y{index} = op{index}.forward({reads})",
                   f"    if type(y{index}) is not ndarray:",
                   f"        y{index} = asarray(y{index})",
-                  f"    out{index}.data = y{index}"]
+                  f"    out{index}.data = y{index}",
+                  f"    op{index}.freed = False  # it saved this run's arrays for backward"]
     return lines
 
 
@@ -151,12 +168,12 @@ def _backward_source(backward_steps: Sequence[tuple[Function, Routes]], names: d
     pending = [f"g{op_index[fn]}" for fn, _ in backward_steps if fn is not loss.creator]
     lines = ["", "def backward(seed):",
              '    """Each op\'s backward, outputs first; gi is the gradient of opi\'s output."""']
-    if pending:
-        lines.append(f"    {' = '.join(pending)} = None")
+    for start in range(0, len(pending), 8):  # none has reached these ops' outputs yet
+        lines.append(f"    {' = '.join(pending[start:start + 8])} = None")
     lines.append(f"    g{first} = seed")
     for fn, routes in backward_steps:
         index = op_index[fn]
-        body = [f"# {fn.name}",
+        body = [f"# {_label(fn)}",
                 f"if op{index}.freed:",
                 f"    raise GraphError(FREED.format(op{index}.name))",
                 f"dxs = op{index}.backward(g{index})",
@@ -176,9 +193,17 @@ def _backward_source(backward_steps: Sequence[tuple[Function, Routes]], names: d
                          f"        {target}.grad = dx",
                          "    else:",
                          f"        accumulate_leaf({target}, dx, g{index})"]
-        body += [f"op{index}.saved = ()", f"op{index}.freed = True"]
+        body += [f"op{index}.saved = ()", f"op{index}.freed = True",
+                 f"g{index} = dxs = dx = None  # used: let go of it, as Tensor.backward does"]
         if fn is loss.creator:
             lines += [f"    {line}" for line in body]
         else:  # an op that no gradient reached is skipped, as Tensor.backward skips it
             lines += [f"    if g{index} is not None:"] + [f"        {line}" for line in body]
     return lines
+
+
+def _label(fn: Function) -> str:
+    """An op's name for a comment of the source: as is when it is an identifier, else quoted
+    (a name holding a newline must not end the comment)."""
+    name = str(fn.name)
+    return name if name.isidentifier() else repr(name)

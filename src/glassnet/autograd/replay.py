@@ -25,6 +25,7 @@ way (see ``glassnet.training.compiled_step``).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ import numpy as np
 
 from ..errors import GraphError
 from .codegen import write_replay
-from .function import Function, _grad_mode, _requires_grad
+from .function import Function, _grad_mode
 from .tensor import Tensor, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
@@ -95,8 +96,10 @@ class Replay:
         self.inputs = list(inputs)
         self.loss = loss
         self.ops = [(fn, list(args), out) for fn, args, out in records]
+        if any(t.creator is not None for t in self.inputs):
+            raise NotReplayableError("Replay: an input was computed by ops (inputs are leaves that stand for data).")
         known = self._check_sources()
-        if loss.creator is None or loss.data.size != 1:
+        if loss.creator is None or loss.data.size != 1 or id(loss) not in known:
             raise NotReplayableError("Replay: the loss must be a recorded scalar that requires grad.")
         if any(id(t) not in known for t in keep):
             raise NotReplayableError("Replay: a tensor to keep is neither an input nor a recorded result.")
@@ -108,14 +111,14 @@ class Replay:
         inputs_seen = {id(t) for t in self.inputs}
         self.leaves = list({id(t): t for _, args, _ in self.ops for t in args
                             if t.creator is None and id(t) not in inputs_seen}.values())
-        self._leaf_flags = list(map(_requires_grad, self.leaves))
         self._input_specs = [(t.shape, t.dtype) for t in self.inputs]
         # d loss / d loss, made once; read-only, since every backward receives this same array.
         self._seed = loss._seed_gradient(None)
         kept = {id(loss)} | {id(t) for t in keep}
         released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
         self._code = write_replay(self.inputs, self.ops, self.leaves, backward_steps, loss, released, _RELEASED,
-                                  check_inputs=self._check_inputs, leaves_changed=self._leaves_changed)
+                                  check_inputs=functools.partial(_check_inputs, self._input_specs),
+                                  leaves_changed=_leaves_changed)
         self._ran = False
 
     @property
@@ -159,19 +162,10 @@ class Replay:
             GraphError: arrays of another number, shape or dtype than the recorded inputs.
         """
         if len(arrays) != len(self._input_specs):
-            self._check_inputs(*arrays)
+            _check_inputs(self._input_specs, *arrays)
         loss = self._code.run(*arrays)
         self._ran = True
         return loss
-
-    def _check_inputs(self, *arrays: Any) -> None:
-        if len(arrays) != len(self._input_specs) or not all(map(_fits, arrays, self._input_specs)):
-            raise GraphError(f"Replay.run: expected arrays of (shape, dtype) {self._input_specs}, got "
-                             f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}.")
-
-    @staticmethod
-    def _leaves_changed() -> None:
-        raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
 
     def backward(self) -> None:
         """Accumulate the loss's gradient into the parameters' ``.grad``, as ``loss.backward()``,
@@ -187,6 +181,19 @@ class Replay:
         until the next run, as an eager graph would be freed; backward does it, and so may a
         caller of ``loss.backward()``."""
         self._code.release()
+
+
+# The two checks of a replay's run that its code calls (module functions, not methods: the code
+# holding its replay would make a reference cycle).
+def _check_inputs(specs: list[tuple[tuple[int, ...], np.dtype]], *arrays: Any) -> None:
+    """Raise unless ``arrays`` fit the recorded (shape, dtype) ``specs``."""
+    if len(arrays) != len(specs) or not all(map(_fits, arrays, specs)):
+        raise GraphError(f"Replay.run: expected arrays of (shape, dtype) {specs}, got "
+                         f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}.")
+
+
+def _leaves_changed() -> None:
+    raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
 
 
 def _fits(array: Any, spec: tuple[tuple[int, ...], np.dtype]) -> bool:

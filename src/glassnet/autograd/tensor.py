@@ -479,7 +479,7 @@ def _topological_order(root: Function) -> list[Function]:
 
 
 # The error of a backward through ops that an earlier backward freed (formatted with the op's name).
-FREED = ("backward: the graph through {} was freed by an earlier backward. "
+_FREED = ("backward: the graph through {} was freed by an earlier backward. "
          "Pass retain_graph=True to the first backward to go through it twice.")
 
 # Where the gradients of one Function's inputs go: for each input that needs one, its position,
@@ -506,7 +506,7 @@ def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Functio
         if dy is None:
             continue
         if fn.freed:
-            raise GraphError(FREED.format(fn.name))
+            raise GraphError(_FREED.format(fn.name))
         _send_gradients(fn, dy, grads, routes)
         if not retain_graph:
             fn.saved = ()

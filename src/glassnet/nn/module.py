@@ -61,15 +61,14 @@ class Module:
             buffers, modules = own["_buffers"], own["_modules"]
             if name in buffers:
                 buffers[name] = value
-            elif isinstance(value, Parameter):
-                modules.pop(name, None)
-                parameters[name] = value
-            elif isinstance(value, Module):
-                parameters.pop(name, None)
-                modules[name] = value
-            elif name in parameters or name in modules:  # a plain value replaces a registered one
+            elif isinstance(value, (Parameter, Module)) or name in parameters or name in modules:
+                # Popped first: a reassigned name moves to the end of its registry.
                 parameters.pop(name, None)
                 modules.pop(name, None)
+                if isinstance(value, Parameter):
+                    parameters[name] = value
+                elif isinstance(value, Module):
+                    modules[name] = value
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, array: np.ndarray) -> None:

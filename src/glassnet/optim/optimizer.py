@@ -156,12 +156,15 @@ class Optimizer:
             blocks = kept[3]
         else:
             blocks = self._cut_blocks(param)
-        rate = self._rate
-        # lr as a 0-d array of the parameter's dtype: the same product as with the Python float
-        # (which NumPy casts to that dtype first), without converting it on every call.
-        if rate.dtype is not data.dtype or self._rate_value != lr:
-            rate = self._rate = np.array(lr, dtype=data.dtype)
-            self._rate_value = lr
+        rate: Any = lr
+        if type(lr) is float or type(lr) is int:
+            # A Python number is cast to the direction's dtype for the product; so is this 0-d
+            # array of it, made once instead of at every call. (A NumPy scalar lr is used as is:
+            # it takes part in the product's dtype, so it may not be cast first.)
+            rate = self._rate
+            if rate.dtype is not direction.dtype or self._rate_value != lr:
+                rate = self._rate = np.array(lr, dtype=direction.dtype)
+                self._rate_value = lr
         for rows, data_block, scaled_block in blocks:
             data_block -= np.multiply(direction if rows is None else direction[rows], rate, out=scaled_block)
 
@@ -185,7 +188,7 @@ class Optimizer:
         """
         data = param.data
         if data.nbytes <= BLOCK_BYTES or data.ndim == 0 or data.shape[0] < 2:
-            blocks = [(None, data, self._scratch_array("step", data.shape, data.dtype))]
+            blocks = [(None, data, self.work(param, "step"))]
         else:
             rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
             buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
