@@ -5,7 +5,12 @@ ReLU hidden layers, softmax cross-entropy, float32, 60000 synthetic samples, bat
 figures are the median samples per second over the rounds and the median over rounds of each
 round's ratio to the NumPy step, with the range of those per-round ratios.
 
-    python benchmarks/mlp_throughput.py [--rounds 7] [--samples 60000]
+With ``--processes N``, N fresh processes run the rounds one after another and their rounds are
+pooled. Each process places its arrays anew (and gets huge pages for them or not), which moves
+every runner's speed, the fused step's included, by up to 10% from one process to the next; the
+ratio of a single process can be off by as much.
+
+    python benchmarks/mlp_throughput.py [--rounds 7] [--samples 60000] [--processes 1]
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -121,13 +128,9 @@ def torch_runner(x: np.ndarray, y: np.ndarray, weights: list) -> Callable[[], No
     return run
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--samples", type=int, default=60000)
-    args = parser.parse_args()
-
-    x, y = make_data(args.samples)
+def measure(rounds: int, samples: int) -> dict[str, list[float]]:
+    """Samples per second of each runner in each round (after one warm-up round), in this process."""
+    x, y = make_data(samples)
     weights = initial_weights()
     fused = FusedNumpy(weights)
     rng = np.random.default_rng(0)
@@ -136,25 +139,59 @@ def main() -> None:
     if torch_run is not None:
         runners["pytorch"] = torch_run
     rates: dict[str, list[float]] = {name: [] for name in runners}
-    for round_index in range(args.rounds + 1):
+    for round_index in range(rounds + 1):
         for name, run in runners.items():
             start = time.perf_counter()
             run()
             if round_index:  # the first round warms up caches and allocators
                 rates[name].append(len(x) / (time.perf_counter() - start))
+    return rates
 
+
+def measure_in_processes(rounds: int, samples: int, processes: int) -> list[dict[str, list[float]]]:
+    """:func:`measure` in each of ``processes`` fresh Python processes, one after another."""
+    runs = []
+    for _ in range(processes):
+        command = [sys.executable, __file__, "--worker", "--rounds", str(rounds), "--samples", str(samples)]
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--samples", type=int, default=60000)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one process of --processes
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(measure(args.rounds, args.samples)))
+        return
+    runs = ([measure(args.rounds, args.samples)] if args.processes == 1
+            else measure_in_processes(args.rounds, args.samples, args.processes))
+
+    rates = {name: [rate for run in runs for rate in run[name]] for name in runs[0]}
     medians = {name: statistics.median(values) for name, values in rates.items()}
     # Ratios are taken within each round, then their median: the machine's speed drifts between
     # rounds, and a paired ratio cancels the drift that a ratio of two medians keeps.
     paired = {name: sorted(r / f for r, f in zip(values, rates["numpy_fused"])) for name, values in rates.items()}
     ratios = {name: statistics.median(values) for name, values in paired.items()}
-    print(f"MLP 784-256-128-10, batch {BATCH}, {args.samples} samples, float32, SGD; {args.rounds} rounds of one epoch each")
+    per_process = {name: [statistics.median(r / f for r, f in zip(run[name], run["numpy_fused"])) for run in runs]
+                   for name in rates}
+    print(f"MLP 784-256-128-10, batch {BATCH}, {args.samples} samples, float32, SGD; {args.rounds} rounds of one "
+          f"epoch each in {args.processes} process{'es' if args.processes > 1 else ''}")
     for name, rate in medians.items():
         spread = f"(rounds: {paired[name][0]:.2f}-{paired[name][-1]:.2f})" if name != "numpy_fused" else ""
         print(f"  {name:12s} {rate:10.0f} samples/s   {ratios[name]:5.2f}x the fused NumPy step {spread}")
+    if len(runs) > 1:
+        for name in ("glassnet", "pytorch"):
+            if name in per_process:
+                print(f"  {name} per process: " + " ".join(f"{v:.2f}" for v in per_process[name]))
     print(json.dumps({"benchmark": "mlp_throughput", "samples_per_s": {k: round(v) for k, v in medians.items()},
                       "ratio_to_numpy_fused": {k: round(v, 3) for k, v in ratios.items()},
-                      "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()}}))
+                      "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()},
+                      "ratio_per_process": {k: [round(v, 3) for v in values] for k, values in per_process.items()}}))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,12 @@ def test_mlp_throughput_reports_all_runners_against_the_numpy_floor() -> None:
     assert summary["samples_per_s"]["glassnet"] > 0
 
 
+def test_mlp_throughput_pools_the_rounds_of_several_processes() -> None:
+    summary = _run("mlp_throughput.py", "--rounds", "1", "--samples", "256", "--processes", "2")
+    assert len(summary["ratio_per_process"]["glassnet"]) == 2
+    assert summary["ratio_per_process"]["numpy_fused"] == [1.0, 1.0]
+
+
 def test_mlp_breakdown_times_the_three_steps() -> None:
     summary = _run("mlp_breakdown.py", "--rounds", "1", "--samples", "256")
     assert set(summary["us_per_batch"]) == {"glassnet", "glassnet_numpy", "numpy_fused"}
