@@ -153,7 +153,9 @@ def measure_in_processes(rounds: int, samples: int, processes: int) -> list[dict
     runs = []
     for _ in range(processes):
         command = [sys.executable, __file__, "--worker", "--rounds", str(rounds), "--samples", str(samples)]
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"a worker process failed:\n{result.stderr}")
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     return runs
 
