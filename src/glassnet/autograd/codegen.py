@@ -136,6 +136,7 @@ def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequenc
 def _run_source(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],
                 leaves: Sequence[Tensor], names: dict[int, str], arrays: dict[int, str],
                 namespace: dict[str, Any]) -> list[str]:
+    """The lines of ``run``; binds in ``namespace`` the recorded shapes, dtypes and flags it checks."""
     arguments = ", ".join(f"x{i}" for i in range(len(inputs)))
     lines = [f"def run({arguments}):",
              '    """The recorded ops\' forward passes on new input arrays; returns the loss\'s array."""']
@@ -164,6 +165,7 @@ def _run_source(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence
 
 def _backward_source(backward_steps: Sequence[tuple[Function, Routes]], names: dict[int, str],
                      op_index: dict[Function, int], loss: Tensor) -> list[str]:
+    """The lines of ``backward``: the steps of ``tensor._backpropagate``, one block per op."""
     first = op_index[loss.creator]
     pending = [f"g{op_index[fn]}" for fn, _ in backward_steps if fn is not loss.creator]
     lines = ["", "def backward(seed):",

@@ -74,7 +74,7 @@ class Replay:
 
     Args:
         records: what :func:`record` collected.
-        inputs: the tensors that stand for new data on each run (a batch's features and targets),
+        inputs: the leaf tensors that stand for new data on each run (a batch's features and targets),
             in the order :meth:`run` takes their arrays.
         loss: the recorded scalar that :meth:`backward` differentiates.
         keep: recorded tensors whose value is still wanted after :meth:`backward` (a model's

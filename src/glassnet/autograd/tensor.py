@@ -498,8 +498,9 @@ def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Functio
     """Run each Function's backward in ``steps`` (outputs before inputs, each with its routes),
     starting from the gradients in ``grads``; without ``retain_graph``, free what each one saved.
 
-    ``Tensor.backward`` finds the routes as it goes; a replay (``autograd.replay``) computes them
-    once, since its graph does not change.
+    ``Tensor.backward`` finds the routes as it goes. A replay takes the same steps, written out
+    once as straight-line code (``autograd.codegen``, which keeps to this function's order and
+    checks, and calls the same helpers on its rare paths).
     """
     for fn, routes in steps:
         dy = grads.pop(fn, None)
