@@ -31,6 +31,10 @@ __all__ = ["KerasWorkflow", "OPTIMIZERS"]
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
               "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "lion": "Lion"}
 
+# Keras's defaults where they differ from the optimizer class's own (PyTorch's): a Keras user who
+# writes compile(optimizer="sgd") gets the learning rate Keras gives that name.
+KERAS_DEFAULTS: dict[str, dict[str, Any]] = {"sgd": {"lr": 0.01}}
+
 CLASSIFICATION_LOSSES = (losses_module.BinaryCrossEntropy, losses_module.CategoricalCrossEntropy)
 
 
@@ -46,7 +50,7 @@ def _resolve_optimizer(optimizer: Any) -> Any:
     if class_name is None or not hasattr(optim, class_name):
         valid = ", ".join(name for name, cls in OPTIMIZERS.items() if hasattr(optim, cls))
         raise ValueError(f"compile: unknown optimizer {optimizer!r}; valid names: {valid}.")
-    return getattr(optim, class_name)()
+    return getattr(optim, class_name)(**KERAS_DEFAULTS.get(optimizer.lower(), {}))
 
 
 class KerasWorkflow:
@@ -67,7 +71,9 @@ class KerasWorkflow:
 
         Args:
             optimizer: a name (``"sgd"``, ``"adam"``, ...) or an optimizer, with or without
-                parameters (an unbound one is bound to the model's parameters by ``fit``).
+                parameters (an unbound one is bound to the model's parameters by ``fit``). A name
+                gives the class's defaults (PyTorch's), except ``"sgd"``, which keeps Keras's
+                ``lr=0.01`` (``optim.SGD()`` alone has PyTorch's ``lr=1e-3``).
             loss: a loss name or object, e.g. ``"binary_crossentropy"``,
                 ``"sparse_categorical_crossentropy"``, ``"mse"``.
             metrics: names or metric objects (``"accuracy"``, ``"auc"``, ...), see ``glassnet.metrics``.
