@@ -11,8 +11,9 @@
 from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
-from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
-                 Sigmoid, Softmax, Softplus, Tanh)
+from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, MultiHeadAttention, Parameter,
+                 PositionalEncoding, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, TransformerEncoder,
+                 TransformerEncoderLayer)
 from .random import seed
 from .io.serialization import register_layer
 from .training import Model
@@ -47,6 +48,10 @@ __all__ = [
     "Softplus",
     "Softmax",
     "LogSoftmax",
+    "MultiHeadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "PositionalEncoding",
     "nn",
     "optim",
     "losses",

@@ -142,3 +142,33 @@ def test_bad_input(build, shape, message) -> None:
         build()(np.zeros(shape, dtype=np.float32))
     with pytest.raises(ValueError, match="activation must be 'relu' or 'gelu'"):
         gn.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def test_model_with_attention_layers_summarizes_saves_and_loads(tmp_path, rng) -> None:
+    gn.seed(0)
+    model = gn.Model([gn.PositionalEncoding(8),
+                      gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, norm_first=True, bias=False), 2,
+                                            norm=gn.nn.LayerNorm(8)),
+                      gn.MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3, output_shape=5),
+                      gn.Dense(1)])
+    x = rng.standard_normal((4, 6, 8)).astype(np.float32)
+    before = model.predict(x)
+    assert before.shape == (4, 6, 1)
+    text = model.summary(print_fn=lambda _: None)
+    assert "transformerencoder_1 (TransformerEncoder)  (None, 6, 8)" in text
+    assert "multiheadattention_1 (MultiHeadAttention)  (None, 6, 5)" in text
+    path = tmp_path / "attention.gnet"
+    model.save(str(path))
+    loaded = gn.load_model(str(path))
+    np.testing.assert_array_equal(loaded.predict(x), before)
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    assert "transformerencoder_1.layers.1.self_attn.in_proj_weight" in model.state_dict()
+
+
+def test_only_the_positional_encoding_is_traceable() -> None:
+    from glassnet.training.compiled_step import traceable
+
+    # The others draw dropout masks while training (Dropout, attention dropout), so fit runs them eagerly.
+    assert traceable(gn.PositionalEncoding(4))
+    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2))
+    assert not traceable(gn.nn.MultiheadAttention(4, 2))
