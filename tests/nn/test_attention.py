@@ -160,7 +160,7 @@ def test_fully_masked_query_gives_zeros_not_nan(torch, rng) -> None:
 def test_dropout_only_in_training_and_seeded(rng) -> None:
     x = rng.standard_normal((2, 4, 8))
     layer = gn.nn.MultiheadAttention(8, 2, dropout=0.5, rng=3)
-    first, w1 = layer(x, x, x)
+    _, w1 = layer(x, x, x)
     gn.seed(0)
     layer.rng = None
     a, _ = layer(x, x, x, need_weights=False)
@@ -286,3 +286,14 @@ def test_keras_layer_bad_input(call, message) -> None:
     arrays = {"query": np.ones((2, 4, 6)), "value": np.ones((2, 5, 6)), **call}
     with pytest.raises(ShapeError, match=message):
         layer(**arrays)
+
+
+def test_keras_layer_training_argument_controls_dropout(rng) -> None:
+    layer = gn.nn.MultiHeadAttention(2, 4, dropout=0.5, rng=0).eval()
+    x = rng.standard_normal((2, 5, 6))
+    _, quiet = layer(x, return_attention_scores=True)
+    np.testing.assert_allclose(quiet.data.sum(axis=-1), 1.0)
+    a = layer(x, training=True).data
+    b = layer(x, training=True).data
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(layer(x).data, layer(x, training=False).data)

@@ -283,7 +283,8 @@ class MultiHeadAttention(Module):
     """Multi-head attention with Keras's arguments: ``MultiHeadAttention(num_heads, key_dim)``.
 
     Called as ``layer(query, value, key=None, attention_mask=None, return_attention_scores=False,
-    use_causal_mask=False)``; ``key`` defaults to ``value``. glassnet also lets ``value`` default
+    training=None, use_causal_mask=False)``; ``key`` defaults to ``value``; ``training`` (default:
+    the layer's mode) turns dropout on or off. glassnet also lets ``value`` default
     to ``query``, so ``layer(x)`` is self-attention and the layer can sit in a ``Model([...])``.
     ``attention_mask`` ``(B, T, S)`` (or ``(T, S)``) holds 1/True where a query may attend.
 
@@ -375,7 +376,7 @@ class MultiHeadAttention(Module):
 
     def forward(self, query: TensorLike, value: TensorLike | None = None, key: TensorLike | None = None,
                 attention_mask: TensorLike | None = None, return_attention_scores: bool = False,
-                use_causal_mask: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+                training: bool | None = None, use_causal_mask: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         query = query if isinstance(query, Tensor) else Tensor(query)
         value = query if value is None else value if isinstance(value, Tensor) else Tensor(value)
         key = value if key is None else key if isinstance(key, Tensor) else Tensor(key)
@@ -384,7 +385,7 @@ class MultiHeadAttention(Module):
         q = _split_heads(self._einsum_in(query, "query"), self.num_heads)
         k = _split_heads(self._einsum_in(key, "key"), self.num_heads)
         v = _split_heads(self._einsum_in(value, "value"), self.num_heads)
-        p = self.dropout if self.training else 0.0
+        p = self.dropout if (self.training if training is None else training) else 0.0
         if return_attention_scores:
             scores = attention_weights(q, k, mask)
             dropped = dropout(scores, p, training=True, rng=self.rng) if p > 0 else scores
