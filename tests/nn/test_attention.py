@@ -297,3 +297,14 @@ def test_keras_layer_training_argument_controls_dropout(rng) -> None:
     b = layer(x, training=True).data
     assert not np.array_equal(a, b)
     np.testing.assert_array_equal(layer(x).data, layer(x, training=False).data)
+
+
+def test_weights_path_and_fused_path_draw_the_same_dropout(rng) -> None:
+    x = rng.standard_normal((2, 5, 8))
+    layer = gn.nn.MultiheadAttention(8, 2, dropout=0.3, dtype=np.float64, rng=0)
+    layer.rng = np.random.default_rng(11)
+    with_weights, _ = layer(x, x, x, need_weights=True)
+    layer.rng = np.random.default_rng(11)
+    fused, _ = layer(x, x, x, need_weights=False)
+    np.testing.assert_allclose(with_weights.data, fused.data, rtol=1e-12, atol=1e-14)
+    assert "MultiheadAttention(embed_dim=8, num_heads=2, dropout=0.3" in repr(layer)

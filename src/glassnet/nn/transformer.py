@@ -130,6 +130,9 @@ class TransformerEncoder(Module):
     """``num_layers`` deep copies of ``encoder_layer`` (so they start with equal weights, as in
     torch), applied in turn, then ``norm`` if given. Parameters are named ``layers.0....``.
 
+    ``enable_nested_tensor`` is accepted so torch code runs unchanged; it has no effect (torch's nested
+    tensors are a speed path for padded batches, with the same results).
+
     ``encoder_layer`` and ``norm`` may also be given as configs (what a model file stores):
     ``{"d_model": 32, "nhead": 4, ...}`` and ``{"normalized_shape": [32], ...}``.
 
@@ -140,7 +143,7 @@ class TransformerEncoder(Module):
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer | Mapping[str, Any], num_layers: int,
-                 norm: LayerNorm | Mapping[str, Any] | None = None) -> None:
+                 norm: LayerNorm | Mapping[str, Any] | None = None, enable_nested_tensor: bool = True) -> None:
         super().__init__()
         if isinstance(encoder_layer, Mapping):
             encoder_layer = TransformerEncoderLayer(**encoder_layer)
