@@ -172,3 +172,19 @@ def test_only_the_positional_encoding_is_traceable() -> None:
     assert traceable(gn.PositionalEncoding(4))
     assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2))
     assert not traceable(gn.nn.MultiheadAttention(4, 2))
+
+
+def test_loaded_weights_are_not_redrawn_by_a_seeded_fit(tmp_path, rng) -> None:
+    model = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16), 1)])
+    x = rng.standard_normal((2, 3, 8)).astype(np.float32)
+    model.predict(x)
+    model._initialize_for_training(np.random.default_rng(0))  # what fit(seed=0) does first
+    trained = model.state_dict()
+    assert not any(getattr(layer, "freshly_initialized", True) for layer in model.layers)
+    model._initialize_for_training(np.random.default_rng(1))  # a second fit keeps the weights
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, trained[name])
+    copy = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16), 1)])
+    copy.load_state_dict(trained)
+    copy._initialize_for_training(np.random.default_rng(2))
+    np.testing.assert_array_equal(copy.predict(x), model.predict(x))

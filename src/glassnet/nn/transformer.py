@@ -75,6 +75,8 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
+        # Model.fit(seed=...) re-draws weights only while this is True; loading or training clears it.
+        self.freshly_initialized = True
 
     def reset_parameters(self, rng: random.SeedLike = None) -> None:
         """Draw new initial weights in place: attention, then both Linears; norms to 1 and 0."""
@@ -156,6 +158,7 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.layers = Sequential(*(copy.deepcopy(encoder_layer) for _ in range(num_layers)))
         self.norm = norm
+        self.freshly_initialized = True  # see TransformerEncoderLayer
 
     def reset_parameters(self, rng: random.SeedLike = None) -> None:
         """Draw new initial weights for every layer (each its own, unlike the copies torch starts with)."""
