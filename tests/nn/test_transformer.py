@@ -188,3 +188,26 @@ def test_loaded_weights_are_not_redrawn_by_a_seeded_fit(tmp_path, rng) -> None:
     copy.load_state_dict(trained)
     copy._initialize_for_training(np.random.default_rng(2))
     np.testing.assert_array_equal(copy.predict(x), model.predict(x))
+
+
+def test_a_bad_mask_inside_a_model_names_the_nested_layer() -> None:
+    model = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16), 2)])
+    encoder = model.layers[0]
+    x = np.zeros((2, 5, 8), dtype=np.float32)
+    with pytest.raises(ShapeError, match=r"^transformerencoder_1\.layers\.0\.self_attn: attn_mask must have shape "
+                                         r"\(L, S\) = \(5, 5\)"):
+        encoder(x, mask=np.zeros((4, 5), dtype=bool))
+    with pytest.raises(ShapeError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 5\), got \(2, 4\)"):
+        encoder(x, src_key_padding_mask=np.zeros((2, 4), dtype=bool))
+
+
+def test_float32_encoder_stays_float32_and_near_torch(rng, torch) -> None:
+    theirs = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=12, batch_first=True).eval()
+    ours = gn.nn.TransformerEncoderLayer(8, 2, dim_feedforward=12).eval()
+    ours.load_state_dict({k: from_torch(v) for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    out = ours(x, is_causal=True, src_mask=np.triu(np.ones((5, 5), bool), 1))
+    with torch.no_grad():
+        expected = theirs(to_torch(x), is_causal=True, src_mask=to_torch(np.triu(np.ones((5, 5), bool), 1)))
+    assert out.dtype == np.float32
+    assert_close("float32 output", out.data, from_torch(expected), 1e-5, 1e-4)

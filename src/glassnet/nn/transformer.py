@@ -108,6 +108,7 @@ class TransformerEncoderLayer(Module):
 
     def _attention_block(self, x: Tensor, mask: TensorLike | None, padding: TensorLike | None,
                          is_causal: bool) -> Tensor:
+        self.self_attn.name = f"{self.display_name}.self_attn"  # so a bad mask's error names the path
         out, _ = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
                                 is_causal=is_causal)
         return self.dropout1(out)
@@ -170,7 +171,8 @@ class TransformerEncoder(Module):
     def forward(self, src: TensorLike, mask: TensorLike | None = None, src_key_padding_mask: TensorLike | None = None,
                 is_causal: bool = False) -> Tensor:
         x = src
-        for layer in self.layers:
+        for index, layer in enumerate(self.layers):
+            layer.name = f"{self.display_name}.layers.{index}"  # for error messages
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
         return x if self.norm is None else self.norm(x)
 
