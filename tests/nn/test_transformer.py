@@ -211,3 +211,11 @@ def test_float32_encoder_stays_float32_and_near_torch(rng, torch) -> None:
         expected = theirs(to_torch(x), is_causal=True, src_mask=to_torch(np.triu(np.ones((5, 5), bool), 1)))
     assert out.dtype == np.float32
     assert_close("float32 output", out.data, from_torch(expected), 1e-5, 1e-4)
+
+
+def test_encoder_layer_gradients_match_finite_differences(rng) -> None:
+    layer = gn.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation="gelu", norm_first=True,
+                                          dtype=np.float64, rng=0)
+    padding = np.array([[False, False, True], [False, False, False]])
+    assert gn.gradcheck(lambda x: layer(x, src_key_padding_mask=padding, is_causal=True,
+                                        src_mask=np.triu(np.ones((3, 3), bool), 1)), rng.standard_normal((2, 3, 4)))
