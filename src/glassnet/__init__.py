@@ -12,7 +12,9 @@ from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .nn import (ELU, GELU, SELU, Activation, BatchNorm1d, Dense, Dropout, Embedding, Input, LayerNorm, LeakyReLU,
-                 Linear, LogSoftmax, Module, Parameter, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh)
+                 Linear, LogSoftmax, Module, MultiheadAttention, MultiHeadAttention,
+                 Parameter, PositionalEncoding, ReLU, Sequential,
+                 Sigmoid, Softmax, Softplus, Tanh, TransformerEncoder, TransformerEncoderLayer)
 from .random import seed
 from .io.serialization import register_layer
 from .training import Model
@@ -52,6 +54,11 @@ __all__ = [
     "BatchNorm1d",
     "LayerNorm",
     "Embedding",
+    "MultiHeadAttention",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "PositionalEncoding",
     "nn",
     "optim",
     "losses",
