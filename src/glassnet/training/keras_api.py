@@ -141,10 +141,11 @@ class KerasWorkflow:
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
         generator = random.rng(seed)
         x_all = self._features(x)
-        width = self._output_width(x_all)
-        y_all = self._fit_targets(y, len(x_all), width)
+        output_shape = self._output_shape(x_all)
+        y_all = self._fit_targets(y, len(x_all), output_shape)
         weights = self._sample_weights(y_all, sample_weight, class_weight)
-        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, width, generator)
+        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, output_shape,
+                                        generator)
         resumed = self._resume(resume_from, generator) if resume_from is not None else None
         if resumed is not None:
             initial_epoch = resumed["epoch"]
@@ -379,20 +380,29 @@ class KerasWorkflow:
 
     # ----------------------------------------------------------------- data checks
     def _output_width(self, x: np.ndarray) -> int:
-        """Outputs per sample, from one sample; this also builds lazily sized layers (Dense)."""
-        out = self._dry_run(x[:1])
-        return 1 if out.ndim == 1 else int(out.shape[-1])
+        """Outputs per sample (per step, for sequences), from one sample; this also builds lazily
+        sized layers (Dense)."""
+        shape = self._output_shape(x)
+        return int(shape[-1]) if shape else 1
 
-    def _fit_targets(self, y: Any, n_samples: int, width: int) -> np.ndarray:
-        """``y`` checked against the loss and the model's ``width`` outputs, before any training."""
+    def _output_shape(self, x: np.ndarray) -> tuple[int, ...]:
+        """The shape of the model's output for one sample of ``x`` (built lazily sized layers too)."""
+        return tuple(self._dry_run(x[:1]).shape[1:])
+
+    def _fit_targets(self, y: Any, n_samples: int, output_shape: tuple[int, ...]) -> np.ndarray:
+        """``y`` checked against the loss and the model's output for one sample, before any training."""
         loss_fn = self.compiled_loss
+        output_shape = tuple(output_shape) or (1,)
+        width = output_shape[-1]
         array = as_targets(y, n_samples, self.dtype)
         if isinstance(loss_fn, losses_module.SparseCategoricalCrossEntropy):
+            # (n,) or (n, 1) class indices; (n, T, ...) for a model with an output per step.
             labels = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
-            if labels.ndim != 1:
+            if labels.shape[1:] != tuple(output_shape[:-1]):
                 raise ShapeError(
-                    f"sparse_categorical_crossentropy: expected integer labels of shape (n,), got {array.shape}; "
-                    "for one-hot labels use loss='categorical_crossentropy'."
+                    f"sparse_categorical_crossentropy: expected integer labels of shape "
+                    f"{(n_samples, *output_shape[:-1])} for outputs of shape {(n_samples, *output_shape)}, "
+                    f"got {array.shape}; for one-hot labels use loss='categorical_crossentropy'."
                 )
             if np.any(labels != np.round(labels)):
                 raise InputError("sparse_categorical_crossentropy: labels must be whole numbers (class indices).")
@@ -404,11 +414,11 @@ class KerasWorkflow:
                     f"outputs, found label {bad[0]}."
                 )
             return labels
-        if isinstance(loss_fn, losses_module.CategoricalCrossEntropy) and (array.ndim != 2 or array.shape[1] != width):
+        if isinstance(loss_fn, losses_module.CategoricalCrossEntropy) and array.shape[1:] != output_shape:
             hint = " For integer labels use loss='sparse_categorical_crossentropy'." if array.ndim == 1 else ""
             raise ShapeError(
-                f"categorical_crossentropy: expected one-hot labels of shape (n, {width}) for the model's {width} "
-                f"outputs, got {array.shape}.{hint}"
+                f"categorical_crossentropy: expected one-hot labels of shape {(n_samples, *output_shape)} for the "
+                f"model's {width} outputs, got {array.shape}.{hint}"
             )
         if isinstance(loss_fn, losses_module.BinaryCrossEntropy):
             from .validation import check_binary_labels
@@ -416,8 +426,9 @@ class KerasWorkflow:
             check_binary_labels(array, loss_fn.name)
         if array.ndim == 1:
             array = array.reshape(-1, 1)
-        if array.shape[1] != width:
-            raise ShapeError(f"{loss_fn.name}: the model has {width} outputs but the targets have shape {array.shape}.")
+        if array.shape[1:] != output_shape:
+            raise ShapeError(f"{loss_fn.name}: the model's outputs have shape {(n_samples, *output_shape)} but the "
+                             f"targets have shape {array.shape}.")
         return array
 
     def _sample_weights(self, y: np.ndarray, sample_weight: Any, class_weight: dict[int, float] | None
@@ -440,11 +451,12 @@ class KerasWorkflow:
         return weights
 
     def _split(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, validation_split: float,
-               validation_data: tuple[Any, Any] | None, width: int, generator: np.random.Generator
+               validation_data: tuple[Any, Any] | None, output_shape: tuple[int, ...],
+               generator: np.random.Generator
                ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None]:
         if validation_data is not None:
             x_val = self._features(validation_data[0], "validation_data x")
-            y_val = self._fit_targets(validation_data[1], len(x_val), width)
+            y_val = self._fit_targets(validation_data[1], len(x_val), output_shape)
             return (x, y, weights), (x_val, y_val)
         if validation_split == 0.0:
             return (x, y, weights), None
@@ -460,7 +472,7 @@ class KerasWorkflow:
         """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``)."""
         self._require_compiled("evaluate")
         x_all = self._features(x)
-        y_all = self._fit_targets(y, len(x_all), self._output_width(x_all))
+        y_all = self._fit_targets(y, len(x_all), self._output_shape(x_all))
         results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all))
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
