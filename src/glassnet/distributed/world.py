@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,8 @@ __all__ = ["init", "is_initialized", "rank", "world_size", "is_main", "barrier",
 # MPI_COMM_WORLD once init() has run in a world of more than one process, else None.
 _comm: Any = None
 _initialized = False
+
+_GRACE_SECONDS = 0.5  # between printing an error and ending every process (see stop_all_on_error)
 
 # Variables that launchers (MPICH's and Intel's hydra, Open MPI's mpiexec, Slurm's srun) set to the
 # number of processes they start. Read only to refuse training alone when mpi4py is missing.
@@ -105,6 +108,11 @@ def stop_all_on_error() -> Iterator[None]:
         sys.stderr.write(header + "".join(traceback.format_exception(error)))
         sys.stderr.flush()
         sys.stdout.flush()
+        # The launcher forwards what a process printed through a pipe, and may end every process
+        # as soon as it hears of the Abort: give it a moment to pass the traceback on first.
+        time.sleep(_GRACE_SECONDS)
         code = error.code if isinstance(error, SystemExit) and isinstance(error.code, int) and error.code else 1
         _comm.Abort(code)
-        raise  # (Abort does not return; for type checkers)
+        # MPICH's Abort may return while the launcher ends the processes: leave now, without
+        # letting Python print the traceback a second time.
+        os._exit(code)
