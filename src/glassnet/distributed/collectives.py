@@ -16,6 +16,7 @@ and ``named_buffers()``), so this package does not import ``glassnet.training``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -103,12 +104,17 @@ class GradientAverager:
     zeros), sums the buffer across processes in place, divides by the number of processes and
     hands each parameter a view of its part as its new ``.grad`` (a cast copy when the parameter's
     dtype differs from the buffer's). A parameter without a gradient keeps none.
+
+    ``allreduce_seconds`` adds up the time spent in ``Allreduce`` itself (waiting for the slowest
+    process included), over ``calls`` calls: ``benchmarks/scaling.py`` reports it.
     """
 
     def __init__(self, params: Iterable[Any]) -> None:
         self.params = list(params)
         self.flat = FlatBuffer([p.data for p in self.params])
         self.casts = [p.data.dtype != self.flat.dtype for p in self.params]
+        self.allreduce_seconds = 0.0
+        self.calls = 0
 
     def holds(self, params: Sequence[Any]) -> bool:
         """Whether this averager was made for exactly these parameters, in this order."""
@@ -121,7 +127,10 @@ class GradientAverager:
         from mpi4py import MPI
 
         self.flat.pack(p.grad for p in self.params)
+        started = time.perf_counter()
         comm.Allreduce(MPI.IN_PLACE, self.flat.data, op=MPI.SUM)
+        self.allreduce_seconds += time.perf_counter() - started
+        self.calls += 1
         np.divide(self.flat.data, comm.Get_size(), out=self.flat.data)
         for param, view, cast in zip(self.params, self.flat.views, self.casts):
             if param.grad is not None:
