@@ -132,7 +132,10 @@ class KerasWorkflow:
         (``DistributedSampler``'s padding, see :mod:`glassnet.distributed.sampler`), the gradients
         are averaged after each backward (one ``Allreduce``), and every process takes the same
         optimizer step. The epoch's loss and metrics, and the validation, are computed over all
-        processes, so every process holds the same History. Only rank 0 prints and writes files.
+        processes, so every process holds the same History (the per-batch logs that batch callbacks
+        see are each process's own). Only rank 0 prints and writes files. With sample or class
+        weights, each process's loss is the weighted mean over its own batch, and the processes'
+        gradients are averaged with equal weights.
         BatchNorm normalizes each process's batch with that batch's statistics; its running
         statistics are rank 0's, given to all at the end of each epoch. An error in one process
         prints its traceback and ends every process (``MPI_Abort``).
@@ -151,45 +154,57 @@ class KerasWorkflow:
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
         parallel = _join_processes(distributed)
         with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
-            generator = random.rng(seed)
-            if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
-                dist.broadcast_generator(generator)
-            x_all = self._features(x)
-            width = self._output_width(x_all)
-            y_all = self._fit_targets(y, len(x_all), width)
-            weights = self._sample_weights(y_all, sample_weight, class_weight)
-            train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, width, generator)
-            resumed = self._resume(resume_from, generator) if resume_from is not None else None
-            if resumed is not None:
-                initial_epoch = resumed["epoch"]
-            if self._steps_taken == 0 and epochs > initial_epoch:  # fit(epochs=0) leaves the weights as they are
-                self._initialize_for_training(generator if seed is not None else None)
-            if not self.optimizer.param_groups:
-                self.optimizer.bind(list(self.parameters()))
-            size = batch_size or len(train[0])
-            if parallel:
-                dist.broadcast_parameters(self)
-                dist.broadcast_optimizer_state(self.optimizer)
-                loader: DataLoader = dist.ShardedLoader(train[0], size, shuffle, generator, dist.rank(),
-                                                        dist.world_size())
-                verbose = verbose if dist.is_main() else 0
-            else:
-                loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
-            history = History()
-            if resumed is not None:
-                history.history = {key: list(values) for key, values in resumed["history"].items()}
-                history.epoch = list(range(initial_epoch))
-            callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
-            self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
-            self.stop_training = False
-            self._average_gradients = dist.GradientAverager(list(self.parameters())) if parallel else None
-            try:
-                with self._random_layers_drawing_from(generator if seed is not None else None):
-                    self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
-                                  None if resumed is None else resumed.get("callbacks"))
-            finally:
-                self._average_gradients = None
-            return history
+            return self._fit_arrays(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
+                                    validation_data=validation_data, shuffle=shuffle, callbacks=callbacks,
+                                    verbose=verbose, class_weight=class_weight, sample_weight=sample_weight,
+                                    seed=seed, initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
+                                    resume_from=resume_from, parallel=parallel)
+
+    def _fit_arrays(self, x: Any, y: Any, epochs: int, batch_size: int | None, validation_split: float,
+                    validation_data: tuple[Any, Any] | None, shuffle: bool, callbacks: Sequence[Callback] | None,
+                    verbose: int | str, class_weight: dict[int, float] | None, sample_weight: Any,
+                    seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool, resume_from: str | None,
+                    parallel: bool) -> History:
+        """fit's work once its arguments are checked; ``parallel``: with the other processes."""
+        generator = random.rng(seed)
+        if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
+            dist.broadcast_generator(generator)
+        x_all = self._features(x)
+        width = self._output_width(x_all)
+        y_all = self._fit_targets(y, len(x_all), width)
+        weights = self._sample_weights(y_all, sample_weight, class_weight)
+        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, width, generator)
+        resumed = self._resume(resume_from, generator) if resume_from is not None else None
+        if resumed is not None:
+            initial_epoch = resumed["epoch"]
+        if self._steps_taken == 0 and epochs > initial_epoch:  # fit(epochs=0) leaves the weights as they are
+            self._initialize_for_training(generator if seed is not None else None)
+        if not self.optimizer.param_groups:
+            self.optimizer.bind(list(self.parameters()))
+        size = batch_size or len(train[0])
+        if parallel:
+            dist.broadcast_parameters(self)
+            dist.broadcast_optimizer_state(self.optimizer)
+            loader: DataLoader = dist.ShardedLoader(train[0], size, shuffle, generator, dist.rank(),
+                                                    dist.world_size())
+            verbose = verbose if dist.is_main() else 0
+        else:
+            loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
+        history = History()
+        if resumed is not None:
+            history.history = {key: list(values) for key, values in resumed["history"].items()}
+            history.epoch = list(range(initial_epoch))
+        callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
+        self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
+        self.stop_training = False
+        self._average_gradients = dist.GradientAverager(list(self.parameters())) if parallel else None
+        try:
+            with self._random_layers_drawing_from(generator if seed is not None else None):
+                self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
+                              None if resumed is None else resumed.get("callbacks"))
+        finally:
+            self._average_gradients = None
+        return history
 
     def _resume(self, path: str, generator: np.random.Generator) -> dict[str, Any]:
         from .saving import restore_training_state
