@@ -183,8 +183,8 @@ def main() -> None:
     print("| processes | Allreduce ms | samples/s | efficiency | batch where compute = Allreduce | batch for 90% |")
     print("| --- | --- | --- | --- | --- | --- |")
     for row in model:
-        print(f"| {row['processes']} | {row['allreduce_ms']:.3f} | {row['samples_per_s']:.0f} | {row['efficiency']:.2f} "
-              f"| {row['batch_compute_equals_comm']:.0f} | {row['batch_for_90_percent']:.0f} |")
+        print(f"| {row['processes']} | {row['allreduce_ms']:.3f} | {row['samples_per_s']:.0f} "
+              f"| {row['efficiency']:.2f} | {row['batch_compute_equals_comm']:.0f} | {row['batch_for_90_percent']:.0f} |")
     print(json.dumps({"benchmark": "scaling", "runs": {str(p): r for p, r in runs.items()},
                       "efficiency_2": efficiency, "bandwidth_gbit": args.bandwidth_gbit,
                       "latency_us": args.latency_us, "projection": model, "numpy": np.__version__}))

@@ -38,4 +38,5 @@ def environment() -> dict[str, str]:
 def run_workers(out: Path, *jobs: str, processes: int = 2, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """``mpiexec -n processes python workers.py out jobs...``, its output captured."""
     command = [mpiexec(), "-n", str(processes), sys.executable, str(WORKERS), str(out), *jobs]
-    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=environment(), cwd=ROOT)
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=environment(),
+                          cwd=ROOT)

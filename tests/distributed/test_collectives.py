@@ -48,3 +48,5 @@ def test_a_flat_buffer_lays_arrays_end_to_end_and_casts_back_exactly() -> None:
     flat.unpack_into(targets)
     np.testing.assert_array_equal(targets[0], arrays[0])
     assert targets[0].dtype == np.float32
+    flat.pack(arrays, scale=0.5)
+    np.testing.assert_array_equal(flat.data, [0, 0.5, 1, 1.5, 2, 2.5, 0.05, 0.1])

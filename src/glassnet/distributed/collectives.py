@@ -43,13 +43,16 @@ class FlatBuffer:
         offsets = np.cumsum([0] + sizes)
         self.views = [self.data[start:stop].reshape(a.shape) for a, start, stop in zip(arrays, offsets, offsets[1:])]
 
-    def pack(self, arrays: Iterable[np.ndarray | None]) -> None:
-        """Copy ``arrays`` (in the order given at construction) into the buffer; None as zeros."""
+    def pack(self, arrays: Iterable[np.ndarray | None], scale: float | None = None) -> None:
+        """Copy ``arrays`` (in the order given at construction) into the buffer, each times ``scale``
+        when given (in the same pass as the copy); None as zeros."""
         for view, array in zip(self.views, arrays):
             if array is None:
                 view.fill(0)
-            else:
+            elif scale is None:
                 np.copyto(view, array, casting="unsafe")
+            else:
+                np.multiply(array, scale, out=view, casting="unsafe")
 
     def unpack_into(self, arrays: Iterable[np.ndarray]) -> None:
         """Copy the buffer back into ``arrays`` in place (they keep their identity and dtype)."""
@@ -100,10 +103,11 @@ def broadcast_buffers(model: Any, root: int = 0) -> None:
 class GradientAverager:
     """Averages the gradients of ``params`` across processes with one ``Allreduce`` per call.
 
-    Each call copies every ``.grad`` into one contiguous buffer (a missing gradient counts as
-    zeros), sums the buffer across processes in place, divides by the number of processes and
+    Each call copies every ``.grad`` divided by the number of processes P into one contiguous
+    buffer (a missing gradient counts as zeros), sums the buffer across processes in place, and
     hands each parameter a view of its part as its new ``.grad`` (a cast copy when the parameter's
-    dtype differs from the buffer's). A parameter without a gradient keeps none.
+    dtype differs from the buffer's). A parameter without a gradient keeps none. The views are
+    overwritten by the next call (after ``zero_grad`` and a new backward): copy a gradient to keep it.
 
     ``allreduce_seconds`` adds up the time spent in ``Allreduce`` itself (waiting for the slowest
     process included), over ``calls`` calls: ``benchmarks/scaling.py`` reports it.
@@ -126,12 +130,13 @@ class GradientAverager:
             return
         from mpi4py import MPI
 
-        self.flat.pack(p.grad for p in self.params)
+        # Scaled while copied, one pass instead of two: sum(g / P) is the mean, exactly so when
+        # P is a power of two (otherwise rounded per term instead of once; the same on every process).
+        self.flat.pack((p.grad for p in self.params), scale=1.0 / comm.Get_size())
         started = time.perf_counter()
         comm.Allreduce(MPI.IN_PLACE, self.flat.data, op=MPI.SUM)
         self.allreduce_seconds += time.perf_counter() - started
         self.calls += 1
-        np.divide(self.flat.data, comm.Get_size(), out=self.flat.data)
         for param, view, cast in zip(self.params, self.flat.views, self.casts):
             if param.grad is not None:
                 param.grad = view.astype(param.data.dtype) if cast else view
