@@ -28,7 +28,7 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("mpi")
     # A checkpoint written by one process, for the run that resumes it on two.
     workers.train_classifier("sgd", 64, out, distributed=False, tag="_one_process")
-    result = run_workers(out, "sgd", "adam", "resume", "batchnorm")
+    result = run_workers(out, "sgd", "adam", "resume", "batchnorm", "uneven")
     assert result.returncode == 0, result.stdout + result.stderr
     return out, result.stdout
 
@@ -148,3 +148,12 @@ def test_batchnorm_uses_the_statistics_of_each_process_and_keeps_rank_0s_running
     # Not SyncBatchNorm: one process with batch 64 normalizes with other statistics.
     one_process = workers.train_batchnorm(64, distributed=False).state_dict()
     assert np.abs(rank0["batchnorm1d_1.running_mean"] - one_process["batchnorm1d_1.running_mean"]).max() > 1e-3
+
+
+def test_uneven_shares_train_in_step_and_a_stop_on_one_process_stops_all(two_processes: tuple[Path, str]) -> None:
+    out, _ = two_processes
+    (rank0, info0), (rank1, info1) = _result(out, "uneven", 0), _result(out, "uneven", 1)
+    # 101 rows: 51 per process (one row twice), 7 batches of 8 or fewer, in both.
+    assert info0 == info1 == {"epochs": [0, 1], "steps": 14}
+    for name in rank0:
+        np.testing.assert_array_equal(rank0[name], rank1[name])

@@ -119,6 +119,14 @@ class FailOnRankOne(gn.callbacks.Callback):
             raise ValueError("boom on rank 1")
 
 
+class StopOnRankOne(gn.callbacks.Callback):
+    """Stops training after the second epoch, on rank 1 only (as a callback reading local state could)."""
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if dist.rank() == 1 and epoch == 1:
+            self.model.stop_training = True
+
+
 def _save(out: Path, job: str, model: gn.Model | None, info: dict[str, Any]) -> None:
     stem = out / f"{job}_rank{dist.rank()}"
     if model is not None:
@@ -136,6 +144,12 @@ def run(out: Path, job: str) -> None:
         _save(out, job, model, info)
     elif job == "batchnorm":
         _save(out, job, train_batchnorm(32, distributed=True), {})
+    elif job == "uneven":  # 101 rows: the shares are padded; a stop on one process stops both
+        x, y = data(101)
+        model = classifier("adam")
+        history = model.fit(x, y, epochs=5, batch_size=8, seed=0, verbose=0, callbacks=[StopOnRankOne()],
+                            distributed=True)
+        _save(out, job, model, {"epochs": history.epoch, "steps": model._steps_taken})
     elif job == "collectives":
         _save(out, job, None, collectives())
     elif job == "fail":
