@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
@@ -62,6 +63,8 @@ class KerasWorkflow:
     clipping: tuple[float | None, float | None, float | None] = (None, None, None)
     stop_training: bool = False
     run_eagerly: bool = False
+    # During a fit with distributed=True on several processes: averages the gradients (one Allreduce).
+    _average_gradients: dist.GradientAverager | None = None
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None,
@@ -115,7 +118,7 @@ class KerasWorkflow:
             callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
             class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
             initial_epoch: int = 0, terminate_on_nan: bool = True,
-            resume_from: str | None = None) -> History:
+            resume_from: str | None = None, distributed: bool = False) -> History:
         """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
 
         ``validation_split`` holds out a random, seeded slice, stratified by class for
@@ -126,6 +129,22 @@ class KerasWorkflow:
         weights, optimizer state, epoch, history and the random generator's state, so that an
         interrupted and resumed run equals an uninterrupted one bit for bit (same data, seed and
         arguments).
+
+        ``distributed=True`` trains data-parallel on the processes started by ``mpiexec -n P``
+        (see :mod:`glassnet.distributed`; alone, it changes nothing). Every process runs the same
+        script with the same data; ``batch_size`` is then the batch of *each* process, so a step
+        takes ``P * batch_size`` rows. Rank 0's weights, optimizer state and random generator are
+        given to all; each epoch every process takes its share of the same seeded permutation
+        (``DistributedSampler``'s padding, see :mod:`glassnet.distributed.sampler`), the gradients
+        are averaged after each backward (one ``Allreduce``), and every process takes the same
+        optimizer step. The epoch's loss and metrics, and the validation, are computed over all
+        processes, so every process holds the same History (the per-batch logs that batch callbacks
+        see are each process's own). Only rank 0 prints and writes files. With sample or class
+        weights, each process's loss is the weighted mean over its own batch, and the processes'
+        gradients are averaged with equal weights.
+        BatchNorm normalizes each process's batch with that batch's statistics; its running
+        statistics are rank 0's, given to all at the end of each epoch. An error in one process
+        prints its traceback and ends every process (``MPI_Abort``).
 
         Returns:
             The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
@@ -139,7 +158,23 @@ class KerasWorkflow:
         """
         self._require_compiled("fit")
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
+        parallel = _join_processes(distributed)
+        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
+            return self._fit_arrays(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
+                                    validation_data=validation_data, shuffle=shuffle, callbacks=callbacks,
+                                    verbose=verbose, class_weight=class_weight, sample_weight=sample_weight,
+                                    seed=seed, initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
+                                    resume_from=resume_from, parallel=parallel)
+
+    def _fit_arrays(self, x: Any, y: Any, epochs: int, batch_size: int | None, validation_split: float,
+                    validation_data: tuple[Any, Any] | None, shuffle: bool, callbacks: Sequence[Callback] | None,
+                    verbose: int | str, class_weight: dict[int, float] | None, sample_weight: Any,
+                    seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool, resume_from: str | None,
+                    parallel: bool) -> History:
+        """fit's work once its arguments are checked; ``parallel``: with the other processes."""
         generator = random.rng(seed)
+        if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
+            dist.broadcast_generator(generator)
         x_all = self._features(x)
         output_shape = self._output_shape(x_all)
         y_all = self._fit_targets(y, len(x_all), output_shape)
@@ -154,7 +189,14 @@ class KerasWorkflow:
         if not self.optimizer.param_groups:
             self.optimizer.bind(list(self.parameters()))
         size = batch_size or len(train[0])
-        loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
+        if parallel:
+            dist.broadcast_parameters(self)
+            dist.broadcast_optimizer_state(self.optimizer)
+            loader: DataLoader = dist.ShardedLoader(train[0], size, shuffle, generator, dist.rank(),
+                                                    dist.world_size())
+            verbose = verbose if dist.is_main() else 0
+        else:
+            loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
         history = History()
         if resumed is not None:
             history.history = {key: list(values) for key, values in resumed["history"].items()}
@@ -162,9 +204,13 @@ class KerasWorkflow:
         callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
         self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
         self.stop_training = False
-        with self._random_layers_drawing_from(generator if seed is not None else None):
-            self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
-                          None if resumed is None else resumed.get("callbacks"))
+        self._average_gradients = dist.GradientAverager(list(self.parameters())) if parallel else None
+        try:
+            with self._random_layers_drawing_from(generator if seed is not None else None):
+                self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
+                              None if resumed is None else resumed.get("callbacks"))
+        finally:
+            self._average_gradients = None
         return history
 
     def _resume(self, path: str, generator: np.random.Generator) -> dict[str, Any]:
@@ -229,9 +275,15 @@ class KerasWorkflow:
                 step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
                 with self.mode(training=True):
                     logs = self._fit_epoch(loader, train, callback_list, step, forward)
+                parallel = self._average_gradients is not None
+                if parallel:  # BatchNorm's running statistics: rank 0's, so that all hold one model
+                    dist.broadcast_buffers(self)
                 if validation is not None:
-                    logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation, size).items()})
+                    val_logs = self._evaluate_arrays(*validation, size, distributed=parallel)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callback_list.on_epoch_end(epoch, logs)
+                if parallel:  # a callback that stops one process stops all (each must call this)
+                    self.stop_training = dist.any_across_ranks(self.stop_training)
                 if self.stop_training:
                     break
         callback_list.on_train_end()
@@ -272,6 +324,8 @@ class KerasWorkflow:
         # Per batch, only what the batch needs: a hook no callback defines is not called at all.
         begin_hooks, end_hooks = callback_list.batch_hooks()
         total, seen = 0.0, 0
+        parallel = self._average_gradients is not None
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []  # (targets, outputs) for the metrics of all processes
         for batch, rows in enumerate(loader.batch_rows()):
             if begin_hooks:
                 callback_list.on_train_batch_begin(batch)
@@ -285,12 +339,35 @@ class KerasWorkflow:
             seen += size
             if metrics:
                 probabilities = self._probabilities(output, forward)
-                for metric in metrics:
-                    metric.update_state(yb, probabilities)
+                if parallel:
+                    outputs.append((yb, np.array(probabilities)))  # a copy: a replay reuses its arrays
+                else:
+                    for metric in metrics:
+                        metric.update_state(yb, probabilities)
             if end_hooks:
                 callback_list.on_train_batch_end(batch, {"loss": batch_loss})
+        if parallel:
+            return self._logs_of_all_processes(total, seen, outputs)
         logs = {"loss": total / max(seen, 1)}
         logs.update({metric.name: float(metric.result()) for metric in metrics})
+        return logs
+
+    def _logs_of_all_processes(self, total: float, seen: int, outputs: list[tuple[np.ndarray, np.ndarray]]
+                               ) -> dict[str, float]:
+        """The loss and the metrics over the batches of every process (distributed fit and evaluate):
+        the loss sums and row counts are added up; each metric sees every process's targets and
+        outputs, in rank order, so it equals the metric over all rows whatever it keeps."""
+        total, seen = dist.sum_across_ranks([total, seen])
+        logs = {"loss": float(total / max(seen, 1))}
+        if not self.compiled_metrics:
+            return logs
+        local = (np.concatenate([y for y, _ in outputs]), np.concatenate([p for _, p in outputs])) if outputs else None
+        everyone = [part for part in dist.allgather(local) if part is not None]
+        for metric in self.compiled_metrics:
+            metric.reset_state()
+            for targets, probabilities in everyone:
+                metric.update_state(targets, probabilities)
+        logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return logs
 
     def _make_fit_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
@@ -337,7 +414,10 @@ class KerasWorkflow:
         return output, self._with_penalties(loss)
 
     def _apply_gradients(self) -> None:
-        """After backward: clip the gradients (compile's clipnorm...), then one optimizer step."""
+        """After backward: average the gradients across processes (a distributed fit), clip them
+        (compile's clipnorm...), then one optimizer step."""
+        if self._average_gradients is not None:
+            self._average_gradients()
         self._clip_gradients()
         self.optimizer.step()
         self._steps_taken += 1
@@ -468,28 +548,46 @@ class KerasWorkflow:
         return (x[train], y[train], w), (x[held_out], y[held_out])
 
     # ----------------------------------------------------------------- evaluate and predict
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0) -> dict[str, float]:
-        """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``)."""
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
+                 distributed: bool = False) -> dict[str, float]:
+        """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``).
+
+        ``distributed=True`` (under ``mpiexec``, every process passing the same data): each process
+        evaluates a contiguous part of the rows and every process gets the figures over all of them.
+        """
         self._require_compiled("evaluate")
-        x_all = self._features(x)
-        y_all = self._fit_targets(y, len(x_all), self._output_shape(x_all))
-        results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all))
-        if verbose:
+        parallel = _join_processes(distributed)
+        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
+            x_all = self._features(x)
+            y_all = self._fit_targets(y, len(x_all), self._output_shape(x_all))
+            results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all), distributed=parallel)
+        if verbose and dist.is_main():
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
         return results
 
-    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, batch_size: int,
+                         distributed: bool = False) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)``; ``distributed``: on this process's part, then over all."""
+        if distributed:
+            part = dist.contiguous_part(len(x), dist.rank(), dist.world_size())
+            x, y = x[part], y[part]
         forward, loss_fn = self._training_forward(self.compiled_loss)
         for metric in self.compiled_metrics:
             metric.reset_state()
         total = 0.0
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []
         with self.mode(training=False), no_grad():
             for start in range(0, len(x), batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 output = forward(Tensor._from_op(xb, None))
                 total += float(self._with_penalties(loss_fn.compute(output, Tensor._from_op(yb, None))).data) * len(xb)
+                if distributed:
+                    outputs.append((yb, self._probabilities(output.data, forward)))
+                    continue
                 for metric in self.compiled_metrics:
                     metric.update_state(yb, self._probabilities(output.data, forward))
+        if distributed:
+            return self._logs_of_all_processes(total, len(x), outputs)
         results = {"loss": total / len(x)}
         results.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return results
@@ -504,6 +602,15 @@ class KerasWorkflow:
         if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
             return (probabilities.reshape(-1) >= threshold).astype(np.int64)
         return probabilities.argmax(axis=-1)
+
+
+def _join_processes(distributed: bool) -> bool:
+    """For ``distributed=True``: join the processes (:func:`glassnet.distributed.init`) and say
+    whether there are several; alone, a distributed run is an ordinary one."""
+    if not distributed:
+        return False
+    dist.init()
+    return dist.world_size() > 1
 
 
 def _activate_like(layer: Any, logits: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
@@ -300,17 +301,22 @@ class Model(KerasWorkflow, Module):
         """Write architecture, weights and (optionally) optimizer state to one ``.gnet`` file.
 
         The file is a zip of a JSON manifest and ``.npy`` arrays, written atomically; loading it
-        with :func:`glassnet.load_model` executes nothing from it.
+        with :func:`glassnet.load_model` executes nothing from it. After ``glassnet.distributed.init()``
+        on several processes only rank 0 writes (call ``glassnet.distributed.barrier()`` before
+        another process reads the file).
         """
         from .saving import save_model
 
-        save_model(self, path, include_optimizer=include_optimizer)
+        if dist.is_main():
+            save_model(self, path, include_optimizer=include_optimizer)
 
     def save_weights(self, path: str) -> None:
-        """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename)."""
+        """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename); only rank 0
+        writes when several processes train together (see :meth:`save`)."""
         from ..io.weights import save_state_dict
 
-        save_state_dict(path, self.state_dict())
+        if dist.is_main():
+            save_state_dict(path, self.state_dict())
 
     def load_weights(self, path: str) -> None:
         """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle."""
