@@ -34,7 +34,8 @@ __all__ = [
 class Loss:
     """Base class: turns ``y_true`` into a tensor that fits ``y_pred``, then calls :meth:`compute`.
 
-    Labels given as ``(n,)`` for predictions of shape ``(n, 1)`` are reshaped to ``(n, 1)``;
+    Labels given as ``(n,)`` for predictions of shape ``(n, 1)`` are reshaped to ``(n, 1)`` (and
+    ``(n, T)`` for ``(n, T, 1)``);
     any other mismatch is an error from the kernel naming both shapes.
 
     Args:
@@ -60,8 +61,8 @@ class Loss:
             target = target.astype(np.int64, copy=False)
         else:
             target = target.astype(y_pred.dtype, copy=False)
-            if target.ndim == 1 and y_pred.ndim == 2 and y_pred.shape == (target.shape[0], 1):
-                target = target.reshape(-1, 1)
+            if y_pred.shape[-1:] == (1,) and target.shape == y_pred.shape[:-1]:
+                target = target[..., np.newaxis]  # (n,) for (n, 1); (n, T) for (n, T, 1)
         return Tensor._from_op(target, None)
 
     def compute(self, y_pred: Tensor, y_true: Tensor) -> Tensor:

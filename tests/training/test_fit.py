@@ -241,3 +241,81 @@ def test_fit_takes_targets_per_step_for_mse() -> None:
     model.fit(x, x[..., :2], epochs=1, verbose=0)
     with pytest.raises(ShapeError, match=r"outputs have shape \(16, 5, 2\) but the targets have shape \(16, 5, 3\)"):
         model.fit(x, x, verbose=0)
+
+
+def _sequence_classifier(steps: int = 3) -> tuple[gn.Model, np.ndarray, np.ndarray]:
+    """A softmax output per step on (20, steps, 4) data, with labels (20, steps)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(20, steps, 4)).astype(np.float32)
+    y = np.argmax(x[..., :3], axis=-1)
+    model = gn.Model([gn.Dense(3, activation="softmax")])
+    return model, x, y
+
+
+def test_metrics_count_every_position_for_outputs_per_step() -> None:
+    model, x, y = _sequence_classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=5, verbose=0, seed=0)
+    predicted = model.predict(x).argmax(axis=-1)
+    assert model.evaluate(x, y)["accuracy"] == pytest.approx((predicted == y).mean())
+    assert set(history.history) == {"loss", "accuracy"}
+
+
+def test_a_metric_that_cannot_read_the_output_fails_before_any_weight_changes() -> None:
+    model = gn.Model([gn.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["mae"])
+    x, y = np.random.default_rng(0).normal(size=(10, 4)), np.arange(10) % 3
+    model.build((None, 4))
+    before = model.state_dict()
+    with pytest.raises(ShapeError, match=r"mae: expected y_true and y_pred of the same shape"):
+        model.fit(x, y, verbose=0)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    assert model._steps_taken == 0
+
+
+def test_class_weight_and_sample_weight_apply_per_position() -> None:
+    model, x, y = _sequence_classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    weights = model._sample_weights(y, None, {0: 1.0, 1: 10.0, 2: 100.0})
+    np.testing.assert_array_equal(weights, np.array([1.0, 10.0, 100.0])[y])
+    per_position = np.random.default_rng(3).uniform(size=y.shape)
+    np.testing.assert_array_equal(model._sample_weights(y, per_position, None), per_position)
+    np.testing.assert_array_equal(model._sample_weights(y, np.arange(20.0), None),
+                                  np.broadcast_to(np.arange(20.0)[:, None], y.shape))
+    one_hot = np.eye(3)[y]
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    np.testing.assert_array_equal(model._sample_weights(one_hot, None, {2: 5.0}), np.where(y == 2, 5.0, 1.0))
+    model.fit(x, one_hot, epochs=1, verbose=0, class_weight={2: 5.0}, sample_weight=per_position)
+
+
+def test_weighted_loss_per_position_is_the_weighted_mean() -> None:
+    model, x, y = _sequence_classifier()
+    model.compile(optimizer=gn.optim.SGD(lr=0.0), loss="sparse_categorical_crossentropy")
+    weights = np.random.default_rng(4).uniform(size=y.shape)
+    history = model.fit(x, y, epochs=1, batch_size=20, verbose=0, sample_weight=weights)
+    probabilities = model.predict(x)
+    per_position = -np.log(np.take_along_axis(probabilities, y[..., None], axis=-1)[..., 0])
+    assert history.history["loss"][0] == pytest.approx((per_position * weights).mean(), rel=1e-5)
+
+
+def test_validation_split_with_labels_per_step_is_a_plain_random_slice() -> None:
+    model, x, y = _sequence_classifier()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    history = model.fit(x, np.eye(3)[y], epochs=1, verbose=0, validation_split=0.25, seed=0)
+    assert "val_loss" in history.history
+
+
+def test_one_step_sequences_keep_their_step_axis() -> None:
+    model, x, y = _sequence_classifier(steps=1)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)  # labels (20, 1) for outputs (20, 1, 3)
+
+
+def test_targets_without_their_size_one_axis_fit_outputs_per_step() -> None:
+    x = np.random.default_rng(5).normal(size=(12, 4, 2)).astype(np.float32)
+    model = gn.Model([gn.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    model.fit(x, (x[..., 0] > 0).astype(np.float32), epochs=1, verbose=0)  # (12, 4) for (12, 4, 1)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x[..., 0], epochs=1, verbose=0)

@@ -123,7 +123,7 @@ def test_summary_lists_layers_output_shapes_and_parameter_counts() -> None:
                                      r"\(200, 3\)"),
     (np.zeros((0, 2)), InputError, "at least one sample"),
     (np.zeros(200), ShapeError, r"expected a samples-first array \(n_samples, n_features\).*reshape\(-1, 1\)"),
-    (np.zeros((200, 4, 3)), ShapeError, r"linear_1: .*got X_train of shape \(200, 4, 3\).*3 features"),
+    (np.zeros((200, 4, 3)), ShapeError, r"linear_1: expected input of shape \(n_samples, \.\.\., 2\), got X_train of shape \(200, 4, 3\).*3 features"),
     (np.full((200, 2), np.nan), InputError, "NaN or infinite"),
     (np.array([["a", "b"]] * 200), DTypeError, "expected numbers"),
     (np.array([[1.0, None]] * 200, dtype=object), DTypeError, "Python objects"),

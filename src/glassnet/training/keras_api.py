@@ -178,6 +178,7 @@ class KerasWorkflow:
         x_all = self._features(x)
         output_shape = self._output_shape(x_all)
         y_all = self._fit_targets(y, len(x_all), output_shape)
+        self._check_metrics(x_all, y_all)
         weights = self._sample_weights(y_all, sample_weight, class_weight)
         train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, output_shape,
                                         generator)
@@ -342,8 +343,7 @@ class KerasWorkflow:
                 if parallel:
                     outputs.append((yb, np.array(probabilities)))  # a copy: a replay reuses its arrays
                 else:
-                    for metric in metrics:
-                        metric.update_state(yb, probabilities)
+                    self._update_metrics(yb, probabilities)
             if end_hooks:
                 callback_list.on_train_batch_end(batch, {"loss": batch_loss})
         if parallel:
@@ -351,6 +351,21 @@ class KerasWorkflow:
         logs = {"loss": total / max(seen, 1)}
         logs.update({metric.name: float(metric.result()) for metric in metrics})
         return logs
+
+    def _update_metrics(self, targets: np.ndarray, probabilities: np.ndarray) -> None:
+        """Add one batch to every compiled metric (one row per position for outputs per step)."""
+        targets, probabilities = _per_position(targets, probabilities)
+        for metric in self.compiled_metrics:
+            metric.update_state(targets, probabilities)
+
+    def _check_metrics(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Each compiled metric on the first sample, before training: a metric that cannot read the
+        model's output or the targets fails before any weight changes."""
+        if not self.compiled_metrics:
+            return
+        self._update_metrics(y[:1], self._dry_run(x[:1]).data)
+        for metric in self.compiled_metrics:
+            metric.reset_state()
 
     def _logs_of_all_processes(self, total: float, seen: int, outputs: list[tuple[np.ndarray, np.ndarray]]
                                ) -> dict[str, float]:
@@ -366,7 +381,7 @@ class KerasWorkflow:
         for metric in self.compiled_metrics:
             metric.reset_state()
             for targets, probabilities in everyone:
-                metric.update_state(targets, probabilities)
+                metric.update_state(*_per_position(targets, probabilities))
         logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return logs
 
@@ -409,7 +424,8 @@ class KerasWorkflow:
         output = forward(x)
         loss = loss_fn.compute(output, y)
         if weights is not None:
-            shape = (len(weights),) + (1,) * (loss.ndim - 1)
+            # Weights per sample (n,) or per position (n, T): broadcast over the loss's other axes.
+            shape = weights.shape + (1,) * (loss.ndim - weights.ndim)
             loss = (loss * weights.reshape(shape).astype(loss.dtype)).mean()
         return output, self._with_penalties(loss)
 
@@ -477,7 +493,8 @@ class KerasWorkflow:
         array = as_targets(y, n_samples, self.dtype)
         if isinstance(loss_fn, losses_module.SparseCategoricalCrossEntropy):
             # (n,) or (n, 1) class indices; (n, T, ...) for a model with an output per step.
-            labels = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
+            one_per_sample = array.ndim == 2 and array.shape[1] == 1 and len(output_shape) == 1
+            labels = array.reshape(-1) if one_per_sample else array
             if labels.shape[1:] != tuple(output_shape[:-1]):
                 raise ShapeError(
                     f"sparse_categorical_crossentropy: expected integer labels of shape "
@@ -504,8 +521,8 @@ class KerasWorkflow:
             from .validation import check_binary_labels
 
             check_binary_labels(array, loss_fn.name)
-        if array.ndim == 1:
-            array = array.reshape(-1, 1)
+        if array.shape[1:] == output_shape[:-1] and output_shape[-1] == 1:
+            array = array[..., np.newaxis]  # (n,) for outputs (n, 1); (n, T) for (n, T, 1)
         if array.shape[1:] != output_shape:
             raise ShapeError(f"{loss_fn.name}: the model's outputs have shape {(n_samples, *output_shape)} but the "
                              f"targets have shape {array.shape}.")
@@ -513,22 +530,39 @@ class KerasWorkflow:
 
     def _sample_weights(self, y: np.ndarray, sample_weight: Any, class_weight: dict[int, float] | None
                         ) -> np.ndarray | None:
+        """One weight per sample, or per position for targets per step (``(n, T)`` labels)."""
         if sample_weight is None and class_weight is None:
             return None
-        weights = np.ones(len(y), dtype=np.float64)
+        positions = self._label_shape(y)  # (n,) or (n, T, ...)
+        weights = np.ones(positions, dtype=np.float64)
         if sample_weight is not None:
-            given = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-            if given.shape != (len(y),):
-                raise ShapeError(f"fit: sample_weight must have one weight per sample ({len(y)}), got {given.shape}.")
-            weights *= given
+            given = np.asarray(sample_weight, dtype=np.float64)
+            if given.shape not in ((len(y),), positions) and given.reshape(-1).shape != (len(y),):
+                raise ShapeError(f"fit: sample_weight must have one weight per sample ({len(y)},) or per "
+                                 f"position {positions}, got {given.shape}.")
+            given = given if given.shape == positions else given.reshape((len(y),) + (1,) * (len(positions) - 1))
+            weights = weights * given
         if class_weight is not None:
-            labels = y if y.ndim == 1 else (y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0])
+            labels = self._labels(y)
             table = np.ones(int(labels.max()) + 1)
             for label, weight in class_weight.items():
                 if 0 <= int(label) < len(table):
                     table[int(label)] = weight
-            weights *= table[labels.astype(np.int64)]
+            weights = weights * table[labels.astype(np.int64)]
         return weights
+
+    def _label_shape(self, y: np.ndarray) -> tuple[int, ...]:
+        """The shape of the labels in ``y``: ``(n,)``, or ``(n, T, ...)`` with one label per step."""
+        if isinstance(self.compiled_loss, losses_module.SparseCategoricalCrossEntropy):
+            return y.shape
+        return y.shape[:-1] if y.ndim > 1 else y.shape
+
+    def _labels(self, y: np.ndarray) -> np.ndarray:
+        """Class labels of the shape :meth:`_label_shape` gives: the indices, argmax of one-hot rows,
+        or the single column of binary targets."""
+        if isinstance(self.compiled_loss, losses_module.SparseCategoricalCrossEntropy) or y.ndim == 1:
+            return y
+        return y.argmax(axis=-1) if y.shape[-1] > 1 else y[..., 0]
 
     def _split(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, validation_split: float,
                validation_data: tuple[Any, Any] | None, output_shape: tuple[int, ...],
@@ -540,8 +574,11 @@ class KerasWorkflow:
             return (x, y, weights), (x_val, y_val)
         if validation_split == 0.0:
             return (x, y, weights), None
-        stratify = isinstance(self.compiled_loss, CLASSIFICATION_LOSSES)
-        train, held_out = validation_indices(y, validation_split, stratify, generator)
+        # Stratified by class when every sample has one label (not with labels per step).
+        one_label = len(self._label_shape(y)) == 1
+        stratify = isinstance(self.compiled_loss, CLASSIFICATION_LOSSES) and one_label
+        labels = self._labels(y) if stratify else y
+        train, held_out = validation_indices(labels, validation_split, stratify, generator)
         if len(held_out) == 0 or len(train) == 0:
             raise ValueError(f"fit: validation_split={validation_split} leaves an empty part of {len(y)} samples.")
         w = None if weights is None else weights[train]
@@ -584,8 +621,7 @@ class KerasWorkflow:
                 if distributed:
                     outputs.append((yb, self._probabilities(output.data, forward)))
                     continue
-                for metric in self.compiled_metrics:
-                    metric.update_state(yb, self._probabilities(output.data, forward))
+                self._update_metrics(yb, self._probabilities(output.data, forward))
         if distributed:
             return self._logs_of_all_processes(total, len(x), outputs)
         results = {"loss": total / len(x)}
@@ -611,6 +647,15 @@ def _join_processes(distributed: bool) -> bool:
         return False
     dist.init()
     return dist.world_size() > 1
+
+
+def _per_position(targets: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Metrics read one row per sample; outputs per step ``(n, T, ..., C)`` give one row per position
+    (as Keras's metrics do), with the targets ``(n, T, ...)`` or ``(n, T, ..., k)`` flattened to match."""
+    if outputs.ndim <= 2:
+        return targets, outputs
+    rows = outputs.reshape(-1, outputs.shape[-1])
+    return targets.reshape(len(rows), *targets.shape[outputs.ndim - 1:]), rows
 
 
 def _activate_like(layer: Any, logits: np.ndarray) -> np.ndarray:

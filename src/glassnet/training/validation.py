@@ -67,8 +67,9 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
                 f"samples-first data (n_samples, n_features) = (n, {in_features}), as Keras and "
                 "PyTorch do. Pass X instead of X.T (drop the .T)."
             )
+        expected = f"(n_samples, {in_features})" if array.ndim == 2 else f"(n_samples, ..., {in_features})"
         raise ShapeError(
-            f"{first_layer}: expected input of shape (n_samples, {in_features}), got {what} of shape "
+            f"{first_layer}: expected input of shape {expected}, got {what} of shape "
             f"{array.shape}: the data has {array.shape[-1]} features, the layer takes {in_features}."
         )
     array = array.astype(dtype, copy=False)
