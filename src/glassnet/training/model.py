@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
+from ..errors import ModelFileError
 from ..nn import init as initializers
 from ..nn.activations import Activation, Sigmoid, Softmax
 from ..nn.dense import Dense
@@ -288,10 +290,19 @@ class Model(KerasWorkflow, Module):
         save_state_dict(path, self.state_dict())
 
     def load_weights(self, path: str) -> None:
-        """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle."""
+        """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle.
+
+        Raises:
+            ModelFileError: for a damaged or hostile file, or one whose weights do not fit this
+                model (the model keeps its weights).
+        """
         from ..io.weights import load_state_dict
 
-        self.load_state_dict(load_state_dict(path))
+        state = load_state_dict(path)
+        try:
+            self.load_state_dict(state)
+        except ValueError as exc:
+            raise ModelFileError(f"{os.fspath(path)}: the weights do not fit this model: {exc}") from exc
 
     # ----------------------------------------------------------------- printing
     def summary(self, print_fn: Callable[[str], Any] = print) -> str:
