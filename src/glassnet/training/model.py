@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -23,6 +24,10 @@ from .keras_api import KerasWorkflow
 from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
 
 __all__ = ["Model"]
+
+
+# Guards the mode switches of every model's predict/evaluate/fit (held for microseconds).
+_MODE_LOCK = threading.Lock()
 
 
 class Model(KerasWorkflow, Module):
@@ -344,14 +349,30 @@ class Model(KerasWorkflow, Module):
 
     @contextlib.contextmanager
     def mode(self, training: bool) -> Iterator[None]:
-        """Temporarily put every layer in training or eval mode (as Keras's ``training=`` argument)."""
-        modes = [(module, module.training) for module in self.modules()]
-        self._set_training(training)
+        """Temporarily put every layer in training or eval mode (as Keras's ``training=`` argument).
+
+        Calls that overlap in several threads asking the same mode (``predict`` in four threads)
+        share one switch: the first sets the mode, the last one out restores the flags it found.
+        A call asking the other mode (``evaluate`` inside ``fit``) switches and restores in turn.
+        """
+        with _MODE_LOCK:
+            stack = vars(self).setdefault("_mode_stack", [])
+            if stack and stack[-1][0] == training:
+                entry = stack[-1]
+                entry[1] += 1
+            else:
+                entry = [training, 1, [(module, module.training) for module in self.modules()]]
+                stack.append(entry)
+                self._set_training(training)
         try:
             yield
         finally:
-            for module, previous in modes:
-                object.__setattr__(module, "training", previous)
+            with _MODE_LOCK:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    stack.remove(entry)
+                    for module, previous in entry[2]:
+                        object.__setattr__(module, "training", previous)
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"
