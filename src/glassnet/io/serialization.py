@@ -211,6 +211,8 @@ def check_members(where: str, archive: zipfile.ZipFile, file_size: int) -> dict[
     infos: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
         name = info.filename
+        if not name:
+            raise ModelFileError(f"{where}: an entry has no name.")
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ".." in parts or ":" in name or "\x00" in name:
             raise ModelFileError(f"{where}: refusing the entry name {name!r} (it points outside the file).")
