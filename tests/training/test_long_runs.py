@@ -38,11 +38,7 @@ def _rss() -> int:
 
 
 def _founding_model() -> gn.Model:
-    model = gn.Model()
-    model.add(gn.Linear(2, 5)); model.add(gn.ReLU(5))
-    model.add(gn.Linear(5, 2)); model.add(gn.ReLU(2))
-    model.add(gn.Linear(2, 1)); model.add(gn.Sigmoid(1))
-    return model
+    return gn.Model([gn.Linear(2, 5), gn.ReLU(5), gn.Linear(5, 2), gn.ReLU(2), gn.Linear(2, 1), gn.Sigmoid(1)])
 
 
 def _memory_over_steps(steps: int) -> dict[str, float]:

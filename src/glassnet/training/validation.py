@@ -22,7 +22,7 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
         raise DTypeError(f"{what}: expected an array of numbers, got None.")
     if hasattr(data, "toarray") and hasattr(data, "nnz"):  # SciPy sparse: np.asarray would wrap it in an object
         raise DTypeError(f"{what}: got a SciPy sparse matrix of shape {data.shape}; glassnet computes on dense "
-                         f"arrays. Pass {what}.toarray() (it needs {data.shape[0]} x {data.shape[1]} numbers of memory).")
+                         f"arrays. Pass {what}.toarray() ({data.shape[0]} x {data.shape[1]} numbers in memory).")
     if isinstance(data, (dict, set, str, bytes)):
         raise DTypeError(f"{what}: expected an array of numbers, got a {type(data).__name__}.")
     if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
