@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import stat
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -73,24 +74,74 @@ def layer_config(layer: Module) -> dict[str, Any]:
     return {"class": type(layer).__name__, "name": layer.name, "config": get_config()}
 
 
-def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Module]] | None = None) -> Module:
-    """The layer a manifest entry describes, from the registry or ``custom_objects`` only."""
+def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Module]] | None = None,
+                size_limit: int | None = None) -> Module:
+    """The layer a manifest entry describes, from the registry or ``custom_objects`` only.
+
+    ``size_limit`` (used when loading a file) refuses configs whose integers could make the layer
+    allocate more numbers than that before its weights are checked against the file's.
+    """
+    if not isinstance(entry, Mapping):
+        raise ModelFileError(f"a layer entry must be a JSON object, got {type(entry).__name__}.")
     class_name = entry.get("class")
     known = {**LAYERS, **(custom_objects or {})}
-    if class_name not in known:
+    if not isinstance(class_name, str) or class_name not in known:
         raise ModelFileError(
             f"unknown layer class {class_name!r}. Known: {', '.join(sorted(known))}. For a custom layer, pass "
             f"custom_objects={{'{class_name}': YourLayer}} or decorate it with glassnet.register_layer."
         )
+    name = entry.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ModelFileError(f"a {class_name} layer's name must be a string, got {name!r}.")
     config = entry.get("config")
     if not isinstance(config, dict):
-        raise ModelFileError(f"layer {entry.get('name')!r}: its config must be a JSON object, got {config!r}.")
+        raise ModelFileError(f"layer {name!r}: its config must be a JSON object, got {config!r}.")
+    if size_limit is not None:
+        _check_config_sizes(name, class_name, config, size_limit)
     try:
         layer = known[class_name](**config)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"layer {entry.get('name')!r} ({class_name}) cannot be built from {config}: {exc}") from exc
-    layer.name = entry.get("name")
+    except Exception as exc:  # a constructor given a file's config: any failure is the file's fault
+        raise ModelFileError(f"layer {name!r} ({class_name}) cannot be built from {config}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+    layer.name = name
     return layer
+
+
+# Config integers that index into a layer rather than size it (Embedding's padding row).
+NOT_SIZES = frozenset({"padding_idx"})
+
+
+def config_size(config: Mapping[str, Any]) -> int:
+    """The product of a layer config's two largest integers: a bound on the numbers it allocates.
+
+    A layer's constructor allocates its weights from its config (``Linear(in, out)`` draws
+    ``in * out`` numbers) before any check against a file's arrays, so a tiny file could declare
+    a layer of billions of weights. A weight matrix takes two sizes from the config, so this
+    product bounds what a layer allocates.
+    """
+    sizes = sorted((abs(value) for key, value in _config_integers(config) if key not in NOT_SIZES), reverse=True)
+    return (sizes[0] if sizes else 0) * (sizes[1] if len(sizes) > 1 else 1)
+
+
+def _check_config_sizes(name: Any, class_name: str, config: Mapping[str, Any], size_limit: int) -> None:
+    size = config_size(config)
+    if size > size_limit:
+        raise ModelFileError(
+            f"layer {name!r} ({class_name}): its config declares sizes of {size} numbers, more than the "
+            f"{size_limit} the file's weights leave for it."
+        )
+
+
+def _config_integers(value: Any, key: str = "") -> list[tuple[str, int]]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [(key, value)]
+    if isinstance(value, dict):
+        return [pair for k, item in value.items() for pair in _config_integers(item, str(k))]
+    if isinstance(value, list):
+        return [pair for item in value for pair in _config_integers(item, key)]
+    return []
 
 
 # ----------------------------------------------------------------- writing
@@ -125,14 +176,16 @@ def read_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
     """The manifest and the arrays of a model file, after every check in the module docstring."""
     where = os.fspath(path)
     try:
-        with zipfile.ZipFile(where) as archive:
-            infos = {info.filename: info for info in archive.infolist()}
-            _check_entry_names(where, infos)
+        with open(where, "rb") as file, zipfile.ZipFile(file) as archive:
+            infos = check_members(where, archive, os.fstat(file.fileno()).st_size)
             manifest = _read_manifest(where, archive, infos)
             listing = manifest.get("arrays")
             if not isinstance(listing, dict):
                 raise ModelFileError(f"{where}: the manifest lists no arrays.")
-            expected = {MANIFEST} | {_entry_of(where, name, spec) for name, spec in listing.items()}
+            entries = [_entry_of(where, name, spec) for name, spec in listing.items()]
+            if len(set(entries)) != len(entries):
+                raise ModelFileError(f"{where}: two arrays of the manifest name the same entry.")
+            expected = {MANIFEST, *entries}
             missing, extra = expected - set(infos), set(infos) - expected
             if missing or extra:
                 raise ModelFileError(f"{where}: entries do not match the manifest (missing {sorted(missing)}, "
@@ -142,16 +195,43 @@ def read_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
         raise
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
+            NotImplementedError, RuntimeError, OverflowError) as exc:
+        # NotImplementedError: an unknown compression method; RuntimeError: an encrypted entry.
         raise ModelFileError(f"{where}: not a readable glassnet model file ({type(exc).__name__}: {exc}).") from exc
     return manifest, arrays
 
 
-def _check_entry_names(where: str, infos: Mapping[str, zipfile.ZipInfo]) -> None:
-    for name in infos:
+def check_members(where: str, archive: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
+    """The zip's entries by name, after refusing what glassnet never writes and what could exhaust memory.
+
+    Every entry must be a plain file stored without compression, under a name that stays inside
+    the file and appears once; the declared sizes must add up to no more than the file itself.
+    A compressed entry could inflate a thousand times beyond its stored bytes, so none is read.
+    """
+    infos: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name:
+            raise ModelFileError(f"{where}: an entry has no name.")
         parts = name.replace("\\", "/").split("/")
-        if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in name or "\x00" in name:
             raise ModelFileError(f"{where}: refusing the entry name {name!r} (it points outside the file).")
+        if name in infos:
+            raise ModelFileError(f"{where}: the entry {name!r} appears twice.")
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no Unix file type
+        if info.is_dir() or kind not in (0, stat.S_IFREG):
+            raise ModelFileError(f"{where}: the entry {name!r} is not a plain file (a folder or a symlink).")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ModelFileError(f"{where}: the entry {name!r} is compressed; glassnet files store their entries "
+                                 "uncompressed (write them with glassnet or numpy.savez, not savez_compressed).")
+        if info.file_size != info.compress_size:
+            raise ModelFileError(f"{where}: the entry {name!r} declares {info.file_size} bytes but stores "
+                                 f"{info.compress_size}.")
+        infos[name] = info
+    if sum(info.file_size for info in infos.values()) > file_size:
+        raise ModelFileError(f"{where}: its entries declare more bytes than the file holds ({file_size}).")
+    return infos
 
 
 def _read_manifest(where: str, archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo]) -> dict[str, Any]:
@@ -162,12 +242,13 @@ def _read_manifest(where: str, archive: zipfile.ZipFile, infos: Mapping[str, zip
         raise ModelFileError(f"{where}: the manifest declares {info.file_size} bytes, more than a model needs.")
     try:
         manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{where}: the manifest is not valid JSON ({exc}).") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{where}: the manifest is not valid JSON ({type(exc).__name__}).") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ModelFileError(f"{where}: not a glassnet model file (format {manifest.get('format')!r}).")
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise ModelFileError(f"{where}: not a glassnet model file (format {found!r}).")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError(f"{where}: unknown format version {version!r}.")
     if version > FORMAT_VERSION:
         raise ModelFileError(
@@ -186,9 +267,9 @@ def _entry_of(where: str, name: str, spec: Any) -> str:
 def _read_array(where: str, archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo], name: str,
                 spec: Mapping[str, Any]) -> np.ndarray:
     shape, dtype_name = spec.get("shape"), spec.get("dtype")
-    if dtype_name not in ALLOWED_DTYPES:
+    if not isinstance(dtype_name, str) or dtype_name not in ALLOWED_DTYPES:
         raise ModelFileError(f"{where}: array {name!r} declares dtype {dtype_name!r}; model files hold numbers only.")
-    if not isinstance(shape, list) or not all(isinstance(size, int) and size >= 0 for size in shape):
+    if not isinstance(shape, list) or not all(type(size) is int and size >= 0 for size in shape):
         raise ModelFileError(f"{where}: array {name!r} declares an invalid shape {shape!r}.")
     nbytes = math.prod(shape) * np.dtype(dtype_name).itemsize
     stored = infos[spec["entry"]].file_size
@@ -198,12 +279,35 @@ def _read_array(where: str, archive: zipfile.ZipFile, infos: Mapping[str, zipfil
             f"{where}: array {name!r} declares {shape} {dtype_name} ({nbytes} bytes) but its entry holds "
             f"{stored} bytes."
         )
-    try:
-        array = np.load(io.BytesIO(archive.read(spec["entry"])), allow_pickle=False)
-    except ValueError as exc:
-        raise ModelFileError(f"{where}: array {name!r} cannot be read without pickle ({exc}).") from exc
+    array = read_npy(where, archive, spec["entry"], f"array {name!r}")
     if list(array.shape) != shape or array.dtype.name != dtype_name:
         raise ModelFileError(
             f"{where}: array {name!r} is {array.dtype.name} {list(array.shape)}, the manifest says {dtype_name} {shape}."
         )
     return array
+
+
+def read_npy(where: str, archive: zipfile.ZipFile, entry: str, what: str) -> np.ndarray:
+    """One ``.npy`` entry of numbers, its header checked against the entry's size before allocating."""
+    info = archive.getinfo(entry)
+    with archive.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f"unsupported .npy version {version}")
+            shape, fortran_order, dtype = read_header(member, max_header_size=NPY_HEADER_SLACK)
+        except (ValueError, SyntaxError, TypeError, EOFError, OverflowError) as exc:
+            raise ModelFileError(f"{where}: {what} is not an .npy array ({exc}).") from exc
+        if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+            raise ModelFileError(f"{where}: {what} holds {dtype}; glassnet files hold numbers only, never objects.")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes != info.file_size - member.tell():
+            raise ModelFileError(f"{where}: {what} declares {shape} {dtype} ({nbytes} bytes of data) but its entry "
+                                 f"holds {info.file_size - member.tell()}.")
+        data = member.read(nbytes)
+    if len(data) != nbytes:
+        raise ModelFileError(f"{where}: {what} is cut short.")
+    # Copied once out of the read-only bytes: callers get a writable array, as from np.load.
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C").copy(order="K")

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import ModelFileError
 from .atomic import atomic_write
+from .serialization import check_members, read_npy
 
 __all__ = ["save_state_dict", "load_state_dict"]
 
@@ -24,12 +25,29 @@ def save_state_dict(path: str | os.PathLike[str], state: Mapping[str, np.ndarray
 
 
 def load_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Read a ``.npz`` state dict; pickled (object) entries are refused, nothing is executed."""
+    """Read a ``.npz`` state dict; pickled (object) entries are refused, nothing is executed.
+
+    The entries get the checks of model files (:func:`glassnet.io.serialization.check_members`):
+    plain ``.npy`` files stored uncompressed, named once, whose headers fit their sizes, so a
+    hostile file cannot make the reader allocate more than the file's size.
+    """
+    where = os.fspath(path)
     try:
-        # Opened here so that the file is closed even when NumPy fails half-way through it.
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        with open(where, "rb") as file, zipfile.ZipFile(file) as archive:
+            infos = check_members(where, archive, os.fstat(file.fileno()).st_size)
+            state = {}
+            for entry in infos:
+                if not entry.endswith(".npy"):
+                    raise ModelFileError(f"{where}: the entry {entry!r} is not an .npy array.")
+                name = entry.removesuffix(".npy")
+                state[name] = read_npy(where, archive, entry, f"weight {name!r}")
+            return state
     except FileNotFoundError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFileError(f"{os.fspath(path)}: not a readable glassnet weights file (.npz): {exc}") from exc
+    except ModelFileError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, NotImplementedError,
+            RuntimeError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{where}: not a readable glassnet weights file (.npz): {type(exc).__name__}: {exc}"
+        ) from exc

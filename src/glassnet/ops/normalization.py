@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
+from ..errors import InputError
 
 __all__ = ["layer_norm", "batch_norm"]
 
@@ -131,9 +133,9 @@ def batch_norm(x: TensorLike, running_mean: np.ndarray, running_var: np.ndarray,
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if training:
         axes = (0,) + tuple(range(2, data.ndim))
-        count = data.size // data.shape[1]
+        count = math.prod(data.shape[a] for a in axes)  # not size // features: there may be 0 features
         if count < 2:
-            raise ValueError(f"batch_norm: training needs more than one value per feature, got input {data.shape}.")
+            raise InputError(f"batch_norm: training needs more than one value per feature, got input {data.shape}.")
         mean = np.mean(data, axis=axes)
         var = np.var(data, axis=axes)
         running_mean *= 1 - momentum

@@ -159,15 +159,21 @@ class Var(_Reduction):
         self.ddof = ddof
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        # Two passes (centre, then square): the one-pass E[x^2] - E[x]^2 cancels badly in float32.
-        centered = x - np.mean(x, axis=self.axes, keepdims=True)
-        divisor = _count(x.shape, self.axes) - self.ddof
-        self.save(centered, divisor)
-        return np.sum(centered * centered, axis=self.axes, keepdims=self.keepdims) / divisor
+        # n <= ddof (an empty slice, or one value with ddof=1) gives NaN or inf without a warning,
+        # as torch.var: the mean of nothing and the division by zero are the documented outcome.
+        count = _count(x.shape, self.axes)
+        divisor = x.dtype.type(builtins.max(count - self.ddof, 0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # Two passes (centre, then square): the one-pass E[x^2] - E[x]^2 cancels badly in float32.
+            # The sum divided by the count is np.mean's own computation, without its empty-slice warning.
+            centered = x - np.sum(x, axis=self.axes, keepdims=True) / count
+            self.save(centered, divisor)
+            return np.sum(centered * centered, axis=self.axes, keepdims=self.keepdims) / divisor
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         centered, divisor = self.saved
-        return self.expand(dy, centered.shape) * centered * (2.0 / divisor)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.expand(dy, centered.shape) * centered * (centered.dtype.type(2.0) / divisor)
 
 
 class LogSumExp(_Reduction):

@@ -7,7 +7,7 @@ import numpy as np
 from .. import random
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
-from ..errors import InputError
+from ..errors import InputError, ShapeError, expected_got
 
 __all__ = ["dropout", "embedding"]
 
@@ -24,6 +24,8 @@ class Dropout(Function):
         self.mask = mask
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.mask.shape != x.shape:  # a broadcast mask would give dx the mask's shape, not x's
+            raise ShapeError(expected_got("dropout mask", f"the input's shape {x.shape}", self.mask.shape))
         return x * self.mask
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -45,7 +47,7 @@ class Embedding(Function):
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
         shape, indices = self.saved
         dweight = np.zeros(shape, dtype=dy.dtype)
-        np.add.at(dweight, indices.reshape(-1), dy.reshape(-1, shape[1]))
+        np.add.at(dweight, indices.reshape(-1), dy.reshape(indices.size, shape[1]))  # -1 fails for dim 0
         return dweight, None
 
 

@@ -26,6 +26,9 @@ import numpy as np
 from ..autograd.replay import NotReplayableError, Replay, is_recording, record
 from ..autograd.tensor import Tensor
 
+# Batch shapes whose replays one step keeps: fit needs two (full batches and the last one).
+MAX_REPLAYS = 8
+
 __all__ = ["CompiledStep", "compilable", "traceable"]
 
 
@@ -99,8 +102,17 @@ class CompiledStep:
 
     def _remember(self, key: tuple[Any, ...], ops: list[Any], inputs: tuple[Tensor, Tensor], output: Tensor,
                   loss: Tensor) -> None:
-        """Keep the replay of a recorded step, or remember that this key runs eagerly."""
+        """Keep the replay of a recorded step, or remember that this key runs eagerly.
+
+        At most ``MAX_REPLAYS`` shapes are kept (the oldest recorded goes first): a caller whose
+        batch shape changes at every step would otherwise keep one replay's buffers per shape.
+        """
         try:
             self.replays[key] = (Replay(ops, inputs, loss, keep=[output]), output)
         except NotReplayableError:
+            if len(self.eager_keys) >= MAX_REPLAYS:
+                self.eager_keys.pop()
             self.eager_keys.add(key)
+        while len(self.replays) > MAX_REPLAYS:
+            oldest = next(iter(self.replays))
+            self.replays.pop(oldest)[0].release()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
+from ..errors import ModelFileError
 from ..nn import init as initializers
 from ..nn.activations import Activation, Sigmoid, Softmax
 from ..nn.dense import Dense
@@ -23,6 +26,10 @@ from .keras_api import KerasWorkflow
 from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
 
 __all__ = ["Model"]
+
+
+# Guards the mode switches of every model's predict/evaluate/fit (held for microseconds).
+_MODE_LOCK = threading.Lock()
 
 
 class Model(KerasWorkflow, Module):
@@ -319,10 +326,19 @@ class Model(KerasWorkflow, Module):
             save_state_dict(path, self.state_dict())
 
     def load_weights(self, path: str) -> None:
-        """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle."""
+        """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle.
+
+        Raises:
+            ModelFileError: for a damaged or hostile file, or one whose weights do not fit this
+                model (the model keeps its weights).
+        """
         from ..io.weights import load_state_dict
 
-        self.load_state_dict(load_state_dict(path))
+        state = load_state_dict(path)
+        try:
+            self.load_state_dict(state)
+        except ValueError as exc:
+            raise ModelFileError(f"{os.fspath(path)}: the weights do not fit this model: {exc}") from exc
 
     # ----------------------------------------------------------------- printing
     def summary(self, print_fn: Callable[[str], Any] = print) -> str:
@@ -364,14 +380,30 @@ class Model(KerasWorkflow, Module):
 
     @contextlib.contextmanager
     def mode(self, training: bool) -> Iterator[None]:
-        """Temporarily put every layer in training or eval mode (as Keras's ``training=`` argument)."""
-        modes = [(module, module.training) for module in self.modules()]
-        self._set_training(training)
+        """Temporarily put every layer in training or eval mode (as Keras's ``training=`` argument).
+
+        Calls that overlap in several threads asking the same mode (``predict`` in four threads)
+        share one switch: the first sets the mode, the last one out restores the flags it found.
+        A call asking the other mode (``evaluate`` inside ``fit``) switches and restores in turn.
+        """
+        with _MODE_LOCK:
+            stack = vars(self).setdefault("_mode_stack", [])
+            if stack and stack[-1][0] == training:
+                entry = stack[-1]
+                entry[1] += 1
+            else:
+                entry = [training, 1, [(module, module.training) for module in self.modules()]]
+                stack.append(entry)
+                self._set_training(training)
         try:
             yield
         finally:
-            for module, previous in modes:
-                object.__setattr__(module, "training", previous)
+            with _MODE_LOCK:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    stack.remove(entry)
+                    for module, previous in entry[2]:
+                        object.__setattr__(module, "training", previous)
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"

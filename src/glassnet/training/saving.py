@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 from .. import losses, optim
 from .._version import __version__
 from ..errors import ModelFileError
-from ..io.serialization import build_layer, layer_config, read_model_file, write_model_file
+from ..io.serialization import build_layer, config_size, layer_config, read_model_file, write_model_file
 from ..nn.module import Module
 
 __all__ = ["save_model", "load_model", "restore_training_state"]
@@ -68,6 +69,11 @@ def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool
     write_model_file(path, manifest, arrays)
 
 
+# Numbers a layer's config may declare beyond twice the weights the file holds: activations' units
+# and other sizes that allocate nothing much (see glassnet.io.serialization.config_size).
+CONFIG_SIZE_ALLOWANCE = 1 << 16
+
+
 def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[Module]] | None = None,
                compile: bool = True) -> Any:
     """Rebuild a Model from a ``.gnet`` file: nothing in the file is executed or imported.
@@ -77,26 +83,59 @@ def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[M
         compile: restore the loss, the optimizer and its state, when the file has them.
 
     Raises:
-        ModelFileError: for a damaged, hostile or foreign file, naming what is wrong.
+        ModelFileError: for a damaged, hostile or foreign file, naming what is wrong; no other
+            exception comes out of a file's content (tests/io/test_fuzz_files.py fuzzes this).
     """
-    from .model import Model
-
     manifest, arrays = read_model_file(path)
-    spec = manifest.get("model")
-    if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list):
-        raise ModelFileError(f"{os.fspath(path)}: the manifest describes no layers.")
-    model = Model([build_layer(entry, custom_objects) for entry in spec["layers"]], name=spec.get("name"))
-    weights = {name.removeprefix("weights/"): value for name, value in arrays.items() if name.startswith("weights/")}
+    where = os.fspath(path)
+    spec = _model_spec(where, manifest)
+    # Popped so that each array is freed once copied into the model: a load holds about the file's
+    # size in arrays at any moment, not twice it.
+    weights = {name.removeprefix("weights/"): arrays.pop(name) for name in list(arrays) if name.startswith("weights/")}
+    model = _build_model(where, spec, weights, custom_objects)
     _build_lazy_layers(model, weights)
     try:
         model.load_state_dict(weights)
     except ValueError as exc:
-        raise ModelFileError(f"{os.fspath(path)}: the weights do not fit the architecture: {exc}") from exc
-    model._steps_taken = int(spec.get("steps_taken", 0))
+        raise ModelFileError(f"{where}: the weights do not fit the architecture: {exc}") from exc
+    del weights
+    model._steps_taken = spec.get("steps_taken", 0)
     settings = manifest.get("compile")
     if compile and settings:
-        _restore_compile(model, settings, manifest.get("optimizer_state"), arrays, os.fspath(path))
+        _restore_compile(model, settings, manifest.get("optimizer_state"), arrays, where)
     return model
+
+
+def _model_spec(where: str, manifest: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = manifest.get("model")
+    if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list):
+        raise ModelFileError(f"{where}: the manifest describes no layers.")
+    if spec.get("name") is not None and not isinstance(spec.get("name"), str):
+        raise ModelFileError(f"{where}: the model's name must be a string, got {spec.get('name')!r}.")
+    steps = spec.get("steps_taken", 0)
+    if type(steps) is not int or steps < 0:
+        raise ModelFileError(f"{where}: steps_taken must be a whole number >= 0, got {steps!r}.")
+    return spec
+
+
+def _build_model(where: str, spec: Mapping[str, Any], weights: Mapping[str, np.ndarray],
+                 custom_objects: Mapping[str, type[Module]] | None) -> Any:
+    from .model import Model
+
+    # Layers allocate their weights from their configs before the file's weights are checked
+    # against them; the sizes the configs declare must stay within what the file holds.
+    budget = 2 * sum(value.size for value in weights.values()) + CONFIG_SIZE_ALLOWANCE
+    layers = []
+    for entry in spec["layers"]:
+        try:
+            layers.append(build_layer(entry, custom_objects, size_limit=budget))
+        except ModelFileError as exc:
+            raise ModelFileError(f"{where}: {exc}") from exc
+        budget -= config_size(entry["config"])
+    try:
+        return Model(layers, name=spec.get("name"))
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{where}: the layers do not make a model: {exc}") from exc
 
 
 def restore_training_state(model: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -118,23 +157,70 @@ def restore_training_state(model: Any, path: str | os.PathLike[str]) -> dict[str
         if not model.optimizer.param_groups:
             model.optimizer.bind(list(model.parameters()))
         _load_optimizer_state(model.optimizer, optimizer_state, arrays, where)
-    model._steps_taken = int(state.get("steps_taken", 0))
+    steps = state.get("steps_taken", 0)
+    if type(steps) is not int or steps < 0:
+        raise ModelFileError(f"{where}: steps_taken must be a whole number >= 0, got {steps!r}.")
+    model._steps_taken = steps
     return state
 
 
-def _load_optimizer_state(optimizer: Any, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
-                          where: str) -> None:
+def _load_optimizer_state(optimizer: Any, state: Any, arrays: Mapping[str, np.ndarray], where: str) -> None:
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{where}: the optimizer state must be a JSON object.")
+    groups, scalars = state.get("param_groups", []), state.get("scalars", {})
+    _check_groups(optimizer, groups, where)
+    if not isinstance(scalars, dict) or not all(isinstance(entries, dict) for entries in scalars.values()):
+        raise ModelFileError(f"{where}: the optimizer's scalars must map parameter numbers to objects.")
     per_param: dict[int, dict[str, Any]] = {}
-    for index, entries in state.get("scalars", {}).items():
-        per_param.setdefault(int(index), {}).update(entries)
-    for name, value in arrays.items():
-        if name.startswith("optimizer/"):
-            _, index, key = name.split("/", 2)
-            per_param.setdefault(int(index), {})[key] = value.copy()
     try:
-        optimizer.load_state_dict({"param_groups": state.get("param_groups", []), "state": per_param})
+        for index, entries in scalars.items():
+            for key, value in entries.items():
+                if not _is_number(value):
+                    raise ValueError(f"scalar {key!r} of parameter {index} is {value!r}, not a finite number")
+            per_param.setdefault(int(index), {}).update(entries)
+        for name, value in arrays.items():
+            if name.startswith("optimizer/"):
+                _, index, key = name.split("/", 2)
+                per_param.setdefault(int(index), {})[key] = value  # load_state_dict copies it
+        if any(index < 0 for index in per_param):
+            raise ValueError("a negative parameter number")
+        optimizer.load_state_dict({"param_groups": groups, "state": per_param})
     except (ValueError, IndexError) as exc:
         raise ModelFileError(f"{where}: the optimizer state does not fit the model: {exc}") from exc
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _same_kind(saved: Any, current: Any) -> bool:
+    """Whether a saved hyper-parameter has the type of the optimizer's own (JSON keeps tuples as lists)."""
+    if isinstance(current, bool) or current is None:
+        return saved is current or (isinstance(saved, bool) and isinstance(current, bool))
+    if isinstance(current, (int, float)):
+        return _is_number(saved)
+    if isinstance(current, tuple):
+        return isinstance(saved, list) and len(saved) == len(current) and all(map(_same_kind, saved, current))
+    return type(saved) is type(current)
+
+
+def _check_groups(optimizer: Any, groups: Any, where: str) -> None:
+    """Saved parameter groups must have the bound groups' keys, value types and valid values."""
+    bound = optimizer.param_groups
+    if not isinstance(groups, list) or len(groups) != len(bound):
+        raise ModelFileError(f"{where}: the optimizer state has {groups!r:.80} for {len(bound)} parameter groups.")
+    for saved, group in zip(groups, bound):
+        keys = set(group) - {"params"}
+        if not isinstance(saved, dict) or set(saved) - {"params"} != keys:
+            raise ModelFileError(f"{where}: a saved parameter group does not have the keys {sorted(keys)}.")
+        wrong = [key for key in keys if not _same_kind(saved[key], group[key])]
+        if wrong:
+            raise ModelFileError(f"{where}: the saved optimizer settings {sorted(wrong)} have the wrong type.")
+        trial = {**group, **{key: tuple(saved[key]) if isinstance(saved[key], list) else saved[key] for key in keys}}
+        try:
+            optimizer.validate(trial)
+        except (ValueError, TypeError) as exc:
+            raise ModelFileError(f"{where}: the saved optimizer settings are invalid: {exc}") from exc
 
 
 def _build_lazy_layers(model: Any, weights: Mapping[str, np.ndarray]) -> None:
@@ -143,26 +229,44 @@ def _build_lazy_layers(model: Any, weights: Mapping[str, np.ndarray]) -> None:
             kernel = weights.get(f"{layer.name}.weight")
             if kernel is None or kernel.ndim != 2:
                 raise ModelFileError(f"layer {layer.name!r} has no weight of shape (units, in_features) in the file.")
-            layer.build(int(kernel.shape[1]))
+            try:
+                layer.build(int(kernel.shape[1]))
+            except (ValueError, TypeError) as exc:
+                raise ModelFileError(f"layer {layer.name!r} cannot be built from the file's weights: {exc}") from exc
 
 
-def _restore_compile(model: Any, settings: Mapping[str, Any], state: Mapping[str, Any] | None,
-                     arrays: Mapping[str, np.ndarray], where: str) -> None:
-    loss_spec, optimizer_spec = settings.get("loss", {}), settings.get("optimizer", {})
-    loss_class = getattr(losses, str(loss_spec.get("class")), None)
-    optimizer_class = getattr(optim, str(optimizer_spec.get("class")), None)
+def _spec(where: str, settings: Mapping[str, Any], what: str) -> tuple[str, dict[str, Any]]:
+    spec = settings.get(what)
+    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(
+            spec.get("config", {}), dict):
+        raise ModelFileError(f"{where}: the compile settings' {what} must be {{'class': name, 'config': {{...}}}}.")
+    return spec["class"], spec.get("config", {})
+
+
+def _restore_compile(model: Any, settings: Any, state: Any, arrays: Mapping[str, np.ndarray], where: str) -> None:
+    if not isinstance(settings, dict):
+        raise ModelFileError(f"{where}: the compile settings must be a JSON object.")
+    (loss_name, loss_config), (optimizer_name, optimizer_config) = (_spec(where, settings, "loss"),
+                                                                    _spec(where, settings, "optimizer"))
+    loss_class = getattr(losses, loss_name, None) if loss_name in losses.__all__ else None
+    optimizer_class = getattr(optim, optimizer_name, None) if optimizer_name in optim.__all__ else None
     if not (isinstance(loss_class, type) and issubclass(loss_class, losses.Loss)):
-        raise ModelFileError(f"{where}: unknown loss class {loss_spec.get('class')!r}.")
+        raise ModelFileError(f"{where}: unknown loss class {loss_name!r}.")
     if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, optim.Optimizer)):
-        raise ModelFileError(f"{where}: unknown optimizer class {optimizer_spec.get('class')!r}.")
+        raise ModelFileError(f"{where}: unknown optimizer class {optimizer_name!r}.")
+    clipping = settings.get("clipping", [None, None, None])
+    run_eagerly = settings.get("run_eagerly", False)
+    if not (isinstance(clipping, list) and len(clipping) == 3 and all(c is None or _is_number(c) for c in clipping)
+            and isinstance(run_eagerly, bool)):
+        raise ModelFileError(f"{where}: invalid clipping {clipping!r} or run_eagerly {run_eagerly!r}.")
     try:
-        loss = loss_class(**loss_spec.get("config", {}))
-        optimizer = optimizer_class(**optimizer_spec.get("config", {}))
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: the compile settings cannot be restored: {exc}") from exc
-    clipnorm, clipvalue, global_clipnorm = settings.get("clipping", [None, None, None])
-    model.compile(optimizer=optimizer, loss=loss, clipnorm=clipnorm, clipvalue=clipvalue,
-                  global_clipnorm=global_clipnorm, run_eagerly=bool(settings.get("run_eagerly", False)))
+        loss = loss_class(**loss_config)
+        optimizer = optimizer_class(**optimizer_config)
+        clipnorm, clipvalue, global_clipnorm = clipping
+        model.compile(optimizer=optimizer, loss=loss, clipnorm=clipnorm, clipvalue=clipvalue,
+                      global_clipnorm=global_clipnorm, run_eagerly=run_eagerly)
+    except Exception as exc:  # constructors given a file's config: any failure is the file's
+        raise ModelFileError(f"{where}: the compile settings cannot be restored: {type(exc).__name__}: {exc}") from exc
     if state:
         optimizer.bind(list(model.parameters()))
         _load_optimizer_state(optimizer, state, arrays, where)

@@ -20,6 +20,11 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
         return data.data
     if data is None:
         raise DTypeError(f"{what}: expected an array of numbers, got None.")
+    if hasattr(data, "toarray") and hasattr(data, "nnz"):  # SciPy sparse: np.asarray would wrap it in an object
+        raise DTypeError(f"{what}: got a SciPy sparse matrix of shape {data.shape}; glassnet computes on dense "
+                         f"arrays. Pass {what}.toarray() ({data.shape[0]} x {data.shape[1]} numbers in memory).")
+    if isinstance(data, (dict, set, str, bytes)):
+        raise DTypeError(f"{what}: expected an array of numbers, got a {type(data).__name__}.")
     if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
         data = data.to_numpy()
     try:
@@ -41,7 +46,8 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
                 "not all convert to float. Look for strings or None in the data."
             ) from None
     if array.dtype.kind not in "biuf":
-        raise DTypeError(f"{what}: expected numbers, got an array of dtype {array.dtype}.")
+        hint = " Take its .real part or np.abs() first." if array.dtype.kind == "c" else ""
+        raise DTypeError(f"{what}: expected numbers, got an array of dtype {array.dtype}.{hint}")
     return array
 
 
@@ -72,9 +78,15 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
             f"{first_layer}: expected input of shape {expected}, got {what} of shape "
             f"{array.shape}: the data has {array.shape[-1]} features, the layer takes {in_features}."
         )
-    array = array.astype(dtype, copy=False)
+    array = _cast(array, dtype)
     _require_finite(array, what)
     return array
+
+
+def _cast(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``array`` in ``dtype``; values beyond its range become inf, which the finiteness check names."""
+    with np.errstate(over="ignore"):
+        return array.astype(dtype, copy=False)
 
 
 def _require_finite(array: np.ndarray, what: str) -> None:
@@ -88,7 +100,8 @@ def _require_finite(array: np.ndarray, what: str) -> None:
         row_sums = rows @ np.ones(rows.shape[-1], dtype=array.dtype) if rows.ndim == 2 else rows
     if not np.isfinite(row_sums).all() and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise InputError(f"{what}: contains {bad} NaN or infinite values; clean or impute them first.")
+        raise InputError(f"{what}: contains {bad} NaN or infinite values (or values beyond the range of "
+                         f"{array.dtype}); clean, impute or rescale them first.")
 
 
 def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.ndarray:
@@ -102,9 +115,12 @@ def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.n
     if array.ndim == 0 or array.shape[0] != n_samples:
         got = "a scalar" if array.ndim == 0 else f"{array.shape[0]} (shape {array.shape})"
         raise ShapeError(f"X and {what} lengths differ: X has {n_samples} samples, {what} has {got}.")
-    if array.dtype.kind == "f":
+    if array.ndim > 2:
+        raise ShapeError(f"{what}: expected targets of shape (n_samples,) or (n_samples, outputs), got {array.shape}.")
+    if array.dtype.kind in "bf":
+        array = _cast(array, dtype)
         _require_finite(array, what)
-    return array.astype(dtype, copy=False) if array.dtype.kind in "bf" else array
+    return array
 
 
 def check_binary_labels(y: np.ndarray, loss_name: str) -> None:
