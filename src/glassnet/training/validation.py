@@ -115,8 +115,6 @@ def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.n
     if array.ndim == 0 or array.shape[0] != n_samples:
         got = "a scalar" if array.ndim == 0 else f"{array.shape[0]} (shape {array.shape})"
         raise ShapeError(f"X and {what} lengths differ: X has {n_samples} samples, {what} has {got}.")
-    if array.ndim > 2:
-        raise ShapeError(f"{what}: expected targets of shape (n_samples,) or (n_samples, outputs), got {array.shape}.")
     if array.dtype.kind in "bf":
         array = _cast(array, dtype)
         _require_finite(array, what)
