@@ -12,10 +12,10 @@ import numpy as np
 from .. import losses, optim
 from .._version import __version__
 from ..errors import ModelFileError
-from ..io.serialization import build_layer, layer_config, read_model_file, write_model_file
+from ..io.serialization import build_layer, layer_config, model_file_bytes, read_model_file, write_model_file
 from ..nn.module import Module
 
-__all__ = ["save_model", "load_model", "restore_training_state"]
+__all__ = ["save_model", "load_model", "model_to_bytes", "model_from_bytes", "restore_training_state"]
 
 
 def _init_arguments(obj: Any) -> dict[str, Any]:
@@ -44,6 +44,26 @@ def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool
     ``training_state`` (epoch, history, random generator state) makes the file a checkpoint that
     ``fit(resume_from=...)`` continues from.
     """
+    write_model_file(path, *_model_file_contents(model, include_optimizer, training_state))
+
+
+def model_to_bytes(model: Any, include_optimizer: bool = True) -> bytes:
+    """The ``.gnet`` file of ``model`` as bytes, without touching the disk (no pickle either).
+
+    ``model_from_bytes`` turns them back into an identical model: same layers, weights and
+    optimizer state, so its predictions are the same bit for bit.
+    """
+    return model_file_bytes(*_model_file_contents(model, include_optimizer, None))
+
+
+def model_from_bytes(data: bytes, custom_objects: Mapping[str, type[Module]] | None = None,
+                     compile: bool = True) -> Any:
+    """The Model that ``model_to_bytes`` wrote, with every check ``load_model`` makes."""
+    return _model_from_file(read_model_file(data), "<model bytes>", custom_objects, compile)
+
+
+def _model_file_contents(model: Any, include_optimizer: bool, training_state: dict[str, Any] | None
+                         ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     arrays: dict[str, np.ndarray] = {f"weights/{name}": value for name, value in model.state_dict().items()}
     manifest: dict[str, Any] = {
         "glassnet_version": __version__,
@@ -65,7 +85,7 @@ def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool
         groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in group.items()}
                   for group in state["param_groups"]]
         manifest["optimizer_state"] = {"param_groups": groups, "scalars": scalars}
-    write_model_file(path, manifest, arrays)
+    return manifest, arrays
 
 
 def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[Module]] | None = None,
@@ -79,23 +99,28 @@ def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[M
     Raises:
         ModelFileError: for a damaged, hostile or foreign file, naming what is wrong.
     """
+    return _model_from_file(read_model_file(path), os.fspath(path), custom_objects, compile)
+
+
+def _model_from_file(contents: tuple[dict[str, Any], dict[str, np.ndarray]], where: str,
+                     custom_objects: Mapping[str, type[Module]] | None, compile: bool) -> Any:
     from .model import Model
 
-    manifest, arrays = read_model_file(path)
+    manifest, arrays = contents
     spec = manifest.get("model")
     if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list):
-        raise ModelFileError(f"{os.fspath(path)}: the manifest describes no layers.")
+        raise ModelFileError(f"{where}: the manifest describes no layers.")
     model = Model([build_layer(entry, custom_objects) for entry in spec["layers"]], name=spec.get("name"))
     weights = {name.removeprefix("weights/"): value for name, value in arrays.items() if name.startswith("weights/")}
     _build_lazy_layers(model, weights)
     try:
         model.load_state_dict(weights)
     except ValueError as exc:
-        raise ModelFileError(f"{os.fspath(path)}: the weights do not fit the architecture: {exc}") from exc
+        raise ModelFileError(f"{where}: the weights do not fit the architecture: {exc}") from exc
     model._steps_taken = int(spec.get("steps_taken", 0))
     settings = manifest.get("compile")
     if compile and settings:
-        _restore_compile(model, settings, manifest.get("optimizer_state"), arrays, os.fspath(path))
+        _restore_compile(model, settings, manifest.get("optimizer_state"), arrays, where)
     return model
 
 

@@ -1,0 +1,19 @@
+"""scikit-learn's own estimator checks, every one of them, on both estimators at their defaults.
+
+Nothing is skipped or marked expected-to-fail here: a failing check fails the suite.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from glassnet.sklearn import GlassnetClassifier, GlassnetRegressor  # noqa: E402
+
+
+@parametrize_with_checks([GlassnetClassifier(), GlassnetRegressor()])
+def test_scikit_learn_estimator_check(estimator, check) -> None:
+    check(estimator)
