@@ -67,7 +67,7 @@ class _GlassnetEstimator(BaseEstimator):
 
     def __init__(self, model: Callable[..., Model] | None = None, *, hidden_layer_sizes: int | Sequence[int] = (100,),
                  activation: str = "relu", optimizer: str | optim.Optimizer = "adam", learning_rate: float = 1e-3,
-                 batch_size: int = 32, epochs: int = 200, validation_split: float = 0.0, early_stopping: bool = False,
+                 batch_size: int | None = 32, epochs: int = 200, validation_split: float = 0.0, early_stopping: bool = False,
                  patience: int = 10, alpha: float = 1e-4, warm_start: bool = False,
                  random_state: int | np.random.RandomState | None = None, verbose: int = 0,
                  **model_params: Any) -> None:
@@ -161,7 +161,7 @@ class _GlassnetEstimator(BaseEstimator):
             return
         if not isinstance(self.alpha, numbers.Real) or self.alpha < 0:
             raise ValueError(f"{type(self).__name__}: alpha must be a number >= 0, got {self.alpha!r}.")
-        rows = min(float(self.batch_size), float(n_samples))
+        rows = float(n_samples) if self.batch_size is None else min(float(self.batch_size), float(n_samples))
         for layer in network.layers:
             layer.kernel_regularizer = L2(0.5 * float(self.alpha) / rows) if self.alpha > 0 else None
 
@@ -277,7 +277,7 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetEstimator):
         optimizer: an optimizer name (``"adam"``, ``"sgd"``...) built with ``learning_rate``, or a
             glassnet optimizer (copied by each fit).
         learning_rate: the step size of a named optimizer.
-        batch_size: samples per mini-batch.
+        batch_size: samples per mini-batch; None for full-batch gradient descent (as the blog).
         epochs: passes over the data per ``fit`` (``partial_fit`` makes one).
         validation_split: fraction held out (stratified, seeded) to report ``val_loss``.
         early_stopping: stop when the validation loss (or, without a validation split, the
