@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from glassnet.sklearn import GlassnetClassifier, GlassnetRegressor  # noqa: E402
+from glassnet.sklearn import GlassnetClassifier, GlassnetRegressor
 
 
 @parametrize_with_checks([GlassnetClassifier(), GlassnetRegressor()])

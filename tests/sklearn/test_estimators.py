@@ -11,15 +11,19 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import make_classification, make_multilabel_classification, make_regression  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.base import clone
+from sklearn.datasets import (
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-import glassnet as gn  # noqa: E402
-from glassnet.errors import NonFiniteLossError, ShapeError  # noqa: E402
-from glassnet.sklearn import GlassnetClassifier, GlassnetRegressor  # noqa: E402
+import glassnet as gn
+from glassnet.errors import NonFiniteLossError, ShapeError
+from glassnet.sklearn import GlassnetClassifier, GlassnetRegressor
 
 FAST = {"hidden_layer_sizes": (16,), "epochs": 20, "learning_rate": 0.01, "random_state": 0}
 
