@@ -344,8 +344,9 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetEstimator):
             raise ValueError(f"{name}: y holds labels {unseen.tolist()} outside classes_ {encoder.classes_.tolist()}; "
                              "pass every class with partial_fit(..., classes=...) on the first call.")
         n_classes = len(encoder.classes_)
+        # A fit from scratch must see two classes; a partial_fit batch or a warm start may hold one.
         present = np.unique(y if weights is None else y[weights > 0])
-        if n_classes < 2 or len(present) < 2:
+        if n_classes < 2 or (len(present) < 2 and classes is None and not keep):
             which = "has a non-zero sample_weight" if weights is not None and n_classes >= 2 else "is present"
             raise ValueError(f"{name} needs at least 2 classes to train, but only 1 class {which}: "
                              f"{present.tolist()}.")

@@ -187,6 +187,10 @@ def test_warm_start_and_partial_fit_continue_training(binary) -> None:
     assert stepwise.n_iter_ == 2 and list(stepwise.classes_) == ["x", "y"]
     with pytest.raises(ValueError, match=r"labels \['z'\] outside classes_"):
         stepwise.partial_fit(X[:3], ["x", "y", "z"])
+    streamed = GlassnetClassifier(**FAST).partial_fit(X[y == 0][:10], y[y == 0][:10], classes=[0, 1])
+    assert list(streamed.classes_) == [0, 1]  # a first batch may hold one of the classes
+    with pytest.raises(ValueError, match="needs at least 2 classes to train, but only 1 class is present"):
+        GlassnetClassifier(**FAST).fit(X[y == 0], y[y == 0])
 
 
 def test_a_model_callable_must_return_a_model(binary) -> None:
