@@ -251,3 +251,13 @@ def test_early_stopping_stops_and_keeps_the_best_weights(binary) -> None:
     clf = GlassnetClassifier(early_stopping=True, validation_split=0.25, patience=2, epochs=200,
                              hidden_layer_sizes=(16,), learning_rate=0.05, random_state=0).fit(X, y)
     assert clf.n_iter_ < 200 and "val_loss" in clf.history_
+
+
+def test_without_a_recent_scikit_learn_the_import_says_what_to_install() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['sklearn.utils.validation'] = None\n"
+            "try:\n    import glassnet.sklearn\nexcept ImportError as error:\n    print(error)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert "glassnet.sklearn needs scikit-learn 1.6 or newer: pip install 'glassnet[data]'" in done.stdout, done.stderr
