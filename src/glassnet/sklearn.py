@@ -23,9 +23,9 @@ arguments describe (``hidden_layer_sizes``, ``activation``, ``alpha``: scikit-le
 
     GridSearchCV(GlassnetClassifier(model=build, model__units=16), {"model__units": [8, 32]})
 
-A classifier's model may end in a sigmoid (one output for two classes, or one per label) or a
-softmax (one output per class); a model that ends in neither outputs logits, which are trained
-with ``from_logits=True``. Pickling (and so joblib, ``GridSearchCV(n_jobs=2)``) keeps the fitted
+A classifier's model has one output for two classes (a sigmoid), one per class for three or
+more (a softmax) and one per label for multilabel targets (sigmoids); a model whose last layer
+applies neither a sigmoid nor a softmax outputs logits, which are trained with ``from_logits=True``. Pickling (and so joblib, ``GridSearchCV(n_jobs=2)``) keeps the fitted
 model as the bytes of its ``.gnet`` file: no pickle inside, the same predictions bit for bit.
 """
 
@@ -67,8 +67,6 @@ _FLOATS = (np.float64, np.float32)
 
 class _GlassnetEstimator(BaseEstimator):
     """What the classifier and the regressor share: parameters, building, training, pickling."""
-
-    _loss_name = "mse"  # overridden per target kind
 
     def __init__(self, model: Callable[..., Model] | None = None, *, hidden_layer_sizes: int | Sequence[int] = (100,),
                  activation: str = "relu", optimizer: str | optim.Optimizer = "adam", learning_rate: float = 1e-3,
@@ -214,11 +212,8 @@ class _GlassnetEstimator(BaseEstimator):
 
     def _check_output_width(self, network: Model, X: np.ndarray, n_outputs: int, fitted: dict[str, Any]) -> None:
         width = _output_width(network, X)
-        if width not in self._valid_widths(n_outputs, fitted):
+        if width != n_outputs:
             raise ShapeError(self._width_message(width, n_outputs, fitted))
-
-    def _valid_widths(self, n_outputs: int, fitted: dict[str, Any]) -> tuple[int, ...]:
-        return (n_outputs,)
 
     def _width_message(self, width: int, n_outputs: int, fitted: dict[str, Any]) -> str:
         return (f"{type(self).__name__}: the model has {width} outputs, but y has {n_outputs} target "
