@@ -171,6 +171,18 @@ class _GlassnetEstimator(BaseEstimator):
     # ----------------------------------------------------------------- training
     def _fit(self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool,
              classes: Any = None) -> _GlassnetEstimator:
+        """fit and partial_fit: all or nothing. scikit-learn's checks set n_features_in_ and
+        feature_names_in_ first, so on any error the attributes are put back as they were."""
+        before = dict(vars(self))  # shallow: a fit replaces fitted attributes, it never mutates them
+        try:
+            return self._fit_or_raise(X, y, sample_weight, epochs, incremental, classes)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _fit_or_raise(self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool,
+                      classes: Any) -> _GlassnetEstimator:
         keep = (incremental or self.warm_start) and hasattr(self, "model_")
         X, y = self._validate_fit_data(X, y, reset=not keep)
         weights = None

@@ -244,6 +244,13 @@ def test_a_failed_fit_changes_nothing_fitted(binary, monkeypatch) -> None:
     np.testing.assert_array_equal(clf.predict_proba(X), before)
     assert {name: value for name, value in vars(clf).items() if name.endswith("_")}.keys() == fitted.keys()
     assert clf.model_ is fitted["model_"]
+    # A fit from scratch that fails after scikit-learn's checks have read the new X keeps the old
+    # n_features_in_ (and the rest) too.
+    clf.set_params(warm_start=False)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        clf.fit(X[:, :5], np.linspace(0, 1, len(y)))
+    assert clf.n_features_in_ == 6 and clf.model_ is fitted["model_"]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
 
 
 def test_early_stopping_stops_and_keeps_the_best_weights(binary) -> None:
