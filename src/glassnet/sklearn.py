@@ -88,38 +88,31 @@ class _GlassnetEstimator(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
-        # Stored as given, as scikit-learn wants; fit says if a name is not a model__ argument.
-        for name, value in model_params.items():
-            setattr(self, name, value)
+        # Stored as given, as scikit-learn wants (fit says if a name is not a model__ argument),
+        # apart from the attributes: an estimator's attributes are its named parameters.
+        self._routed_params = dict(model_params)
 
     # ----------------------------------------------------------------- parameters
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's arguments, including the ``model__<name>`` ones."""
         params = super().get_params(deep=deep)
-        params.update({name: getattr(self, name) for name in self._extra_param_names()})
+        params.update(self._routed_params)
         return params
 
     def set_params(self, **params: Any) -> _GlassnetEstimator:
         """Set arguments; ``model__<name>`` ones are kept for the ``model=`` callable."""
         named = set(self._get_param_names())
         for name in [name for name in params if name.startswith(MODEL_PREFIX) or name not in named]:
-            setattr(self, name, params.pop(name))
+            self._routed_params[name] = params.pop(name)
         return super().set_params(**params)
-
-    def _extra_param_names(self) -> list[str]:
-        """The keyword arguments beyond the named ones (public attributes that are not fitted ones)."""
-        named = set(self._get_param_names())
-        return [name for name in vars(self)
-                if name not in named and not name.startswith("_") and not name.endswith("_")]
 
     def _model_kwargs(self) -> dict[str, Any]:
         """The ``model__<name>`` arguments without their prefix; any other extra name is an error."""
-        extra = self._extra_param_names()
-        unknown = [name for name in extra if not name.startswith(MODEL_PREFIX)]
+        unknown = [name for name in self._routed_params if not name.startswith(MODEL_PREFIX)]
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected argument(s) {unknown}; arguments for the model= "
                             f"callable start with {MODEL_PREFIX!r} (e.g. model__units=16).")
-        return {name[len(MODEL_PREFIX):]: getattr(self, name) for name in extra}
+        return {name[len(MODEL_PREFIX):]: value for name, value in self._routed_params.items()}
 
     # ----------------------------------------------------------------- building
     def _new_model(self, n_features: int, n_outputs: int, output_activation: str | None, dtype: np.dtype,
