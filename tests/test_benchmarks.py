@@ -81,3 +81,27 @@ def test_the_three_mlp_steps_do_the_same_training(monkeypatch: pytest.MonkeyPatc
     for glassnet_param, numpy_param, fused_param in zip(ours, alone.params, fused_params):
         np.testing.assert_array_equal(glassnet_param, numpy_param)  # the same NumPy calls, bit for bit
         np.testing.assert_allclose(glassnet_param, fused_param, rtol=1e-4, atol=1e-6)
+
+
+def test_scaling_runs_one_and_two_mpi_processes_and_projects_the_ring_allreduce() -> None:
+    from .distributed.mpirun import mpiexec
+
+    mpiexec()  # skips without MPI
+    summary = _run("scaling.py", "--quick")
+    assert set(summary["runs"]) == {"1", "2"}
+    assert summary["runs"]["1"]["allreduce_s_per_step"] == 0.0 and summary["runs"]["2"]["allreduce_s_per_step"] > 0
+    assert summary["efficiency_2"] > 0
+    gradient_bytes = summary["runs"]["1"]["gradient_bytes"]
+    assert gradient_bytes == 4 * (784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10)
+    # 2 (p - 1) / p x B / (25 Gbit/s), for p = 8
+    assert summary["projection"][0]["allreduce_ms"] == pytest.approx(2 * 7 / 8 * gradient_bytes / 25e9 * 8 * 1e3)
+
+
+def test_cost_growth_measures_both_curves_and_plots_them(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "cost_growth.png"
+    summary = _run("cost_growth.py", "--quick", "--plot", str(plot))
+    assert plot.stat().st_size > 0
+    assert set(summary["slopes"]) == {"epoch_time", "step_time", "peak_memory"}
+    assert len(summary["epoch_s"]["glassnet"]) == len(summary["samples"])
+    assert len(summary["mlp"]["glassnet"]["step_s"]) == len(summary["batches"])

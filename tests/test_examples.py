@@ -61,6 +61,26 @@ def test_digits_example_runs_and_reports_accuracy() -> None:
     assert accuracy > 0.85
 
 
+def test_char_transformer_quick_run_learns_generates_and_draws_attention(tmp_path):
+    out = tmp_path / "char"
+    # One BLAS thread: the matrices are small, and threads fighting over shared CI cores cost more.
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "char_transformer.py"), "--quick", "--out", str(out)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        env={**os.environ, "PYTHONWARNINGS": "error", "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    before = float(next(line for line in lines if line.startswith("loss before")).split(": ")[1].split()[0])
+    after = float(next(line for line in lines if line.startswith("loss after")).split(": ")[1].split()[0])
+    assert after < before - 1.0, completed.stdout  # 25 steps: about 4.0 -> 2.6
+    generated = completed.stdout.split("generated:\n")[1]
+    assert generated.startswith("Beautiful is") and len(generated.split("\nwrote")[0]) == 12 + 40
+    for name in ["loss.png", "attention.png"]:
+        content = (out / name).read_bytes()
+        assert content.startswith(PNG_MAGIC) and len(content) > 1000, name
+
+
 def test_cross_validation_example_compares_the_three_models_on_the_same_folds() -> None:
     done = subprocess.run([sys.executable, str(EXAMPLES / "cross_validation.py"), "--quick"], capture_output=True,
                           text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "error"})

@@ -11,8 +11,10 @@
 from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
-from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
-                 Sigmoid, Softmax, Softplus, Tanh)
+from .nn import (ELU, GELU, SELU, Activation, BatchNorm1d, Dense, Dropout, Embedding, Input, LayerNorm, LeakyReLU,
+                 Linear, LogSoftmax, Module, MultiheadAttention, MultiHeadAttention,
+                 Parameter, PositionalEncoding, ReLU, Sequential,
+                 Sigmoid, Softmax, Softplus, Tanh, TransformerEncoder, TransformerEncoderLayer)
 from .random import seed
 from .io.serialization import register_layer
 from .training import Model
@@ -47,6 +49,16 @@ __all__ = [
     "Softplus",
     "Softmax",
     "LogSoftmax",
+    "Activation",
+    "Dropout",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Embedding",
+    "MultiHeadAttention",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "PositionalEncoding",
     "nn",
     "optim",
     "losses",

@@ -135,6 +135,9 @@ class BinaryCrossEntropy(Loss):
 class CategoricalCrossEntropy(Loss):
     """-sum(t log softmax(z)) for one-hot or probability targets of shape (n, classes).
 
+    Predictions with more axes, ``(n, T, ..., classes)``, count every position as a sample (the
+    mean runs over all of them), as Keras does for a model with an output per step.
+
     Args:
         from_logits: ``y_pred`` holds logits; otherwise probabilities (e.g. after Softmax).
     """
@@ -148,7 +151,13 @@ class CategoricalCrossEntropy(Loss):
 
     def compute(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
         logits = y_pred if self.from_logits else _log_probabilities(y_pred)
-        return kernels.cross_entropy(logits, y_true, reduction=self.reduction)
+        if logits.ndim <= 2:
+            return kernels.cross_entropy(logits, y_true, reduction=self.reduction)
+        # An output per step (n, T, ..., classes): every position is one more sample, as in Keras.
+        classes = logits.shape[-1]
+        flat_target = y_true.reshape(-1) if self.integer_targets else y_true.reshape(-1, classes)
+        loss = kernels.cross_entropy(logits.reshape(-1, classes), flat_target, reduction=self.reduction)
+        return loss.reshape(logits.shape[:-1]) if self.reduction == "none" else loss
 
     def on_logits(self) -> CategoricalCrossEntropy:
         """The same loss on logits: what a Model trains through when its last layer is a Softmax."""
@@ -156,7 +165,8 @@ class CategoricalCrossEntropy(Loss):
 
 
 class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
-    """Categorical cross-entropy with integer class labels of shape (n,)."""
+    """Categorical cross-entropy with integer class labels of shape (n,), or (n, T, ...) for
+    predictions (n, T, ..., classes) with one output per step."""
 
     traceable = True
     name = "sparse_categorical_crossentropy"

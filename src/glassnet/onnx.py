@@ -103,7 +103,9 @@ def _translate(graph: _Graph, layer: Any, x: str) -> str:
                   graph.constant(f"{name}.running_var", layer.running_var)]
         return graph.node("BatchNormalization", inputs, name, epsilon=float(layer.eps))
     if isinstance(layer, LayerNorm) and layer.weight is not None:
-        inputs = [x, graph.constant(f"{name}.weight", layer.weight.data), graph.constant(f"{name}.bias", layer.bias.data)]
+        inputs = [x, graph.constant(f"{name}.weight", layer.weight.data)]
+        if layer.bias is not None:  # ONNX's bias input is optional, as LayerNorm(bias=False)'s
+            inputs.append(graph.constant(f"{name}.bias", layer.bias.data))
         return graph.node("LayerNormalization", inputs, name, axis=-len(layer.normalized_shape),
                           epsilon=float(layer.eps))
     raise NotImplementedError(type(layer).__name__)

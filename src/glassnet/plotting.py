@@ -1,4 +1,4 @@
-"""Plots of training: loss curves, decision boundaries and ROC curves.
+"""Plots of training: loss curves, decision boundaries, ROC curves and attention maps.
 
 matplotlib (the ``plot`` extra) is imported inside the functions, so glassnet itself does not need
 it. Every function draws on ``ax`` when given (else on a new figure) and returns the Axes.
@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve"]
+__all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve",
+           "plot_attention"]
 
 
 def _pyplot() -> Any:
@@ -177,4 +178,40 @@ def plot_roc_curve(y_true: Any, y_score: Any, ax: Any = None, label: str | None 
     ax.set_title("ROC curve")
     ax.set_aspect("equal")
     ax.legend(loc="lower right")
+    return ax
+
+
+def plot_attention(weights: Any, x_labels: Sequence[Any] | None = None, y_labels: Sequence[Any] | None = None,
+                   ax: Any = None, title: str = "Attention", cmap: str = "viridis") -> Any:
+    """An attention map: one row per query, one column per key, colour = weight.
+
+    Args:
+        weights: ``(L, S)`` attention weights (an array or Tensor), e.g. one head of
+            ``MultiheadAttention(..., average_attn_weights=False)``'s ``weights[n, head]``.
+        x_labels: ``S`` labels of the keys (columns), e.g. the input tokens.
+        y_labels: ``L`` labels of the queries (rows).
+        ax: draw here (default: a new figure). title, cmap: the title and the colour map.
+
+    Returns:
+        The Axes.
+    """
+    matrix = np.asarray(getattr(weights, "data", weights), dtype=np.float64)
+    if matrix.ndim != 2:
+        raise ValueError(f"plot_attention: expected weights of shape (queries, keys), got {matrix.shape}; "
+                         "pick one sample and one head, e.g. weights[0, head].")
+    for axis, labels, what in ((1, x_labels, "x_labels (keys)"), (0, y_labels, "y_labels (queries)")):
+        if labels is not None and len(labels) != matrix.shape[axis]:
+            raise ValueError(f"plot_attention: {len(labels)} {what} for {matrix.shape[axis]} "
+                             f"{'columns' if axis else 'rows'} of weights {matrix.shape}.")
+    rows, columns = matrix.shape
+    ax = _axes(ax, figsize=(max(4.0, 0.35 * columns + 2), max(3.0, 0.35 * rows + 1.5)))
+    image = ax.imshow(matrix, cmap=cmap, vmin=0.0, aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label="weight")
+    if x_labels is not None:
+        ax.set_xticks(range(columns), [str(label) for label in x_labels], rotation=90)
+    if y_labels is not None:
+        ax.set_yticks(range(rows), [str(label) for label in y_labels])
+    ax.set_xlabel("key")
+    ax.set_ylabel("query")
+    ax.set_title(title)
     return ax

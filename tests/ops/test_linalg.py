@@ -90,3 +90,21 @@ def test_dense_relu_subclass_with_its_own_pre_activation_is_respected() -> None:
 
     out = Shifted(2, activation="relu", input_shape=(3,))(gn.Tensor(np.zeros((1, 3), dtype=np.float32)))
     np.testing.assert_array_equal(out.data, [[100.0, 100.0]])
+
+
+@pytest.mark.parametrize("size", [14, 15, 16, 33, 64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_matmuls_raise_no_floating_point_warning(size, dtype) -> None:
+    # The reproducers of numpy#24067 (OpenBLAS 0.3.23 in NumPy 1.25.0/1.25.1) and numpy#28687/#29820
+    # (Accelerate on macOS): BLAS kernels that leave a floating-point flag set on finite data, which
+    # NumPy reports as a RuntimeWarning (an error in this suite). If this fails, the BLAS under NumPy
+    # is one of those: see "Floating-point warnings from matmul" in docs/reliability.md.
+    eye, zeros = np.eye(size, dtype=dtype), np.zeros((size, size), dtype=dtype)
+    for a, b in ((eye, eye), (zeros, zeros.T)):
+        left, right = gn.Tensor(a, requires_grad=True), gn.Tensor(b, requires_grad=True)
+        out = F.matmul(left, right)
+        out.backward(np.ones_like(a))
+        np.testing.assert_array_equal(out.data, a @ b)
+        assert np.isfinite(left.grad).all() and np.isfinite(right.grad).all()
+    x = np.ones((size, size), dtype=dtype)
+    np.testing.assert_array_equal(F.linear(x, eye, np.zeros(size, dtype=dtype)).data, x)

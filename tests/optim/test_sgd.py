@@ -182,3 +182,15 @@ def test_a_deep_copied_optimizer_updates_the_copies_of_its_parameters(rng) -> No
     opt_copy.step()
     np.testing.assert_allclose(stranger.data, before - np.float32(0.1))
     np.testing.assert_array_equal(w.data, original)  # the original is not touched by the copy
+
+
+def test_defaults_are_pytorchs_and_keras_name_keeps_keras_lr(torch) -> None:
+    import inspect
+
+    ours = inspect.signature(SGD).parameters
+    theirs = inspect.signature(torch.optim.SGD).parameters
+    for name in ("lr", "momentum", "dampening", "weight_decay", "nesterov"):
+        assert ours[name].default == theirs[name].default, name
+    model = gn.Model([gn.Linear(2, 1)])
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.optimizer.defaults["lr"] == 0.01

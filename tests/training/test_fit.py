@@ -152,10 +152,10 @@ def test_label_shapes_that_fit_neither_loss_are_explained() -> None:
     x, y = _blobs()
     model = _classifier()
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    with pytest.raises(ShapeError, match=r"expected one-hot labels of shape \(n, 3\).*sparse_categorical"):
+    with pytest.raises(ShapeError, match=r"expected one-hot labels of shape \(300, 3\).*sparse_categorical"):
         model.fit(x, y, verbose=0)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    with pytest.raises(ShapeError, match=r"expected integer labels of shape \(n,\)"):
+    with pytest.raises(ShapeError, match=r"expected integer labels of shape \(300,\)"):
         model.fit(x, np.eye(3)[y], verbose=0)
 
 
@@ -203,3 +203,41 @@ def test_compiled_metrics_appear_in_history_with_val_twins_and_in_evaluate() -> 
     assert results["accuracy"] == pytest.approx(float((model.predict_classes(x) == y).mean()))
     with pytest.raises(ValueError, match="Unknown metric 'acuracy'; valid names"):
         model.compile(optimizer="sgd", loss="mse", metrics=["acuracy"])
+
+
+class _PerStep(gn.nn.Module):
+    """A layer with an output per time step: (n, T, features) -> (n, T, classes)."""
+
+    traceable = True
+
+    def __init__(self, features: int, classes: int) -> None:
+        super().__init__()
+        self.linear = gn.nn.Linear(features, classes, rng=0)
+
+    def forward(self, x: gn.Tensor) -> gn.Tensor:
+        return self.linear(x)
+
+
+def test_fit_takes_a_label_per_step_for_outputs_per_step() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6, 3)).astype(np.float32)
+    y = (x[..., 0] > 0).astype(np.int64)  # (40, 6): one class per step
+    model = gn.Model([_PerStep(3, 2)])
+    model.compile(optimizer=gn.optim.SGD(lr=0.5), loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
+    history = model.fit(x, y, epochs=20, batch_size=8, verbose=0, seed=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    logits = model.predict(x)
+    expected = gn.functional.cross_entropy(gn.Tensor(logits.reshape(-1, 2)), y.reshape(-1)).item()
+    assert model.evaluate(x, y)["loss"] == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ShapeError, match=r"expected integer labels of shape \(40, 6\) for outputs of shape "
+                                         r"\(40, 6, 2\), got \(40, 5\)"):
+        model.fit(x, y[:, :5], verbose=0)
+
+
+def test_fit_takes_targets_per_step_for_mse() -> None:
+    x = np.random.default_rng(1).normal(size=(16, 5, 3)).astype(np.float32)
+    model = gn.Model([_PerStep(3, 2)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x[..., :2], epochs=1, verbose=0)
+    with pytest.raises(ShapeError, match=r"outputs have shape \(16, 5, 2\) but the targets have shape \(16, 5, 3\)"):
+        model.fit(x, x, verbose=0)

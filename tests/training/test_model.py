@@ -122,7 +122,8 @@ def test_summary_lists_layers_output_shapes_and_parameter_counts() -> None:
     (np.zeros((200, 3)), ShapeError, r"linear_1: expected input of shape \(n_samples, 2\), got X_train of shape "
                                      r"\(200, 3\)"),
     (np.zeros((0, 2)), InputError, "at least one sample"),
-    (np.zeros(200), ShapeError, r"expected a 2-D array .*reshape\(-1, 1\)"),
+    (np.zeros(200), ShapeError, r"expected a samples-first array \(n_samples, n_features\).*reshape\(-1, 1\)"),
+    (np.zeros((200, 4, 3)), ShapeError, r"linear_1: .*got X_train of shape \(200, 4, 3\).*3 features"),
     (np.full((200, 2), np.nan), InputError, "NaN or infinite"),
     (np.array([["a", "b"]] * 200), DTypeError, "expected numbers"),
     (np.array([[1.0, None]] * 200, dtype=object), DTypeError, "Python objects"),
@@ -267,3 +268,19 @@ def test_a_call_with_zero_epochs_leaves_the_weights_and_a_later_seed_still_draws
 
     for a, b in zip(weights_after(False), weights_after(True)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_samples_first_data_with_more_axes_flows_through_predict_and_summary() -> None:
+    model = gn.Model([gn.Dense(2)])
+    x = np.arange(5 * 4 * 3, dtype=np.float32).reshape(5, 4, 3)
+    assert model.predict(x).shape == (5, 4, 2)
+    assert model.input_shape == (4, 3)
+    assert "(None, 4, 2)" in model.summary(print_fn=lambda line: None)
+
+
+def test_build_creates_lazy_weights_from_a_batch_first_shape() -> None:
+    model = gn.Model([gn.Dense(3), gn.Dense(1)])
+    model.build((None, 4, 6))
+    assert model.layers[0].weight.shape == (3, 6)
+    assert model.input_shape == (4, 6)
+    assert "(None, 4, 1)" in model.summary(print_fn=lambda line: None)

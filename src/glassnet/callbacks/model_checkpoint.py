@@ -6,6 +6,7 @@ import os
 import warnings
 from typing import Any
 
+from .. import distributed
 from ..io.weights import save_state_dict
 from .base import Callback, Logs
 from .monitor import Improvement, resolve_mode
@@ -28,6 +29,7 @@ class ModelCheckpoint(Callback):
 
     The write goes to a temporary file in the same folder, then replaces ``filepath``: an
     interrupted training leaves the previous checkpoint whole. Load it with ``model.load_weights``.
+    In a distributed fit only rank 0 writes (every process holds the same weights).
     """
 
     def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = False,
@@ -53,6 +55,8 @@ class ModelCheckpoint(Callback):
                 return
             self.tracker.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
+        if not distributed.is_main():  # in a distributed fit rank 0 writes, the others keep count
+            return
         if path.endswith(".gnet"):
             self.model.save_checkpoint(path, epoch)
         else:

@@ -57,7 +57,8 @@ def _register_builtins() -> None:
     from .. import nn
 
     for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
-                 "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding"):
+                 "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "MultiheadAttention",
+                 "MultiHeadAttention", "TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding"):
         register_layer(getattr(nn, name))
 
 

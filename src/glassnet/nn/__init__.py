@@ -3,6 +3,7 @@
 from . import init
 from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
                           Softplus, Tanh)
+from .attention import MultiheadAttention, MultiHeadAttention
 from .containers import Sequential
 from .dense import Dense
 from .embedding import Embedding
@@ -12,6 +13,7 @@ from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 from .regularization import Dropout
+from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Module",
@@ -35,5 +37,10 @@ __all__ = [
     "BatchNorm1d",
     "LayerNorm",
     "Embedding",
+    "MultiheadAttention",
+    "MultiHeadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "PositionalEncoding",
     "init",
 ]

@@ -69,7 +69,7 @@ class LayerNorm(Module):
     traceable = True
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 dtype: Any = np.float32) -> None:
+                 bias: bool = True, dtype: Any = np.float32) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         if not shape or any(size <= 0 for size in shape):
@@ -77,7 +77,8 @@ class LayerNorm(Module):
         self.normalized_shape = shape
         self.eps = eps
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
+        # bias=False (torch >= 2.1): scale only, as in a Transformer built with bias=False.
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[x.ndim - len(self.normalized_shape):] != self.normalized_shape:
@@ -90,7 +91,7 @@ class LayerNorm(Module):
         """Constructor arguments as JSON values (what a model file stores)."""
         dtype = self.weight.dtype.name if self.weight is not None else "float32"
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
-                "elementwise_affine": self.weight is not None, "dtype": dtype}
+                "elementwise_affine": self.weight is not None, "bias": self.bias is not None, "dtype": dtype}
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

@@ -15,6 +15,8 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """Gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
 
+    The default ``lr=1e-3`` is PyTorch's; ``compile(optimizer="sgd")`` keeps Keras's 0.01.
+
     update:   g = grad + weight_decay * p
               b = momentum * b + (1 - dampening) * g      (b = g on the first step)
               g = g + momentum * b  if nesterov  else  b   (when momentum > 0)
@@ -28,7 +30,7 @@ class SGD(Optimizer):
     0.8
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 0.01, momentum: float = 0.0,
+    def __init__(self, params: ParamsLike = None, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))

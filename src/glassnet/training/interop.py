@@ -54,9 +54,10 @@ def _layer_from_torch(module: Any) -> nn.Module:
         return layer
     if kind == "LayerNorm":
         layer = nn.LayerNorm(tuple(module.normalized_shape), eps=module.eps,
-                             elementwise_affine=module.elementwise_affine)
+                             elementwise_affine=module.elementwise_affine, bias=module.bias is not None)
         if module.elementwise_affine:
             layer.weight.data[...] = _array(module.weight)
+        if module.bias is not None:
             layer.bias.data[...] = _array(module.bias)
         return layer
     raise ValueError(f"from_torch: no glassnet layer for torch's {kind}.")

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
@@ -31,6 +32,10 @@ __all__ = ["KerasWorkflow", "OPTIMIZERS"]
 # Keras's optimizer names -> glassnet.optim class names, looked up when compile is called.
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
               "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "lion": "Lion"}
+
+# Keras's defaults where they differ from the optimizer class's own (PyTorch's): a Keras user who
+# writes compile(optimizer="sgd") gets the learning rate Keras gives that name.
+KERAS_DEFAULTS: dict[str, dict[str, Any]] = {"sgd": {"lr": 0.01}}
 
 CLASSIFICATION_LOSSES = (losses_module.BinaryCrossEntropy, losses_module.CategoricalCrossEntropy)
 
@@ -53,7 +58,7 @@ def _resolve_optimizer(optimizer: Any) -> Any:
     if class_name is None or not hasattr(optim, class_name):
         valid = ", ".join(name for name, cls in OPTIMIZERS.items() if hasattr(optim, cls))
         raise ValueError(f"compile: unknown optimizer {optimizer!r}; valid names: {valid}.")
-    return getattr(optim, class_name)()
+    return getattr(optim, class_name)(**KERAS_DEFAULTS.get(optimizer.lower(), {}))
 
 
 class KerasWorkflow:
@@ -65,6 +70,8 @@ class KerasWorkflow:
     clipping: tuple[float | None, float | None, float | None] = (None, None, None)
     stop_training: bool = False
     run_eagerly: bool = False
+    # During a fit with distributed=True on several processes: averages the gradients (one Allreduce).
+    _average_gradients: dist.GradientAverager | None = None
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None,
@@ -74,7 +81,9 @@ class KerasWorkflow:
 
         Args:
             optimizer: a name (``"sgd"``, ``"adam"``, ...) or an optimizer, with or without
-                parameters (an unbound one is bound to the model's parameters by ``fit``).
+                parameters (an unbound one is bound to the model's parameters by ``fit``). A name
+                gives the class's defaults (PyTorch's), except ``"sgd"``, which keeps Keras's
+                ``lr=0.01`` (``optim.SGD()`` alone has PyTorch's ``lr=1e-3``).
             loss: a loss name or object, e.g. ``"binary_crossentropy"``,
                 ``"sparse_categorical_crossentropy"``, ``"mse"``.
             metrics: names or metric objects (``"accuracy"``, ``"auc"``, ...), see ``glassnet.metrics``.
@@ -116,7 +125,7 @@ class KerasWorkflow:
             callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
             class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
             initial_epoch: int = 0, terminate_on_nan: bool = True,
-            resume_from: str | None = None) -> History:
+            resume_from: str | None = None, distributed: bool = False) -> History:
         """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
 
         ``validation_split`` holds out a random, seeded slice, stratified by class for
@@ -127,6 +136,22 @@ class KerasWorkflow:
         weights, optimizer state, epoch, history and the random generator's state, so that an
         interrupted and resumed run equals an uninterrupted one bit for bit (same data, seed and
         arguments).
+
+        ``distributed=True`` trains data-parallel on the processes started by ``mpiexec -n P``
+        (see :mod:`glassnet.distributed`; alone, it changes nothing). Every process runs the same
+        script with the same data; ``batch_size`` is then the batch of *each* process, so a step
+        takes ``P * batch_size`` rows. Rank 0's weights, optimizer state and random generator are
+        given to all; each epoch every process takes its share of the same seeded permutation
+        (``DistributedSampler``'s padding, see :mod:`glassnet.distributed.sampler`), the gradients
+        are averaged after each backward (one ``Allreduce``), and every process takes the same
+        optimizer step. The epoch's loss and metrics, and the validation, are computed over all
+        processes, so every process holds the same History (the per-batch logs that batch callbacks
+        see are each process's own). Only rank 0 prints and writes files. With sample or class
+        weights, each process's loss is the weighted mean over its own batch, and the processes'
+        gradients are averaged with equal weights.
+        BatchNorm normalizes each process's batch with that batch's statistics; its running
+        statistics are rank 0's, given to all at the end of each epoch. An error in one process
+        prints its traceback and ends every process (``MPI_Abort``).
 
         Returns:
             The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
@@ -140,12 +165,29 @@ class KerasWorkflow:
         """
         self._require_compiled("fit")
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
+        parallel = _join_processes(distributed)
+        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
+            return self._fit_arrays(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
+                                    validation_data=validation_data, shuffle=shuffle, callbacks=callbacks,
+                                    verbose=verbose, class_weight=class_weight, sample_weight=sample_weight,
+                                    seed=seed, initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
+                                    resume_from=resume_from, parallel=parallel)
+
+    def _fit_arrays(self, x: Any, y: Any, epochs: int, batch_size: int | None, validation_split: float,
+                    validation_data: tuple[Any, Any] | None, shuffle: bool, callbacks: Sequence[Callback] | None,
+                    verbose: int | str, class_weight: dict[int, float] | None, sample_weight: Any,
+                    seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool, resume_from: str | None,
+                    parallel: bool) -> History:
+        """fit's work once its arguments are checked; ``parallel``: with the other processes."""
         generator = random.rng(seed)
+        if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
+            dist.broadcast_generator(generator)
         x_all = self._features(x)
-        width = self._output_width(x_all)
-        y_all = self._fit_targets(y, len(x_all), width)
+        output_shape = self._output_shape(x_all)
+        y_all = self._fit_targets(y, len(x_all), output_shape)
         weights = self._sample_weights(y_all, sample_weight, class_weight)
-        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, width, generator)
+        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, output_shape,
+                                        generator)
         resumed = self._resume(resume_from, generator) if resume_from is not None else None
         if resumed is not None:
             initial_epoch = resumed["epoch"]
@@ -154,7 +196,14 @@ class KerasWorkflow:
         if not self.optimizer.param_groups:
             self.optimizer.bind(list(self.parameters()))
         size = batch_size or len(train[0])
-        loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
+        if parallel:
+            dist.broadcast_parameters(self)
+            dist.broadcast_optimizer_state(self.optimizer)
+            loader: DataLoader = dist.ShardedLoader(train[0], size, shuffle, generator, dist.rank(),
+                                                    dist.world_size())
+            verbose = verbose if dist.is_main() else 0
+        else:
+            loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
         history = History()
         if resumed is not None:
             history.history = {key: list(values) for key, values in resumed["history"].items()}
@@ -162,9 +211,13 @@ class KerasWorkflow:
         callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
         self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
         self.stop_training = False
-        with self._random_layers_drawing_from(generator if seed is not None else None):
-            self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
-                          None if resumed is None else resumed.get("callbacks"))
+        self._average_gradients = dist.GradientAverager(list(self.parameters())) if parallel else None
+        try:
+            with self._random_layers_drawing_from(generator if seed is not None else None):
+                self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
+                              None if resumed is None else resumed.get("callbacks"))
+        finally:
+            self._average_gradients = None
         return history
 
     def _resume(self, path: str, generator: np.random.Generator) -> dict[str, Any]:
@@ -235,9 +288,15 @@ class KerasWorkflow:
                     step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
                 with self.mode(training=True):
                     logs = self._fit_epoch(loader, train, callback_list, step, forward)
+                parallel = self._average_gradients is not None
+                if parallel:  # BatchNorm's running statistics: rank 0's, so that all hold one model
+                    dist.broadcast_buffers(self)
                 if validation is not None:
-                    logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation, size).items()})
+                    val_logs = self._evaluate_arrays(*validation, size, distributed=parallel)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callback_list.on_epoch_end(epoch, logs)
+                if parallel:  # a callback that stops one process stops all (each must call this)
+                    self.stop_training = dist.any_across_ranks(self.stop_training)
                 if self.stop_training:
                     break
         callback_list.on_train_end()
@@ -278,6 +337,8 @@ class KerasWorkflow:
         # Per batch, only what the batch needs: a hook no callback defines is not called at all.
         begin_hooks, end_hooks = callback_list.batch_hooks()
         total, seen = 0.0, 0
+        parallel = self._average_gradients is not None
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []  # (targets, outputs) for the metrics of all processes
         for batch, rows in enumerate(loader.batch_rows()):
             if begin_hooks:
                 callback_list.on_train_batch_begin(batch)
@@ -291,12 +352,35 @@ class KerasWorkflow:
             seen += size
             if metrics:
                 probabilities = self._probabilities(output, forward)
-                for metric in metrics:
-                    metric.update_state(yb, probabilities)
+                if parallel:
+                    outputs.append((yb, np.array(probabilities)))  # a copy: a replay reuses its arrays
+                else:
+                    for metric in metrics:
+                        metric.update_state(yb, probabilities)
             if end_hooks:
                 callback_list.on_train_batch_end(batch, {"loss": batch_loss})
+        if parallel:
+            return self._logs_of_all_processes(total, seen, outputs)
         logs = {"loss": total / max(seen, 1)}
         logs.update({metric.name: float(metric.result()) for metric in metrics})
+        return logs
+
+    def _logs_of_all_processes(self, total: float, seen: int, outputs: list[tuple[np.ndarray, np.ndarray]]
+                               ) -> dict[str, float]:
+        """The loss and the metrics over the batches of every process (distributed fit and evaluate):
+        the loss sums and row counts are added up; each metric sees every process's targets and
+        outputs, in rank order, so it equals the metric over all rows whatever it keeps."""
+        total, seen = dist.sum_across_ranks([total, seen])
+        logs = {"loss": float(total / max(seen, 1))}
+        if not self.compiled_metrics:
+            return logs
+        local = (np.concatenate([y for y, _ in outputs]), np.concatenate([p for _, p in outputs])) if outputs else None
+        everyone = [part for part in dist.allgather(local) if part is not None]
+        for metric in self.compiled_metrics:
+            metric.reset_state()
+            for targets, probabilities in everyone:
+                metric.update_state(targets, probabilities)
+        logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return logs
 
     def _make_fit_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
@@ -343,7 +427,10 @@ class KerasWorkflow:
         return output, self._with_penalties(loss)
 
     def _apply_gradients(self) -> None:
-        """After backward: clip the gradients (compile's clipnorm...), then one optimizer step."""
+        """After backward: average the gradients across processes (a distributed fit), clip them
+        (compile's clipnorm...), then one optimizer step."""
+        if self._average_gradients is not None:
+            self._average_gradients()
         self._clip_gradients()
         self.optimizer.step()
         self._steps_taken += 1
@@ -386,20 +473,29 @@ class KerasWorkflow:
 
     # ----------------------------------------------------------------- data checks
     def _output_width(self, x: np.ndarray) -> int:
-        """Outputs per sample, from one sample; this also builds lazily sized layers (Dense)."""
-        out = self._dry_run(x[:1])
-        return 1 if out.ndim == 1 else int(out.shape[-1])
+        """Outputs per sample (per step, for sequences), from one sample; this also builds lazily
+        sized layers (Dense)."""
+        shape = self._output_shape(x)
+        return int(shape[-1]) if shape else 1
 
-    def _fit_targets(self, y: Any, n_samples: int, width: int) -> np.ndarray:
-        """``y`` checked against the loss and the model's ``width`` outputs, before any training."""
+    def _output_shape(self, x: np.ndarray) -> tuple[int, ...]:
+        """The shape of the model's output for one sample of ``x`` (built lazily sized layers too)."""
+        return tuple(self._dry_run(x[:1]).shape[1:])
+
+    def _fit_targets(self, y: Any, n_samples: int, output_shape: tuple[int, ...]) -> np.ndarray:
+        """``y`` checked against the loss and the model's output for one sample, before any training."""
         loss_fn = self.compiled_loss
+        output_shape = tuple(output_shape) or (1,)
+        width = output_shape[-1]
         array = as_targets(y, n_samples, self.dtype)
         if isinstance(loss_fn, losses_module.SparseCategoricalCrossEntropy):
+            # (n,) or (n, 1) class indices; (n, T, ...) for a model with an output per step.
             labels = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
-            if labels.ndim != 1:
+            if labels.shape[1:] != tuple(output_shape[:-1]):
                 raise ShapeError(
-                    f"sparse_categorical_crossentropy: expected integer labels of shape (n,), got {array.shape}; "
-                    "for one-hot labels use loss='categorical_crossentropy'."
+                    f"sparse_categorical_crossentropy: expected integer labels of shape "
+                    f"{(n_samples, *output_shape[:-1])} for outputs of shape {(n_samples, *output_shape)}, "
+                    f"got {array.shape}; for one-hot labels use loss='categorical_crossentropy'."
                 )
             if np.any(labels != np.round(labels)):
                 raise InputError("sparse_categorical_crossentropy: labels must be whole numbers (class indices).")
@@ -411,11 +507,11 @@ class KerasWorkflow:
                     f"outputs, found label {bad[0]}."
                 )
             return labels
-        if isinstance(loss_fn, losses_module.CategoricalCrossEntropy) and (array.ndim != 2 or array.shape[1] != width):
+        if isinstance(loss_fn, losses_module.CategoricalCrossEntropy) and array.shape[1:] != output_shape:
             hint = " For integer labels use loss='sparse_categorical_crossentropy'." if array.ndim == 1 else ""
             raise ShapeError(
-                f"categorical_crossentropy: expected one-hot labels of shape (n, {width}) for the model's {width} "
-                f"outputs, got {array.shape}.{hint}"
+                f"categorical_crossentropy: expected one-hot labels of shape {(n_samples, *output_shape)} for the "
+                f"model's {width} outputs, got {array.shape}.{hint}"
             )
         if isinstance(loss_fn, losses_module.BinaryCrossEntropy):
             from .validation import check_binary_labels
@@ -423,8 +519,9 @@ class KerasWorkflow:
             check_binary_labels(array, loss_fn.name)
         if array.ndim == 1:
             array = array.reshape(-1, 1)
-        if array.shape[1] != width:
-            raise ShapeError(f"{loss_fn.name}: the model has {width} outputs but the targets have shape {array.shape}.")
+        if array.shape[1:] != output_shape:
+            raise ShapeError(f"{loss_fn.name}: the model's outputs have shape {(n_samples, *output_shape)} but the "
+                             f"targets have shape {array.shape}.")
         return array
 
     def _sample_weights(self, y: np.ndarray, sample_weight: Any, class_weight: dict[int, float] | None
@@ -447,11 +544,12 @@ class KerasWorkflow:
         return weights
 
     def _split(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, validation_split: float,
-               validation_data: tuple[Any, Any] | None, width: int, generator: np.random.Generator
+               validation_data: tuple[Any, Any] | None, output_shape: tuple[int, ...],
+               generator: np.random.Generator
                ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None]:
         if validation_data is not None:
             x_val = self._features(validation_data[0], "validation_data x")
-            y_val = self._fit_targets(validation_data[1], len(x_val), width)
+            y_val = self._fit_targets(validation_data[1], len(x_val), output_shape)
             return (x, y, weights), (x_val, y_val)
         if validation_split == 0.0:
             return (x, y, weights), None
@@ -463,28 +561,46 @@ class KerasWorkflow:
         return (x[train], y[train], w), (x[held_out], y[held_out])
 
     # ----------------------------------------------------------------- evaluate and predict
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0) -> dict[str, float]:
-        """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``)."""
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
+                 distributed: bool = False) -> dict[str, float]:
+        """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``).
+
+        ``distributed=True`` (under ``mpiexec``, every process passing the same data): each process
+        evaluates a contiguous part of the rows and every process gets the figures over all of them.
+        """
         self._require_compiled("evaluate")
-        x_all = self._features(x)
-        y_all = self._fit_targets(y, len(x_all), self._output_width(x_all))
-        results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all))
-        if verbose:
+        parallel = _join_processes(distributed)
+        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
+            x_all = self._features(x)
+            y_all = self._fit_targets(y, len(x_all), self._output_shape(x_all))
+            results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all), distributed=parallel)
+        if verbose and dist.is_main():
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
         return results
 
-    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, batch_size: int,
+                         distributed: bool = False) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)``; ``distributed``: on this process's part, then over all."""
+        if distributed:
+            part = dist.contiguous_part(len(x), dist.rank(), dist.world_size())
+            x, y = x[part], y[part]
         forward, loss_fn = self._training_forward(self.compiled_loss)
         for metric in self.compiled_metrics:
             metric.reset_state()
         total = 0.0
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []
         with self.mode(training=False), no_grad():
             for start in range(0, len(x), batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 output = forward(Tensor._from_op(xb, None))
                 total += float(self._with_penalties(loss_fn.compute(output, Tensor._from_op(yb, None))).data) * len(xb)
+                if distributed:
+                    outputs.append((yb, self._probabilities(output.data, forward)))
+                    continue
                 for metric in self.compiled_metrics:
                     metric.update_state(yb, self._probabilities(output.data, forward))
+        if distributed:
+            return self._logs_of_all_processes(total, len(x), outputs)
         results = {"loss": total / len(x)}
         results.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return results
@@ -499,6 +615,15 @@ class KerasWorkflow:
         if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
             return (probabilities.reshape(-1) >= threshold).astype(np.int64)
         return probabilities.argmax(axis=-1)
+
+
+def _join_processes(distributed: bool) -> bool:
+    """For ``distributed=True``: join the processes (:func:`glassnet.distributed.init`) and say
+    whether there are several; alone, a distributed run is an ordinary one."""
+    if not distributed:
+        return False
+    dist.init()
+    return dist.world_size() > 1
 
 
 def _activate_like(layer: Any, logits: np.ndarray) -> np.ndarray:

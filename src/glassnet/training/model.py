@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
@@ -15,6 +16,7 @@ from ..autograd.tensor import Tensor
 from ..nn import init as initializers
 from ..nn.activations import Activation, Sigmoid, Softmax
 from ..nn.dense import Dense
+from ..nn.input_layer import Input
 from ..nn.module import Module
 from ..optim.sgd import SGD
 from .keras_api import KerasWorkflow
@@ -49,6 +51,7 @@ class Model(KerasWorkflow, Module):
         self.loss: list[float] = []
         self.compiled_metrics = []
         self._steps_taken = 0
+        self._sample_shape: tuple[int, ...] | None = None  # of the last data given (summary's fallback)
         for layer in layers or []:
             self.add(layer)
 
@@ -68,8 +71,9 @@ class Model(KerasWorkflow, Module):
             raise ValueError(f"Model.add: a layer named {layer.name!r} is already in the model.")
         self.layers.append(layer)
         setattr(self, layer.name, layer)
-        if getattr(layer, "built", True) is False and self.in_features is not None and len(self.layers) > 1:
-            self._dry_run(np.zeros((1, self.in_features), dtype=self.dtype))
+        sample = self.input_shape
+        if getattr(layer, "built", True) is False and sample is not None and len(self.layers) > 1:
+            self._dry_run(np.zeros((1, *sample), dtype=self.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         """The layers in order, on a Tensor (``predict`` takes arrays and builds no graph)."""
@@ -88,6 +92,26 @@ class Model(KerasWorkflow, Module):
             size = getattr(layer, "in_features", None)
             return None if size is None else int(size)
         return None
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The shape of one sample, without the batch axis, when known: an :class:`Input` layer's
+        shape, else ``(in_features,)`` of a dense first layer, else the shape of the last data the
+        model was given (``fit``, ``predict``, :meth:`build`)."""
+        first = self.layers[0] if self.layers else None
+        if isinstance(first, Input):
+            return first.shape
+        features = self.in_features
+        if features is not None and (self._sample_shape is None or self._sample_shape[-1:] != (features,)):
+            return (features,)
+        return self._sample_shape
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create the weights of lazily sized layers for inputs of ``input_shape``, batch axis first
+        (``None`` or a number), as Keras's ``model.build((None, 28, 28, 1))``."""
+        sample = tuple(int(size) for size in input_shape[1:])
+        self._dry_run(np.zeros((1, *sample), dtype=self.dtype))
+        self._sample_shape = sample
 
     @property
     def dtype(self) -> np.dtype:
@@ -245,7 +269,9 @@ class Model(KerasWorkflow, Module):
     def _features(self, X: Any, what: str = "X") -> np.ndarray:
         if not self.layers:
             raise ValueError("Model: add layers before training or predicting (model.add(...)).")
-        return as_features(X, self.in_features, self.layers[0].display_name, self.dtype, what)
+        x = as_features(X, self.in_features, self.layers[0].display_name, self.dtype, what)
+        self._sample_shape = x.shape[1:]
+        return x
 
     def _targets(self, Y: Any, n_samples: int, loss_fn: losses_module.Loss, what: str) -> np.ndarray:
         y = as_targets(Y, n_samples, self.dtype, what)
@@ -275,17 +301,22 @@ class Model(KerasWorkflow, Module):
         """Write architecture, weights and (optionally) optimizer state to one ``.gnet`` file.
 
         The file is a zip of a JSON manifest and ``.npy`` arrays, written atomically; loading it
-        with :func:`glassnet.load_model` executes nothing from it.
+        with :func:`glassnet.load_model` executes nothing from it. After ``glassnet.distributed.init()``
+        on several processes only rank 0 writes (call ``glassnet.distributed.barrier()`` before
+        another process reads the file).
         """
         from .saving import save_model
 
-        save_model(self, path, include_optimizer=include_optimizer)
+        if dist.is_main():
+            save_model(self, path, include_optimizer=include_optimizer)
 
     def save_weights(self, path: str) -> None:
-        """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename)."""
+        """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename); only rank 0
+        writes when several processes train together (see :meth:`save`)."""
         from ..io.weights import save_state_dict
 
-        save_state_dict(path, self.state_dict())
+        if dist.is_main():
+            save_state_dict(path, self.state_dict())
 
     def load_weights(self, path: str) -> None:
         """Read weights written by :meth:`save_weights`; names and shapes are checked, no pickle."""
@@ -313,11 +344,11 @@ class Model(KerasWorkflow, Module):
         return text
 
     def _output_shapes(self) -> list[str]:
-        features = self.in_features
-        if features is None:
+        sample = self.input_shape
+        if sample is None:
             return ["?"] * len(self.layers)
         shapes = []
-        x = Tensor._from_op(np.zeros((1, features), dtype=self.dtype), None)
+        x = Tensor._from_op(np.zeros((1, *sample), dtype=self.dtype), None)
         for layer in self.layers:
             x = self._dry_run(x.data, [layer])
             shapes.append(str((None, *x.shape[1:])))

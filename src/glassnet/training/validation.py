@@ -47,15 +47,21 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
 
 def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dtype,
                 what: str = "X") -> np.ndarray:
-    """``x`` as a ``(n_samples, in_features)`` array of ``dtype``, or a clear error."""
+    """``x`` as a samples-first array ``(n_samples, ...)`` of ``dtype``, or a clear error.
+
+    Dense data is ``(n_samples, n_features)``; images and sequences keep their axes after the
+    samples axis (``(n, H, W, C)``, ``(n, T, features)``), and the first layer checks them.
+    ``in_features``, when the first layer declares it, is the size of the last axis.
+    """
     array = _as_numeric_array(x, what)
-    if array.ndim != 2:
+    if array.ndim < 2:
         hint = " Use X.reshape(-1, 1) for a single feature." if array.ndim == 1 else ""
-        raise ShapeError(f"{what}: expected a 2-D array (n_samples, n_features), got shape {array.shape}.{hint}")
+        raise ShapeError(f"{what}: expected a samples-first array (n_samples, n_features) or "
+                         f"(n_samples, ...), got shape {array.shape}.{hint}")
     if array.shape[0] == 0:
         raise InputError(f"{what}: expected at least one sample, got an empty array of shape {array.shape}.")
-    if in_features is not None and array.shape[1] != in_features:
-        if array.shape[0] == in_features:
+    if in_features is not None and array.shape[-1] != in_features:
+        if array.ndim == 2 and array.shape[0] == in_features:
             raise ShapeError(
                 f"{what} has shape {array.shape}, which looks features-first: glassnet takes "
                 f"samples-first data (n_samples, n_features) = (n, {in_features}), as Keras and "
@@ -63,7 +69,7 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
             )
         raise ShapeError(
             f"{first_layer}: expected input of shape (n_samples, {in_features}), got {what} of shape "
-            f"{array.shape}: the data has {array.shape[1]} features, the layer takes {in_features}."
+            f"{array.shape}: the data has {array.shape[-1]} features, the layer takes {in_features}."
         )
     array = array.astype(dtype, copy=False)
     _require_finite(array, what)
@@ -77,7 +83,8 @@ def _require_finite(array: np.ndarray, what: str) -> None:
     # product with a ones vector: BLAS reads the data about 3x faster than np.sum, which matters
     # when fit is called on hundreds of MB of features.
     with np.errstate(over="ignore", invalid="ignore"):
-        row_sums = array @ np.ones(array.shape[-1], dtype=array.dtype) if array.ndim == 2 else array
+        rows = array.reshape(len(array), -1) if array.ndim > 2 and array.flags.c_contiguous else array
+        row_sums = rows @ np.ones(rows.shape[-1], dtype=array.dtype) if rows.ndim == 2 else rows
     if not np.isfinite(row_sums).all() and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise InputError(f"{what}: contains {bad} NaN or infinite values; clean or impute them first.")
