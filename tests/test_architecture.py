@@ -56,9 +56,16 @@ def test_lower_layers_do_not_import_higher_ones() -> None:
     assert not problems, "; ".join(problems)
 
 
+# Modules that exist to adapt glassnet to an optional extra, and the extra they may import at
+# module level (nothing imports them; users do, once they have installed that extra).
+EXTRA_ADAPTERS = {"sklearn.py": {"sklearn"}}
+
+
 def test_core_imports_only_numpy() -> None:
     third_party = set()
     for path in PACKAGE.rglob("*.py"):
+        if path.parent == PACKAGE and path.name in EXTRA_ADAPTERS:
+            continue
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.Import):
                 third_party.update(alias.name.split(".")[0] for alias in node.names)
@@ -66,3 +73,20 @@ def test_core_imports_only_numpy() -> None:
                 third_party.add(node.module.split(".")[0])
     allowed = set(sys.stdlib_module_names) | {"numpy", "glassnet", "__future__"}
     assert third_party <= allowed, f"module-level imports beyond NumPy: {sorted(third_party - allowed)}"
+
+
+def test_extra_adapters_import_only_their_extra_and_are_imported_by_nothing() -> None:
+    for name, extras in EXTRA_ADAPTERS.items():
+        third_party = set()
+        for node in ast.walk(ast.parse((PACKAGE / name).read_text())):  # also inside try: ... except ImportError
+            if isinstance(node, ast.Import):
+                third_party.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                third_party.add(node.module.split(".")[0])
+        allowed = set(sys.stdlib_module_names) | {"numpy", "glassnet", "__future__"} | extras
+        assert third_party <= allowed, f"{name} imports {sorted(third_party - allowed)}"
+    module_names = {name.removesuffix(".py") for name in EXTRA_ADAPTERS}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and path.parent == PACKAGE:
+                assert not module_names & ({node.module} | {alias.name for alias in node.names}), path

@@ -79,3 +79,27 @@ def test_char_transformer_quick_run_learns_generates_and_draws_attention(tmp_pat
     for name in ["loss.png", "attention.png"]:
         content = (out / name).read_bytes()
         assert content.startswith(PNG_MAGIC) and len(content) > 1000, name
+
+
+def test_cross_validation_example_compares_the_three_models_on_the_same_folds() -> None:
+    done = subprocess.run([sys.executable, str(EXAMPLES / "cross_validation.py"), "--quick"], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[2:5]}
+    assert set(rows) == {"glassnet", "MLPClassifier", "LogisticRegression"}
+    for name, cells in rows.items():
+        accuracy, auc = float(cells[1]), float(cells[4])
+        assert accuracy > 0.85 and auc > 0.9, name  # 5 epochs are enough on breast_cancer
+        assert cells[-1].endswith("s") and float(cells[-1][:-1]) > 0
+    assert "fit time glassnet / MLPClassifier: " in done.stdout
+
+
+@pytest.mark.slow  # two worker processes start (n_jobs=2): about 10 s on a quiet machine, 30 s on a busy one
+def test_grid_search_example_prints_the_best_parameters_and_draws_the_heatmap(tmp_path) -> None:
+    done = subprocess.run([sys.executable, str(EXAMPLES / "grid_search.py"), "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert done.returncode == 0, done.stderr
+    assert "8 combinations x 2 folds" in done.stdout and "best parameters: {'alpha': " in done.stdout
+    assert 0.5 < float(done.stdout.split("test accuracy of the refitted best model: ")[1].split()[0]) <= 1.0
+    content = (tmp_path / "grid_search.png").read_bytes()
+    assert content.startswith(PNG_MAGIC) and len(content) > 1000

@@ -43,3 +43,17 @@ def test_linear_layers_take_regularizers_too() -> None:
     layer = gn.Linear(2, 2, kernel_regularizer="l1", bias_regularizer="l2", init="ones")
     assert layer.regularization_loss().item() == pytest.approx(0.01 * 4)
     assert gn.Linear(2, 2).regularization_loss() is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_l2_penalty_equals_the_composed_ops_bit_for_bit(dtype) -> None:
+    from glassnet.ops.reduce import sum as total
+
+    w = np.random.default_rng(0).normal(size=(100, 30)).astype(dtype)
+    fused, composed = gn.Tensor(w.copy(), requires_grad=True), gn.Tensor(w.copy(), requires_grad=True)
+    value = regularizers.L2(0.0137)(fused)
+    reference = total(composed * composed) * 0.0137
+    (value * 3.0).backward()
+    (reference * 3.0).backward()
+    assert value.data.dtype == dtype and value.data == reference.data
+    assert fused.grad.dtype == dtype and np.array_equal(fused.grad, composed.grad)

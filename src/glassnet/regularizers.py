@@ -15,6 +15,7 @@ from typing import Any
 from .autograd.tensor import Tensor
 from .ops.math import abs as absolute
 from .ops.reduce import sum as total
+from .ops.regularization import l2_penalty
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "penalty", "to_config"]
 
@@ -46,7 +47,7 @@ class L1L2(Regularizer):
         if self.l1:
             penalty = total(absolute(weight)) * self.l1
         if self.l2:
-            squares = total(weight * weight) * self.l2
+            squares = l2_penalty(weight, self.l2)  # one op: it runs for every weight at every step
             penalty = squares if penalty is None else penalty + squares
         return penalty if penalty is not None else total(weight * 0.0)
 

@@ -207,3 +207,23 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch) -> None
     with pytest.raises(KeyboardInterrupt):
         model.save(path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.gnet"]
+
+
+def test_model_bytes_round_trip_keeps_predictions_and_continues_training_identically() -> None:
+    from glassnet.training.saving import model_from_bytes, model_to_bytes
+
+    model, x, y = _trained_model()
+    data = model_to_bytes(model)
+    assert zipfile.ZipFile(io.BytesIO(data)).namelist()[0] == "manifest.json"  # a .gnet file, in memory
+    copy = model_from_bytes(data)
+    np.testing.assert_array_equal(copy.predict(x), model.predict(x))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=1)
+    copy.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=1)
+    np.testing.assert_array_equal(copy.predict(x), model.predict(x))  # optimizer state came along
+
+
+def test_model_bytes_get_the_checks_of_a_file() -> None:
+    from glassnet.training.saving import model_from_bytes
+
+    with pytest.raises(ModelFileError, match="<model bytes>: not a readable glassnet model file"):
+        model_from_bytes(b"not a zip")

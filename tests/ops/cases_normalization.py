@@ -57,6 +57,8 @@ CASES = [
     OpCase("batch_norm-eval", _batch_norm_eval, _torch_batch_norm_eval, [((6, 3), (3,), (3,))]),
     OpCase("dropout-mask", lambda x: Dropout.apply(x, mask=MASK.astype(x.dtype)),
            lambda x: x * _torch().from_numpy(MASK).to(x.dtype), [((4, 5),)]),
+    OpCase("l2_penalty", lambda w: F.l2_penalty(w, 0.3), lambda w: 0.3 * (w * w).sum(),
+           [((3, 4),), ((),), ((1, 5),), ((2, 0),), ((2, 3, 2),)]),
     OpCase("embedding", lambda w: F.embedding(np.array([[0, 2], [2, 3]]), w),
            lambda w: _tf().embedding(_torch().tensor([[0, 2], [2, 3]]), w), [((4, 3),)]),
 ]

@@ -114,14 +114,17 @@ def test_compiled_fit_equals_run_eagerly_bit_for_bit(case, replays) -> None:
     model = _assert_trains_as_eager(build, x, y, settings, replays)
     assert isinstance(_step(model), CompiledStep)
     epochs, batch_size = settings()[1]["epochs"], settings()[1]["batch_size"]
-    # fit makes its step again each epoch, so each epoch records each batch shape (one or two) once.
     recorded = model._steps_taken - len(replays)
-    assert recorded % epochs == 0 and recorded // epochs in (1, 2)
-    assert bool(replays) == (batch_size is not None)  # a full batch is recorded each epoch, never replayed
+    if case == "learning_rate_scheduler":  # glassnet's own callbacks: one step serves the whole fit
+        assert recorded in (1, 2)
+    # Otherwise fit keeps its step for the whole fit too: each batch shape (one or two) recorded once.
+    assert recorded in (1, 2) and replays
+    if batch_size is None:  # the full batch is recorded in the first epoch, replayed in the next ones
+        assert recorded == 1 and len(replays) == epochs - 1
     if case == "float64":
         assert all(p.dtype == np.float64 for p in model.parameters())
-    if case == "smaller_last_batch":  # the last batch (20) comes once per epoch: recorded, not replayed
-        assert set(replays) == {50}
+    if case == "smaller_last_batch":  # 50, 50, 20: both shapes recorded once, then replayed
+        assert recorded == 2 and set(replays) == {50, 20}
 
 
 def test_the_step_records_each_batch_shape_once_and_replays_it() -> None:

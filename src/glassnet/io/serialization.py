@@ -31,7 +31,7 @@ from ..nn.module import Module
 from .atomic import atomic_write
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LAYERS", "register_layer", "layer_config", "build_layer",
-           "write_model_file", "read_model_file"]
+           "write_model_file", "model_file_bytes", "read_model_file"]
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -148,6 +148,12 @@ def _config_integers(value: Any, key: str = "") -> list[tuple[str, int]]:
 def write_model_file(path: str | os.PathLike[str], manifest: dict[str, Any],
                      arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``manifest`` plus ``arrays`` (keyed by logical name) atomically to ``path``."""
+    content = model_file_bytes(manifest, arrays)
+    atomic_write(path, lambda file: file.write(content))
+
+
+def model_file_bytes(manifest: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
+    """The bytes of the model file ``write_model_file`` writes (for keeping a model in memory)."""
     entries = {}
     listing = {}
     for index, (name, value) in enumerate(arrays.items()):
@@ -161,23 +167,24 @@ def write_model_file(path: str | os.PathLike[str], manifest: dict[str, Any],
         listing[name] = {"entry": entry, "shape": list(array.shape), "dtype": array.dtype.name}
     full = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "arrays": listing}
     text = json.dumps(full, indent=1).encode("utf-8")
-
-    def write(file: Any) -> None:
-        with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(MANIFEST, text)
-            for entry, data in entries.items():
-                archive.writestr(entry, data)
-
-    atomic_write(path, write)
+    file = io.BytesIO()
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(MANIFEST, text)
+        for entry, data in entries.items():
+            archive.writestr(entry, data)
+    return file.getvalue()
 
 
 # ----------------------------------------------------------------- reading
-def read_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The manifest and the arrays of a model file, after every check in the module docstring."""
-    where = os.fspath(path)
+def read_model_file(path: str | os.PathLike[str] | bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The manifest and the arrays of a model file (a path, or the file's bytes), after every
+    check in the module docstring."""
+    in_memory = isinstance(path, (bytes, bytearray, memoryview))
+    where = "<model bytes>" if in_memory else os.fspath(path)
     try:
-        with open(where, "rb") as file, zipfile.ZipFile(file) as archive:
-            infos = check_members(where, archive, os.fstat(file.fileno()).st_size)
+        with (io.BytesIO(path) if in_memory else open(where, "rb")) as file, zipfile.ZipFile(file) as archive:
+            size = len(path) if in_memory else os.fstat(file.fileno()).st_size
+            infos = check_members(where, archive, size)
             manifest = _read_manifest(where, archive, infos)
             listing = manifest.get("arrays")
             if not isinstance(listing, dict):

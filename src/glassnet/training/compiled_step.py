@@ -59,7 +59,8 @@ class CompiledStep:
     recorded on the first one; a step whose ops cannot be replayed safely stays eager. Attributes
     of the layers, the loss and the regularizers (an ``L2``'s factor, an activation's slope) are
     read when a shape is recorded, as Keras reads them when it traces its step; ``fit`` makes a new
-    CompiledStep at each epoch, so changes made between epochs (by callbacks) take effect.
+    CompiledStep at each epoch when a callback may change them (any but glassnet's own, which
+    change only what a step reads on every batch), so changes made between epochs take effect.
     """
 
     def __init__(self, model: Any, forward: Callable[[Tensor], Tensor], loss_fn: Any, optimizer: Any,

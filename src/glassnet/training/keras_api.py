@@ -18,7 +18,8 @@ from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
-from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
+from ..callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History, LearningRateScheduler,
+                         ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
 from ..data.loader import DataLoader, _take_rows
 from ..errors import InputError, NotCompiledError, ShapeError
 from .compiled_step import CompiledStep, compilable
@@ -37,6 +38,12 @@ OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSpro
 KERAS_DEFAULTS: dict[str, dict[str, Any]] = {"sgd": {"lr": 0.01}}
 
 CLASSIFICATION_LOSSES = (losses_module.BinaryCrossEntropy, losses_module.CategoricalCrossEntropy)
+
+# Callbacks that change nothing a recorded step reads once (layers, loss, run_eagerly): only the
+# weights, the optimizer's learning rate, stop_training, files and printing. Exact types: a
+# subclass may do more, so fit makes its step again at each epoch for it.
+STEP_SAFE_CALLBACKS = (History, TerminateOnNaN, EarlyStopping, CSVLogger, ModelCheckpoint, LearningRateScheduler,
+                       ReduceLROnPlateau, ProgressBar, EpochLine)
 
 
 def _resolve_optimizer(optimizer: Any) -> Any:
@@ -267,13 +274,19 @@ class KerasWorkflow:
         callback_list.on_train_begin()
         if callback_states is not None:
             callback_list.load_state_dict(callback_states)
+        # Made again each epoch when a callback may have changed the loss, the optimizer, a layer
+        # or run_eagerly (a compiled step reads them when it records). glassnet's own callbacks
+        # change only the weights, the learning rate and stop_training, which a step reads on
+        # every batch: with them alone, one step serves every epoch and records each batch shape
+        # once per fit (on small data, recording twice per epoch took a third of the time).
+        remake_each_epoch = not all(type(c) in STEP_SAFE_CALLBACKS for c in callback_list.callbacks)
+        step = None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
-                # Made again each epoch: callbacks may have changed the loss, the optimizer, a
-                # layer or run_eagerly (a compiled step reads them when it records).
-                forward, loss_fn = self._training_forward(self.compiled_loss)
-                step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
+                if step is None or remake_each_epoch:
+                    forward, loss_fn = self._training_forward(self.compiled_loss)
+                    step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
                 with self.mode(training=True):
                     logs = self._fit_epoch(loader, train, callback_list, step, forward)
                 parallel = self._average_gradients is not None

@@ -13,10 +13,11 @@ import numpy as np
 from .. import losses, optim
 from .._version import __version__
 from ..errors import ModelFileError
-from ..io.serialization import build_layer, config_size, layer_config, read_model_file, write_model_file
+from ..io.serialization import (build_layer, config_size, layer_config, model_file_bytes, read_model_file,
+                                write_model_file)
 from ..nn.module import Module
 
-__all__ = ["save_model", "load_model", "restore_training_state"]
+__all__ = ["save_model", "load_model", "model_to_bytes", "model_from_bytes", "restore_training_state"]
 
 
 def _init_arguments(obj: Any) -> dict[str, Any]:
@@ -45,6 +46,26 @@ def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool
     ``training_state`` (epoch, history, random generator state) makes the file a checkpoint that
     ``fit(resume_from=...)`` continues from.
     """
+    write_model_file(path, *_model_file_contents(model, include_optimizer, training_state))
+
+
+def model_to_bytes(model: Any, include_optimizer: bool = True) -> bytes:
+    """The ``.gnet`` file of ``model`` as bytes, without touching the disk (no pickle either).
+
+    ``model_from_bytes`` turns them back into an identical model: same layers, weights and
+    optimizer state, so its predictions are the same bit for bit.
+    """
+    return model_file_bytes(*_model_file_contents(model, include_optimizer, None))
+
+
+def model_from_bytes(data: bytes, custom_objects: Mapping[str, type[Module]] | None = None,
+                     compile: bool = True) -> Any:
+    """The Model that ``model_to_bytes`` wrote, with every check ``load_model`` makes."""
+    return _model_from_file(read_model_file(data), "<model bytes>", custom_objects, compile)
+
+
+def _model_file_contents(model: Any, include_optimizer: bool, training_state: dict[str, Any] | None
+                         ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     arrays: dict[str, np.ndarray] = {f"weights/{name}": value for name, value in model.state_dict().items()}
     manifest: dict[str, Any] = {
         "glassnet_version": __version__,
@@ -66,7 +87,7 @@ def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool
         groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in group.items()}
                   for group in state["param_groups"]]
         manifest["optimizer_state"] = {"param_groups": groups, "scalars": scalars}
-    write_model_file(path, manifest, arrays)
+    return manifest, arrays
 
 
 # Numbers a layer's config may declare beyond twice the weights the file holds: activations' units
@@ -86,8 +107,12 @@ def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[M
         ModelFileError: for a damaged, hostile or foreign file, naming what is wrong; no other
             exception comes out of a file's content (tests/io/test_fuzz_files.py fuzzes this).
     """
-    manifest, arrays = read_model_file(path)
-    where = os.fspath(path)
+    return _model_from_file(read_model_file(path), os.fspath(path), custom_objects, compile)
+
+
+def _model_from_file(contents: tuple[dict[str, Any], dict[str, np.ndarray]], where: str,
+                     custom_objects: Mapping[str, type[Module]] | None, compile: bool) -> Any:
+    manifest, arrays = contents
     spec = _model_spec(where, manifest)
     # Popped so that each array is freed once copied into the model: a load holds about the file's
     # size in arrays at any moment, not twice it.
