@@ -11,6 +11,9 @@
 from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
+from .autograd.observe import detect_anomaly
+from . import diagnostics
+from .diagnostics import explain
 from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
 from .random import seed
@@ -27,6 +30,9 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "gradcheck",
+    "detect_anomaly",
+    "explain",
+    "diagnostics",
     "seed",
     "Model",
     "load_model",

@@ -13,7 +13,9 @@ model compiles only when each of its modules, its loss and its layers' regulariz
 that declares ``traceable = True`` itself (a subclass may change ``forward`` and must declare it
 again), and there are no sample or class weights. Layers that draw random masks (Dropout) or
 update running statistics outside their ops (BatchNorm1d) do not declare it, so models with them
-run eagerly.
+run eagerly. While a hook is registered (``Module.register_forward_hook``, ``Tensor.register_hook``...)
+or something observes the ops (``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly
+so that the hooks fire; eager and replayed steps give the same numbers bit for bit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.observe import hooks_registered
 from ..autograd.replay import NotReplayableError, Replay, is_recording, record
 from ..autograd.tensor import Tensor
 
@@ -74,7 +77,9 @@ class CompiledStep:
         key = (x.shape, x.dtype, y.shape, y.dtype)
         self.optimizer.zero_grad()
         compiled = self.replays.get(key)
-        if compiled is not None:
+        # A hook (module or tensor) or an observer (detect_anomaly, explain) must see every op: the
+        # replay applies none through Function.apply, so it steps aside; the numbers are the same.
+        if compiled is not None and not hooks_registered() and not is_recording():
             replay, output = compiled
             try:
                 loss = replay.run(x, y)
@@ -85,7 +90,7 @@ class CompiledStep:
                 self.update()
                 return float(loss), output.data
         inputs = (Tensor._from_op(x, None), Tensor._from_op(y, None))
-        if key in self.eager_keys or is_recording():  # (inside a user's record(): stay out of it)
+        if key in self.eager_keys or is_recording() or hooks_registered():  # (inside a user's record(): stay out)
             output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
         else:  # the first batch of this shape: record it
             with record() as ops:

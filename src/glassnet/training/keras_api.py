@@ -16,10 +16,12 @@ import numpy as np
 from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
+from ..autograd.observe import detect_anomaly, scope
 from ..autograd.tensor import Tensor
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from ..data.loader import DataLoader, _take_rows
 from ..errors import InputError, NotCompiledError, ShapeError
+from ..nn.hooks import _Users as _HookUsers
 from .compiled_step import CompiledStep, compilable
 from .progress import EpochLine, ProgressBar, resolve_verbose
 from .splitting import validation_indices
@@ -109,7 +111,7 @@ class KerasWorkflow:
             callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
             class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
             initial_epoch: int = 0, terminate_on_nan: bool = True,
-            resume_from: str | None = None) -> History:
+            resume_from: str | None = None, check_numerics: bool = False) -> History:
         """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
 
         ``validation_split`` holds out a random, seeded slice, stratified by class for
@@ -121,6 +123,10 @@ class KerasWorkflow:
         interrupted and resumed run equals an uninterrupted one bit for bit (same data, seed and
         arguments).
 
+        ``check_numerics=True`` trains inside :func:`glassnet.detect_anomaly`: the first op whose
+        output or gradient holds a NaN or Inf raises :class:`~glassnet.errors.NonFiniteError`
+        naming the op, its layer, its inputs and the line that created it (slower: for debugging).
+
         Returns:
             The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
 
@@ -130,6 +136,7 @@ class KerasWorkflow:
                 weight changes.
             NonFiniteLossError: a NaN/Inf batch loss (names epoch and batch), unless
                 ``terminate_on_nan=False``.
+            NonFiniteError: with ``check_numerics=True``, the first NaN/Inf of any op.
         """
         self._require_compiled("fit")
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
@@ -155,7 +162,8 @@ class KerasWorkflow:
         callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
         self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
         self.stop_training = False
-        with self._random_layers_drawing_from(generator if seed is not None else None):
+        checking = detect_anomaly() if check_numerics else contextlib.nullcontext()
+        with self._random_layers_drawing_from(generator if seed is not None else None), checking:
             self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
                           None if resumed is None else resumed.get("callbacks"))
         return history
@@ -323,7 +331,11 @@ class KerasWorkflow:
         With ``weights``, ``loss_fn`` must have ``reduction="none"``: the loss is the weighted mean.
         """
         output = forward(x)
-        loss = loss_fn.compute(output, y)
+        if _HookUsers.count:  # something watches the ops (check_numerics, explain): name the loss's ones
+            with scope(f"loss ({loss_fn.name})"):
+                loss = loss_fn.compute(output, y)
+        else:
+            loss = loss_fn.compute(output, y)
         if weights is not None:
             shape = (len(weights),) + (1,) * (loss.ndim - 1)
             loss = (loss * weights.reshape(shape).astype(loss.dtype)).mean()

@@ -280,6 +280,21 @@ class Model(KerasWorkflow, Module):
             y = y.reshape(-1, 1)
         return y
 
+    # ----------------------------------------------------------------- seeing inside
+    def explain(self, x: Any, y: Any = None, loss: Any = None, training: bool = False) -> Any:
+        """Trace one forward pass on ``x`` (and, given ``y``, the loss and one backward pass).
+
+        Returns a :class:`glassnet.diagnostics.Trace`: every op in order with its formula, layer,
+        inputs, output shape and statistics, and the backward rule, gradient statistics and the axes
+        broadcasting summed away. It prints as aligned text, shows as a table in Jupyter and has
+        ``to_pandas()``. The pass is the one training runs (eval mode unless ``training``); it changes
+        nothing in the model (gradients are put back). ``loss`` defaults to the compiled loss, else
+        binary cross-entropy (as ``train``).
+        """
+        from ..diagnostics.trace import explain_model
+
+        return explain_model(self, x, y, loss=loss, training=training)
+
     # ----------------------------------------------------------------- PyTorch interop
     @classmethod
     def from_torch(cls, sequential: Any) -> Model:

@@ -1,0 +1,10 @@
+"""Seeing inside a network: explain a pass, diagnose a model, count FLOPs, draw the graph.
+
+* :func:`explain` / ``Model.explain`` -> :class:`Trace` (every op with formula, layer, statistics);
+* ``Model.diagnose`` -> :class:`Diagnosis` (dead units, saturation, gradient ratios, advice);
+* ``Model.summary(batch_size=...)`` uses :func:`layer_costs` (FLOPs, activation bytes).
+"""
+
+from .trace import InputRecord, OpRecord, Trace, explain, op_formulas
+
+__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "op_formulas"]
