@@ -81,3 +81,8 @@ def test_the_three_mlp_steps_do_the_same_training(monkeypatch: pytest.MonkeyPatc
     for glassnet_param, numpy_param, fused_param in zip(ours, alone.params, fused_params):
         np.testing.assert_array_equal(glassnet_param, numpy_param)  # the same NumPy calls, bit for bit
         np.testing.assert_allclose(glassnet_param, fused_param, rtol=1e-4, atol=1e-6)
+
+
+def test_diagnostics_cost_compares_plain_and_watched_epochs() -> None:
+    summary = _run("diagnostics_cost.py", "--quick")
+    assert summary["ratio"] > 0 and set(summary["epoch_ms"]) == {"plain", "watched"}

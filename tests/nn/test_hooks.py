@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.autograd.observe import hooks_registered
 from glassnet.errors import GraphError
 from glassnet.nn import hooks
 
@@ -25,13 +24,15 @@ def test_module_call_costs_nothing_without_hooks():
     assert gn.nn.Module.__call__ is hooks.plain_call
     layer = gn.nn.ReLU()
     handle = layer.register_forward_hook(lambda m, a, o: None)
-    assert gn.nn.Module.__call__ is hooks.hooked_call and hooks_registered()
+    version = hooks.hooks_version()
+    assert gn.nn.Module.__call__ is hooks.hooked_call and not hooks.replay_blocking_hooks()
     handle.remove()
     handle.remove()  # twice does nothing
-    assert gn.nn.Module.__call__ is hooks.plain_call and not hooks_registered()
-    layer.register_forward_hook(lambda m, a, o: None)
+    assert gn.nn.Module.__call__ is hooks.plain_call and hooks.hooks_version() != version
+    layer.register_forward_pre_hook(lambda m, a: None)
+    assert hooks.replay_blocking_hooks()
     del layer  # a module that goes away takes its hooks with it
-    assert gn.nn.Module.__call__ is hooks.plain_call and not hooks_registered()
+    assert gn.nn.Module.__call__ is hooks.plain_call and not hooks.replay_blocking_hooks()
 
 
 def test_forward_pre_hook_and_forward_hook_may_replace_args_and_output(torch, rng):

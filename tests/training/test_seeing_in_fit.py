@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.autograd.replay import Replay
 from glassnet.errors import NonFiniteError
 
 
@@ -26,17 +27,63 @@ def _fit(model: gn.Model, **options) -> gn.callbacks.History:
     return model.fit(x, y, epochs=3, batch_size=16, seed=0, verbose=0, **options)
 
 
-def test_forward_hooks_fire_on_every_batch_and_change_no_bit():
+@pytest.fixture
+def replays(monkeypatch) -> list[int]:
+    """How many batches fit replayed."""
+    runs: list[int] = []
+    run = Replay.run
+
+    def counting(self, *arrays):
+        runs.append(len(arrays[0]))
+        return run(self, *arrays)
+
+    monkeypatch.setattr(Replay, "run", counting)
+    return runs
+
+
+def _watched_fit(run_eagerly: bool) -> tuple[gn.Model, list[tuple[np.ndarray, np.ndarray]]]:
+    model = _model()
+    model.run_eagerly = run_eagerly
+    seen = []
+    handle = model.layers[0].register_forward_hook(
+        lambda m, args, out: seen.append((args[0].data.copy(), out.data.copy())))
+    model.compile("adam", "binary_crossentropy", run_eagerly=run_eagerly)
+    _fit(model)
+    handle.remove()
+    return model, [(x, out) for x, out in seen if len(x) == 16]  # (not fit's one-sample dry run)
+
+
+def test_forward_hooks_fire_on_replayed_batches_and_change_no_bit(replays):
     plain = _model()
     _fit(plain)
-    hooked = _model()
-    calls = []
-    handle = hooked.layers[0].register_forward_hook(lambda m, args, out: calls.append(out.shape[0]))
-    _fit(hooked)
-    handle.remove()
-    assert calls.count(16) == 3 * 6  # 3 epochs of 6 batches (and fit's one-sample dry run for the output width)
+    hooked, seen = _watched_fit(run_eagerly=False)
+    assert len(seen) == 3 * 6 and len(replays) == 2 * 3 * 5  # both fits replayed all but each epoch's first batch
     for a, b in zip(plain.parameters(), hooked.parameters()):
         assert np.array_equal(a.data, b.data)
+    # On replayed batches the hook sees what an eager step shows it: that batch's input and output.
+    _, seen_eagerly = _watched_fit(run_eagerly=True)
+    assert all(np.array_equal(x, x2) and np.array_equal(out, out2)
+               for (x, out), (x2, out2) in zip(seen, seen_eagerly, strict=True))
+
+
+def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
+    model = _model()
+    model.layers[0].register_forward_hook(lambda m, args, out: out * 0.5)
+    _fit(model)
+    eager = _model()
+    eager.compile("adam", "binary_crossentropy", run_eagerly=True)
+    eager.layers[0].register_forward_hook(lambda m, args, out: out * 0.5)
+    _fit(eager)
+    assert replays == [] and all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(),
+                                                                                eager.parameters()))
+
+
+def test_a_forward_pre_hook_makes_fit_step_aside(replays):
+    model = _model()
+    calls = []
+    model.layers[0].register_forward_pre_hook(lambda m, args: calls.append(1))
+    _fit(model)
+    assert replays == [] and len(calls) >= 18
 
 
 def test_a_parameter_hook_fires_in_fit_and_can_scale_the_gradient():

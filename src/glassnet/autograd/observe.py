@@ -183,11 +183,11 @@ class RemovableHandle:
 # id(leaf tensor) -> (weak reference, hooks). The engine checks it (only when not empty) for every
 # gradient that reaches a leaf; non-leaf tensors carry their hooks on the op that produced them.
 _leaf_hooks: dict[int, tuple[Any, list[Callable]]] = {}
-_hook_count = [0]  # module and tensor hooks registered (fit's recorded fast path steps aside while > 0)
+_hook_count = [0]  # hooks on leaf tensors (fit's recorded fast path steps aside while > 0)
 
 
 def hooks_registered() -> bool:
-    """Whether some module or leaf-tensor hook is registered (then ``fit`` does not replay)."""
+    """Whether some leaf tensor (a parameter) has a gradient hook (then ``fit`` does not replay)."""
     return _hook_count[0] > 0
 
 

@@ -5,6 +5,7 @@
 * ``Model.summary(batch_size=...)`` uses :func:`layer_costs` (FLOPs, activation bytes).
 """
 
+from .diagnose import Diagnosis, LayerReport
 from .trace import InputRecord, OpRecord, Trace, explain, op_formulas
 
-__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "op_formulas"]
+__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "op_formulas", "Diagnosis", "LayerReport"]

@@ -11,7 +11,9 @@ Hooks (each ``register_*`` returns a handle with ``remove()``):
 
 * ``register_forward_pre_hook(hook)``: ``hook(module, args)`` before ``forward``; may return new args
   (a tuple, or one value);
-* ``register_forward_hook(hook)``: ``hook(module, args, output)`` after ``forward``; may return a new output;
+* ``register_forward_hook(hook)``: ``hook(module, args, output)`` after ``forward``; may return a new output.
+  ``fit``'s recorded fast path calls these hooks again on each replayed batch (with the module's
+  input and output of that batch), so they cost no eager steps, unless one replaced an output;
 * ``register_full_backward_hook(hook)``: ``hook(module, grad_input, grad_output)`` once the gradients
   with respect to the module's tensor inputs are computed; may return a new ``grad_input`` tuple.
   ``grad_input`` holds None for inputs that need no gradient (e.g. the data).
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.observe import RemovableHandle, _count_hook, _scope_listeners, _scopes
+from ..autograd.observe import RemovableHandle, _scope_listeners, _scopes
 from ..autograd.tensor import Tensor
 from ..errors import GraphError
 
@@ -61,13 +63,51 @@ def hooked_call(self: Module, *args: Any, **kwargs: Any) -> Any:
         output = self.forward(*args, **kwargs)
     finally:
         stack.pop()
-    for hook in list(own.get("_forward_hooks", {}).values()):
-        result = hook(self, args, output)
-        if result is not None:
-            output = result
+    forward_hooks = own.get("_forward_hooks")
+    if forward_hooks:
+        replaced = False
+        computed = output
+        for hook in list(forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output, replaced = result, True
+        if _Taps.calls is not None:  # fit is recording its step: its replays will call the hooks again
+            _Taps.calls.append((self, args, computed, replaced))
     if state is not None and isinstance(output, Tensor):
         output = state.wrap_output(output)
     return output
+
+
+class _Taps:
+    """While fit records a step: each module call whose forward hooks ran, as (module, args, output,
+    whether a hook replaced the output). ``CompiledStep`` calls the hooks again on each replay."""
+
+    calls: list[tuple[Any, tuple[Any, ...], Any, bool]] | None = None
+
+
+_kind_counts = {kind: 0 for kind in HOOK_KINDS}
+
+
+def replay_blocking_hooks() -> bool:
+    """Whether some module hook cannot be replayed by fit's fast path (a forward pre-hook or a
+    backward hook: they change what the ops compute); forward hooks can be (see :class:`_Taps`)."""
+    return bool(_kind_counts["_forward_pre_hooks"] or _kind_counts["_backward_hooks"])
+
+
+def hooks_version() -> int:
+    """A number that changes whenever a module hook is added or removed (replays record again)."""
+    return _Version.value
+
+
+class _Version:
+    value = 0
+
+
+def fire_forward_hooks(calls: list[tuple[Any, tuple[Any, ...], Any, bool]]) -> None:
+    """Run the forward hooks of recorded module calls again, on the tensors a replay just refilled."""
+    for module, args, output, _ in calls:
+        for hook in list(module.__dict__.get("_forward_hooks", {}).values()):
+            hook(module, args, output)
 
 
 class _Users:
@@ -100,24 +140,27 @@ def add_hook(module: Module, kind: str, hook: Callable[..., Any]) -> RemovableHa
         hooks = {}
         object.__setattr__(module, kind, hooks)
         # A module that goes away takes its hooks with it (they no longer make calls take the hooked path).
-        weakref.finalize(module, _forget, hooks)
+        weakref.finalize(module, _forget, kind, hooks)
     key = object()
     hooks[key] = hook
     _use(+1)
-    _count_hook(+1)
+    _kind_counts[kind] += 1
+    _Version.value += 1
 
     def remove() -> None:
         if hooks.pop(key, None) is not None:
             _use(-1)
-            _count_hook(-1)
+            _kind_counts[kind] -= 1
+            _Version.value += 1
 
     return RemovableHandle(remove)
 
 
-def _forget(hooks: dict) -> None:
+def _forget(kind: str, hooks: dict) -> None:
     if hooks:
         _use(-len(hooks))
-        _count_hook(-len(hooks))
+        _kind_counts[kind] -= len(hooks)
+        _Version.value += 1
         hooks.clear()
 
 

@@ -295,6 +295,17 @@ class Model(KerasWorkflow, Module):
 
         return explain_model(self, x, y, loss=loss, training=training)
 
+    def diagnose(self, x: Any, y: Any = None, loss: Any = None) -> Any:
+        """One report on the model's health on ``(x, y)``: dead ReLU units and saturated sigmoid/tanh
+        outputs on all samples, each layer's gradient and weight norms and the relative size of a
+        gradient step, the loss, and plain advice where a rule applies. Changes nothing in the model.
+
+        Returns a :class:`glassnet.diagnostics.Diagnosis` (prints as text, shows as HTML in Jupyter).
+        """
+        from ..diagnostics.diagnose import diagnose
+
+        return diagnose(self, x, y, loss=loss)
+
     # ----------------------------------------------------------------- PyTorch interop
     @classmethod
     def from_torch(cls, sequential: Any) -> Model:
