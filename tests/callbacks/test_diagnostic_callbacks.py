@@ -115,3 +115,10 @@ def test_diagnostic_callbacks_cost_little_and_change_no_bit():
     watched.fit(x, y, epochs=2, batch_size=50, verbose=0, seed=0, callbacks=[GradientFlow(), ActivationHealth()])
     for a, b in zip(plain.parameters(), watched.parameters()):
         assert np.array_equal(a.data, b.data)
+
+
+def test_history_renders_as_an_html_table_with_long_runs_shortened():
+    history = _founding().fit(*_circles(), epochs=12, batch_size=None, verbose=0, callbacks=[GradientFlow()])
+    page = history._repr_html_()
+    assert page.startswith("<p><b>History: 12 epochs</b></p><table>") and "<th>update_ratio/linear_1</th>" in page
+    assert page.count("<tr>") == 1 + 10 + 1 and "<td>12</td>" in page and "..." in page
