@@ -12,7 +12,7 @@ from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .autograd.observe import detect_anomaly
-from . import diagnostics
+from . import diagnostics, viz
 from .diagnostics import explain
 from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
@@ -33,6 +33,7 @@ __all__ = [
     "detect_anomaly",
     "explain",
     "diagnostics",
+    "viz",
     "seed",
     "Model",
     "load_model",
