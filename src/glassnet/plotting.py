@@ -214,12 +214,12 @@ def plot_gradient_flow(history: Any, axes: Any = None) -> Any:
     ratio_ax.axhline(1e-5, color="tab:blue", linestyle="--", linewidth=1, label="vanishing (1e-5)")
     ratio_ax.axhline(1e-1, color="tab:red", linestyle="--", linewidth=1, label="exploding (1e-1)")
     ratio_ax.set_yscale("log")
-    ratio_ax.set_title("update / weight per step")
+    ratio_ax.set_title("update / weight per step (0 drawn at 1e-12)")
     for name, values in grads.items():
         epochs = np.arange(1, len(values) + 1)
         grad_ax.plot(epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name)
     grad_ax.set_yscale("log")
-    grad_ax.set_title("gradient norm")
+    grad_ax.set_title("gradient norm (0 drawn at 1e-12)")
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)

@@ -22,7 +22,8 @@ class ActivationHealth(Callback):
     Which layers count, and along which axis their units lie, follows the protocol in
     ``glassnet.diagnostics.health``. It watches each layer's output with a forward hook, so ``fit``
     runs its steps eagerly while it is on (the same numbers). ``plot_activation_health(history)``
-    draws the figures. A layer ``fit`` skips (a final Sigmoid trained fused into its loss) is not seen.
+    draws the figures. A final Sigmoid or Softmax that ``fit`` trains fused into its loss is seen only
+    when metrics make ``fit`` apply it to the logits.
     """
 
     def __init__(self) -> None:

@@ -113,10 +113,23 @@ class GradientFlow(Callback):
         if (name, kind) not in self.warned:
             self.warned.add((name, kind))
             warnings.warn(f"GradientFlow: epoch {epoch + 1}, layer {name}: update/weight ratio {ratio:.2g} {detail} "
-                          f"({kind}, for {self.patience} epochs).", DiagnosticWarning, stacklevel=2)
+                          f"({kind}, for {self.patience} epochs).", DiagnosticWarning, stacklevel=_user_stacklevel())
 
     def state_dict(self) -> dict[str, Any]:
         return {"warned": [list(pair) for pair in sorted(self.warned)]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.warned = {tuple(pair) for pair in state.get("warned", [])}
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel of the innermost caller outside glassnet (the user's ``fit`` line), so the
+    warning points there rather than into glassnet's code."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
