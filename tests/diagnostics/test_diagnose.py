@@ -60,3 +60,28 @@ def test_diagnose_flags_saturated_tanh_and_exploding_steps():
 def test_diagnose_without_targets_reports_activations_only():
     report = _founding().diagnose(_circles()[0])
     assert report.loss is None and report.layer("relu_1").units == 5
+
+
+def test_units_are_output_elements_in_any_layout_or_grouped_by_a_declared_axis():
+    from glassnet.diagnostics.health import UnitTally
+
+    out = np.zeros((3, 2, 4), dtype=np.float32)  # (batch, channels, positions), channels first
+    out[0, 1, 2] = 1.0
+    tally = UnitTally("relu")
+    tally.add(out)
+    assert (tally.units, tally.dead) == (8, 7)  # one (channel, position) ever fired
+    grouped = UnitTally("relu", unit_axis=1)
+    grouped.add(out)
+    assert (grouped.units, grouped.dead) == (2, 1)  # channel 1 fired somewhere
+
+
+def test_diagnose_sees_a_custom_layer_that_declares_its_activation():
+    class Clamp(gn.nn.Module):
+        activation_kind = "relu"
+
+        def forward(self, x):
+            return (x * 0.0).relu()
+
+    model = gn.Model([gn.Linear(2, 3, rng=0), Clamp()])
+    report = model.diagnose(_circles()[0])
+    assert report.layer("clamp_1").dead == 3

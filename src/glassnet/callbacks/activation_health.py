@@ -34,7 +34,7 @@ class ActivationHealth(Callback):
         self._remove_hooks()
         self.tallies = {}
         for name, module, kind in activation_layers(self.model):
-            tally = UnitTally(kind, getattr(module, "unit_axis", -1))
+            tally = UnitTally(kind, getattr(module, "unit_axis", None))
             self.tallies[name] = tally
             self.handles.append(module.register_forward_hook(self._hook(tally)))
 

@@ -108,7 +108,7 @@ def diagnose(model: Any, x: Any, y: Any = None, loss: Any = None, batch_size: in
     tallies = []
     handles = []
     for name, module, kind in activation_layers(model):
-        tally = UnitTally(kind, getattr(module, "unit_axis", -1))
+        tally = UnitTally(kind, getattr(module, "unit_axis", None))
         tallies.append((name, tally))
         handles.append(module.register_forward_hook(lambda m, args, out, tally=tally: tally.add(out.data)))
     try:

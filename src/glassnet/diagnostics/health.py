@@ -6,9 +6,10 @@ The one per-layer fact needed is which outputs are activations and of what kind.
   layers (ReLU, Sigmoid, Tanh) declare it;
 * else a string ``activation`` attribute (``Dense(..., activation="relu")``, and any new layer that
   takes Keras's ``activation=`` argument);
-* the axis of a layer's units is its ``unit_axis`` attribute, else the last axis (features, or the
-  channels of a channels-last layout). A unit is dead when it is zero for every sample (and every
-  position along the other axes).
+* a unit is one output element of a sample (a feature of a dense layer; a channel at one position
+  of a convolution, in either layout), dead when it is zero for every sample. A layer may group its
+  units along one axis with a ``unit_axis`` attribute (e.g. ``unit_axis = -1``: a channel is dead
+  when it is zero at every position of every sample).
 
 Saturated outputs: sigmoid below 0.01 or above 0.99, tanh beyond +-0.99 (their gradient is then
 below 1% of its peak).
@@ -64,7 +65,7 @@ def parameter_layers(model: Any) -> list[tuple[str, list[Any]]]:
 class UnitTally:
     """Counts, over batches, which units were ever non-zero and how many outputs saturated."""
 
-    def __init__(self, kind: str, unit_axis: int = -1) -> None:
+    def __init__(self, kind: str, unit_axis: int | None = None) -> None:
         self.kind = kind
         self.unit_axis = unit_axis
         self.reset()
@@ -80,9 +81,11 @@ class UnitTally:
             return
         self.samples += output.shape[0] if output.ndim > 1 else 1
         if self.kind == "relu":
-            axis = self.unit_axis % output.ndim
-            others = tuple(i for i in range(output.ndim) if i != axis)
-            active = (output > 0).any(axis=others) if others else output > 0
+            if self.unit_axis is None or output.ndim < 2:
+                active = (output > 0).any(axis=0) if output.ndim > 1 else output > 0
+            else:
+                axis = self.unit_axis % output.ndim
+                active = (output > 0).any(axis=tuple(i for i in range(output.ndim) if i != axis))
             self.alive = active if self.alive is None or self.alive.shape != active.shape else self.alive | active
         else:
             low, high = SATURATION[self.kind]
