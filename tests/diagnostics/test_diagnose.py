@@ -85,3 +85,16 @@ def test_diagnose_sees_a_custom_layer_that_declares_its_activation():
     model = gn.Model([gn.Linear(2, 3, rng=0), Clamp()])
     report = model.diagnose(_circles()[0])
     assert report.layer("clamp_1").dead == 3
+
+
+def test_a_block_of_layers_naming_an_inner_activation_is_not_taken_for_one():
+    from glassnet.diagnostics.health import activation_kind
+
+    class Block(gn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.activation = "relu"  # the activation inside, as a Transformer layer's
+            self.inner = gn.nn.Linear(2, 2)
+
+    assert activation_kind(Block()) is None
+    assert activation_kind(gn.Dense(3, activation="relu")) == "relu" and activation_kind(gn.Tanh()) == "tanh"

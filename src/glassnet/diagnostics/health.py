@@ -4,8 +4,9 @@ The one per-layer fact needed is which outputs are activations and of what kind.
 
 * a layer's ``activation_kind`` attribute (``"relu"``, ``"sigmoid"``, ``"tanh"``), as the activation
   layers (ReLU, Sigmoid, Tanh) declare it;
-* else a string ``activation`` attribute (``Dense(..., activation="relu")``, and any new layer that
-  takes Keras's ``activation=`` argument);
+* else a string ``activation`` attribute of a layer without sub-layers (``Dense(..., activation="relu")``,
+  and any new layer that takes Keras's ``activation=`` argument; a block of layers, such as a
+  Transformer encoder layer, names an inner activation there, not its output's);
 * a unit is one output element of a sample (a feature of a dense layer; a channel at one position
   of a convolution, in either layout), dead when it is zero for every sample. A layer may group its
   units along one axis with a ``unit_axis`` attribute (e.g. ``unit_axis = -1``: a channel is dead
@@ -35,7 +36,7 @@ def activation_kind(module: Any) -> str | None:
     """``"relu"``, ``"sigmoid"`` or ``"tanh"`` when ``module``'s output is such an activation (see the
     module docstring for the protocol), else None."""
     kind = getattr(module, "activation_kind", None)
-    if kind is None:
+    if kind is None and not getattr(module, "_modules", None):
         kind = getattr(module, "activation", None)
     return kind if isinstance(kind, str) and kind in TRACKED else None
 
