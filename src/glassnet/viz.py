@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from .autograd.function import Function, enable_grad
-from .autograd.observe import current_scope, observing
+from .autograd.observe import current_modules, observing
 from .autograd.tensor import Tensor, _topological_order
+from .diagnostics.trace import layer_name, module_paths
 
 __all__ = ["to_dot", "render", "INSTALL_DOT"]
 
@@ -132,9 +133,11 @@ def _model_dot(model: Any) -> str:
     names[id(x)] = "x"
     graph = _Graph(names, batch)
 
+    paths = module_paths(model)
+
     def watch(fn: Function, inputs: list, out: Tensor) -> None:
-        path = current_scope()
-        graph.add_op(fn, inputs, out, path[0] if path else "")
+        path = current_modules()
+        graph.add_op(fn, inputs, out, layer_name(path[0], paths) if path else "")
 
     with model.mode(training=False), enable_grad(), observing(watch):
         layers = getattr(model, "layers", None)

@@ -104,3 +104,19 @@ def test_big_tensors_are_summarized_not_printed():
     model = gn.Model([gn.Linear(2, 64, rng=0), gn.ReLU()])
     text = str(model.explain(np.ones((2000, 2))))
     assert len(text) < 2000
+
+
+def test_ops_of_sub_layers_are_named_by_their_path_in_the_model():
+    class Block(gn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = gn.nn.LayerNorm(4)
+            self.lin = gn.nn.Linear(4, 4, rng=0)
+
+        def forward(self, x):
+            return self.lin(self.norm(x))
+
+    model = gn.Model([Block(), gn.ReLU()])
+    trace = model.explain(np.arange(8.0).reshape(2, 4))
+    assert [r.layer for r in trace] == ["block_1.norm", "block_1.lin", "relu_1"]
+    assert [i.name for i in trace[1].inputs] == ["#0", "block_1.lin.weight", "block_1.lin.bias"]

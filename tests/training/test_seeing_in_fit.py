@@ -68,12 +68,12 @@ def test_forward_hooks_fire_on_replayed_batches_and_change_no_bit(replays):
 
 def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
     model = _model()
-    model.layers[0].register_forward_hook(lambda m, args, out: out * 0.5)
-    _fit(model)
     eager = _model()
     eager.compile("adam", "binary_crossentropy", run_eagerly=True)
-    eager.layers[0].register_forward_hook(lambda m, args, out: out * 0.5)
-    _fit(eager)
+    with model.layers[0].register_forward_hook(lambda m, args, out: out * 0.5), \
+            eager.layers[0].register_forward_hook(lambda m, args, out: out * 0.5):
+        _fit(model)
+        _fit(eager)
     assert replays == [] and all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(),
                                                                                 eager.parameters()))
 
@@ -81,8 +81,8 @@ def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
 def test_a_forward_pre_hook_makes_fit_step_aside(replays):
     model = _model()
     calls = []
-    model.layers[0].register_forward_pre_hook(lambda m, args: calls.append(1))
-    _fit(model)
+    with model.layers[0].register_forward_pre_hook(lambda m, args: calls.append(1)):
+        _fit(model)
     assert replays == [] and len(calls) >= 18
 
 

@@ -34,7 +34,7 @@ from .function import Function, _grad_mode
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Observation", "observing", "scope", "current_scope", "scopes_wanted", "RemovableHandle",
+__all__ = ["Observation", "observing", "scope", "current_scope", "current_modules", "scopes_wanted", "RemovableHandle",
            "register_tensor_hook", "hooks_registered", "detect_anomaly", "is_anomaly_enabled", "array_stats",
            "format_stats", "user_frame", "backward_watch"]
 
@@ -156,6 +156,11 @@ def scope(name: str) -> Iterator[None]:
 
 def current_scope() -> tuple[str, ...]:
     """The names of the layers being called, outermost first (empty outside any)."""
+    return tuple(item if isinstance(item, str) else item.display_name for item in _scopes.stack)
+
+
+def current_modules() -> tuple[Any, ...]:
+    """The modules (or scope names) being called, outermost first: what :func:`current_scope` names."""
     return tuple(_scopes.stack)
 
 
@@ -320,8 +325,15 @@ def _describe_inputs(tensors: list) -> str:
     return "\n".join(lines)
 
 
-def _where(scope_names: tuple[str, ...]) -> str:
-    return f" in layer {scope_names[-1]!r}" if scope_names else ""
+def _where(modules: tuple[Any, ...]) -> str:
+    """`` in layer 'linear_2'``; an unnamed sub-layer with the named ones around it
+    (``'transformerencoderlayer_1 > LayerNorm'``)."""
+    if not modules:
+        return ""
+    names = [item if isinstance(item, str) else item.display_name for item in modules]
+    named = [i for i, item in enumerate(modules) if isinstance(item, str) or item.name]
+    start = named[-1] if named else 0
+    return f" in layer {' > '.join(names[start:])!r}"
 
 
 def _created_at(stack: traceback.StackSummary) -> str:
@@ -332,7 +344,7 @@ def _created_at(stack: traceback.StackSummary) -> str:
 
 
 def _anomaly_watch(fn: Function, tensors: list, out: Any) -> None:
-    names = current_scope()
+    names = current_modules()
     # Only the frames: the source lines are read if an error is raised.
     stack = traceback.StackSummary.extract(traceback.walk_stack(None), lookup_lines=False)
     stack.reverse()

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.observe import array_stats, backward_watch, current_scope, observing
+from ..autograd.observe import array_stats, backward_watch, current_modules, observing
 from ..autograd.tensor import Tensor, _topological_order
 
 __all__ = ["Trace", "OpRecord", "InputRecord", "explain", "op_formulas", "trace_ops"]
@@ -309,19 +309,33 @@ class _Builder:
         self.stops = []
 
 
-def trace_ops(names: dict[int, str] | None = None) -> Any:
+def layer_name(item: Any, module_names: dict[int, str]) -> str:
+    """A scope's name: a module's dotted path in the model (``transformerencoderlayer_1.norm1``),
+    else its display name; a scope given as a string is its own name."""
+    if isinstance(item, str):
+        return item
+    return module_names.get(id(item)) or item.display_name
+
+
+def module_paths(model: Any) -> dict[int, str]:
+    """id(module) -> its name in ``model``: a layer's own name, a sub-layer's dotted path under it."""
+    return {id(module): (module.name or path) for path, module in model.named_modules() if path}
+
+
+def trace_ops(names: dict[int, str] | None = None, module_names: dict[int, str] | None = None) -> Any:
     """Context manager yielding a builder that records every op applied inside (for ``Model.explain``)."""
-    return _TraceContext(names or {})
+    return _TraceContext(names or {}, module_names or {})
 
 
 class _TraceContext:
-    def __init__(self, names: dict[int, str]) -> None:
+    def __init__(self, names: dict[int, str], module_names: dict[int, str]) -> None:
         self.builder = _Builder(names)
+        self.module_names = module_names
         self._observing = observing(self._watch)
 
     def _watch(self, fn: Function, tensors: list, out: Tensor) -> None:
-        path = current_scope()
-        self.builder.add(fn, tensors, out, path[-1] if path else "")
+        path = current_modules()
+        self.builder.add(fn, tensors, out, layer_name(path[-1], self.module_names) if path else "")
 
     def __enter__(self) -> _Builder:
         self._observing.__enter__()
@@ -394,7 +408,7 @@ def explain_model(model: Any, x: Any, y: Any = None, loss: Any = None, training:
     for param, _ in saved_grads:
         param.grad = None
     try:
-        with model.mode(training=training), enable_grad(), trace_ops(names) as builder:
+        with model.mode(training=training), enable_grad(), trace_ops(names, module_paths(model)) as builder:
             output = _scoped_forward(model, forward, x_tensor, scope)
             loss_tensor = None
             if loss_fn is not None:

@@ -58,7 +58,7 @@ def hooked_call(self: Module, *args: Any, **kwargs: Any) -> Any:
         state = _BackwardHookState(self, backward_hooks, args)
         args = state.wrap_inputs(args)
     stack = _scopes.stack
-    stack.append(self.display_name)
+    stack.append(self)  # (named when something asks: explain, an anomaly's message)
     try:
         output = self.forward(*args, **kwargs)
     finally:
