@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,9 @@ def test_dot_of_a_model_groups_ops_by_layer_with_the_batch_axis_as_n():
     assert clusters == ["linear_1", "relu_1", "linear_2", "relu_2", "linear_3", "sigmoid_1"]
     labels = _labels(graph)
     assert "linear\\n(N, 5)" in labels and "linear_1.weight\\n(5, 2)" in labels and "x\\n(N, 2)" in labels
+    assert "linear_3.bias\\n(1,)" in labels  # a parameter's size 1 is not the batch
+    edges = {e.get_label().strip('"') for e in graph.get_edges()}
+    assert "(1, 2)" in edges and "(N, 1)" in edges
 
 
 def test_dot_of_a_model_needs_its_input_shape():
@@ -61,4 +66,4 @@ def test_render_says_how_to_install_dot_when_it_is_missing(tmp_path, monkeypatch
 @pytest.mark.skipif(viz.shutil.which("dot") is None, reason="Graphviz dot is not installed")
 def test_render_writes_svg(tmp_path):
     path = viz.render(build_founding_model(), tmp_path / "net.svg")
-    assert open(path).read().lstrip().startswith("<?xml")
+    assert Path(path).read_text().lstrip().startswith("<?xml")

@@ -45,9 +45,11 @@ def _quote(text: str) -> str:
 
 
 def _shape(shape: tuple[int, ...], batch: int | None) -> str:
+    """``(N, 5)`` with the batch axis as N (when ``batch`` is given and leads), ``(5,)`` as Python."""
+    cells = [str(size) for size in shape]
     if batch is not None and shape and shape[0] == batch:
-        return "(" + ", ".join(["N", *map(str, shape[1:])]) + ")"
-    return "(" + ", ".join(map(str, shape)) + ")"
+        cells[0] = "N"
+    return "(" + ", ".join(cells) + ("," if len(cells) == 1 else "") + ")"
 
 
 class _Graph:
@@ -68,7 +70,8 @@ class _Graph:
             source = self.produced.get(id(tensor))
             if source is None:
                 source = self._leaf(tensor)
-            self.edges.append((source, node, _shape(tensor.data.shape, self.batch)))
+            is_parameter = tensor.requires_grad and tensor.creator is None
+            self.edges.append((source, node, _shape(tensor.data.shape, None if is_parameter else self.batch)))
 
     def _leaf(self, tensor: Tensor) -> str:
         node = f"t{id(tensor)}"

@@ -20,7 +20,9 @@ class Module:
 
     Assigning a :class:`Parameter` or a Module to an attribute registers it; ``named_parameters``
     yields them with dotted names (``layers.0.weight``) in insertion order. Subclasses implement
-    ``forward`` and are called like functions.
+    ``forward`` and are called like functions. ``register_forward_pre_hook``,
+    ``register_forward_hook`` and ``register_full_backward_hook`` follow PyTorch (see
+    ``glassnet.nn.hooks``).
 
     >>> import glassnet as gn
     >>> class Affine(gn.nn.Module):
