@@ -98,3 +98,14 @@ def test_a_block_of_layers_naming_an_inner_activation_is_not_taken_for_one():
 
     assert activation_kind(Block()) is None
     assert activation_kind(gn.Dense(3, activation="relu")) == "relu" and activation_kind(gn.Tanh()) == "tanh"
+
+
+def test_diagnose_in_chunks_gives_the_gradient_of_the_whole_data():
+    from glassnet.diagnostics.diagnose import diagnose
+
+    model = _founding()
+    x, y = _circles()
+    whole = diagnose(model, x, y)
+    chunked = diagnose(model, x, y, batch_size=128)
+    assert chunked.loss == pytest.approx(whole.loss, rel=1e-5)
+    assert chunked.layer("linear_1").grad_norm == pytest.approx(whole.layer("linear_1").grad_norm, rel=1e-4)

@@ -125,7 +125,7 @@ def diagnose(model: Any, x: Any, y: Any = None, loss: Any = None, batch_size: in
     lr = _learning_rate(model)
     if y is not None:
         loss_fn = losses_module.get(loss if loss is not None else (model.compiled_loss or "binary_crossentropy"))
-        loss_value = _gradients(model, features, y, loss_fn, reports, lr)
+        loss_value = _gradients(model, features, y, loss_fn, reports, lr, batch_size)
     order = [name for name, _ in parameter_layers(model)] + [name for name, _ in tallies]
     layers = sorted(reports.values(), key=lambda r: _position(model, r.name, order))
     diagnosis = Diagnosis(len(features), loss_value, float(output.std(axis=0).max()) if output.size else 0.0,
@@ -146,7 +146,7 @@ def _learning_rate(model: Any) -> float:
 
 
 def _gradients(model: Any, features: np.ndarray, y: Any, loss_fn: Any, reports: dict[str, LayerReport],
-               lr: float) -> float:
+               lr: float, batch_size: int) -> float:
     """One backward pass of the training loss on all the data; fills the reports' norms."""
     targets = model._targets(y, len(features), loss_fn, "y")
     forward, loss_on_output = model._training_forward(loss_fn)
@@ -154,18 +154,25 @@ def _gradients(model: Any, features: np.ndarray, y: Any, loss_fn: Any, reports: 
     try:
         for param, _ in saved:
             param.grad = None
+        total = 0.0
         with model.mode(training=False), enable_grad():
-            _, loss_tensor = model._forward_loss(forward, loss_on_output, Tensor._from_op(features, None),
-                                                 Tensor._from_op(targets, None))
-            if loss_tensor.requires_grad:
-                loss_tensor.backward()
+            # In chunks, each weighted by its share of the samples: the gradient of the mean loss
+            # over all the data, without holding the whole data's graph at once.
+            for start in range(0, len(features), batch_size):
+                part = slice(start, start + batch_size)
+                _, loss_tensor = model._forward_loss(forward, loss_on_output, Tensor._from_op(features[part], None),
+                                                     Tensor._from_op(targets[part], None))
+                share = len(features[part]) / len(features)
+                total += float(loss_tensor.data) * share
+                if loss_tensor.requires_grad:
+                    (loss_tensor * share).backward()
         for name, params in parameter_layers(model):
             report = reports.setdefault(name, LayerReport(name, ""))
             grads = [p.grad if p.grad is not None else np.zeros_like(p.data) for p in params]
             report.grad_norm = norm(grads)
             report.weight_norm = norm([p.data for p in params])
             report.step_ratio = lr * report.grad_norm / report.weight_norm if report.weight_norm > 0 else float("nan")
-        return float(loss_tensor.data)
+        return total
     finally:
         for param, grad in saved:
             param.grad = grad
