@@ -120,3 +120,15 @@ def test_ops_of_sub_layers_are_named_by_their_path_in_the_model():
     trace = model.explain(np.arange(8.0).reshape(2, 4))
     assert [r.layer for r in trace] == ["block_1.norm", "block_1.lin", "relu_1"]
     assert [i.name for i in trace[1].inputs] == ["#0", "block_1.lin.weight", "block_1.lin.bias"]
+
+
+def test_tracing_lets_the_low_level_explain_name_the_layers():
+    net = gn.Sequential(gn.nn.Linear(2, 3, rng=0), gn.ReLU(), gn.nn.Linear(3, 1, rng=1))
+    x = gn.Tensor(np.ones((4, 2), dtype=np.float32))
+    with gn.diagnostics.tracing(net):
+        loss = net(x).mean()
+    trace = gn.explain(loss, names=net.named_parameters())
+    assert [(r.layer, r.op) for r in trace] == [("0", "linear"), ("1", "relu"), ("2", "linear"), ("", "mean")]
+    assert trace[0].inputs[1].name == "0.weight"
+    untraced = gn.explain(net(x).mean())
+    assert {r.layer for r in untraced} == {""}

@@ -6,6 +6,6 @@
 """
 
 from .diagnose import Diagnosis, LayerReport
-from .trace import InputRecord, OpRecord, Trace, explain, op_formulas
+from .trace import InputRecord, OpRecord, Trace, explain, op_formulas, tracing
 
-__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "op_formulas", "Diagnosis", "LayerReport"]
+__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "tracing", "op_formulas", "Diagnosis", "LayerReport"]

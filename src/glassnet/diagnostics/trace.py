@@ -11,9 +11,10 @@ Statistics summarize big tensors; no array is printed whole.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..autograd.function import Function
 from ..autograd.observe import array_stats, backward_watch, current_modules, observing
 from ..autograd.tensor import Tensor, _topological_order
 
-__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "op_formulas", "trace_ops"]
+__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "tracing", "op_formulas", "trace_ops"]
 
 STAT_KEYS = ("mean", "std", "min", "max", "zeros", "nan", "inf")
 
@@ -355,6 +356,8 @@ def explain(loss: Tensor, backward: bool = True, names: dict[str, Tensor] | Iter
             ``.grad`` as ``loss.backward()`` does (use ``model.explain`` for a pass that changes nothing).
         names: names for tensors (``model.named_parameters()``, ``{"x": x}``) shown instead of ``param``.
 
+    The layer of each op is known when the forward pass ran inside :func:`tracing`.
+
     >>> import glassnet as gn, numpy as np
     >>> w = gn.Tensor(np.array([1.0, -2.0]), requires_grad=True)
     >>> trace = gn.explain((w * 3.0).relu().sum(), names={"w": w})
@@ -371,7 +374,7 @@ def explain(loss: Tensor, backward: bool = True, names: dict[str, Tensor] | Iter
                 if tensor.creator is not None:
                     outputs[id(tensor.creator)] = tensor
         for fn in order:
-            builder.add(fn, fn.inputs, outputs[id(fn)], "")
+            builder.add(fn, fn.inputs, outputs[id(fn)], getattr(fn, "_layer", ""))
     trace = Trace(builder.records, title="explain")
     if backward and loss.requires_grad:
         try:
@@ -383,6 +386,33 @@ def explain(loss: Tensor, backward: bool = True, names: dict[str, Tensor] | Iter
     if loss.data.size == 1:
         trace.loss = float(loss.data)
     return trace
+
+
+@contextlib.contextmanager
+def tracing(module: Any = None) -> Iterator[None]:
+    """Remember, for each op applied inside, the layer it belongs to, so that :func:`explain` of a
+    loss computed here names it (for the low-level API; ``Model.explain`` does this itself).
+
+    Args:
+        module: the model the layers belong to; they are then named by their dotted path in it
+            (``0``, ``encoder.norm1``), else by their own names.
+
+    >>> import glassnet as gn, numpy as np
+    >>> net = gn.Sequential(gn.Linear(2, 3, rng=0), gn.ReLU())
+    >>> with gn.diagnostics.tracing(net):
+    ...     loss = net(gn.Tensor(np.ones((4, 2), dtype=np.float32))).sum()
+    >>> [(r.layer, r.op) for r in gn.explain(loss)]
+    [('0', 'linear'), ('1', 'relu'), ('', 'sum')]
+    """
+    paths = module_paths(module) if module is not None else {}
+
+    def watch(fn: Function, tensors: list, out: Tensor) -> None:
+        path = current_modules()
+        if path and out.creator is fn:
+            fn._layer = layer_name(path[-1], paths)  # type: ignore[attr-defined]
+
+    with observing(watch):
+        yield
 
 
 def explain_model(model: Any, x: Any, y: Any = None, loss: Any = None, training: bool = False) -> Trace:
