@@ -49,7 +49,8 @@ def test_diagnose_a_healthy_model_finds_nothing():
 
 def test_diagnose_flags_saturated_tanh_and_exploding_steps():
     x, y = _circles()
-    model = gn.Model([gn.Dense(8, activation="tanh", input_shape=(2,), rng=0), gn.Dense(1, activation="sigmoid", rng=1)])
+    model = gn.Model([gn.Dense(8, activation="tanh", input_shape=(2,), rng=0),
+                      gn.Dense(1, activation="sigmoid", rng=1)])
     model.compile(gn.optim.SGD(lr=1e4), "binary_crossentropy")
     report = model.diagnose(x * 1000, y)
     assert report.layer("dense_1").saturated > 0.9

@@ -17,7 +17,8 @@ def _data(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _model() -> gn.Model:
-    model = gn.Model([gn.Dense(8, activation="relu", input_shape=(4,), rng=0), gn.Dense(1, activation="sigmoid", rng=1)])
+    model = gn.Model([gn.Dense(8, activation="relu", input_shape=(4,), rng=0),
+                      gn.Dense(1, activation="sigmoid", rng=1)])
     model.compile("adam", "binary_crossentropy")
     return model
 
