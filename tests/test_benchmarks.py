@@ -105,3 +105,8 @@ def test_cost_growth_measures_both_curves_and_plots_them(tmp_path: Path) -> None
     assert set(summary["slopes"]) == {"epoch_time", "step_time", "peak_memory"}
     assert len(summary["epoch_s"]["glassnet"]) == len(summary["samples"])
     assert len(summary["mlp"]["glassnet"]["step_s"]) == len(summary["batches"])
+
+
+def test_diagnostics_cost_compares_plain_and_watched_epochs() -> None:
+    summary = _run("diagnostics_cost.py", "--quick")
+    assert summary["ratio"] > 0 and set(summary["epoch_ms"]) == {"plain", "watched"}

@@ -211,3 +211,37 @@ def test_plot_confusion_matrix_writes_counts_in_cells() -> None:
     assert texts == sorted(["1", "1", "0", "0", "1", "0", "1", "0", "2"])
     normalized = glassnet.plotting.plot_confusion_matrix([0, 1], [0, 0], normalize=True)
     assert "1.00" in [t.get_text() for t in normalized.texts]
+
+
+def _diagnosed_history() -> gn.callbacks.History:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    model = gn.Model([gn.Linear(2, 4, rng=0), gn.ReLU(), gn.Linear(4, 3, rng=1), gn.Tanh(), gn.Linear(3, 1, rng=2),
+                      gn.Sigmoid()])
+    model.compile("sgd", "binary_crossentropy")
+    return model.fit(x, y, epochs=3, batch_size=50, verbose=0,
+                     callbacks=[gn.callbacks.GradientFlow(), gn.callbacks.ActivationHealth()])
+
+
+def test_plot_gradient_flow_draws_each_layer_with_the_band():
+    ratio_ax, grad_ax = glassnet.plotting.plot_gradient_flow(_diagnosed_history())
+    labels = [line.get_label() for line in ratio_ax.get_lines()]
+    assert labels[:3] == ["linear_1", "linear_2", "linear_3"] and "vanishing (1e-5)" in labels
+    assert ratio_ax.get_yscale() == "log" and len(grad_ax.get_lines()) == 3
+    assert len(ratio_ax.get_lines()[0].get_xdata()) == 3
+
+
+def test_plot_activation_health_draws_dead_and_saturated_fractions():
+    ax = glassnet.plotting.plot_activation_health(_diagnosed_history())
+    assert [line.get_label() for line in ax.get_lines()] == ["relu_1: dead units", "tanh_1: saturated outputs"]
+
+
+def test_diagnostic_plots_say_which_callback_is_missing():
+    history = gn.callbacks.History()
+    history.history = {"loss": [1.0]}
+    with pytest.raises(ValueError, match="GradientFlow"):
+        glassnet.plotting.plot_gradient_flow(history)
+    with pytest.raises(ValueError, match="ActivationHealth"):
+        glassnet.plotting.plot_activation_health(history)
+    assert len(glassnet.plotting.plot_history(_diagnosed_history())) == 1  # the loss alone

@@ -11,6 +11,9 @@
 from ._version import __version__
 from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
+from .autograd.observe import detect_anomaly
+from . import diagnostics, viz
+from .diagnostics import explain
 from .nn import (ELU, GELU, SELU, Activation, BatchNorm1d, Dense, Dropout, Embedding, Input, LayerNorm, LeakyReLU,
                  Linear, LogSoftmax, Module, MultiheadAttention, MultiHeadAttention,
                  Parameter, PositionalEncoding, ReLU, Sequential,
@@ -29,6 +32,10 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "gradcheck",
+    "detect_anomaly",
+    "explain",
+    "diagnostics",
+    "viz",
     "seed",
     "Model",
     "load_model",

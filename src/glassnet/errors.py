@@ -16,6 +16,7 @@ __all__ = [
     "DTypeError",
     "GradcheckError",
     "GraphError",
+    "NonFiniteError",
     "NonFiniteLossError",
     "ModelFileError",
     "NotCompiledError",
@@ -47,7 +48,12 @@ class GraphError(GlassnetError, RuntimeError):
     """Misuse of the autograd graph, e.g. a second backward through a freed graph."""
 
 
-class NonFiniteLossError(GlassnetError, FloatingPointError):
+class NonFiniteError(GlassnetError, FloatingPointError):
+    """A NaN or Inf appeared (``detect_anomaly``, ``fit(check_numerics=True)``): names the op, its
+    layer, its inputs and the line of code that created it."""
+
+
+class NonFiniteLossError(NonFiniteError):
     """A loss became NaN or infinite during training."""
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve",
-           "plot_attention"]
+           "plot_attention", "plot_gradient_flow", "plot_activation_health"]
 
 
 def _pyplot() -> Any:
@@ -54,7 +54,8 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, axes: Any =
 
     Args:
         history: a History (``fit``'s return value) or its ``history`` dict.
-        metrics: the names to draw (default: every key without a ``val_`` prefix).
+        metrics: the names to draw (default: every key without a ``val_`` prefix, and none of the
+            per-layer diagnostics such as ``grad_norm/linear_1``: see :func:`plot_gradient_flow`).
         axes: a sequence of Axes, one per metric (default: a new figure).
 
     Returns:
@@ -63,7 +64,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, axes: Any =
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
         raise TypeError(f"plot_history: expected a History or a dict of lists, got {type(history).__name__}.")
-    names = list(metrics) if metrics is not None else [k for k in logs if not k.startswith("val_")]
+    names = list(metrics) if metrics is not None else [k for k in logs if not k.startswith("val_") and "/" not in k]
     unknown = [name for name in names if name not in logs]
     if unknown:
         raise ValueError(f"plot_history: {unknown} not recorded; available: {', '.join(logs)}.")
@@ -214,4 +215,70 @@ def plot_attention(weights: Any, x_labels: Sequence[Any] | None = None, y_labels
     ax.set_xlabel("key")
     ax.set_ylabel("query")
     ax.set_title(title)
+    return ax
+
+def _per_layer(history: Any, prefix: str, caller: str, hint: str) -> dict[str, list[float]]:
+    """``{layer: values}`` of the History keys ``<prefix>/<layer>``."""
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict):
+        raise TypeError(f"{caller}: expected a History or a dict of lists, got {type(history).__name__}.")
+    found = {key.split("/", 1)[1]: values for key, values in logs.items() if key.startswith(prefix + "/")}
+    if not found:
+        raise ValueError(f"{caller}: the history has no {prefix}/<layer> values; {hint}")
+    return found
+
+
+def plot_gradient_flow(history: Any, axes: Any = None) -> Any:
+    """Per layer and epoch: the update/weight ratio (log scale, with the healthy band between the
+    vanishing 1e-5 and exploding 1e-1 lines) and the gradient norm, from a ``GradientFlow`` History.
+
+    Returns:
+        The two Axes.
+    """
+    hint = "train with callbacks=[glassnet.callbacks.GradientFlow()]."
+    ratios = _per_layer(history, "update_ratio", "plot_gradient_flow", hint)
+    grads = _per_layer(history, "grad_norm", "plot_gradient_flow", hint)
+    if axes is None:
+        _, axes = _pyplot().subplots(1, 2, figsize=(13, 4.5), squeeze=False)
+        axes = list(axes[0])
+    ratio_ax, grad_ax = axes
+    floor = 1e-12  # a layer that does not move at all still shows, at the bottom
+    for name, values in ratios.items():
+        epochs = np.arange(1, len(values) + 1)
+        ratio_ax.plot(epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name)
+    ratio_ax.axhline(1e-5, color="tab:blue", linestyle="--", linewidth=1, label="vanishing (1e-5)")
+    ratio_ax.axhline(1e-1, color="tab:red", linestyle="--", linewidth=1, label="exploding (1e-1)")
+    ratio_ax.set_yscale("log")
+    ratio_ax.set_title("update / weight per step (0 drawn at 1e-12)")
+    for name, values in grads.items():
+        epochs = np.arange(1, len(values) + 1)
+        grad_ax.plot(epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name)
+    grad_ax.set_yscale("log")
+    grad_ax.set_title("gradient norm (0 drawn at 1e-12)")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    return list(axes)
+
+
+def plot_activation_health(history: Any, ax: Any = None) -> Any:
+    """Per activation layer and epoch: the fraction of dead ReLU units and of saturated sigmoid/tanh
+    outputs, from an ``ActivationHealth`` History (0 is healthy; 1 is a layer that passes nothing)."""
+    logs = getattr(history, "history", history)
+    hint = "train with callbacks=[glassnet.callbacks.ActivationHealth()]."
+    if not isinstance(logs, dict) or not any(k.startswith(("dead_fraction/", "saturated/")) for k in logs):
+        raise ValueError(f"plot_activation_health: the history has no dead_fraction/ or saturated/ values; {hint}")
+    ax = _axes(ax, figsize=(8, 4.5))
+    for key, values in logs.items():
+        if key.startswith(("dead_fraction/", "saturated/")):
+            kind, name = key.split("/", 1)
+            label = f"{name}: dead units" if kind == "dead_fraction" else f"{name}: saturated outputs"
+            ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("fraction")
+    ax.set_title("Activation health")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
     return ax

@@ -144,7 +144,7 @@ def test_the_step_records_each_batch_shape_once_and_replays_it() -> None:
         assert loss == eager_loss and np.array_equal(output, eager_output)
     f32, i64 = np.dtype(np.float32), np.dtype(np.int64)
     assert set(compiled.replays) == {((32, 5), f32, (32,), i64), ((4, 5), f32, (4,), i64)}
-    for replay, output_tensor in compiled.replays.values():
+    for replay, output_tensor, *_ in compiled.replays.values():
         assert isinstance(replay, Replay) and isinstance(output_tensor, gn.Tensor)
     np.testing.assert_array_equal(compiled.replays[(32, 5), f32, (32,), i64][1].data, output)
     for p, q in zip(models[0].parameters(), models[1].parameters()):
@@ -389,7 +389,7 @@ def test_a_replayed_step_lets_go_of_its_activations() -> None:
     x, y = CLASSES_X[:16].astype(np.float32), CLASSES_Y[:16]
     step(x, y)
     _, output = step(x, y)  # replayed
-    (replay, output_tensor), = step.replays.values()
+    (replay, output_tensor, *_), = step.replays.values()
     assert output_tensor.data is output and output.shape == (16, 3)
     intermediates = [out for _, _, out in replay.ops if out is not output_tensor and out is not replay.loss]
     assert intermediates and all(out.data.size == 0 for out in intermediates)

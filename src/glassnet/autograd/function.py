@@ -133,6 +133,14 @@ class Function:
         """Keep what backward needs (arrays or numbers); freed after backward."""
         self.saved = values
 
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """Floating-point operations of this op's forward on inputs of these shapes (``summary``).
+
+        The default counts one per element of the largest input or output (element-wise ops,
+        reductions); ops that do more per element (matrix products, convolutions) override it.
+        """
+        return max([int(np.prod(shape)) for shape in input_shapes] + [int(np.prod(output_shape))])
+
     @property
     def name(self) -> str:
         """The op's name as users call it: ``MatMul`` -> ``matmul``."""

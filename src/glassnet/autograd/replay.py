@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import GraphError
 from .codegen import write_replay
 from .function import Function, _grad_mode
+from .observe import Observation
 from .tensor import Tensor, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
@@ -52,16 +53,26 @@ class NotReplayableError(GraphError):
 
 
 def is_recording() -> bool:
-    """True inside a :func:`record` block (of this thread)."""
+    """True inside a :func:`record` block, or while something observes the ops (this thread)."""
     return _grad_mode.recording is not None
 
 
 @contextlib.contextmanager
 def record() -> Iterator[list[Record]]:
     """Collect ``(op, input tensors, output tensor)`` for every op applied inside the block."""
-    if _grad_mode.recording is not None:
+    current = _grad_mode.recording
+    if isinstance(current, Observation) and current.inner is None:
+        # Something watches the ops (explain, detect_anomaly, summary): it passes them on to us.
+        records: list[Record] = []
+        current.inner = records
+        try:
+            yield records
+        finally:
+            current.inner = None
+        return
+    if current is not None:
         raise GraphError("record: already recording (recordings do not nest).")
-    records: list[Record] = []
+    records = []
     _grad_mode.recording = records
     try:
         yield records

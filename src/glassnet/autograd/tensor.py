@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DTypeError, GraphError, ShapeError
 from .function import Function, _bind_tensor
+from .observe import _leaf_hooks, register_tensor_hook, run_leaf_hooks
 
 __all__ = ["Tensor", "as_tensor", "as_constant", "TensorLike"]
 
@@ -221,10 +222,27 @@ class Tensor:
             )
         seed = self._seed_gradient(grad)
         if self.creator is None:
-            _accumulate_leaf(self, seed, seed)
+            _accumulate_leaf(self, run_leaf_hooks(self, seed) if _leaf_hooks else seed, seed)
             return
         steps = ((fn, _routes(fn)) for fn in reversed(_topological_order(self.creator)))
         _backpropagate(steps, {self.creator: seed}, retain_graph)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` each time this tensor's gradient is computed, as PyTorch.
+
+        ``grad`` is a Tensor; the hook may return a replacement gradient (same shape) or None. On a
+        leaf (a parameter) it runs before the gradient is added to ``.grad``. Returns a handle
+        whose ``remove()`` unregisters the hook. While a hook is registered on a leaf, ``fit`` runs
+        its steps eagerly (its recorded fast path would skip the hook); results are the same.
+
+        >>> import glassnet as gn
+        >>> w = gn.Tensor([1.0, 2.0], requires_grad=True)
+        >>> handle = w.register_hook(lambda g: g * 10)
+        >>> (w * w).sum().backward(); w.grad.tolist()
+        [20.0, 40.0]
+        >>> handle.remove()
+        """
+        return register_tensor_hook(self, hook)
 
     def _seed_gradient(self, grad: TensorLike | None) -> np.ndarray:
         if grad is None:
@@ -512,6 +530,23 @@ def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Functio
         if not retain_graph:
             fn.saved = ()
             fn.freed = True
+    if _leaf_hooks:
+        _release_held(grads)
+
+
+def _hold_for_hooks(grads: dict[Any, Any], tensor: Tensor, dx: np.ndarray) -> None:
+    """Sum the gradients of a leaf with hooks until the walk ends: its hooks see the total once,
+    as PyTorch's do, before it is added to ``.grad``."""
+    key = ("leaf", id(tensor))
+    held = grads.get(key)
+    grads[key] = (tensor, dx if held is None else held[1] + dx)
+
+
+def _release_held(grads: dict[Any, Any]) -> None:
+    for key in [k for k in grads if type(k) is tuple]:
+        tensor, dx = grads.pop(key)
+        total = run_leaf_hooks(tensor, dx)
+        _accumulate_leaf(tensor, total, dx if total is dx else total)
 
 
 def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray], routes: Routes) -> None:
@@ -530,7 +565,11 @@ def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarr
             previous = grads.get(producer)
             # Out of place: dx may alias dy, which other inputs may also have received.
             grads[producer] = dx if previous is None else previous + dx
-        elif tensor.grad is None and dx.base is None and dx is not dy:
+            continue
+        if _leaf_hooks and id(tensor) in _leaf_hooks:  # (an empty dict costs one test)
+            _hold_for_hooks(grads, tensor, dx)
+            continue
+        if tensor.grad is None and dx.base is None and dx is not dy:
             tensor.grad = dx  # the common case of _accumulate_leaf, without the call: a fresh array
         else:
             _accumulate_leaf(tensor, dx, dy)

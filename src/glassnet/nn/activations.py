@@ -71,6 +71,7 @@ class Activation(Module):
 class ReLU(Activation):
     """max(x, 0)."""
 
+    activation_kind = "relu"  # what diagnostics track (glassnet.diagnostics.health)
     traceable = True
 
     def activate(self, x: Tensor) -> Tensor:
@@ -128,6 +129,7 @@ class GELU(Activation):
 class Sigmoid(Activation):
     """1 / (1 + exp(-x)), computed without overflow."""
 
+    activation_kind = "sigmoid"  # what diagnostics track (glassnet.diagnostics.health)
     traceable = True
 
     def activate(self, x: Tensor) -> Tensor:
@@ -137,6 +139,7 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """tanh(x)."""
 
+    activation_kind = "tanh"  # what diagnostics track (glassnet.diagnostics.health)
     traceable = True
 
     def activate(self, x: Tensor) -> Tensor:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..errors import ShapeError
+from . import hooks
 from .parameter import Parameter
 
 __all__ = ["Module"]
@@ -19,7 +20,9 @@ class Module:
 
     Assigning a :class:`Parameter` or a Module to an attribute registers it; ``named_parameters``
     yields them with dotted names (``layers.0.weight``) in insertion order. Subclasses implement
-    ``forward`` and are called like functions.
+    ``forward`` and are called like functions. ``register_forward_pre_hook``,
+    ``register_forward_hook`` and ``register_full_backward_hook`` follow PyTorch (see
+    ``glassnet.nn.hooks``).
 
     >>> import glassnet as gn
     >>> class Affine(gn.nn.Module):
@@ -95,8 +98,31 @@ class Module:
         """The module's computation; ``module(x)`` calls it."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward().")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
-        return self.forward(*args, **kwargs)
+    # __call__ is hooks.plain_call, or hooks.hooked_call while some hook or observer needs it
+    # (installed below the class): calling a module costs nothing more when no hook is registered.
+
+    def register_forward_pre_hook(self, hook: Any) -> hooks.RemovableHandle:
+        """``hook(module, args)`` runs before each ``forward``; it may return new args (a tuple or one
+        value). Returns a handle: ``handle.remove()`` unregisters it. As PyTorch's."""
+        return hooks.add_hook(self, "_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook: Any) -> hooks.RemovableHandle:
+        """``hook(module, args, output)`` runs after each ``forward``; it may return a new output.
+
+        >>> import glassnet as gn, numpy as np
+        >>> layer = gn.nn.ReLU()
+        >>> seen = []
+        >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+        >>> _ = layer(gn.Tensor(np.ones((3, 2)))); handle.remove(); seen
+        [(3, 2)]
+        """
+        return hooks.add_hook(self, "_forward_hooks", hook)
+
+    def register_full_backward_hook(self, hook: Any) -> hooks.RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs once the gradients with respect to the
+        module's inputs are computed (tuples of Tensors, None for an input that needs no gradient);
+        it may return a replacement ``grad_input`` tuple. As PyTorch's."""
+        return hooks.add_hook(self, "_backward_hooks", hook)
 
     @property
     def display_name(self) -> str:
@@ -215,3 +241,6 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n" + "\n".join(lines) + "\n)"
+
+
+hooks.install(Module)

@@ -41,6 +41,10 @@ class MatMul(Function):
             db = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), dz2), b2.shape).reshape(b.shape)
         return da, db
 
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """A multiply and an add per product term: 2 * k per output element."""
+        return 2 * int(input_shapes[0][-1]) * int(np.prod(output_shape))
+
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
         a_shape, b_shape = shapes
         if not a_shape or not b_shape:
@@ -89,6 +93,11 @@ class Linear(Function):
             return dx, dw
         db = np.add.reduce(dyt, axis=1) if self.needs_grad[2] else None  # dyt.sum(axis=1), without its Python wrapper
         return dx, dw, db
+
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """2 * in per output element for the product, one more for the bias (and one for the ReLU)."""
+        per_output = 2 * int(input_shapes[1][-1]) + (len(input_shapes) == 3) + (self.name == "linear_relu")
+        return per_output * int(np.prod(output_shape))
 
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
         x_shape, w_shape = shapes[0], shapes[1]

@@ -13,7 +13,11 @@ model compiles only when each of its modules, its loss and its layers' regulariz
 that declares ``traceable = True`` itself (a subclass may change ``forward`` and must declare it
 again), and there are no sample or class weights. Layers that draw random masks (Dropout) or
 update running statistics outside their ops (BatchNorm1d) do not declare it, so models with them
-run eagerly.
+run eagerly. Forward hooks (``Module.register_forward_hook``) are called again after each replayed forward, on
+the module's input and output tensors of that batch (refilled by the replay). While a hook that
+changes what the ops compute is registered (a forward pre-hook, a backward hook, ``Tensor.register_hook``
+on a parameter, a forward hook that returned a new output) or something observes the ops
+(``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly; the numbers are the same.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.observe import hooks_registered
 from ..autograd.replay import NotReplayableError, Replay, is_recording, record
 from ..autograd.tensor import Tensor
+from ..nn import hooks as module_hooks
 
 # Batch shapes whose replays one step keeps: fit needs two (full batches and the last one).
 MAX_REPLAYS = 8
@@ -70,31 +76,46 @@ class CompiledStep:
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.update = update  # after backward: the optimizer step (and fit's gradient clipping)
-        # Per batch (shape, dtype) key: the replay and the model's output tensor in it.
-        self.replays: dict[tuple[Any, ...], tuple[Replay, Tensor]] = {}
+        # Per batch (shape, dtype) key: the replay, the model's output tensor in it, the module calls
+        # whose forward hooks run again after each replay, and the hooks' version when recorded.
+        self.replays: dict[tuple[Any, ...], tuple[Replay, Tensor, list[Any], int]] = {}
         self.eager_keys: set[tuple[Any, ...]] = set()  # steps that cannot be replayed
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         key = (x.shape, x.dtype, y.shape, y.dtype)
         self.optimizer.zero_grad()
         compiled = self.replays.get(key)
-        if compiled is not None:
-            replay, output = compiled
-            try:
-                loss = replay.run(x, y)
-            except NotReplayableError:  # a parameter was frozen or unfrozen: record this shape again
+        # A tensor hook, a forward pre-hook or backward hook, or an observer (detect_anomaly, explain)
+        # must see or change every op: the replay applies none through Function.apply, so it steps
+        # aside (the numbers are the same). Forward hooks are called again after each replayed forward.
+        stepping_aside = hooks_registered() or is_recording() or module_hooks.replay_blocking_hooks()
+        if compiled is not None and not stepping_aside:
+            replay, output, taps, version = compiled
+            if version != module_hooks.hooks_version():  # hooks added or removed: record again
                 del self.replays[key]
             else:
-                replay.backward()
-                self.update()
-                return float(loss), output.data
+                try:
+                    loss = replay.run(x, y)
+                except NotReplayableError:  # a parameter was frozen or unfrozen: record this shape again
+                    del self.replays[key]
+                else:
+                    if taps:
+                        module_hooks.fire_forward_hooks(taps)
+                    replay.backward()
+                    self.update()
+                    return float(loss), output.data
         inputs = (Tensor._from_op(x, None), Tensor._from_op(y, None))
-        if key in self.eager_keys or is_recording():  # (inside a user's record(): stay out of it)
+        if key in self.eager_keys or stepping_aside:
             output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
-        else:  # the first batch of this shape: record it
-            with record() as ops:
-                output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
-            self._remember(key, ops, inputs, output, loss_tensor)
+        else:  # the first batch of this shape: record it (and the module calls whose forward hooks ran)
+            taps: list[Any] = []
+            module_hooks._Taps.calls = taps
+            try:
+                with record() as ops:
+                    output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
+            finally:
+                module_hooks._Taps.calls = None
+            self._remember(key, ops, inputs, output, loss_tensor, taps)
         loss_tensor.backward()
         if key in self.replays:
             self.replays[key][0].release()  # the recorded intermediates, until the first replay
@@ -102,18 +123,25 @@ class CompiledStep:
         return float(loss_tensor.data), output.data
 
     def _remember(self, key: tuple[Any, ...], ops: list[Any], inputs: tuple[Tensor, Tensor], output: Tensor,
-                  loss: Tensor) -> None:
+                  loss: Tensor, taps: list[Any]) -> None:
         """Keep the replay of a recorded step, or remember that this key runs eagerly.
 
         At most ``MAX_REPLAYS`` shapes are kept (the oldest recorded goes first): a caller whose
         batch shape changes at every step would otherwise keep one replay's buffers per shape.
         """
+        if any(replaced for *_, replaced in taps):  # a hook changed an output: only eager steps can do that
+            self.eager_keys.add(key)
+            return
+        # The tensors the hooks see must keep their values after backward, as the model's output does.
+        tapped = [t for _, args, out, _ in taps for t in (*args, out) if isinstance(t, Tensor)]
         try:
-            self.replays[key] = (Replay(ops, inputs, loss, keep=[output]), output)
+            replay = Replay(ops, inputs, loss, keep=[output, *tapped])
         except NotReplayableError:
             if len(self.eager_keys) >= MAX_REPLAYS:
                 self.eager_keys.pop()
             self.eager_keys.add(key)
+        else:
+            self.replays[key] = (replay, output, taps, module_hooks.hooks_version())
         while len(self.replays) > MAX_REPLAYS:
             oldest = next(iter(self.replays))
             self.replays.pop(oldest)[0].release()

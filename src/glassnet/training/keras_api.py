@@ -17,11 +17,13 @@ from .. import distributed as dist
 from .. import losses as losses_module
 from .. import random
 from ..autograd.function import no_grad
+from ..autograd.observe import detect_anomaly, scope
 from ..autograd.tensor import Tensor
 from ..callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History, LearningRateScheduler,
                          ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
 from ..data.loader import DataLoader, _take_rows
 from ..errors import InputError, NotCompiledError, ShapeError
+from ..nn.hooks import _Users as _HookUsers
 from .compiled_step import CompiledStep, compilable
 from .progress import EpochLine, ProgressBar, resolve_verbose
 from .splitting import validation_indices
@@ -125,7 +127,7 @@ class KerasWorkflow:
             callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
             class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
             initial_epoch: int = 0, terminate_on_nan: bool = True,
-            resume_from: str | None = None, distributed: bool = False) -> History:
+            resume_from: str | None = None, distributed: bool = False, check_numerics: bool = False) -> History:
         """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
 
         ``validation_split`` holds out a random, seeded slice, stratified by class for
@@ -152,6 +154,9 @@ class KerasWorkflow:
         BatchNorm normalizes each process's batch with that batch's statistics; its running
         statistics are rank 0's, given to all at the end of each epoch. An error in one process
         prints its traceback and ends every process (``MPI_Abort``).
+        ``check_numerics=True`` trains inside :func:`glassnet.detect_anomaly`: the first op whose
+        output or gradient holds a NaN or Inf raises :class:`~glassnet.errors.NonFiniteError`
+        naming the op, its layer, its inputs and the line that created it (slower: for debugging).
 
         Returns:
             The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
@@ -162,6 +167,7 @@ class KerasWorkflow:
                 weight changes.
             NonFiniteLossError: a NaN/Inf batch loss (names epoch and batch), unless
                 ``terminate_on_nan=False``.
+            NonFiniteError: with ``check_numerics=True``, the first NaN/Inf of any op.
         """
         self._require_compiled("fit")
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
@@ -171,13 +177,13 @@ class KerasWorkflow:
                                     validation_data=validation_data, shuffle=shuffle, callbacks=callbacks,
                                     verbose=verbose, class_weight=class_weight, sample_weight=sample_weight,
                                     seed=seed, initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
-                                    resume_from=resume_from, parallel=parallel)
+                                    resume_from=resume_from, parallel=parallel, check_numerics=check_numerics)
 
     def _fit_arrays(self, x: Any, y: Any, epochs: int, batch_size: int | None, validation_split: float,
                     validation_data: tuple[Any, Any] | None, shuffle: bool, callbacks: Sequence[Callback] | None,
                     verbose: int | str, class_weight: dict[int, float] | None, sample_weight: Any,
                     seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool, resume_from: str | None,
-                    parallel: bool) -> History:
+                    parallel: bool, check_numerics: bool) -> History:
         """fit's work once its arguments are checked; ``parallel``: with the other processes."""
         generator = random.rng(seed)
         if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
@@ -213,8 +219,9 @@ class KerasWorkflow:
         self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
         self.stop_training = False
         self._average_gradients = dist.GradientAverager(list(self.parameters())) if parallel else None
+        checking = detect_anomaly() if check_numerics else contextlib.nullcontext()
         try:
-            with self._random_layers_drawing_from(generator if seed is not None else None):
+            with self._random_layers_drawing_from(generator if seed is not None else None), checking:
                 self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
                               None if resumed is None else resumed.get("callbacks"))
         finally:
@@ -435,7 +442,11 @@ class KerasWorkflow:
         With ``weights``, ``loss_fn`` must have ``reduction="none"``: the loss is the weighted mean.
         """
         output = forward(x)
-        loss = loss_fn.compute(output, y)
+        if _HookUsers.count:  # something watches the ops (check_numerics, explain): name the loss's ones
+            with scope(f"loss ({loss_fn.name})"):
+                loss = loss_fn.compute(output, y)
+        else:
+            loss = loss_fn.compute(output, y)
         if weights is not None:
             # Weights per sample (n,) or per position (n, T): broadcast over the loss's other axes.
             shape = weights.shape + (1,) * (loss.ndim - weights.ndim)

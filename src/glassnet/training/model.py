@@ -288,6 +288,32 @@ class Model(KerasWorkflow, Module):
             y = y.reshape(-1, 1)
         return y
 
+    # ----------------------------------------------------------------- seeing inside
+    def explain(self, x: Any, y: Any = None, loss: Any = None, training: bool = False) -> Any:
+        """Trace one forward pass on ``x`` (and, given ``y``, the loss and one backward pass).
+
+        Returns a :class:`glassnet.diagnostics.Trace`: every op in order with its formula, layer,
+        inputs, output shape and statistics, and the backward rule, gradient statistics and the axes
+        broadcasting summed away. It prints as aligned text, shows as a table in Jupyter and has
+        ``to_pandas()``. The pass is the one training runs (eval mode unless ``training``); it changes
+        nothing in the model (gradients are put back). ``loss`` defaults to the compiled loss, else
+        binary cross-entropy (as ``train``).
+        """
+        from ..diagnostics.trace import explain_model
+
+        return explain_model(self, x, y, loss=loss, training=training)
+
+    def diagnose(self, x: Any, y: Any = None, loss: Any = None) -> Any:
+        """One report on the model's health on ``(x, y)``: dead ReLU units and saturated sigmoid/tanh
+        outputs on all samples, each layer's gradient and weight norms and the relative size of a
+        gradient step, the loss, and plain advice where a rule applies. Changes nothing in the model.
+
+        Returns a :class:`glassnet.diagnostics.Diagnosis` (prints as text, shows as HTML in Jupyter).
+        """
+        from ..diagnostics.diagnose import diagnose
+
+        return diagnose(self, x, y, loss=loss)
+
     # ----------------------------------------------------------------- PyTorch interop
     @classmethod
     def from_torch(cls, sequential: Any) -> Model:
@@ -341,23 +367,49 @@ class Model(KerasWorkflow, Module):
             raise ModelFileError(f"{os.fspath(path)}: the weights do not fit this model: {exc}") from exc
 
     # ----------------------------------------------------------------- printing
-    def summary(self, print_fn: Callable[[str], Any] = print) -> str:
-        """Print (and return) a table of layers, output shapes and parameter counts."""
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        shapes = self._output_shapes()
-        for layer, shape in zip(self.layers, shapes):
+    def summary(self, print_fn: Callable[[str], Any] = print, batch_size: int = 32) -> str:
+        """Print (and return) a table of layers: output shape, parameters, FLOPs of one forward pass
+        for a sample, and the bytes of activations kept for backward at ``batch_size``, with totals.
+
+        FLOPs and bytes are counted from the ops each layer applies (see
+        ``glassnet.diagnostics.costs``); they need the input shape (an Input layer, a built first
+        layer, or data seen), else they show as ``?``.
+        """
+        from ..diagnostics.costs import format_bytes, format_count, layer_costs
+
+        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise ValueError(f"summary: batch_size must be a positive integer, got {batch_size!r}.")
+        costs = layer_costs(self, int(batch_size)) if self.layers else None
+        header = ("Layer (type)", "Output Shape", "Param #", "FLOPs/sample", f"Activations @{batch_size}")
+        rows = [header]
+        shapes = self._output_shapes() if costs is None else [str(c.output_shape) for c in costs]
+        for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
             count = layer.num_parameters()
-            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"))
-        widths = [max(len(row[i]) for row in rows) + 2 for i in range(3)]
+            flops = "?" if costs is None else format_count(costs[i].flops)
+            memory = "?" if costs is None else format_bytes(costs[i].activation_bytes)
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}", flops, memory))
+        widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(header))]
         rule = "=" * sum(widths)
         lines = [f'Model: "{self.name or "model"}"', rule]
-        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows[:1]]
+        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[:1]]
         lines.append(rule)
-        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows[1:]]
-        lines += [rule, f"Total params: {self.num_parameters():,}", rule]
+        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[1:]]
+        lines += [rule, f"Total params: {self.num_parameters():,}"]
+        if costs is not None:
+            lines.append(f"Forward FLOPs per sample: {sum(c.flops for c in costs):,}")
+            lines.append(f"Activations kept for backward at batch size {batch_size}: "
+                         f"{format_bytes(sum(c.activation_bytes for c in costs))}")
+        lines.append(rule)
         text = "\n".join(lines)
         print_fn(text)
         return text
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (Jupyter shows a Model this way)."""
+        import html
+
+        text = self.summary(print_fn=lambda _: None)
+        return f"<pre>{html.escape(text)}</pre>"
 
     def _output_shapes(self) -> list[str]:
         sample = self.input_shape

@@ -43,7 +43,8 @@ def resolve_verbose(verbose: int | str) -> int:
 
 
 def _format(logs: Logs) -> str:
-    return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
+    # Per-layer diagnostics ("grad_norm/linear_1"...) go to History and plots, not the epoch line.
+    return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items() if "/" not in key)
 
 
 class EpochLine(Callback):
@@ -80,5 +81,5 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         if logs:
-            self.bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()})
+            self.bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items() if "/" not in key})
         self.bar.close()
