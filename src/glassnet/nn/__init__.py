@@ -11,6 +11,7 @@ from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .regularization import Dropout
 
 __all__ = [
@@ -35,5 +36,11 @@ __all__ = [
     "BatchNorm1d",
     "LayerNorm",
     "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     "init",
 ]
