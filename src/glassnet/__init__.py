@@ -13,7 +13,10 @@ from . import callbacks, data, errors, functional, losses, metrics, nn, optim, r
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
+from .nn.embedding import Embedding
+from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
 from .random import seed
+from . import layers
 from .io.serialization import register_layer
 from .training import Model
 from .training.saving import load_model
@@ -47,6 +50,14 @@ __all__ = [
     "Softplus",
     "Softmax",
     "LogSoftmax",
+    "Embedding",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
+    "layers",
     "nn",
     "optim",
     "losses",

@@ -57,8 +57,22 @@ def _register_builtins() -> None:
     from .. import nn
 
     for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
-                 "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding"):
+                 "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding",
+                 "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "Bidirectional",
+                 "TimeDistributed", "Masking"):
         register_layer(getattr(nn, name))
+    # Keras's LSTM and GRU share their class names with PyTorch's (glassnet.nn.LSTM): they are
+    # stored as "keras.LSTM" and "keras.GRU" (their registry_name).
+    from ..nn import keras_recurrent
+
+    for cls in (keras_recurrent.LSTM, keras_recurrent.GRU):
+        LAYERS[layer_class_name(cls)] = cls
+
+
+def layer_class_name(cls: type[Module]) -> str:
+    """The name a model file stores for a layer class: its own ``registry_name`` if it declares
+    one (not inherited), else the class name."""
+    return cls.__dict__.get("registry_name", cls.__name__)
 
 
 _register_builtins()
@@ -69,7 +83,7 @@ def layer_config(layer: Module) -> dict[str, Any]:
     get_config = getattr(layer, "get_config", None)
     if get_config is None:
         raise TypeError(f"{layer.display_name} ({type(layer).__name__}) cannot be saved: it has no get_config().")
-    return {"class": type(layer).__name__, "name": layer.name, "config": get_config()}
+    return {"class": layer_class_name(type(layer)), "name": layer.name, "config": get_config()}
 
 
 def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Module]] | None = None) -> Module:
@@ -84,12 +98,19 @@ def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Modu
     config = entry.get("config")
     if not isinstance(config, dict):
         raise ModelFileError(f"layer {entry.get('name')!r}: its config must be a JSON object, got {config!r}.")
+    # A wrapper (Bidirectional, TimeDistributed) stores the layer it wraps as a nested entry.
+    config = {key: build_layer(value, custom_objects) if _is_layer_entry(value) else value
+              for key, value in config.items()}
     try:
         layer = known[class_name](**config)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"layer {entry.get('name')!r} ({class_name}) cannot be built from {config}: {exc}") from exc
     layer.name = entry.get("name")
     return layer
+
+
+def _is_layer_entry(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) <= {"class", "name", "config"} and "class" in value
 
 
 # ----------------------------------------------------------------- writing

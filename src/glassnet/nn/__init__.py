@@ -1,4 +1,9 @@
-"""Layers and the Module contract (PyTorch-style names: ``in_features``, ``state_dict``...)."""
+"""Layers and the Module contract (PyTorch-style names: ``in_features``, ``state_dict``...).
+
+``glassnet.nn.LSTM``, ``GRU`` and ``RNN`` are PyTorch's recurrent layers (they return
+``(output, state)``); Keras's ``LSTM`` and ``GRU`` for ``Model([...])`` are ``glassnet.LSTM`` and
+``glassnet.GRU`` (also ``glassnet.layers`` and ``glassnet.nn.keras_recurrent``).
+"""
 
 from . import init
 from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
@@ -7,6 +12,7 @@ from .containers import Sequential
 from .dense import Dense
 from .embedding import Embedding
 from .input_layer import Input
+from .keras_recurrent import Bidirectional, Masking, SimpleRNN, TimeDistributed
 from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
@@ -42,5 +48,10 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "SimpleRNN",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
+    "keras_recurrent",
     "init",
 ]

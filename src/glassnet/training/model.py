@@ -76,9 +76,7 @@ class Model(KerasWorkflow, Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """The layers in order, on a Tensor (``predict`` takes arrays and builds no graph)."""
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        return apply_layers(self.layers, x)
 
     @property
     def in_features(self) -> int | None:
@@ -100,6 +98,12 @@ class Model(KerasWorkflow, Module):
         first = self.layers[0] if self.layers else None
         if isinstance(first, Input):
             return first.shape
+        declared = getattr(first, "input_shape", None)  # Keras's LSTM(units, input_shape=(T, features))
+        if isinstance(declared, tuple) and declared:
+            if None not in declared:
+                return declared
+            if self._sample_shape is None:  # (None, features): any length; one step shows the shapes
+                return tuple(1 if size is None else size for size in declared)
         features = self.in_features
         if features is not None and (self._sample_shape is None or self._sample_shape[-1:] != (features,)):
             return (features,)
@@ -226,8 +230,7 @@ class Model(KerasWorkflow, Module):
             body = self.layers[:-1]
 
             def forward_to_logits(x: Tensor) -> Tensor:
-                for layer in body:
-                    x = layer(x)
+                x = apply_layers(body, x)
                 return last.pre_activation(x) if isinstance(last, Dense) else x
 
             return forward_to_logits, loss_fn.on_logits()  # type: ignore[attr-defined]
@@ -351,10 +354,7 @@ class Model(KerasWorkflow, Module):
     def _dry_run(self, x: np.ndarray, layers: list[Module] | None = None) -> Tensor:
         """A forward pass that changes nothing: no graph, eval mode (no dropout, no batch statistics)."""
         with self.mode(training=False), no_grad():
-            out = Tensor._from_op(x, None)
-            for layer in self.layers if layers is None else layers:
-                out = layer(out)
-        return out
+            return apply_layers(self.layers if layers is None else layers, Tensor._from_op(x, None))
 
     @contextlib.contextmanager
     def mode(self, training: bool) -> Iterator[None]:
@@ -369,6 +369,26 @@ class Model(KerasWorkflow, Module):
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"
+
+
+def apply_layers(layers: Iterable[Module], x: Tensor) -> Tensor:
+    """Each layer on the previous one's output, passing Keras-style masks along.
+
+    The mask convention: a layer with ``compute_mask(x, mask)`` says what mask its output has
+    (``Embedding(mask_zero=True)`` and ``Masking`` start one, recurrent layers pass it on when they
+    return sequences); a layer with ``supports_masking = True`` is called as ``layer(x, mask=mask)``
+    while a mask is set; any other layer ends the mask.
+    """
+    mask = None
+    for layer in layers:
+        if mask is not None and getattr(layer, "supports_masking", False):
+            y = layer(x, mask=mask)
+        else:
+            y = layer(x)
+        compute_mask = getattr(layer, "compute_mask", None)
+        mask = None if compute_mask is None else compute_mask(x, mask)
+        x = y
+    return x
 
 
 def _output_activation(layer: Module | None) -> str | None:
