@@ -9,7 +9,14 @@ from .nn.activations import Activation
 from .nn.dense import Dense
 from .nn.embedding import Embedding
 from .nn.input_layer import Input
-from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
+from .nn.keras_recurrent import (
+           GRU,
+           LSTM,
+           Bidirectional,
+           Masking,
+           SimpleRNN,
+           TimeDistributed,
+)
 from .nn.normalization import BatchNorm1d, LayerNorm
 from .nn.regularization import Dropout
 

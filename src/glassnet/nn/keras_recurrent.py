@@ -77,6 +77,8 @@ class _KerasRecurrent(Module):
         self.kernel_initializer, self.recurrent_initializer = kernel_initializer, recurrent_initializer
         self.dtype = np.dtype(dtype)
         self.rng = rng
+        # One generator for the dropout masks: a seed gives a repeatable sequence of different masks.
+        self.dropout_rng = random.rng(rng) if rng is not None else None
         self.name = name
         self.input_shape = None if input_shape is None else tuple(input_shape)
         self.in_features: int | None = None
@@ -122,8 +124,12 @@ class _KerasRecurrent(Module):
     def _bias_defaults(self) -> None:
         """Subclasses set non-zero initial biases here."""
 
+    def check_input_rank(self, shape: tuple[int, ...]) -> None:
+        """A ShapeError unless ``shape`` is ``(N, T, features)`` (Model checks its data with it first)."""
+        check_sequence(self.display_name, (1,) * len(shape) if len(shape) == 3 else shape, None)
+
     def _check(self, x: Tensor) -> None:
-        check_sequence(self.display_name, x, self.in_features)
+        check_sequence(self.display_name, x.shape, self.in_features)
         if not self.built:
             self.build(x.shape[2])
 
@@ -131,7 +137,7 @@ class _KerasRecurrent(Module):
         """Keras's dropout masks, one per sample, the same at every step: on inputs and on h_{t-1}."""
         if not self.training or (self.dropout == 0 and self.recurrent_dropout == 0):
             return None, None
-        generator = random.rng(self.rng)
+        generator = random.rng(self.dropout_rng)
         masks = []
         for p, size in ((self.dropout, x.shape[2]), (self.recurrent_dropout, self.units)):
             keep = None
@@ -306,6 +312,10 @@ class Bidirectional(Module):
     @property
     def in_features(self) -> int | None:
         return self.forward_layer.in_features
+
+    def check_input_rank(self, shape: tuple[int, ...]) -> None:
+        """A ShapeError unless ``shape`` is ``(N, T, features)``."""
+        check_sequence(self.display_name, (1,) * len(shape) if len(shape) == 3 else shape, None)
 
     def reset_parameters(self, rng: random.SeedLike = None) -> None:
         """New initial weights for both directions."""

@@ -29,18 +29,19 @@ __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "check_length
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def check_sequence(layer: str, x: Tensor, input_size: int | None, batch_first: bool = True) -> None:
-    """A 3-D input whose last axis has ``input_size`` features, or a ShapeError naming the layer."""
+def check_sequence(layer: str, shape: tuple[int, ...], input_size: int | None, batch_first: bool = True) -> None:
+    """A ShapeError naming the layer unless ``shape`` is 3-D with ``input_size`` features last."""
+    shape = tuple(shape)
     layout = "(N, T, features)" if batch_first else "(T, N, features)"
-    if x.ndim != 3:
-        hint = (": add a features axis, x[..., None]" if x.ndim == 2
+    if len(shape) != 3:
+        hint = (": add a features axis, x[..., None]" if len(shape) == 2
                 else ": pass one sequence per sample, features last")
-        raise ShapeError(f"{layer} expects {layout}; got {tuple(x.shape)}{hint}.")
-    if input_size is not None and x.shape[2] != input_size:
-        raise ShapeError(f"{layer}: expected {input_size} features per step (input_size), got {x.shape[2]} "
-                         f"in input of shape {tuple(x.shape)}. Check the data or the layer's input_size.")
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ShapeError(f"{layer}: the input {tuple(x.shape)} has no samples or no time steps.")
+        raise ShapeError(f"{layer} expects {layout}; got {shape}{hint}.")
+    if input_size is not None and shape[2] != input_size:
+        raise ShapeError(f"{layer}: expected {input_size} features per step (input_size), got {shape[2]} "
+                         f"in input of shape {shape}. Check the data or the layer's input_size.")
+    if 0 in shape[:2]:
+        raise ShapeError(f"{layer}: the input {shape} has no samples or no time steps.")
 
 
 def check_lengths(layer: str, lengths: Any, n: int, steps: int) -> np.ndarray:
@@ -134,7 +135,7 @@ class _RNNBase(Module):
         """
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.dtype))
         kind = type(self).__name__
-        check_sequence(kind, x, self.input_size, self.batch_first)
+        check_sequence(kind, x.shape, self.input_size, self.batch_first)
         if not self.batch_first:
             x = transpose(x, (1, 0, 2))
         n, steps = x.shape[0], x.shape[1]

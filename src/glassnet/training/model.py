@@ -271,6 +271,9 @@ class Model(KerasWorkflow, Module):
     def _features(self, X: Any, what: str = "X") -> np.ndarray:
         if not self.layers:
             raise ValueError("Model: add layers before training or predicting (model.add(...)).")
+        check_rank = getattr(self.layers[0], "check_input_rank", None)  # sequence layers say (N, T, features)
+        if check_rank is not None:
+            check_rank(X.shape if hasattr(X, "shape") else np.shape(X))
         x = as_features(X, self.in_features, self.layers[0].display_name, self.dtype, what)
         self._sample_shape = x.shape[1:]
         return x
