@@ -81,3 +81,9 @@ def test_the_three_mlp_steps_do_the_same_training(monkeypatch: pytest.MonkeyPatc
     for glassnet_param, numpy_param, fused_param in zip(ours, alone.params, fused_params):
         np.testing.assert_array_equal(glassnet_param, numpy_param)  # the same NumPy calls, bit for bit
         np.testing.assert_allclose(glassnet_param, fused_param, rtol=1e-4, atol=1e-6)
+
+
+def test_lstm_throughput_reports_glassnet_pytorch_and_the_numpy_lstm() -> None:
+    summary = _run("lstm_throughput.py", "--rounds", "1", "--samples", "64")
+    assert summary["time_ratio_to_numpy_lstm"]["numpy_lstm"] == 1.0
+    assert summary["samples_per_s"]["glassnet"] > 0 and "pytorch" in summary["samples_per_s"]

@@ -290,7 +290,9 @@ class Model(KerasWorkflow, Module):
     @classmethod
     def from_torch(cls, sequential: Any) -> Model:
         """A Model with the layers and weights of a ``torch.nn.Sequential`` (Linear, activations,
-        Dropout, BatchNorm1d, LayerNorm). glassnet does not import torch for this."""
+        Dropout, BatchNorm1d, LayerNorm), or of a list of torch modules, which may hold RNN/LSTM/GRU
+        layers (``Model.from_torch([lstm, linear])``; see ``glassnet.training.interop``). glassnet
+        does not import torch for this."""
         from .interop import from_torch
 
         return from_torch(sequential)
