@@ -24,9 +24,9 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import glassnet as gn  # noqa: E402
+import glassnet as gn
 
 TARGET = 0.01
 STOP_AT = 0.005

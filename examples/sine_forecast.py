@@ -20,9 +20,9 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import glassnet as gn  # noqa: E402
+import glassnet as gn
 
 PERIOD, NOISE, WINDOW = 50, 0.1, 40
 
