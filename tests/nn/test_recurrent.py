@@ -31,9 +31,15 @@ def _close(ours, theirs, what: str, rtol: float = 1e-9) -> None:
     assert err <= rtol, f"{what}: max relative error {err:.2e}"
 
 
+# (num_layers, bidirectional, with_lengths): the default run covers each setting of each factor for
+# every layer type; the slow run adds the rest of the product.
+CONFIGS = [(1, False, False), (2, True, True), (1, True, False), (2, False, True)]
+MORE_CONFIGS = [(1, False, True), (2, False, False), (1, True, True), (2, True, False)]
+
+
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("num_layers,bidirectional", [(1, False), (2, False), (1, True), (2, True)])
-@pytest.mark.parametrize("with_lengths", [False, True])
+@pytest.mark.parametrize("num_layers,bidirectional,with_lengths",
+                         CONFIGS + [pytest.param(*c, marks=pytest.mark.slow) for c in MORE_CONFIGS])
 def test_layer_matches_torch_values_and_every_gradient(torch, kind, num_layers, bidirectional, with_lengths):
     rng = np.random.default_rng(0)
     n, steps, features, hidden = 4, 50, 3, 5

@@ -49,3 +49,11 @@ def test_pytorch_style_layer_loads_a_torch_state_dict_as_it_is(torch):
     x = np.random.default_rng(2).normal(size=(2, 5, 3)).astype(np.float32)
     expected = theirs(torch.from_numpy(x).transpose(0, 1))[0].transpose(0, 1).detach().numpy()
     np.testing.assert_allclose(ours(x)[0].data, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_embedding_goes_both_ways(torch):
+    model = gn.Model([gn.Embedding(6, 3, rng=0), gn.GRU(4, rng=0)])
+    tokens = np.array([[1, 2, 5], [0, 3, 4]])
+    expected = model.predict(tokens)  # builds the GRU
+    back = gn.Model.from_torch(list(model.to_torch().children()))
+    np.testing.assert_allclose(back.predict(tokens), expected, rtol=1e-6)

@@ -299,7 +299,10 @@ class Bidirectional(Module):
         self.name = name
         self.forward_layer = layer
         config = {**layer.get_config(), "go_backwards": not layer.go_backwards}
-        self.backward_layer = type(layer)(**config, rng=layer.rng)
+        # Its own draw: an int seed given to the layer would otherwise give both directions the same weights.
+        seed = layer.rng
+        backward_rng = np.random.default_rng([int(seed), 1]) if isinstance(seed, (int, np.integer)) else seed
+        self.backward_layer = type(layer)(**config, rng=backward_rng)
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self.dtype = layer.dtype
         self.input_shape = layer.input_shape

@@ -49,6 +49,18 @@ def _sigmoid_(a: np.ndarray) -> None:
     np.reciprocal(a, out=a)
 
 
+def _tanh(a: np.ndarray, out: np.ndarray) -> None:
+    """``out = tanh(a) = 2 / (1 + exp(-2a)) - 1``. NumPy's float32 tanh has no vectorized kernel on
+    many CPUs (measured 12 ns an element on an AVX2 EPYC, against 3 for exp), so this form, one exp
+    and four cheap passes, is several times faster there. exp overflows to inf only where
+    tanh is -1, which 2 / inf - 1 gives (the caller silences the warning). Absolute error: a few eps."""
+    np.multiply(a, -2.0, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    out -= 1.0
+
+
 def lengths_mask(lengths: Any, steps: int) -> np.ndarray:
     """The ``(N, T)`` boolean mask ``t < lengths[n]`` of sequences of the given lengths."""
     return np.arange(steps)[np.newaxis, :] < np.asarray(lengths).reshape(-1, 1)
@@ -179,18 +191,19 @@ class RNNSequence(_Recurrent):
         h[steps if self.reverse else 0] = h0
         w_hh_t = w_hh.T
         recurrent = np.empty((n, hidden), dtype=pre.dtype)
-        for t in self._steps(steps):
-            before, after = self._ends(t)
-            h_prev = h[before] if self.recurrent_mask is None else h[before] * self.recurrent_mask
-            np.matmul(h_prev, w_hh_t, out=recurrent)
-            a = pre[t]
-            a += recurrent
-            if self.nonlinearity == "tanh":
-                np.tanh(a, out=h[after])
-            else:
-                np.maximum(a, 0.0, out=h[after])
-            if valid is not None:
-                np.copyto(h[after], h[before], where=carried[t].astype(bool))
+        with np.errstate(over="ignore"):
+            for t in self._steps(steps):
+                before, after = self._ends(t)
+                h_prev = h[before] if self.recurrent_mask is None else h[before] * self.recurrent_mask
+                np.matmul(h_prev, w_hh_t, out=recurrent)
+                a = pre[t]
+                a += recurrent
+                if self.nonlinearity == "tanh":
+                    _tanh(a, h[after])
+                else:
+                    np.maximum(a, 0.0, out=h[after])
+                if valid is not None:
+                    np.copyto(h[after], h[before], where=carried[t].astype(bool))
         self.save(xt, h, w_ih, w_hh, len(biases), valid, carried)
         return self._pack([h], valid)
 
@@ -247,18 +260,27 @@ class LSTMSequence(_Recurrent):
         self._check(x, h0, w_ih, w_hh, biases)
         if c0.shape != h0.shape:
             raise ShapeError(f"lstmsequence: c0 has shape {c0.shape}, expected h0's {h0.shape}.")
-        xt, gates = self._project(x, w_ih)  # overwritten step by step with the activated gates
+        hidden = w_hh.shape[1]
+        cell = slice(2 * hidden, 3 * hidden)
+        # tanh(a) = 2 sigmoid(2a) - 1: with the cell gate's rows of the weights and biases doubled,
+        # one sigmoid covers the four gates of a step (one pass over contiguous memory instead of
+        # three calls on slices, and exp is cheaper than tanh); g = 2 s - 1 then fixes the cell gate.
+        w_ih2, w_hh2 = w_ih.copy(), w_hh.copy()
+        w_ih2[cell] *= 2.0
+        w_hh2[cell] *= 2.0
+        xt, gates = self._project(x, w_ih2)  # overwritten step by step with the activated gates
         for b in biases:
-            gates += b
+            doubled = b.copy()
+            doubled[cell] *= 2.0
+            gates += doubled
         steps, n, width = gates.shape
-        hidden = width // 4
         valid, carried = self._time_masks(gates.dtype)
         h = np.empty((steps + 1, n, hidden), dtype=gates.dtype)
         c = np.empty_like(h)
         tanh_c = np.empty((steps, n, hidden), dtype=gates.dtype)
         start = steps if self.reverse else 0
         h[start], c[start] = h0, c0
-        w_hh_t = w_hh.T
+        w_hh_t = w_hh2.T
         recurrent = np.empty((n, width), dtype=gates.dtype)
         product = np.empty((n, hidden), dtype=gates.dtype)
         with np.errstate(over="ignore"):
@@ -268,14 +290,14 @@ class LSTMSequence(_Recurrent):
                 np.matmul(h_prev, w_hh_t, out=recurrent)
                 a = gates[t]
                 a += recurrent
-                _sigmoid_(a[:, :2 * hidden])
-                np.tanh(a[:, 2 * hidden:3 * hidden], out=a[:, 2 * hidden:3 * hidden])
-                _sigmoid_(a[:, 3 * hidden:])
-                i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], a[:, 3 * hidden:]
+                _sigmoid_(a)
+                i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, cell], a[:, 3 * hidden:]
+                g *= 2.0
+                g -= 1.0
                 np.multiply(f, c[before], out=c[after])
                 np.multiply(i, g, out=product)
                 c[after] += product
-                np.tanh(c[after], out=tanh_c[t])
+                _tanh(c[after], tanh_c[t])
                 np.multiply(o, tanh_c[t], out=h[after])
                 if valid is not None:
                     keep = carried[t].astype(bool)
@@ -288,17 +310,17 @@ class LSTMSequence(_Recurrent):
         xt, gates, h, c, tanh_c, w_ih, w_hh, n_biases, valid, carried = self.saved
         steps, n, width = gates.shape
         hidden = width // 4
+        cell = slice(2 * hidden, 3 * hidden)
         dyt = dy.transpose(1, 0, 2)
         dh = dyt[steps].copy()
         dc = dyt[steps + 1].copy()
         dgates = np.empty_like(gates)
+        slope = np.empty((n, width), dtype=gates.dtype)  # each gate's derivative at its pre-activation
         work = np.empty((n, hidden), dtype=gates.dtype)
         for t in self._steps(steps, backward=True):
             before = self._ends(t)[0]
             a, da = gates[t], dgates[t]
-            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], a[:, 3 * hidden:]
-            di, df = da[:, :hidden], da[:, hidden:2 * hidden]
-            dg, do = da[:, 2 * hidden:3 * hidden], da[:, 3 * hidden:]
+            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, cell], a[:, 3 * hidden:]
             if valid is not None:
                 # A valid step's cell gets the gradient; a masked one outputs 0 and passes its
                 # state on, so its dy_t is dropped and the state's gradient goes straight through.
@@ -309,19 +331,22 @@ class LSTMSequence(_Recurrent):
                 dh += dyt[t]
                 dh_step, dc_step = dh, dc
             tc = tanh_c[t]
-            np.multiply(dh_step, tc, out=do)
-            do *= o - o * o
             np.multiply(tc, tc, out=work)  # dc += dh * o * (1 - tanh(c)^2)
             np.subtract(1.0, work, out=work)
             work *= o
             work *= dh_step
             dc_step += work
-            np.multiply(dc_step, g, out=di)
-            di *= i - i * i
-            np.multiply(dc_step, c[before], out=df)
-            df *= f - f * f
-            np.multiply(dc_step, i, out=dg)
-            dg *= 1.0 - g * g
+            # Upstream of each gate: dc * g, dc * c_{t-1}, dc * i, dh * tanh(c) ...
+            np.multiply(dc_step, g, out=da[:, :hidden])
+            np.multiply(dc_step, c[before], out=da[:, hidden:2 * hidden])
+            np.multiply(dc_step, i, out=da[:, cell])
+            np.multiply(dh_step, tc, out=da[:, 3 * hidden:])
+            # ... times the derivative: s(1 - s) for the sigmoid gates, 1 - g^2 for the cell gate.
+            np.multiply(a, a, out=slope)
+            np.subtract(a, slope, out=slope)
+            slope[:, cell] += 1.0  # (g - g^2) + 1 - g = 1 - g^2
+            slope[:, cell] -= g
+            da *= slope
             through = da @ w_hh
             if self.recurrent_mask is not None:
                 through *= self.recurrent_mask
@@ -386,7 +411,7 @@ class GRUSequence(_Recurrent):
                 else:
                     np.add(recurrent[:, 2 * hidden:], b_hn, out=hn[t])
                 new += r * hn[t]
-                np.tanh(new, out=new)
+                _tanh(new, new)
                 np.subtract(h[before], new, out=h[after])  # h = n + z * (h_prev - n)
                 h[after] *= z
                 h[after] += new

@@ -59,6 +59,11 @@ def _layer_from_torch(module: Any) -> nn.Module:
         return getattr(nn, kind)(axis=-1 if module.dim is None else module.dim)
     if kind == "Dropout":
         return nn.Dropout(module.p)
+    if kind == "Embedding":
+        weight = _array(module.weight)
+        layer = nn.Embedding(weight.shape[0], weight.shape[1], dtype=weight.dtype)
+        layer.weight.data[...] = weight
+        return layer
     if kind == "BatchNorm1d":
         layer = nn.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
         if module.affine:
@@ -136,6 +141,11 @@ def from_torch(sequential: Any) -> Any:
         if type(module).__name__ in _RECURRENT_KINDS:
             following = children[position + 1] if position + 1 < len(children) else None
             layers += recurrent_from_torch(module, type(following).__name__ in _RECURRENT_KINDS)
+        elif type(module).__name__ == "KerasRecurrent":  # what to_torch made of a Keras recurrent layer
+            converted = recurrent_from_torch(module.rnn, module.return_sequences)
+            if module.rnn.bidirectional:
+                converted[-1].merge_mode = module.merge_mode
+            layers += converted
         else:
             layers.append(_layer_from_torch(module))
     return Model(layers)
