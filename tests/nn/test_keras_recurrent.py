@@ -165,3 +165,17 @@ def test_bad_input_in_a_model_names_the_layer_and_changes_no_weight():
         model.fit(np.ones((8, 10, 2)), np.ones((8, 1)), epochs=1, verbose=0)
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_wrappers_masks_and_embedding_survive_a_model_file(tmp_path):
+    tokens = np.random.default_rng(7).integers(1, 9, size=(5, 6))
+    tokens[:, 4:] = 0
+    model = gn.Model([gn.Embedding(9, 4, mask_zero=True, rng=0),
+                      gn.Bidirectional(gn.SimpleRNN(3, return_sequences=True, rng=0), merge_mode="ave"),
+                      gn.TimeDistributed(gn.Dense(2, rng=0)), gn.GRU(3, go_backwards=True, rng=0)])
+    expected = model.predict(tokens)
+    model.save(tmp_path / "wrapped.gnet")
+    loaded = gn.load_model(tmp_path / "wrapped.gnet")
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    assert loaded.layers[0].mask_zero and loaded.layers[1].merge_mode == "ave"
+    np.testing.assert_array_equal(loaded.predict(tokens), expected)
