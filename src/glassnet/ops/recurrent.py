@@ -70,7 +70,6 @@ class _Recurrent(Function):
     """What the three ops share: options, buffers, the step order and the weight gradients."""
 
     gates = 1
-    states = 1
 
     def __init__(self, mask: np.ndarray | None = None, reverse: bool = False,
                  recurrent_mask: np.ndarray | None = None) -> None:
@@ -253,7 +252,6 @@ class LSTMSequence(_Recurrent):
     """
 
     gates = 4
-    states = 2
 
     def forward(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
                 *biases: np.ndarray) -> np.ndarray:
