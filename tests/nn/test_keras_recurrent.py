@@ -179,3 +179,15 @@ def test_wrappers_masks_and_embedding_survive_a_model_file(tmp_path):
     assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
     assert loaded.layers[0].mask_zero and loaded.layers[1].merge_mode == "ave"
     np.testing.assert_array_equal(loaded.predict(tokens), expected)
+
+
+def test_names_keras_layers_at_the_top_and_pytorch_layers_in_nn():
+    from glassnet.nn import keras_recurrent
+
+    assert gn.LSTM is gn.layers.LSTM is keras_recurrent.LSTM and gn.GRU is gn.layers.GRU is keras_recurrent.GRU
+    assert gn.nn.LSTM.__module__ == "glassnet.nn.recurrent" and gn.nn.GRU.__module__ == "glassnet.nn.recurrent"
+    for name in ("SimpleRNN", "Bidirectional", "TimeDistributed", "Masking", "Embedding"):
+        assert getattr(gn, name) is getattr(gn.nn, name) is getattr(gn.layers, name)
+    output, (h_n, c_n) = gn.nn.LSTM(2, 3)(np.ones((1, 4, 2), np.float32))  # PyTorch's contract
+    assert (output.shape, h_n.shape, c_n.shape) == ((1, 4, 3), (1, 1, 3), (1, 1, 3))
+    assert gn.LSTM(3)(np.ones((1, 4, 2), np.float32)).shape == (1, 3)    # Keras's contract
