@@ -191,3 +191,11 @@ def test_names_keras_layers_at_the_top_and_pytorch_layers_in_nn():
     output, (h_n, c_n) = gn.nn.LSTM(2, 3)(np.ones((1, 4, 2), np.float32))  # PyTorch's contract
     assert (output.shape, h_n.shape, c_n.shape) == ((1, 4, 3), (1, 1, 3), (1, 1, 3))
     assert gn.LSTM(3)(np.ones((1, 4, 2), np.float32)).shape == (1, 3)    # Keras's contract
+
+
+def test_summary_shows_a_free_sequence_length_as_none():
+    model = gn.Model([gn.Bidirectional(gn.LSTM(8, return_sequences=True, input_shape=(None, 3))),
+                      gn.TimeDistributed(gn.Dense(1)), gn.GRU(4), gn.Dense(1)])
+    text = model.summary(print_fn=lambda s: None)
+    assert "(None, None, 16)" in text and "(None, None, 1)" in text and "(None, 4)" in text
+    assert "(None, 1) " in text  # the head's one unit is not the free axis

@@ -349,11 +349,19 @@ class Model(KerasWorkflow, Module):
         sample = self.input_shape
         if sample is None:
             return ["?"] * len(self.layers)
+        # Axes the first layer declares as None (any sequence length) ran with size 1: shown as None
+        # in outputs that keep the input's axes (sequences), as Keras shows them.
+        declared = getattr(self.layers[0], "input_shape", None) if self._sample_shape is None else None
+        free = [i + 1 for i, size in enumerate(declared or ()) if size is None]
         shapes = []
         x = Tensor._from_op(np.zeros((1, *sample), dtype=self.dtype), None)
         for layer in self.layers:
             x = self._dry_run(x.data, [layer])
-            shapes.append(str((None, *x.shape[1:])))
+            shown: list[int | None] = [None, *x.shape[1:]]
+            if x.ndim == len(sample) + 1:
+                for axis in free:
+                    shown[axis] = None
+            shapes.append(str(tuple(shown)))
         return shapes
 
     def _dry_run(self, x: np.ndarray, layers: list[Module] | None = None) -> Tensor:
