@@ -110,3 +110,9 @@ def test_cost_growth_measures_both_curves_and_plots_them(tmp_path: Path) -> None
 def test_diagnostics_cost_compares_plain_and_watched_epochs() -> None:
     summary = _run("diagnostics_cost.py", "--quick")
     assert summary["ratio"] > 0 and set(summary["epoch_ms"]) == {"plain", "watched"}
+
+
+def test_lstm_throughput_reports_glassnet_pytorch_and_the_numpy_lstm() -> None:
+    summary = _run("lstm_throughput.py", "--rounds", "1", "--samples", "64")
+    assert summary["time_ratio_to_numpy_lstm"]["numpy_lstm"] == 1.0
+    assert summary["samples_per_s"]["glassnet"] > 0 and "pytorch" in summary["samples_per_s"]

@@ -18,7 +18,9 @@ from .nn import (ELU, GELU, SELU, Activation, BatchNorm1d, Dense, Dropout, Embed
                  Linear, LogSoftmax, Module, MultiheadAttention, MultiHeadAttention,
                  Parameter, PositionalEncoding, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh, TransformerEncoder, TransformerEncoderLayer)
+from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
 from .random import seed
+from . import layers
 from .io.serialization import register_layer
 from .training import Model
 from .training.saving import load_model
@@ -66,6 +68,13 @@ __all__ = [
     "TransformerEncoderLayer",
     "TransformerEncoder",
     "PositionalEncoding",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
+    "layers",
     "nn",
     "optim",
     "losses",

@@ -59,8 +59,22 @@ def _register_builtins() -> None:
 
     for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
                  "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "MultiheadAttention",
-                 "MultiHeadAttention", "TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding"):
+                 "MultiHeadAttention", "TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding",
+                 "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "Bidirectional",
+                 "TimeDistributed", "Masking"):
         register_layer(getattr(nn, name))
+    # Keras's LSTM and GRU share their class names with PyTorch's (glassnet.nn.LSTM): they are
+    # stored as "keras.LSTM" and "keras.GRU" (their registry_name).
+    from ..nn import keras_recurrent
+
+    for cls in (keras_recurrent.LSTM, keras_recurrent.GRU):
+        LAYERS[layer_class_name(cls)] = cls
+
+
+def layer_class_name(cls: type[Module]) -> str:
+    """The name a model file stores for a layer class: its own ``registry_name`` if it declares
+    one (not inherited), else the class name."""
+    return cls.__dict__.get("registry_name", cls.__name__)
 
 
 _register_builtins()
@@ -71,7 +85,7 @@ def layer_config(layer: Module) -> dict[str, Any]:
     get_config = getattr(layer, "get_config", None)
     if get_config is None:
         raise TypeError(f"{layer.display_name} ({type(layer).__name__}) cannot be saved: it has no get_config().")
-    return {"class": type(layer).__name__, "name": layer.name, "config": get_config()}
+    return {"class": layer_class_name(type(layer)), "name": layer.name, "config": get_config()}
 
 
 def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Module]] | None = None,
@@ -98,6 +112,9 @@ def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Modu
         raise ModelFileError(f"layer {name!r}: its config must be a JSON object, got {config!r}.")
     if size_limit is not None:
         _check_config_sizes(name, class_name, config, size_limit)
+    # A wrapper (Bidirectional, TimeDistributed) stores the layer it wraps as a nested entry.
+    config = {key: build_layer(value, custom_objects, size_limit) if _is_layer_entry(value) else value
+              for key, value in config.items()}
     try:
         layer = known[class_name](**config)
     except Exception as exc:  # a constructor given a file's config: any failure is the file's fault
@@ -142,6 +159,10 @@ def _config_integers(value: Any, key: str = "") -> list[tuple[str, int]]:
     if isinstance(value, list):
         return [pair for item in value for pair in _config_integers(item, key)]
     return []
+
+
+def _is_layer_entry(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) <= {"class", "name", "config"} and "class" in value
 
 
 # ----------------------------------------------------------------- writing

@@ -2,10 +2,25 @@
 
 glassnet never imports torch at module level: ``from_torch`` reads a torch Sequential by its
 classes' names and attributes, and ``to_torch`` imports torch only when it is called.
+
+Recurrent layers. A ``torch.nn.Sequential`` cannot usefully hold an ``nn.LSTM`` before other
+layers, since the LSTM returns a tuple ``(output, (h_n, c_n))``. So ``from_torch`` also takes a
+plain list of modules, e.g. ``Model.from_torch([lstm, linear])``: each torch RNN/LSTM/GRU becomes
+Keras layers (one per torch layer; ``Bidirectional(..., merge_mode="concat")`` when bidirectional)
+with the same weights (LSTM and SimpleRNN keep one bias, ``bias_ih + bias_hh``). The last of them
+returns the final state, which is ``h_n[-1]`` in torch (``cat(h_n[-2], h_n[-1])`` when
+bidirectional), unless the next module is recurrent too; dropout between torch layers becomes a
+Dropout layer. The glassnet model is samples-first whatever the torch module's ``batch_first``.
+``to_torch`` does the reverse: each Keras recurrent layer becomes a small torch module wrapping an
+``nn.LSTM``/``nn.GRU``/``nn.RNN`` (``batch_first=True``) that returns the output sequence or the
+final state as the Keras layer does, so the torch Sequential runs. To load a torch layer's weights
+into glassnet's PyTorch-style layer, ``glassnet.nn.LSTM(...).load_state_dict(torch_lstm.state_dict())``
+is enough: names and shapes are the same.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -44,6 +59,11 @@ def _layer_from_torch(module: Any) -> nn.Module:
         return getattr(nn, kind)(axis=-1 if module.dim is None else module.dim)
     if kind == "Dropout":
         return nn.Dropout(module.p)
+    if kind == "Embedding":
+        weight = _array(module.weight)
+        layer = nn.Embedding(weight.shape[0], weight.shape[1], dtype=weight.dtype)
+        layer.weight.data[...] = weight
+        return layer
     if kind == "BatchNorm1d":
         layer = nn.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
         if module.affine:
@@ -63,12 +83,73 @@ def _layer_from_torch(module: Any) -> nn.Module:
     raise ValueError(f"from_torch: no glassnet layer for torch's {kind}.")
 
 
+_RECURRENT_KINDS = ("RNN", "LSTM", "GRU")
+
+
+def recurrent_from_torch(module: Any, return_sequences: bool = False) -> list[nn.Module]:
+    """Keras layers with the weights of a torch ``nn.RNN``/``nn.LSTM``/``nn.GRU``, one per torch layer.
+
+    Every layer but the last returns sequences; the last returns the final state unless
+    ``return_sequences``. Bidirectional torch layers become ``Bidirectional(..., merge_mode="concat")``.
+    """
+    from ..nn import keras_recurrent as keras
+
+    kind = type(module).__name__
+    if getattr(module, "proj_size", 0):
+        raise ValueError("from_torch: LSTM with proj_size is not supported by glassnet.")
+    dtype = _array(module.weight_ih_l0).dtype
+    layers: list[nn.Module] = []
+    for index in range(module.num_layers):
+        last = index == module.num_layers - 1
+        if index > 0 and module.dropout > 0:
+            layers.append(nn.Dropout(module.dropout))
+        options = {"use_bias": module.bias, "return_sequences": return_sequences or not last, "dtype": dtype}
+        if kind == "RNN":
+            cls, options["activation"] = keras.SimpleRNN, module.nonlinearity
+        else:
+            cls = keras.LSTM if kind == "LSTM" else keras.GRU
+        inputs = module.input_size if index == 0 else module.hidden_size * (2 if module.bidirectional else 1)
+        directions = []
+        for suffix in ["", "_reverse"][:2 if module.bidirectional else 1]:
+            layer = cls(module.hidden_size, in_features=inputs, **options)
+            name = f"_l{index}{suffix}"
+            state = {"weight_ih": _array(getattr(module, "weight_ih" + name)),
+                     "weight_hh": _array(getattr(module, "weight_hh" + name))}
+            if module.bias:
+                b_ih, b_hh = _array(getattr(module, "bias_ih" + name)), _array(getattr(module, "bias_hh" + name))
+                state.update({"bias_ih": b_ih, "bias_hh": b_hh} if kind == "GRU" else {"bias": b_ih + b_hh})
+            layer.load_state_dict(state)
+            layer.freshly_initialized = False
+            directions.append(layer)
+        if len(directions) == 1:
+            layers.append(directions[0])
+        else:
+            both = keras.Bidirectional(directions[0])
+            both.backward_layer.load_state_dict(directions[1].state_dict())
+            both.freshly_initialized = False
+            layers.append(both)
+    return layers
+
+
 def from_torch(sequential: Any) -> Any:
-    """A glassnet Model with the layers and the weights of a ``torch.nn.Sequential``."""
+    """A glassnet Model with the layers and the weights of a ``torch.nn.Sequential``, or of a list of
+    torch modules (needed for recurrent ones: see the module docstring)."""
     from .model import Model
 
     children = list(sequential.children()) if hasattr(sequential, "children") else list(sequential)
-    return Model([_layer_from_torch(module) for module in children])
+    layers: list[nn.Module] = []
+    for position, module in enumerate(children):
+        if type(module).__name__ in _RECURRENT_KINDS:
+            following = children[position + 1] if position + 1 < len(children) else None
+            layers += recurrent_from_torch(module, type(following).__name__ in _RECURRENT_KINDS)
+        elif type(module).__name__ == "KerasRecurrent":  # what to_torch made of a Keras recurrent layer
+            converted = recurrent_from_torch(module.rnn, module.return_sequences)
+            if module.rnn.bidirectional:
+                converted[-1].merge_mode = module.merge_mode
+            layers += converted
+        else:
+            layers.append(_layer_from_torch(module))
+    return Model(layers)
 
 
 def to_torch(model: Any) -> Any:
@@ -120,4 +201,67 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         return tnn.Dropout(layer.p)
     if isinstance(layer, nn.Input):
         return None
+    if isinstance(layer, nn.TimeDistributed):  # torch's Linear already maps the last axis of (N, T, F)
+        return _layer_to_torch(torch, layer.layer)
+    if isinstance(layer, nn.Embedding):
+        return tnn.Embedding.from_pretrained(_tensor(torch, layer.weight.data), freeze=False)
+    if isinstance(layer, (nn.SimpleRNN, nn.keras_recurrent.LSTM, nn.keras_recurrent.GRU, nn.Bidirectional)):
+        return _recurrent_to_torch(torch, layer)
     raise ValueError(f"to_torch: no torch layer for {layer.display_name} ({type(layer).__name__}).")
+
+
+def _recurrent_to_torch(torch: Any, layer: nn.Module) -> Any:
+    """A torch module running ``layer`` (a Keras recurrent layer or Bidirectional) with its weights."""
+    both = isinstance(layer, nn.Bidirectional)
+    inner = layer.forward_layer if both else layer
+    if not inner.built:
+        raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
+    if inner.go_backwards or inner.return_state or inner.dropout or inner.recurrent_dropout:
+        raise ValueError(f"to_torch: {layer.display_name} uses go_backwards, return_state, dropout or "
+                         "recurrent_dropout, which torch's recurrent layers do not have; set them to False/0 "
+                         "on the layer first (the weights stay the same).")
+    merge_mode = layer.merge_mode if both else "concat"
+    if merge_mode is None:
+        raise ValueError(f"to_torch: {layer.display_name} has merge_mode=None (two outputs); torch's "
+                         "Sequential passes one tensor.")
+    kind = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}[type(inner).__name__]
+    options = {"nonlinearity": inner.activation} if kind == "RNN" else {}
+    module = getattr(torch.nn, kind)(inner.in_features, inner.units, bias=inner.use_bias, batch_first=True,
+                                     bidirectional=both, dtype=getattr(torch, inner.dtype.name), **options)
+    with torch.no_grad():
+        for suffix, source in zip(("", "_reverse"), (layer.forward_layer, layer.backward_layer) if both else (inner,)):
+            getattr(module, "weight_ih_l0" + suffix).copy_(_tensor(torch, source.weight_ih.data))
+            getattr(module, "weight_hh_l0" + suffix).copy_(_tensor(torch, source.weight_hh.data))
+            if inner.use_bias:
+                b_ih = source.bias_ih.data if kind == "GRU" else source.bias.data
+                b_hh = source.bias_hh.data if kind == "GRU" else np.zeros_like(b_ih)
+                getattr(module, "bias_ih_l0" + suffix).copy_(_tensor(torch, b_ih))
+                getattr(module, "bias_hh_l0" + suffix).copy_(_tensor(torch, b_hh))
+    return _keras_recurrent_module(torch)(module, inner.return_sequences, merge_mode)
+
+
+@functools.lru_cache(maxsize=1)
+def _keras_recurrent_module(torch: Any) -> Any:
+    """The torch Module class that returns what a Keras recurrent layer returns (made once torch is imported)."""
+
+    class KerasRecurrent(torch.nn.Module):
+        """A torch RNN/LSTM/GRU (batch_first) returning the output sequence or the final state, merged
+        over both directions as Keras's Bidirectional does."""
+
+        def __init__(self, rnn: Any, return_sequences: bool, merge_mode: str) -> None:
+            super().__init__()
+            self.rnn, self.return_sequences, self.merge_mode = rnn, return_sequences, merge_mode
+
+        def forward(self, x: Any) -> Any:
+            output, state = self.rnn(x)
+            if self.return_sequences:
+                parts = list(output.chunk(2, dim=-1)) if self.rnn.bidirectional else [output]
+            else:
+                h_n = state[0] if isinstance(state, tuple) else state
+                parts = [h_n[-2], h_n[-1]] if self.rnn.bidirectional else [h_n[-1]]
+            if len(parts) == 1 or self.merge_mode == "concat":
+                return torch.cat(parts, dim=-1)
+            merged = {"sum": lambda a, b: a + b, "mul": lambda a, b: a * b, "ave": lambda a, b: (a + b) / 2}
+            return merged[self.merge_mode](*parts)
+
+    return KerasRecurrent

@@ -84,9 +84,7 @@ class Model(KerasWorkflow, Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """The layers in order, on a Tensor (``predict`` takes arrays and builds no graph)."""
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        return apply_layers(self.layers, x)
 
     @property
     def in_features(self) -> int | None:
@@ -108,6 +106,12 @@ class Model(KerasWorkflow, Module):
         first = self.layers[0] if self.layers else None
         if isinstance(first, Input):
             return first.shape
+        declared = getattr(first, "input_shape", None)  # Keras's LSTM(units, input_shape=(T, features))
+        if isinstance(declared, tuple) and declared:
+            if None not in declared:
+                return declared
+            if self._sample_shape is None:  # (None, features): any length; one step shows the shapes
+                return tuple(1 if size is None else size for size in declared)
         features = self.in_features
         if features is not None and (self._sample_shape is None or self._sample_shape[-1:] != (features,)):
             return (features,)
@@ -234,8 +238,7 @@ class Model(KerasWorkflow, Module):
             body = self.layers[:-1]
 
             def forward_to_logits(x: Tensor) -> Tensor:
-                for layer in body:
-                    x = layer(x)
+                x = apply_layers(body, x)
                 return last.pre_activation(x) if isinstance(last, Dense) else x
 
             return forward_to_logits, loss_fn.on_logits()  # type: ignore[attr-defined]
@@ -276,6 +279,9 @@ class Model(KerasWorkflow, Module):
     def _features(self, X: Any, what: str = "X") -> np.ndarray:
         if not self.layers:
             raise ValueError("Model: add layers before training or predicting (model.add(...)).")
+        check_rank = getattr(self.layers[0], "check_input_rank", None)  # sequence layers say (N, T, features)
+        if check_rank is not None:
+            check_rank(X.shape if hasattr(X, "shape") else np.shape(X))
         x = as_features(X, self.in_features, self.layers[0].display_name, self.dtype, what)
         self._sample_shape = x.shape[1:]
         return x
@@ -318,7 +324,9 @@ class Model(KerasWorkflow, Module):
     @classmethod
     def from_torch(cls, sequential: Any) -> Model:
         """A Model with the layers and weights of a ``torch.nn.Sequential`` (Linear, activations,
-        Dropout, BatchNorm1d, LayerNorm). glassnet does not import torch for this."""
+        Dropout, BatchNorm1d, LayerNorm), or of a list of torch modules, which may hold RNN/LSTM/GRU
+        layers (``Model.from_torch([lstm, linear])``; see ``glassnet.training.interop``). glassnet
+        does not import torch for this."""
         from .interop import from_torch
 
         return from_torch(sequential)
@@ -382,7 +390,7 @@ class Model(KerasWorkflow, Module):
         costs = layer_costs(self, int(batch_size)) if self.layers else None
         header = ("Layer (type)", "Output Shape", "Param #", "FLOPs/sample", f"Activations @{batch_size}")
         rows = [header]
-        shapes = self._output_shapes() if costs is None else [str(c.output_shape) for c in costs]
+        shapes = self._output_shapes()  # (with None for a free sequence length)
         for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
             count = layer.num_parameters()
             flops = "?" if costs is None else format_count(costs[i].flops)
@@ -415,20 +423,25 @@ class Model(KerasWorkflow, Module):
         sample = self.input_shape
         if sample is None:
             return ["?"] * len(self.layers)
+        # Axes the first layer declares as None (any sequence length) ran with size 1: shown as None
+        # in outputs that keep the input's axes (sequences), as Keras shows them.
+        declared = getattr(self.layers[0], "input_shape", None) if self._sample_shape is None else None
+        free = [i + 1 for i, size in enumerate(declared or ()) if size is None]
         shapes = []
         x = Tensor._from_op(np.zeros((1, *sample), dtype=self.dtype), None)
         for layer in self.layers:
             x = self._dry_run(x.data, [layer])
-            shapes.append(str((None, *x.shape[1:])))
+            shown: list[int | None] = [None, *x.shape[1:]]
+            if x.ndim == len(sample) + 1:
+                for axis in free:
+                    shown[axis] = None
+            shapes.append(str(tuple(shown)))
         return shapes
 
     def _dry_run(self, x: np.ndarray, layers: list[Module] | None = None) -> Tensor:
         """A forward pass that changes nothing: no graph, eval mode (no dropout, no batch statistics)."""
         with self.mode(training=False), no_grad():
-            out = Tensor._from_op(x, None)
-            for layer in self.layers if layers is None else layers:
-                out = layer(out)
-        return out
+            return apply_layers(self.layers if layers is None else layers, Tensor._from_op(x, None))
 
     @contextlib.contextmanager
     def mode(self, training: bool) -> Iterator[None]:
@@ -459,6 +472,26 @@ class Model(KerasWorkflow, Module):
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"
+
+
+def apply_layers(layers: Iterable[Module], x: Tensor) -> Tensor:
+    """Each layer on the previous one's output, passing Keras-style masks along.
+
+    The mask convention: a layer with ``compute_mask(x, mask)`` says what mask its output has
+    (``Embedding(mask_zero=True)`` and ``Masking`` start one, recurrent layers pass it on when they
+    return sequences); a layer with ``supports_masking = True`` is called as ``layer(x, mask=mask)``
+    while a mask is set; any other layer ends the mask.
+    """
+    mask = None
+    for layer in layers:
+        if mask is not None and getattr(layer, "supports_masking", False):
+            y = layer(x, mask=mask)
+        else:
+            y = layer(x)
+        compute_mask = getattr(layer, "compute_mask", None)
+        mask = None if compute_mask is None else compute_mask(x, mask)
+        x = y
+    return x
 
 
 def _output_activation(layer: Module | None) -> str | None:

@@ -1,0 +1,91 @@
+"""The fused recurrent ops: finite differences in float64 for every option, and edge cases.
+
+Values and gradients against PyTorch (float64, 50 steps, 1 and 2 layers, bidirectional, lengths)
+are in tests/nn/test_recurrent.py, through the layers that call these ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.ops.recurrent import gru, lengths_mask, lstm, rnn
+
+N, T, I, H = 3, 4, 2, 3
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+
+
+def _call(kind: str, mask=None, reverse=False, recurrent_mask=None):
+    """A function of (x, h0, [c0,] w_ih, w_hh, *biases) returning a weighted sum of all outputs."""
+
+    def fn(x, h0, *rest):
+        options = {"mask": mask, "reverse": reverse, "recurrent_mask": recurrent_mask}
+        if kind == "lstm":
+            out, h, c = lstm(x, h0, *rest, **options)
+            return out.sum() + (h * 2.0).sum() + (c * 3.0).sum()
+        if kind == "gru":
+            out, h = gru(x, h0, *rest, **options)
+        else:
+            out, h = rnn(x, h0, *rest, nonlinearity=kind[4:], **options)
+        return out + (h * 2.0)[:, None, :]
+
+    return fn
+
+
+def _inputs(kind: str, rng: np.random.Generator, n_biases: int = 2) -> list[gn.Tensor]:
+    g = GATES[kind]
+    arrays = [rng.normal(size=(N, T, I)), rng.normal(size=(N, H))]
+    if kind == "lstm":
+        arrays.append(rng.normal(size=(N, H)))
+    arrays += [rng.normal(size=(g * H, I)) * 0.5, rng.normal(size=(g * H, H)) * 0.5]
+    arrays += [rng.normal(size=g * H) * 0.3 for _ in range(n_biases)]
+    return [gn.Tensor(a, requires_grad=True) for a in arrays]
+
+
+@pytest.mark.parametrize("kind", list(GATES))
+@pytest.mark.parametrize("variant", ["plain", "reverse", "mask", "mask-reverse", "recurrent-mask",
+                                     "one-bias", "no-bias"])
+def test_gradients_match_finite_differences(kind, variant, rng):
+    mask = lengths_mask([4, 1, 2], T) if "mask" in variant and variant != "recurrent-mask" else None
+    if variant == "mask":
+        mask = mask.copy()
+        mask[0, 1] = False  # a gap inside a sequence: Keras-style masking, state carried over it
+    recurrent_mask = rng.uniform(0.5, 1.5, size=(N, H)) if variant == "recurrent-mask" else None
+    n_biases = {"one-bias": 1, "no-bias": 0}.get(variant, 2)
+    fn = _call(kind, mask, "reverse" in variant, recurrent_mask)
+    assert gn.gradcheck(fn, *_inputs(kind, rng, n_biases), atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", list(GATES))
+def test_masked_steps_output_zero_and_keep_the_last_valid_state(kind, rng):
+    inputs = [t.data for t in _inputs(kind, rng)]
+    lengths = np.array([4, 1, 2])
+    fn = {"lstm": lstm, "gru": gru}.get(kind, rnn)
+    extra = {} if kind in ("lstm", "gru") else {"nonlinearity": kind[4:]}
+    full = fn(*inputs, **extra)
+    masked = fn(*inputs, mask=lengths_mask(lengths, T), **extra)
+    n_states = 2 if kind == "lstm" else 1
+    x, initial, weights = inputs[0], inputs[1:1 + n_states], inputs[1 + n_states:]
+    for sample, length in enumerate(lengths):
+        alone = [s[sample:sample + 1] for s in initial]
+        truncated = fn(x[sample:sample + 1, :length], *alone, *weights, **extra)
+        np.testing.assert_allclose(masked[0].data[sample, :length], truncated[0].data[0], rtol=1e-12)
+        assert not masked[0].data[sample, length:].any()
+        for state, expected in zip(masked[1:], truncated[1:]):
+            np.testing.assert_allclose(state.data[sample], expected.data[0], rtol=1e-12)
+    np.testing.assert_array_equal(masked[0].data[0], full[0].data[0])
+
+
+def test_float32_stays_float32_and_saturated_gates_stay_finite(rng):
+    x = rng.normal(size=(2, 3, 2)).astype(np.float32) * 1e4
+    h0 = np.zeros((2, 3), np.float32)
+    w_ih = rng.normal(size=(12, 2)).astype(np.float32)
+    w_hh = rng.normal(size=(12, 3)).astype(np.float32)
+    out, _, c = lstm(gn.Tensor(x, requires_grad=True), h0, h0, w_ih, w_hh)
+    assert out.dtype == np.float32 and np.isfinite(out.data).all() and np.isfinite(c.data).all()
+
+
+def test_wrong_weight_shape_names_the_op():
+    with pytest.raises(gn.errors.ShapeError, match="lstmsequence: expected x"):
+        lstm(np.ones((2, 3, 2)), np.zeros((2, 3)), np.zeros((2, 3)), np.ones((12, 5)), np.ones((12, 3)))
