@@ -166,13 +166,47 @@ def test_model_with_attention_layers_summarizes_saves_and_loads(tmp_path, rng) -
     assert "transformerencoder_1.layers.1.self_attn.in_proj_weight" in model.state_dict()
 
 
-def test_only_the_positional_encoding_is_traceable() -> None:
+def test_attention_layers_are_traceable_only_without_dropout() -> None:
     from glassnet.training.compiled_step import traceable
 
-    # The others draw dropout masks while training (Dropout, attention dropout), so fit runs them eagerly.
-    assert traceable(gn.PositionalEncoding(4))
-    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2))
-    assert not traceable(gn.nn.MultiheadAttention(4, 2))
+    # With dropout they draw masks while training (Dropout, attention dropout), so fit runs them eagerly.
+    assert traceable(gn.PositionalEncoding(4)) and traceable(gn.TransformerEncoder(gn.TransformerEncoderLayer(4, 2), 1))
+    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2, dropout=0.1))
+    assert not traceable(gn.nn.MultiheadAttention(4, 2, dropout=0.1))
+    assert traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0)) and traceable(gn.MultiHeadAttention(2, 2))
+    assert traceable(gn.nn.MultiheadAttention(4, 2))
+    # A function of the user's may do anything; glassnet's own gelu is the named one.
+    assert not traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0, activation=lambda t: t))
+    assert traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0, activation=gn.functional.gelu))
+    layer = gn.MultiHeadAttention(2, 2)
+    layer.dropout = 0.2  # read on every check, so a later change counts
+    assert not traceable(layer)
+
+
+def test_fit_replays_an_encoder_without_dropout_bit_for_bit_as_eager(rng, monkeypatch) -> None:
+    from glassnet.autograd.replay import Replay
+
+    runs: list[int] = []
+    run = Replay.run
+    monkeypatch.setattr(Replay, "run", lambda self, *arrays: runs.append(1) or run(self, *arrays))
+    x = rng.standard_normal((12, 5, 8)).astype(np.float32)
+    y = rng.standard_normal((12, 5, 1)).astype(np.float32)
+
+    def train(run_eagerly: bool) -> dict:
+        gn.seed(0)
+        model = gn.Model([gn.PositionalEncoding(8),
+                          gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2),
+                          gn.MultiHeadAttention(num_heads=2, key_dim=4), gn.Dense(1)])
+        model.compile(optimizer="adam", loss="mse", run_eagerly=run_eagerly)
+        model.fit(x, y, epochs=2, batch_size=4, seed=0, verbose=0)
+        return model.state_dict()
+
+    compiled = train(False)
+    assert len(runs) == 4  # per epoch: the first batch recorded, the two others replayed
+    eager = train(True)
+    assert len(runs) == 4
+    for name, array in compiled.items():
+        np.testing.assert_array_equal(array, eager[name], err_msg=name)
 
 
 def test_loaded_weights_are_not_redrawn_by_a_seeded_fit(tmp_path, rng) -> None:

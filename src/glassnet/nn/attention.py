@@ -170,6 +170,12 @@ class MultiheadAttention(Module):
             self.out_proj.bias.data[...] = 0
         self.freshly_initialized = True
 
+    @property
+    def traceable(self) -> bool:  # type: ignore[override]
+        """Without dropout the forward applies the same ops to any batch (masks are arguments, not
+        drawn); with dropout it draws masks while training, so fit runs it eagerly."""
+        return self.dropout == 0.0
+
     def _projection_weights(self) -> list[Parameter]:
         if self._qkv_same_embed_dim:
             return [self.in_proj_weight]
@@ -359,6 +365,11 @@ class MultiHeadAttention(Module):
     @property
     def built(self) -> bool:
         return self.query_features is not None
+
+    @property
+    def traceable(self) -> bool:  # type: ignore[override]
+        """Without dropout the forward applies the same ops to any batch; with dropout it draws masks."""
+        return self.dropout == 0.0
 
     def build(self, query_features: int, value_features: int, key_features: int | None = None,
               rng: random.SeedLike = None) -> None:

@@ -118,6 +118,12 @@ class TransformerEncoderLayer(Module):
         self.freshly_initialized = True
 
     @property
+    def traceable(self) -> bool:  # type: ignore[override]
+        """Without dropout and with a named activation, forward applies the same ops to any batch (fit
+        also asks each submodule); with dropout it draws masks, and a user's function may do anything."""
+        return self.dropout_p == 0.0 and self._named_activation() is not None
+
+    @property
     def name(self) -> str | None:
         """The layer's name; setting it names the attention ``<name>.self_attn`` for its error messages."""
         return self.__dict__.get("_name")
@@ -177,13 +183,17 @@ class TransformerEncoderLayer(Module):
         hidden = self.dropout(activation(self.linear1(x)))
         return self.dropout2(self.linear2(hidden))
 
-    def _activation_name(self) -> str:
-        """The activation as a name a config can hold: 'relu', 'gelu', or a TypeError for other functions."""
+    def _named_activation(self) -> str | None:
+        """'relu' or 'gelu' when the activation is one of them (by name or as glassnet's function), else None."""
         if isinstance(self.activation, str):
             return self.activation
-        for name, function in _ACTIVATIONS.items():
-            if self.activation is function:
-                return name
+        return next((name for name, function in _ACTIVATIONS.items() if self.activation is function), None)
+
+    def _activation_name(self) -> str:
+        """The activation as a name a config can hold: 'relu', 'gelu', or a TypeError for other functions."""
+        name = self._named_activation()
+        if name is not None:
+            return name
         raise TypeError(f"{self.display_name}: the activation {self.activation!r} cannot be written to a model file "
                         f"(only 'relu' and 'gelu' can). Save the weights with state_dict(), or use 'relu' or 'gelu'.")
 
@@ -216,6 +226,10 @@ class TransformerEncoder(Module):
     Shape:
         Input: ``(N, T, d_model)``. Output: the same.
     """
+
+    # Its forward applies its layers and norm to any batch alike; fit asks each of them too (a layer
+    # with dropout is not traceable, so neither is a model holding it).
+    traceable = True
 
     def __init__(self, encoder_layer: TransformerEncoderLayer | Mapping[str, Any], num_layers: int,
                  norm: LayerNorm | Mapping[str, Any] | None = None, enable_nested_tensor: bool = True) -> None:

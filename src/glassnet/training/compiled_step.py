@@ -13,7 +13,8 @@ model compiles only when each of its modules, its loss and its layers' regulariz
 that declares ``traceable = True`` itself (a subclass may change ``forward`` and must declare it
 again), and there are no sample or class weights. Layers that draw random masks (Dropout) or
 update running statistics outside their ops (BatchNorm1d) do not declare it, so models with them
-run eagerly.
+run eagerly; a class may declare it as a property instead, true only for instances that draw
+nothing (Dropout and the attention layers with a dropout of 0).
 """
 
 from __future__ import annotations
@@ -30,8 +31,16 @@ __all__ = ["CompiledStep", "compilable", "traceable"]
 
 
 def traceable(obj: Any) -> bool:
-    """Whether ``obj``'s own class declares ``traceable = True`` (inheriting it is not enough)."""
-    return type(obj).__dict__.get("traceable", False) is True
+    """Whether ``obj``'s own class declares ``traceable = True`` (inheriting it is not enough).
+
+    The class may instead define ``traceable`` as a property, in its own body too, to decide per
+    instance from the instance's current settings (Dropout: only with ``p == 0``, when it draws no
+    mask); the property is read on every call, so a setting changed later counts.
+    """
+    declared = type(obj).__dict__.get("traceable", False)
+    if isinstance(declared, property):
+        return declared.__get__(obj) is True
+    return declared is True
 
 
 def compilable(model: Any, loss_fn: Any) -> bool:
