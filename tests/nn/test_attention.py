@@ -276,7 +276,7 @@ def test_keras_layer_builds_lazily_with_keras_shapes() -> None:
 
 @pytest.mark.parametrize("call, message", [
     ({"attention_mask": np.ones((2, 4, 4), bool)},
-     r"attention_mask must have shape \(B, T, S\) = \(2, 4, 5\) or \(T, S\) = \(4, 5\), got \(2, 4, 4\)"),
+     r"attention_mask must be broadcastable to \(B, T, S\) = \(2, 4, 5\) \(e.g. \(B, 1, S\)\) or to \(T, S\) = \(4, 5\), got \(2, 4, 4\)"),
     ({"query": np.ones((2, 4))}, r"expected query \(B, T, features\).*x\[\.\.\., None\]"),
     ({"query": np.ones((2, 4, 3))}, r"query has 3 features, the layer was built for 6"),
     ({"key": np.ones((2, 4, 6))}, r"same batch and length"),
@@ -308,3 +308,33 @@ def test_weights_path_and_fused_path_draw_the_same_dropout(rng) -> None:
     fused, _ = layer(x, x, x, need_weights=False)
     np.testing.assert_allclose(with_weights.data, fused.data, rtol=1e-12, atol=1e-14)
     assert "MultiheadAttention(embed_dim=8, num_heads=2, dropout=0.3" in repr(layer)
+
+
+def test_integer_masks_of_torch_layer_are_refused(rng) -> None:
+    from glassnet.errors import DTypeError
+
+    mha = gn.nn.MultiheadAttention(4, 2, rng=0)
+    x = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    padding = np.array([[0, 0, 0, 1, 1]] * 2)  # meant as "ignore the last two keys"
+    with pytest.raises(DTypeError, match=r"^MultiheadAttention: key_padding_mask must be boolean \(True = ignore "
+                                         r"that key\) or floating .*got dtype int64.*key_padding_mask\.astype\(bool\)"):
+        mha(x, x, x, key_padding_mask=padding)
+    with pytest.raises(DTypeError, match=r"^MultiheadAttention: attn_mask must be boolean .*int64"):
+        mha(x, x, x, attn_mask=np.zeros((5, 5), dtype=np.int64))
+    _, weights = mha(x, x, x, key_padding_mask=padding.astype(bool))
+    np.testing.assert_array_equal(weights.data[..., 3:], 0)
+
+
+def test_keras_layer_casts_masks_to_bool_and_broadcasts_them(rng) -> None:
+    layer = gn.MultiHeadAttention(num_heads=2, key_dim=3, rng=0)
+    x = rng.standard_normal((2, 4, 6)).astype(np.float32)
+    keys = np.array([[1, 1, 1, 0], [1, 1, 0, 0]])  # Keras: nonzero = attend
+    full = np.broadcast_to(keys[:, None, :], (2, 4, 4))
+    out, scores = layer(x, attention_mask=keys[:, None, :], return_attention_scores=True)  # (B, 1, S)
+    expected, expected_scores = layer(x, attention_mask=full.astype(bool), return_attention_scores=True)
+    np.testing.assert_array_equal(out.data, expected.data)
+    np.testing.assert_array_equal(scores.data, expected_scores.data)
+    np.testing.assert_array_equal(scores.data[1, :, :, 2:], 0)
+    # A query with no key gets weights 0 (Keras spreads them uniformly): documented.
+    _, none = layer(x, attention_mask=np.zeros((2, 1, 4), dtype=np.int64), return_attention_scores=True)
+    np.testing.assert_array_equal(none.data, 0)

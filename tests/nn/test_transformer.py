@@ -132,15 +132,16 @@ def test_positional_encoding_matches_the_formula(torch) -> None:
 
 
 @pytest.mark.parametrize("build, shape, message", [
-    (lambda: gn.nn.TransformerEncoderLayer(8, 3), None, r"embed_dim=8 is not divisible by num_heads=3"),
+    (lambda: gn.nn.TransformerEncoderLayer(8, 3), None,
+     r"^TransformerEncoderLayer: d_model=8 is not divisible by nhead=3 .*Use nhead in \[1, 2, 4, 8\]"),
     (lambda: gn.nn.TransformerEncoderLayer(8, 2, 12), (2, 5, 6),
-     r"expected input \(N, T, d_model=8\), got \(2, 5, 6\)\. Project the features to 8"),
+     r"expected input \(N, T, d_model\) or \(T, d_model\) with d_model=8, got \(2, 5, 6\)\. Project the features to 8"),
     (lambda: gn.nn.PositionalEncoding(8, max_len=4), (2, 5, 8), r"T <= max_len=4, got \(2, 5, 8\)"),
 ])
 def test_bad_input(build, shape, message) -> None:
     with pytest.raises(ShapeError, match=message):
         build()(np.zeros(shape, dtype=np.float32))
-    with pytest.raises(ValueError, match="activation must be 'relu' or 'gelu'"):
+    with pytest.raises(ValueError, match="activation must be 'relu', 'gelu' or a function of a Tensor, got 'tanh'"):
         gn.nn.TransformerEncoderLayer(8, 2, activation="tanh")
 
 
@@ -165,13 +166,47 @@ def test_model_with_attention_layers_summarizes_saves_and_loads(tmp_path, rng) -
     assert "transformerencoder_1.layers.1.self_attn.in_proj_weight" in model.state_dict()
 
 
-def test_only_the_positional_encoding_is_traceable() -> None:
+def test_attention_layers_are_traceable_only_without_dropout() -> None:
     from glassnet.training.compiled_step import traceable
 
-    # The others draw dropout masks while training (Dropout, attention dropout), so fit runs them eagerly.
-    assert traceable(gn.PositionalEncoding(4))
-    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2))
-    assert not traceable(gn.nn.MultiheadAttention(4, 2))
+    # With dropout they draw masks while training (Dropout, attention dropout), so fit runs them eagerly.
+    assert traceable(gn.PositionalEncoding(4)) and traceable(gn.TransformerEncoder(gn.TransformerEncoderLayer(4, 2), 1))
+    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2, dropout=0.1))
+    assert not traceable(gn.nn.MultiheadAttention(4, 2, dropout=0.1))
+    assert traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0)) and traceable(gn.MultiHeadAttention(2, 2))
+    assert traceable(gn.nn.MultiheadAttention(4, 2))
+    # A function of the user's may do anything; glassnet's own gelu is the named one.
+    assert not traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0, activation=lambda t: t))
+    assert traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0, activation=gn.functional.gelu))
+    layer = gn.MultiHeadAttention(2, 2)
+    layer.dropout = 0.2  # read on every check, so a later change counts
+    assert not traceable(layer)
+
+
+def test_fit_replays_an_encoder_without_dropout_bit_for_bit_as_eager(rng, monkeypatch) -> None:
+    from glassnet.autograd.replay import Replay
+
+    runs: list[int] = []
+    run = Replay.run
+    monkeypatch.setattr(Replay, "run", lambda self, *arrays: runs.append(1) or run(self, *arrays))
+    x = rng.standard_normal((12, 5, 8)).astype(np.float32)
+    y = rng.standard_normal((12, 5, 1)).astype(np.float32)
+
+    def train(run_eagerly: bool) -> dict:
+        gn.seed(0)
+        model = gn.Model([gn.PositionalEncoding(8),
+                          gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2),
+                          gn.MultiHeadAttention(num_heads=2, key_dim=4), gn.Dense(1)])
+        model.compile(optimizer="adam", loss="mse", run_eagerly=run_eagerly)
+        model.fit(x, y, epochs=2, batch_size=4, seed=0, verbose=0)
+        return model.state_dict()
+
+    compiled = train(False)
+    assert len(runs) == 5  # the first batch of the fit recorded, the five others replayed
+    eager = train(True)
+    assert len(runs) == 5
+    for name, array in compiled.items():
+        np.testing.assert_array_equal(array, eager[name], err_msg=name)
 
 
 def test_loaded_weights_are_not_redrawn_by_a_seeded_fit(tmp_path, rng) -> None:
@@ -219,3 +254,92 @@ def test_encoder_layer_gradients_match_finite_differences(rng) -> None:
     padding = np.array([[False, False, True], [False, False, False]])
     assert gn.gradcheck(lambda x: layer(x, src_key_padding_mask=padding, is_causal=True,
                                         src_mask=np.triu(np.ones((3, 3), bool), 1)), rng.standard_normal((2, 3, 4)))
+
+
+def test_integer_masks_are_refused_naming_the_layer_and_argument() -> None:
+    from glassnet.errors import DTypeError
+
+    x = np.zeros((2, 5, 8), dtype=np.float32)
+    layer = gn.nn.TransformerEncoderLayer(8, 2, 16)
+    with pytest.raises(DTypeError, match=r"^TransformerEncoderLayer: src_key_padding_mask must be boolean .*int64.*"
+                                         r"src_key_padding_mask\.astype\(bool\)"):
+        layer(x, src_key_padding_mask=np.array([[0, 0, 0, 1, 1]] * 2))
+    model = gn.Model([gn.TransformerEncoder(layer, 2)])
+    with pytest.raises(DTypeError, match=r"^transformerencoder_1: mask must be boolean .*int32"):
+        model.layers[0](x, mask=np.zeros((5, 5), dtype=np.int32))
+
+
+def test_dropout_generators_are_left_to_fit_unless_given() -> None:
+    layer = gn.nn.TransformerEncoderLayer(8, 2, 16, rng=0)
+    assert layer.self_attn.rng is layer.dropout.rng is layer.dropout1.rng is not None
+    free = gn.nn.TransformerEncoderLayer(8, 2, 16)
+    assert all(getattr(m, "rng", None) is None for m in free.modules())
+
+
+def test_copied_layers_draw_independent_attention_dropout(rng) -> None:
+    encoder = gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, rng=0), 3)
+    x = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    outs = [layer.self_attn(x, x, x, need_weights=False)[0].data for layer in encoder.layers]  # same weights
+    assert not np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[1], outs[2])
+    again = gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, rng=0), 3)
+    np.testing.assert_array_equal(again.layers[1].self_attn(x, x, x, need_weights=False)[0].data, outs[1])
+
+
+def _fit_encoder(global_seed: int, fit_seed: int, x, y) -> dict:
+    gn.seed(global_seed)
+    model = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.3), 2), gn.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, batch_size=4, seed=fit_seed, verbose=0)
+    return model.state_dict()
+
+
+def test_seeded_fit_with_attention_dropout_repeats_bit_for_bit(rng) -> None:
+    x = rng.standard_normal((8, 5, 8)).astype(np.float32)
+    y = rng.standard_normal((8, 5, 1)).astype(np.float32)
+    first = _fit_encoder(1, 0, x, y)
+    second = _fit_encoder(2, 0, x, y)  # another global seed: fit's seed alone decides
+    for name, array in first.items():
+        np.testing.assert_array_equal(second[name], array, err_msg=name)
+    other = _fit_encoder(1, 1, x, y)
+    assert not np.array_equal(other["transformerencoder_1.layers.0.linear1.weight"],
+                              first["transformerencoder_1.layers.0.linear1.weight"])
+
+
+def test_submodules_are_named_once_when_the_model_names_the_encoder() -> None:
+    model = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16), 2)])
+    encoder = model.layers[0]
+    assert encoder.layers[1].name == "transformerencoder_1.layers.1"
+    assert encoder.layers[1].self_attn.name == "transformerencoder_1.layers.1.self_attn"
+    alone = gn.nn.TransformerEncoderLayer(8, 2, 16)
+    assert alone.self_attn.display_name == "TransformerEncoderLayer.self_attn"
+
+
+def test_unbatched_input_callable_activation_and_numpy_sizes(rng) -> None:
+    import json
+
+    layer = gn.nn.TransformerEncoderLayer(np.int64(8), np.int64(2), np.int64(12), activation=gn.functional.gelu,
+                                          rng=0).eval()
+    named = gn.nn.TransformerEncoderLayer(8, 2, 12, activation="gelu", rng=0).eval()
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    padding = np.array([False, False, False, True, True])
+    np.testing.assert_array_equal(layer(x).data, named(x).data)
+    np.testing.assert_array_equal(layer(x[0], src_key_padding_mask=padding).data,
+                                  layer(x[:1], src_key_padding_mask=padding[None]).data[0])
+    assert json.dumps(layer.get_config()) == json.dumps(named.get_config())
+    with pytest.raises(TypeError, match="cannot be written to a model file"):
+        gn.nn.TransformerEncoderLayer(8, 2, activation=lambda t: t).get_config()
+    encoder = gn.TransformerEncoder(named, np.int64(2))
+    assert json.dumps(encoder.get_config())
+    pe = gn.PositionalEncoding(np.int64(8), max_len=np.int32(10))
+    assert json.dumps(pe.get_config()) and pe(x).shape == x.shape
+
+
+def test_unbatched_input_matches_torch(rng, torch) -> None:
+    theirs = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=12, batch_first=True).eval()
+    ours = gn.nn.TransformerEncoderLayer(8, 2, dim_feedforward=12).eval()
+    ours.load_state_dict({k: from_torch(v) for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal((5, 8)).astype(np.float32)
+    padding = np.array([False, False, False, False, True])
+    with torch.no_grad():
+        expected = theirs(to_torch(x), src_key_padding_mask=to_torch(padding))
+    assert_close("unbatched output", ours(x, src_key_padding_mask=padding).data, from_torch(expected), 1e-5, 1e-4)

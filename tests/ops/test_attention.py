@@ -180,3 +180,18 @@ def test_mask_that_does_not_broadcast_is_refused() -> None:
         F.scaled_dot_product_attention(q, np.zeros((2, 5, 4)), np.zeros((2, 5, 4)), attn_mask=np.ones((3, 4), bool))
     with pytest.raises(ValueError, match="not both"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), bool), is_causal=True)
+
+
+def test_integer_masks_are_refused_as_torch_refuses_them() -> None:
+    from glassnet.errors import DTypeError
+
+    q = np.ones((2, 3, 4), dtype=np.float32)
+    ones = np.ones((3, 3), dtype=np.int64)  # 0/1 integers would be *added* to the scores
+    for function, call in (("scaled_dot_product_attention", lambda m: F.scaled_dot_product_attention(q, q, q, m)),
+                           ("attention_weights", lambda m: F.attention_weights(q, q, m))):
+        with pytest.raises(DTypeError, match=rf"^{function}: attn_mask must be boolean .* got dtype int64\..*"
+                                             r"attn_mask\.astype\(bool\)"):
+            call(ones)
+        assert issubclass(DTypeError, TypeError)
+        call(ones.astype(bool))
+        call(ones.astype(np.float64))

@@ -213,6 +213,14 @@ def test_traceable_is_read_from_the_class_itself() -> None:
     assert not traceable(gn.nn.BatchNorm1d(2)) and not traceable(gn.losses.get(lambda a, b: a))
 
 
+def test_a_traceable_property_decides_per_instance_and_is_not_inherited() -> None:
+    class MyDropout(gn.nn.Dropout):  # inherits the property: its forward might differ, so not traceable
+        pass
+
+    assert traceable(gn.nn.Dropout(0.0)) and not traceable(gn.nn.Dropout(0.5))
+    assert not traceable(MyDropout(0.0))
+
+
 class RowCentring(gn.Module):
     """Declares traceable but is not: the row means are data, taken outside the ops."""
 

@@ -24,7 +24,12 @@ import numpy as np
 from .. import random
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import ShapeError
-from ..ops.attention import attention_weights, causal_mask, scaled_dot_product_attention
+from ..ops.attention import (
+    attention_weights,
+    causal_mask,
+    check_mask_dtype,
+    scaled_dot_product_attention,
+)
 from ..ops.linalg import linear
 from ..ops.regularization import dropout
 from . import init as initializers
@@ -39,15 +44,18 @@ def _data(x: TensorLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _check_heads(layer: str, embed_dim: int, num_heads: int) -> None:
-    for arg, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
+def check_heads(layer: str, embed_dim: int, num_heads: int, names: tuple[str, str] = ("embed_dim", "num_heads")) -> None:
+    """Positive integer sizes with ``embed_dim`` a multiple of ``num_heads``, else an error naming ``layer``
+    and its arguments ``names`` (the encoder layer calls them d_model and nhead)."""
+    dim_name, heads_name = names
+    for arg, value in ((dim_name, embed_dim), (heads_name, num_heads)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{layer}: {arg} must be a positive integer, got {value!r}.")
     if embed_dim % num_heads:
         divisors = [h for h in range(1, embed_dim + 1) if embed_dim % h == 0]
         raise ShapeError(
-            f"{layer}: embed_dim={embed_dim} is not divisible by num_heads={num_heads} (each head takes "
-            f"embed_dim // num_heads features). Use num_heads in {divisors}, or an embed_dim that is a "
+            f"{layer}: {dim_name}={embed_dim} is not divisible by {heads_name}={num_heads} (each head takes "
+            f"{dim_name} // {heads_name} features). Use {heads_name} in {divisors}, or a {dim_name} that is a "
             f"multiple of {num_heads}."
         )
 
@@ -105,6 +113,8 @@ class MultiheadAttention(Module):
     - ``key_padding_mask`` ``(N, S)``: True (or a float added to the scores) for keys to ignore.
     - ``attn_mask`` ``(L, S)`` or ``(N * num_heads, L, S)``: True where a query must not look, or
       floats added to the scores. ``is_causal=True`` without ``attn_mask`` masks future keys.
+    - Both masks must be boolean or floating; integer masks raise a
+      :class:`~glassnet.errors.DTypeError`, as torch refuses them (``mask.astype(bool)`` fixes it).
     - ``attn_weights``: ``(N, L, S)`` averaged over heads, ``(N, num_heads, L, S)`` with
       ``average_attn_weights=False``, None with ``need_weights=False``.
 
@@ -124,7 +134,7 @@ class MultiheadAttention(Module):
                  kdim: int | None = None, vdim: int | None = None, batch_first: bool = True,
                  dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
         super().__init__()
-        _check_heads("MultiheadAttention", embed_dim, num_heads)
+        check_heads("MultiheadAttention", embed_dim, num_heads)
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must lie in [0, 1], got {dropout}.")
         self.embed_dim = int(embed_dim)
@@ -159,6 +169,12 @@ class MultiheadAttention(Module):
             self.in_proj_bias.data[...] = 0
             self.out_proj.bias.data[...] = 0
         self.freshly_initialized = True
+
+    @property
+    def traceable(self) -> bool:  # type: ignore[override]
+        """Without dropout the forward applies the same ops to any batch (masks are arguments, not
+        drawn); with dropout it draws masks while training, so fit runs it eagerly."""
+        return self.dropout == 0.0
 
     def _projection_weights(self) -> list[Parameter]:
         if self._qkv_same_embed_dim:
@@ -237,9 +253,9 @@ class MultiheadAttention(Module):
         if attn_mask is not None:
             shape = _data(attn_mask).shape
             if shape == (length, source):
-                merged = _ignore_to_additive(attn_mask, self.dtype)
+                merged = _ignore_to_additive(attn_mask, self.dtype, name, "attn_mask")
             elif shape == (n * self.num_heads, length, source):
-                merged = _ignore_to_additive(attn_mask, self.dtype).reshape(n, self.num_heads, length, source)
+                merged = _ignore_to_additive(attn_mask, self.dtype, name, "attn_mask").reshape(n, self.num_heads, length, source)
             else:
                 raise ShapeError(f"{name}: attn_mask must have shape (L, S) = ({length}, {source}) or (N * num_heads, "
                                  f"L, S) = ({n * self.num_heads}, {length}, {source}), got {shape}.")
@@ -249,7 +265,7 @@ class MultiheadAttention(Module):
                 hint = " It looks transposed: pass key_padding_mask.T." if shape == (source, n) else ""
                 raise ShapeError(f"{name}: key_padding_mask must have shape (N, S) = ({n}, {source}), got "
                                  f"{shape}.{hint}")
-            padding = _ignore_to_additive(key_padding_mask, self.dtype).reshape(n, 1, 1, source)
+            padding = _ignore_to_additive(key_padding_mask, self.dtype, name, "key_padding_mask").reshape(n, 1, 1, source)
             merged = padding if merged is None else merged + padding
         return merged
 
@@ -263,9 +279,10 @@ class MultiheadAttention(Module):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
 
 
-def _ignore_to_additive(mask: TensorLike, dtype: np.dtype) -> TensorLike:
-    """torch's "ignore" masks: booleans (True = ignore) as -inf / 0; floats (added) as they are."""
-    array = _data(mask)
+def _ignore_to_additive(mask: TensorLike, dtype: np.dtype, where: str, argument: str) -> TensorLike:
+    """torch's "ignore" masks: booleans (True = ignore) as -inf / 0; floats (added) as they are;
+    integers a DTypeError naming ``where`` and ``argument`` (torch refuses them too)."""
+    array = check_mask_dtype(mask, where, argument, true_means="ignore")
     if array.dtype == np.bool_:
         return Tensor(np.where(array, dtype.type(-np.inf), dtype.type(0)))
     return mask if isinstance(mask, Tensor) else Tensor(array.astype(dtype, copy=False))
@@ -286,7 +303,11 @@ class MultiHeadAttention(Module):
     training=None, use_causal_mask=False)``; ``key`` defaults to ``value``; ``training`` (default:
     the layer's mode) turns dropout on or off. glassnet also lets ``value`` default
     to ``query``, so ``layer(x)`` is self-attention and the layer can sit in a ``Model([...])``.
-    ``attention_mask`` ``(B, T, S)`` (or ``(T, S)``) holds 1/True where a query may attend.
+    ``attention_mask`` ``(B, T, S)`` (or anything broadcastable to it, such as ``(B, 1, S)``, or
+    ``(T, S)``) holds 1/True where a query may attend; as in Keras it is cast to bool, so integer
+    0/1 masks work. A query with no key to attend gets weights 0 (and an output of only the output
+    bias), where Keras's masked softmax adds a large negative number to the masked scores and so
+    spreads such a row's weights uniformly over all keys.
 
     The weights follow Keras's einsum layout: ``query_kernel`` ``(query_features, num_heads,
     key_dim)``, ``query_bias`` ``(num_heads, key_dim)``, likewise ``key_*`` and ``value_*``
@@ -344,6 +365,11 @@ class MultiHeadAttention(Module):
     @property
     def built(self) -> bool:
         return self.query_features is not None
+
+    @property
+    def traceable(self) -> bool:  # type: ignore[override]
+        """Without dropout the forward applies the same ops to any batch; with dropout it draws masks."""
+        return self.dropout == 0.0
 
     def build(self, query_features: int, value_features: int, key_features: int | None = None,
               rng: random.SeedLike = None) -> None:
@@ -424,17 +450,24 @@ class MultiHeadAttention(Module):
 
     def _attend_mask(self, attention_mask: TensorLike | None, causal: bool, batch: int, length: int,
                      source: int) -> np.ndarray | None:
-        """A boolean (attend = True) mask broadcastable to (B, H, T, S), or None."""
+        """A boolean (attend = True) mask broadcastable to (B, H, T, S), or None.
+
+        Like Keras, any dtype is cast to bool (nonzero = attend), and a mask of 3 axes broadcastable
+        to ``(B, T, S)`` (e.g. ``(B, 1, S)`` for padded keys) or of 2 axes broadcastable to ``(T, S)``
+        is accepted.
+        """
         mask = None
         if attention_mask is not None:
             array = _data(attention_mask).astype(bool)
-            if array.shape == (batch, length, source):
-                mask = array[:, None]
-            elif array.shape == (length, source):
-                mask = array
-            else:
-                raise ShapeError(f"{self.display_name}: attention_mask must have shape (B, T, S) = ({batch}, "
-                                 f"{length}, {source}) or (T, S) = ({length}, {source}), got {array.shape}.")
+            full = (batch, length, source) if array.ndim == 3 else (length, source)
+            try:
+                if array.ndim not in (2, 3) or np.broadcast_shapes(array.shape, full) != full:
+                    raise ValueError
+            except ValueError:
+                raise ShapeError(f"{self.display_name}: attention_mask must be broadcastable to (B, T, S) = ({batch}, "
+                                 f"{length}, {source}) (e.g. (B, 1, S)) or to (T, S) = ({length}, {source}), got "
+                                 f"{array.shape}.") from None
+            mask = array[:, None] if array.ndim == 3 else array
         if causal:
             lower = causal_mask(length, source)
             mask = lower if mask is None else mask & lower

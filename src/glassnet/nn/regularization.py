@@ -29,6 +29,11 @@ class Dropout(Module):
         self.p = p
         self.rng = random.rng(rng) if rng is not None else None
 
+    @property
+    def traceable(self) -> bool:  # type: ignore[override]
+        """With ``p == 0`` no mask is drawn: forward passes its input on, the same for any batch."""
+        return self.p == 0.0
+
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, training=self.training, rng=self.rng)
 

@@ -16,9 +16,9 @@ import numpy as np
 from .. import random
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, TensorLike
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 
-__all__ = ["attention_weights", "causal_mask", "scaled_dot_product_attention"]
+__all__ = ["attention_weights", "causal_mask", "check_mask_dtype", "scaled_dot_product_attention"]
 
 
 def _masked_softmax(scores: np.ndarray) -> np.ndarray:
@@ -129,9 +129,24 @@ def _data(x: TensorLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def additive_mask(mask: TensorLike, dtype: np.dtype) -> TensorLike:
-    """A boolean mask (True = attend) as 0 / -inf of ``dtype``; a float mask as it is."""
+def check_mask_dtype(mask: TensorLike, where: str, argument: str, true_means: str = "attend") -> np.ndarray:
+    """``mask`` as an array if it holds booleans or floats, else a DTypeError naming ``where`` and ``argument``.
+
+    Integer masks are refused, as torch refuses them: a 0/1 integer mask would otherwise be added to
+    the scores as floats, giving the keys marked 1 *more* weight instead of masking them out.
+    ``true_means`` says what True means for this argument ("attend" or "ignore"), for the message.
+    """
     array = _data(mask)
+    if array.dtype != np.bool_ and not np.issubdtype(array.dtype, np.floating):
+        raise DTypeError(f"{where}: {argument} must be boolean (True = {true_means} that key) or floating (added to "
+                         f"the scores), got dtype {array.dtype}. An integer 0/1 mask would be added to the scores; "
+                         f"pass {argument}.astype(bool) for a boolean mask.")
+    return array
+
+
+def additive_mask(mask: TensorLike, dtype: np.dtype, where: str = "scaled_dot_product_attention") -> TensorLike:
+    """A boolean mask (True = attend) as 0 / -inf of ``dtype``; a float mask as it is; others a DTypeError."""
+    array = check_mask_dtype(mask, where, "attn_mask")
     if array.dtype == np.bool_:
         return np.where(array, dtype.type(0), dtype.type(-np.inf))
     # A constant float mask takes q's dtype, so a float64 mask does not upcast float32 attention.
@@ -167,7 +182,8 @@ def scaled_dot_product_attention(q: TensorLike, k: TensorLike, v: TensorLike, at
         q, k, v: ``(*, L, E)``, ``(*, S, E)``, ``(*, S, Ev)``; the leading axes (batch, heads)
             broadcast.
         attn_mask: broadcastable to ``(*, L, S)``: booleans (True = the key takes part) or floats
-            added to the scores (``-inf`` masks out; a float mask may require a gradient).
+            added to the scores (``-inf`` masks out; a float mask may require a gradient). Integer
+            masks raise a :class:`~glassnet.errors.DTypeError` (as in torch): use ``mask.astype(bool)``.
         dropout_p: probability of zeroing each attention weight (the rest scaled by
             ``1 / (1 - dropout_p)``), as torch applies it whenever it is > 0; the mask comes from
             ``rng`` (default: the generator set by ``glassnet.seed``).
@@ -219,4 +235,4 @@ def attention_weights(q: TensorLike, k: TensorLike, attn_mask: TensorLike | None
     scale = 1.0 / math.sqrt(qd.shape[-1]) if scale is None else scale
     if mask is None:
         return AttentionWeights.apply(q, k, scale=scale)
-    return AttentionWeights.apply(q, k, additive_mask(mask, qd.dtype), scale=scale)
+    return AttentionWeights.apply(q, k, additive_mask(mask, qd.dtype, "attention_weights"), scale=scale)

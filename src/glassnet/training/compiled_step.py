@@ -13,7 +13,9 @@ model compiles only when each of its modules, its loss and its layers' regulariz
 that declares ``traceable = True`` itself (a subclass may change ``forward`` and must declare it
 again), and there are no sample or class weights. Layers that draw random masks (Dropout) or
 update running statistics outside their ops (BatchNorm1d) do not declare it, so models with them
-run eagerly. Forward hooks (``Module.register_forward_hook``) are called again after each replayed forward, on
+run eagerly. A class may declare it as a property instead, true only for instances that draw
+nothing (Dropout and the attention layers with a dropout of 0).
+Forward hooks (``Module.register_forward_hook``) are called again after each replayed forward, on
 the module's input and output tensors of that batch (refilled by the replay). While a hook that
 changes what the ops compute is registered (a forward pre-hook, a backward hook, ``Tensor.register_hook``
 on a parameter, a forward hook that returned a new output) or something observes the ops
@@ -39,8 +41,16 @@ __all__ = ["CompiledStep", "compilable", "traceable"]
 
 
 def traceable(obj: Any) -> bool:
-    """Whether ``obj``'s own class declares ``traceable = True`` (inheriting it is not enough)."""
-    return type(obj).__dict__.get("traceable", False) is True
+    """Whether ``obj``'s own class declares ``traceable = True`` (inheriting it is not enough).
+
+    The class may instead define ``traceable`` as a property, in its own body too, to decide per
+    instance from the instance's current settings (Dropout: only with ``p == 0``, when it draws no
+    mask); the property is read on every call, so a setting changed later counts.
+    """
+    declared = type(obj).__dict__.get("traceable", False)
+    if isinstance(declared, property):
+        return declared.__get__(obj) is True
+    return declared is True
 
 
 def compilable(model: Any, loss_fn: Any) -> bool:
