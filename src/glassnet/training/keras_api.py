@@ -145,8 +145,12 @@ class KerasWorkflow:
         weights, each process's loss is the weighted mean over its own batch, and the processes'
         gradients are averaged with equal weights.
         BatchNorm normalizes each process's batch with that batch's statistics; its running
-        statistics are rank 0's, given to all at the end of each epoch. An error in one process
-        prints its traceback and ends every process (``MPI_Abort``).
+        statistics are rank 0's, given to all at the end of each epoch. Before training, the
+        processes compare their data (lengths, shapes, dtypes and a checksum of sampled rows: one
+        ``allgather``): bad data, or different data on different processes, raises on every process
+        as usual (catchable). With ``resume_from``, rank 0 alone reads the checkpoint. Once training
+        has started, an error in one process prints its traceback and ends every process
+        (``MPI_Abort``): the others may be waiting in a collective it will never join.
 
         Returns:
             The :class:`~glassnet.callbacks.History` of this call (``history.history["loss"]``...).
@@ -154,7 +158,8 @@ class KerasWorkflow:
         Raises:
             NotCompiledError: before ``compile``.
             ShapeError, InputError, DTypeError, ValueError: bad data or arguments, before any
-                weight changes.
+                weight changes; with ``distributed=True``, also InputError when the processes were
+                given different data, on every process.
             NonFiniteLossError: a NaN/Inf batch loss (names epoch and batch), unless
                 ``terminate_on_nan=False``.
         """
@@ -625,6 +630,7 @@ class KerasWorkflow:
 
         ``distributed=True`` (under ``mpiexec``, every process passing the same data): each process
         evaluates a contiguous part of the rows and every process gets the figures over all of them.
+        Bad data, or different data on different processes, raises on every process (as in ``fit``).
         """
         self._require_compiled("evaluate")
         parallel = _join_processes(distributed)
