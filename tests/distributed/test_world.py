@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -57,8 +58,8 @@ def test_errors_that_every_process_meets_are_raised_as_usual_and_catchable(tmp_p
     printed = result.stdout + result.stderr
     assert result.returncode == 0, printed
     assert "stopping all processes" not in printed and "Traceback" not in printed, printed
-    lines = {line.split(": caught ")[0]: line.split(": caught ")[1] for line in result.stdout.splitlines()
-             if ": caught " in line}
+    lines = {f"rank {rank} {case}": message for rank in (0, 1)
+             for case, message in json.loads((tmp_path / f"catchable_rank{rank}.json").read_text())["caught"].items()}
     for rank in (0, 1):
         assert lines[f"rank {rank} bad targets"].startswith("ShapeError: sparse_categorical_crossentropy: expected")
         assert lines[f"rank {rank} bad evaluate"].startswith("ShapeError: dense_1: expected input of shape")
