@@ -74,6 +74,9 @@ def test_errors_that_every_process_meets_are_raised_as_usual_and_catchable(tmp_p
     assert lines["rank 0 missing checkpoint"].startswith("FileNotFoundError")
     assert lines["rank 1 missing checkpoint"].startswith("ModelFileError: fit(resume_from=")
     assert "rank 0 could not read the checkpoint: FileNotFoundError" in lines["rank 1 missing checkpoint"]
+    for rank in (0, 1):  # a process with no row of the evaluation gets the figures of the others'
+        one_row = json.loads((tmp_path / f"catchable_rank{rank}.json").read_text())["one_row"]
+        np.testing.assert_equal(one_row["distributed"], one_row["alone"])  # (AUC of one row: NaN in both)
     # After all these, the processes still train in step.
     with np.load(tmp_path / "catchable_rank0.npz") as rank0, np.load(tmp_path / "catchable_rank1.npz") as rank1:
         for name in rank0.files:

@@ -195,7 +195,9 @@ def catchable_errors(out: Path) -> None:
                                                             resume_from=str(out / "no_such_checkpoint.gnet")))
     # Nothing was left half done: a fit on the same data now trains in step.
     history = model.fit(x, y, epochs=1, batch_size=64, seed=0, verbose=0, distributed=True)
-    _save(out, "catchable", model, {"caught": caught, "loss": history.history["loss"]})
+    # One row for two processes: rank 1 evaluates none of it.
+    one_row = {"distributed": model.evaluate(x[:1], y[:1], distributed=True), "alone": model.evaluate(x[:1], y[:1])}
+    _save(out, "catchable", model, {"caught": caught, "loss": history.history["loss"], "one_row": one_row})
 
 
 def _save(out: Path, job: str, model: gn.Model | None, info: dict[str, Any]) -> None:
