@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .mpirun import ROOT, environment, run_workers
@@ -49,6 +51,36 @@ def test_an_error_in_one_process_ends_both_and_is_shown_once(tmp_path: Path, job
     assert printed.count(error) == 1, printed
     assert printed.count("of 2 failed; stopping all processes") == 1, printed
     assert elapsed < 20, f"took {elapsed:.1f} s"
+
+
+def test_errors_that_every_process_meets_are_raised_as_usual_and_catchable(tmp_path: Path) -> None:
+    result = run_workers(tmp_path, "catchable", timeout=60)
+    printed = result.stdout + result.stderr
+    assert result.returncode == 0, printed
+    assert "stopping all processes" not in printed and "Traceback" not in printed, printed
+    lines = {f"rank {rank} {case}": message for rank in (0, 1)
+             for case, message in json.loads((tmp_path / f"catchable_rank{rank}.json").read_text())["caught"].items()}
+    for rank in (0, 1):
+        assert lines[f"rank {rank} bad targets"].startswith("ShapeError: sparse_categorical_crossentropy: expected")
+        assert lines[f"rank {rank} bad evaluate"].startswith("ShapeError: dense_1: expected input of shape")
+        assert lines[f"rank {rank} other lengths"].startswith(
+            "InputError: fit(distributed=True): the processes were given different data: rank 0 has x of "
+            "shape (100, 4) (<f8), rank 1 (120, 4) (<f8). Pass every process the same full data set")
+        assert "x has the same shape on rank 0 and rank 1 but other values" in lines[f"rank {rank} other values"]
+    # A check that fails on one process only: that one raises its own error, the others say where.
+    assert lines["rank 1 bad on one"].startswith("InputError: sparse_categorical_crossentropy: labels must lie")
+    assert lines["rank 0 bad on one"].startswith("InputError: evaluate(distributed=True): the data checks "
+                                                 "failed on rank 1 of 2: InputError: sparse_categorical")
+    assert lines["rank 0 missing checkpoint"].startswith("FileNotFoundError")
+    assert lines["rank 1 missing checkpoint"].startswith("ModelFileError: fit(resume_from=")
+    assert "rank 0 could not read the checkpoint: FileNotFoundError" in lines["rank 1 missing checkpoint"]
+    for rank in (0, 1):  # a process with no row of the evaluation gets the figures of the others'
+        one_row = json.loads((tmp_path / f"catchable_rank{rank}.json").read_text())["one_row"]
+        np.testing.assert_equal(one_row["distributed"], one_row["alone"])  # (AUC of one row: NaN in both)
+    # After all these, the processes still train in step.
+    with np.load(tmp_path / "catchable_rank0.npz") as rank0, np.load(tmp_path / "catchable_rank1.npz") as rank1:
+        for name in rank0.files:
+            np.testing.assert_array_equal(rank0[name], rank1[name])
 
 
 @pytest.mark.parametrize("variable", ["PMI_SIZE", "OMPI_COMM_WORLD_SIZE"])

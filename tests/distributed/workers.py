@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,11 +34,29 @@ def data(rows: int = ROWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+class RowsSeen(gn.metrics.Metric):
+    """A user's metric without merge_state: a distributed fit gives it every process's outputs."""
+
+    default_name = "rows_seen"
+
+    def reset_state(self) -> None:
+        self.rows = 0
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        self.rows += len(y_pred)
+
+    def result(self) -> float:
+        return float(self.rows)
+
+
 def classifier(optimizer: str) -> gn.Model:
     model = gn.Model([gn.Dense(16, activation="relu", dtype=np.float64, in_features=4),
                       gn.Dense(3, activation="softmax", dtype=np.float64)])
     chosen = gn.optim.SGD(lr=0.1, momentum=0.9) if optimizer == "sgd" else gn.optim.Adam(lr=0.01)
-    model.compile(optimizer=chosen, loss="sparse_categorical_crossentropy", metrics=["accuracy", "auc"])
+    # Summed (accuracy, log loss), merged (precision's confusion counts, AUC's scores) and gathered
+    # (RowsSeen) across processes.
+    model.compile(optimizer=chosen, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "auc", "precision", "log_loss", RowsSeen()])
     return model
 
 
@@ -127,6 +146,60 @@ class StopOnRankOne(gn.callbacks.Callback):
             self.model.stop_training = True
 
 
+def traffic() -> dict[str, Any]:
+    """The pickled sizes of fit's allgathers, with metrics that sum (accuracy) or merge small
+    states (precision): none grows with the number of rows."""
+    sizes: list[int] = []
+    original = dist.allgather
+
+    def counted(obj: Any) -> list[Any]:
+        sizes.append(len(pickle.dumps(obj)))
+        return original(obj)
+
+    x, y = data(4 * ROWS)
+    model = classifier("sgd")
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy", "precision"])
+    dist.allgather = counted  # type: ignore[assignment]  (fit looks it up at each call)
+    try:
+        history = model.fit(x, y, epochs=3, batch_size=32, seed=0, verbose=0, distributed=True)
+        evaluated = model.evaluate(x, y, distributed=True)
+    finally:
+        dist.allgather = original  # type: ignore[assignment]
+    return {"sizes": sizes, "history": history.history, "evaluate": evaluated}
+
+
+def _report(caught: dict[str, str], case: str, call: Any) -> None:
+    """Run ``call``; keep what it raised, as a script that catches the error would."""
+    try:
+        call()
+        caught[case] = "no error"
+    except Exception as exc:  # noqa: BLE001  (the test reads the type and message)
+        caught[case] = f"{type(exc).__name__}: {exc}"
+
+
+def catchable_errors(out: Path) -> None:
+    """Errors that every process meets alike are raised as usual on each, and the processes go on."""
+    x, y = data()
+    model = classifier("sgd")
+    wrong = np.zeros((len(x), 2))  # sparse labels must be (n,)
+    caught: dict[str, str] = {}  # written to a file: two processes' printed lines may interleave
+    _report(caught, "bad targets", lambda: model.fit(x, wrong, epochs=1, verbose=0, distributed=True))
+    _report(caught, "bad evaluate", lambda: model.evaluate(x[:, :3], y, distributed=True))
+    mine = 100 if dist.rank() == 0 else 120
+    _report(caught, "other lengths", lambda: model.fit(x[:mine], y[:mine], epochs=1, verbose=0, distributed=True))
+    shuffled = x if dist.rank() == 0 else x[::-1]
+    _report(caught, "other values", lambda: model.fit(shuffled, y, epochs=1, verbose=0, distributed=True))
+    one_bad = y if dist.rank() == 0 else y + 10  # a label out of range on rank 1 only
+    _report(caught, "bad on one", lambda: model.evaluate(x, one_bad, distributed=True))
+    _report(caught, "missing checkpoint", lambda: model.fit(x, y, epochs=3, verbose=0, distributed=True,
+                                                            resume_from=str(out / "no_such_checkpoint.gnet")))
+    # Nothing was left half done: a fit on the same data now trains in step.
+    history = model.fit(x, y, epochs=1, batch_size=64, seed=0, verbose=0, distributed=True)
+    # One row for two processes: rank 1 evaluates none of it.
+    one_row = {"distributed": model.evaluate(x[:1], y[:1], distributed=True), "alone": model.evaluate(x[:1], y[:1])}
+    _save(out, "catchable", model, {"caught": caught, "loss": history.history["loss"], "one_row": one_row})
+
+
 def _save(out: Path, job: str, model: gn.Model | None, info: dict[str, Any]) -> None:
     stem = out / f"{job}_rank{dist.rank()}"
     if model is not None:
@@ -138,10 +211,15 @@ def run(out: Path, job: str) -> None:
     if job in ("sgd", "adam"):
         model, _, info = train_classifier(job, 32, out, distributed=True)
         _save(out, job, model, info)
-    elif job == "resume":  # from a checkpoint written by one process, on two
+    elif job == "resume":  # from a checkpoint written by one process, on two; only rank 0 reads it
+        checkpoint = out / f"sgd_one_process_epoch{EPOCHS}.gnet"
         model, _, info = train_classifier("sgd", 32, out, distributed=True, epochs=2 * EPOCHS, tag="_resumed",
-                                          resume_from=str(out / f"sgd_one_process_epoch{EPOCHS}.gnet"))
+                                          resume_from=str(checkpoint if dist.is_main() else out / "not_here.gnet"))
         _save(out, job, model, info)
+    elif job == "traffic":  # what the processes exchange by allgather, per epoch, for the metrics
+        _save(out, job, None, traffic())
+    elif job == "catchable":
+        catchable_errors(out)
     elif job == "batchnorm":
         _save(out, job, train_batchnorm(32, distributed=True), {})
     elif job == "uneven":  # 101 rows: the shares are padded; a stop on one process stops both

@@ -195,6 +195,41 @@ def test_streaming_metric_over_batches_equals_function_and_sklearn_on_all_data(
         assert case.function(y, p, w) == pytest.approx(expected, **EXACT)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("case", STREAM_CASES, ids=lambda case: case.name)
+def test_merging_the_states_of_processes_equals_one_metric_on_all_batches(case, weighted):
+    # What a distributed fit does at each epoch's end: each process streamed its own batches (one
+    # saw none), then the states are summed (state_sums) or merged in rank order (merge_state).
+    rng = np.random.default_rng(3)
+    n = 120
+    y, p = _make_data(case.data, rng, n)
+    w = rng.random(n) if weighted else None
+    expected = _stream(case.make_metric(), y, p, w, _batches(rng, n))
+    parts = [np.arange(0, 50), np.arange(50, 50), np.arange(50, n)]
+    processes = [case.make_metric() for _ in parts]
+    for metric, rows in zip(processes, parts):
+        _stream(metric, y[rows], p[rows], None if w is None else w[rows], _batches(rng, len(rows)) if len(rows) else [])
+    merged = case.make_metric()
+    for metric in processes:
+        merged.merge_state(metric)
+    assert merged.result() == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    sums = [metric.state_sums() for metric in processes]
+    if sums[0] is not None:
+        summed = case.make_metric()
+        summed.load_state_sums(np.sum(sums, axis=0))
+        assert summed.result() == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_merging_a_metric_of_other_width_is_a_shape_error():
+    rng = np.random.default_rng(0)
+    for make in (Precision, AUC):
+        two, three = make(average="macro"), make(average="macro")
+        two.update_state(*_multiclass_data(rng, 10, 2))
+        three.update_state(*_multiclass_data(rng, 10, 3))
+        with pytest.raises(ShapeError, match="merged in"):
+            two.merge_state(three)
+
+
 @pytest.mark.parametrize("case", STREAM_CASES, ids=lambda case: case.name)
 def test_reset_state_forgets_earlier_batches(case):
     rng = np.random.default_rng(7)

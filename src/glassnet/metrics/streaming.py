@@ -83,6 +83,25 @@ class Metric:
         """The metric over every batch since the last reset."""
         raise NotImplementedError
 
+    def merge_state(self, other: Metric) -> None:
+        """Add the batches that ``other`` (a metric of the same class and settings) has seen, as if
+        this metric had seen them after its own.
+
+        A distributed ``fit`` or ``evaluate`` merges the metric of every process, in rank order,
+        at the end of each epoch. A subclass that does not define it is given every process's
+        targets and outputs instead (all of the epoch's predictions travel).
+        """
+        raise NotImplementedError
+
+    def state_sums(self) -> np.ndarray | None:
+        """The whole state as float64 numbers that add up across processes (totals and counts),
+        or None when it is not such sums. A distributed ``fit`` adds them up with one ``Allreduce``."""
+        return None
+
+    def load_state_sums(self, sums: np.ndarray) -> None:
+        """Take the state from numbers of the layout :meth:`state_sums` gives."""
+        raise NotImplementedError
+
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
         """Add one batch and return the running result, as calling a Keras metric does."""
         self.update_state(y_true, y_pred, sample_weight)
@@ -114,6 +133,16 @@ class _MeanMetric(Metric):
 
     def result(self) -> float:
         return self.total / self.count if self.count > 0 else 0.0
+
+    def merge_state(self, other: Metric) -> None:
+        self.total += other.total
+        self.count += other.count
+
+    def state_sums(self) -> np.ndarray:
+        return np.array([self.total, self.count], dtype=np.float64)
+
+    def load_state_sums(self, sums: np.ndarray) -> None:
+        self.total, self.count = float(sums[0]), float(sums[1])
 
     def _per_sample(self, y_true: Any, y_pred: Any) -> np.ndarray:
         raise NotImplementedError
@@ -248,14 +277,21 @@ class R2Score(Metric):
         if batch_weight == 0:
             return
         batch_mean = w @ truth / batch_weight
-        batch_m2 = w @ (truth - batch_mean) ** 2
-        batch_residual = w @ (truth - pred) ** 2
+        self._add(batch_weight, batch_mean, w @ (truth - batch_mean) ** 2, w @ (truth - pred) ** 2, "this batch")
+
+    def merge_state(self, other: Metric) -> None:
+        if other.mean is not None:
+            self._add(other.weight, other.mean, other.m2, other.residual, "the state merged in")
+
+    def _add(self, batch_weight: float, batch_mean: np.ndarray, batch_m2: np.ndarray, batch_residual: np.ndarray,
+             what: str) -> None:
+        """Merge the statistics of more rows (a batch, or what another process saw) into the state."""
         if self.mean is None:
             self.weight, self.mean = batch_weight, batch_mean
             self.m2, self.residual = batch_m2, batch_residual
             return
         if batch_mean.shape != self.mean.shape:
-            raise ShapeError(f"{self.name}: earlier batches had {self.mean.size} outputs, this one "
+            raise ShapeError(f"{self.name}: earlier batches had {self.mean.size} outputs, {what} "
                              f"has {batch_mean.size}.")
         delta = batch_mean - self.mean
         total = self.weight + batch_weight
@@ -310,6 +346,18 @@ class _ConfusionMetric(Metric):
                              f"this one has {k}.")
         self.counts += np.bincount(truth * k + pred, weights=weights, minlength=k * k).reshape(k, k)
         self.present |= np.bincount(np.r_[truth, pred], minlength=k) > 0
+
+    def merge_state(self, other: Metric) -> None:
+        if other.counts is None:
+            return
+        if self.counts is None:
+            self.counts, self.present = other.counts.copy(), other.present.copy()
+            return
+        if self.counts.shape != other.counts.shape:
+            raise ShapeError(f"{self.name}: this metric has {self.counts.shape[0]} classes, the one "
+                             f"merged in has {other.counts.shape[0]}.")
+        self.counts += other.counts
+        self.present |= other.present
 
     def _labels(self, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, int]:
         scores = _output_columns(y_pred, self.name)
@@ -397,6 +445,15 @@ class AUC(Metric):
         self.scores.append(scores)
         self.labels.append(labels)
         self.weights.append(np.ones(labels.size) if weights is None else weights)
+
+    def merge_state(self, other: Metric) -> None:
+        if self.scores and other.scores and self.scores[0].shape[1] != other.scores[0].shape[1]:
+            raise ShapeError(f"{self.name}: this metric has {self.scores[0].shape[1]} columns of y_pred, "
+                             f"the one merged in has {other.scores[0].shape[1]}.")
+        self.scores += other.scores
+        self.labels += other.labels
+        self.weights += other.weights
+        self.weighted |= other.weighted
 
     def result(self) -> float:
         if not self.scores:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -22,7 +23,8 @@ from ..autograd.tensor import Tensor
 from ..callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History, LearningRateScheduler,
                          ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
 from ..data.loader import DataLoader, _take_rows
-from ..errors import InputError, NotCompiledError, ShapeError
+from ..errors import InputError, ModelFileError, NotCompiledError, ShapeError
+from ..metrics import Metric
 from ..nn.hooks import _Users as _HookUsers
 from .compiled_step import CompiledStep, compilable
 from .progress import EpochLine, ProgressBar, resolve_verbose
@@ -152,8 +154,12 @@ class KerasWorkflow:
         weights, each process's loss is the weighted mean over its own batch, and the processes'
         gradients are averaged with equal weights.
         BatchNorm normalizes each process's batch with that batch's statistics; its running
-        statistics are rank 0's, given to all at the end of each epoch. An error in one process
-        prints its traceback and ends every process (``MPI_Abort``).
+        statistics are rank 0's, given to all at the end of each epoch. Before training, the
+        processes compare their data (lengths, shapes, dtypes and a checksum of sampled rows: one
+        ``allgather``): bad data, or different data on different processes, raises on every process
+        as usual (catchable). With ``resume_from``, rank 0 alone reads the checkpoint. Once training
+        has started, an error in one process prints its traceback and ends every process
+        (``MPI_Abort``): the others may be waiting in a collective it will never join.
         ``check_numerics=True`` trains inside :func:`glassnet.detect_anomaly`: the first op whose
         output or gradient holds a NaN or Inf raises :class:`~glassnet.errors.NonFiniteError`
         naming the op, its layer, its inputs and the line that created it (slower: for debugging).
@@ -164,7 +170,8 @@ class KerasWorkflow:
         Raises:
             NotCompiledError: before ``compile``.
             ShapeError, InputError, DTypeError, ValueError: bad data or arguments, before any
-                weight changes.
+                weight changes; with ``distributed=True``, also InputError when the processes were
+                given different data, on every process.
             NonFiniteLossError: a NaN/Inf batch loss (names epoch and batch), unless
                 ``terminate_on_nan=False``.
             NonFiniteError: with ``check_numerics=True``, the first NaN/Inf of any op.
@@ -172,32 +179,57 @@ class KerasWorkflow:
         self._require_compiled("fit")
         self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
         parallel = _join_processes(distributed)
-        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
-            return self._fit_arrays(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
-                                    validation_data=validation_data, shuffle=shuffle, callbacks=callbacks,
-                                    verbose=verbose, class_weight=class_weight, sample_weight=sample_weight,
-                                    seed=seed, initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
-                                    resume_from=resume_from, parallel=parallel, check_numerics=check_numerics)
-
-    def _fit_arrays(self, x: Any, y: Any, epochs: int, batch_size: int | None, validation_split: float,
-                    validation_data: tuple[Any, Any] | None, shuffle: bool, callbacks: Sequence[Callback] | None,
-                    verbose: int | str, class_weight: dict[int, float] | None, sample_weight: Any,
-                    seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool, resume_from: str | None,
-                    parallel: bool, check_numerics: bool) -> History:
-        """fit's work once its arguments are checked; ``parallel``: with the other processes."""
+        # Checking the data, splitting it and reading a checkpoint give the same outcome on every
+        # process (the processes compare their data first), so an error there is raised as usual on
+        # each, catchable: only what follows, where one process may fail alone, ends them all.
+        error: Exception | None = None
+        data: dict[str, np.ndarray | None] = {}
+        try:
+            data = self._checked_fit_data(x, y, validation_data, sample_weight, class_weight)
+        except Exception as exc:
+            if not parallel:
+                raise
+            error = exc
+        if parallel:
+            _same_data_on_every_process("fit", error, data)
         generator = random.rng(seed)
         if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
             dist.broadcast_generator(generator)
+        given_validation = None if data["validation x"] is None else (data["validation x"], data["validation y"])
+        train, validation = self._split(data["x"], data["y"], data["sample weights"], validation_split,
+                                        given_validation, generator)
+        resumed = self._read_checkpoint(resume_from, parallel) if resume_from is not None else None
+        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
+            return self._fit_arrays(train, validation, generator, epochs=epochs, batch_size=batch_size,
+                                    shuffle=shuffle, callbacks=callbacks, verbose=verbose, seed=seed,
+                                    initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
+                                    resumed=resumed, parallel=parallel, check_numerics=check_numerics)
+
+    def _checked_fit_data(self, x: Any, y: Any, validation_data: tuple[Any, Any] | None, sample_weight: Any,
+                          class_weight: dict[int, float] | None) -> dict[str, np.ndarray | None]:
+        """fit's data as arrays, checked against the model and the loss (this builds lazily sized
+        layers): "x", "y", "sample weights", "validation x" and "validation y" (None when not given)."""
         x_all = self._features(x)
         output_shape = self._output_shape(x_all)
         y_all = self._fit_targets(y, len(x_all), output_shape)
         self._check_metrics(x_all, y_all)
-        weights = self._sample_weights(y_all, sample_weight, class_weight)
-        train, validation = self._split(x_all, y_all, weights, validation_split, validation_data, output_shape,
-                                        generator)
-        resumed = self._resume(resume_from, generator) if resume_from is not None else None
+        data = {"x": x_all, "y": y_all, "sample weights": self._sample_weights(y_all, sample_weight, class_weight),
+                "validation x": None, "validation y": None}
+        if validation_data is not None:
+            x_val = self._features(validation_data[0], "validation_data x")
+            data["validation x"] = x_val
+            data["validation y"] = self._fit_targets(validation_data[1], len(x_val), output_shape)
+        return data
+
+    def _fit_arrays(self, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+                    validation: tuple[np.ndarray, np.ndarray] | None, generator: np.random.Generator, epochs: int,
+                    batch_size: int | None, shuffle: bool, callbacks: Sequence[Callback] | None,
+                    verbose: int | str, seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool,
+                    resumed: dict[str, Any] | None, parallel: bool, check_numerics: bool) -> History:
+        """fit's work once its data is checked and split; ``parallel``: with the other processes."""
         if resumed is not None:
             initial_epoch = resumed["epoch"]
+            self._restore_generators(resumed, generator)
         if self._steps_taken == 0 and epochs > initial_epoch:  # fit(epochs=0) leaves the weights as they are
             self._initialize_for_training(generator if seed is not None else None)
         if not self.optimizer.param_groups:
@@ -228,16 +260,42 @@ class KerasWorkflow:
             self._average_gradients = None
         return history
 
-    def _resume(self, path: str, generator: np.random.Generator) -> dict[str, Any]:
+    def _read_checkpoint(self, path: str, parallel: bool) -> dict[str, Any]:
+        """Load a checkpoint's weights and optimizer state and return its training state (epoch,
+        history, generators, callbacks).
+
+        With other processes, rank 0 alone reads the file (no shared file system needed) and
+        gives the training state to all; fit then broadcasts its weights and optimizer state. If
+        rank 0 cannot read it, every process raises (rank 0 its own error, the others a
+        ModelFileError that quotes it).
+        """
         from .saving import restore_training_state
 
-        state = restore_training_state(self, path)
+        if not parallel:
+            return restore_training_state(self, path)
+        state: dict[str, Any] | None = None
+        failure: str | None = None
+        if dist.is_main():
+            try:
+                state = restore_training_state(self, path)
+            except Exception as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                dist.broadcast_object((None, failure))
+                raise
+        state, failure = dist.broadcast_object((state, failure))
+        if failure is not None:
+            raise ModelFileError(f"fit(resume_from={path!r}): rank 0 could not read the checkpoint: {failure}")
+        assert state is not None
+        self._steps_taken = int(state.get("steps_taken", 0))
+        return state
+
+    def _restore_generators(self, state: dict[str, Any], generator: np.random.Generator) -> None:
+        """The run's generator and the layers' own generators, as the checkpoint saved them."""
         generator.bit_generator.state = state["generator_state"]
         saved = state.get("layer_generators", {})
         for name, module in self._own_generators():
             if name in saved:
                 module.rng.bit_generator.state = saved[name]
-        return state
 
     def _own_generators(self) -> list[tuple[str, Any]]:
         """Layers with a random generator of their own (e.g. ``Dropout(rng=0)``), by dotted name."""
@@ -346,7 +404,8 @@ class KerasWorkflow:
         begin_hooks, end_hooks = callback_list.batch_hooks()
         total, seen = 0.0, 0
         parallel = self._average_gradients is not None
-        outputs: list[tuple[np.ndarray, np.ndarray]] = []  # (targets, outputs) for the metrics of all processes
+        local, gathered = _metrics_by_reduction(metrics, parallel)
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []  # (targets, outputs) for the `gathered` metrics
         for batch, rows in enumerate(loader.batch_rows()):
             if begin_hooks:
                 callback_list.on_train_batch_begin(batch)
@@ -360,22 +419,23 @@ class KerasWorkflow:
             seen += size
             if metrics:
                 probabilities = self._probabilities(output, forward)
-                if parallel:
+                self._update_metrics(yb, probabilities, local)
+                if gathered:
                     outputs.append((yb, np.array(probabilities)))  # a copy: a replay reuses its arrays
-                else:
-                    self._update_metrics(yb, probabilities)
             if end_hooks:
                 callback_list.on_train_batch_end(batch, {"loss": batch_loss})
         if parallel:
-            return self._logs_of_all_processes(total, seen, outputs)
+            return self._logs_of_all_processes(total, seen, outputs, gathered)
         logs = {"loss": total / max(seen, 1)}
         logs.update({metric.name: float(metric.result()) for metric in metrics})
         return logs
 
-    def _update_metrics(self, targets: np.ndarray, probabilities: np.ndarray) -> None:
-        """Add one batch to every compiled metric (one row per position for outputs per step)."""
+    def _update_metrics(self, targets: np.ndarray, probabilities: np.ndarray,
+                        metrics: Sequence[Metric] | None = None) -> None:
+        """Add one batch to ``metrics`` (default: every compiled metric), one row per position for
+        outputs per step."""
         targets, probabilities = _per_position(targets, probabilities)
-        for metric in self.compiled_metrics:
+        for metric in self.compiled_metrics if metrics is None else metrics:
             metric.update_state(targets, probabilities)
 
     def _check_metrics(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -387,21 +447,42 @@ class KerasWorkflow:
         for metric in self.compiled_metrics:
             metric.reset_state()
 
-    def _logs_of_all_processes(self, total: float, seen: int, outputs: list[tuple[np.ndarray, np.ndarray]]
-                               ) -> dict[str, float]:
-        """The loss and the metrics over the batches of every process (distributed fit and evaluate):
-        the loss sums and row counts are added up; each metric sees every process's targets and
-        outputs, in rank order, so it equals the metric over all rows whatever it keeps."""
-        total, seen = dist.sum_across_ranks([total, seen])
-        logs = {"loss": float(total / max(seen, 1))}
-        if not self.compiled_metrics:
-            return logs
-        local = (np.concatenate([y for y, _ in outputs]), np.concatenate([p for _, p in outputs])) if outputs else None
-        everyone = [part for part in dist.allgather(local) if part is not None]
-        for metric in self.compiled_metrics:
-            metric.reset_state()
-            for targets, probabilities in everyone:
-                metric.update_state(*_per_position(targets, probabilities))
+    def _logs_of_all_processes(self, total: float, seen: int, outputs: list[tuple[np.ndarray, np.ndarray]],
+                               gathered: list[Metric]) -> dict[str, float]:
+        """The loss and the metrics over the batches of every process (distributed fit and evaluate).
+
+        Each process has updated its metrics on its own batches. The loss sums, row counts and
+        the metrics whose state is sums (accuracy, mse, log loss...) are added up in one
+        ``Allreduce``; the metrics that keep more (confusion counts, R2's moments, AUC's scores)
+        are gathered and merged in rank order; ``gathered`` metrics (without ``merge_state``) see
+        every process's ``outputs``, in rank order. So every process gets the same figures, those
+        of all rows.
+        """
+        summed = [metric for metric in self.compiled_metrics if metric.state_sums() is not None]
+        sums = [metric.state_sums() for metric in summed]
+        reduced = dist.sum_across_ranks(np.concatenate([[total, seen], *sums]))
+        start = 2
+        for metric, part in zip(summed, sums):
+            metric.load_state_sums(reduced[start:start + len(part)])
+            start += len(part)
+        logs = {"loss": float(reduced[0] / max(reduced[1], 1))}
+        merged = [metric for metric in self.compiled_metrics
+                  if metric.state_sums() is None and not any(metric is g for g in gathered)]
+        if merged:
+            everyone = dist.allgather(merged)
+            for index, metric in enumerate(merged):
+                # (a copy where mpi4py handed back this very object: reset_state would empty it)
+                parts = [copy.copy(theirs[index]) if theirs[index] is metric else theirs[index] for theirs in everyone]
+                metric.reset_state()
+                for part in parts:
+                    metric.merge_state(part)
+        if gathered:
+            local = (np.concatenate([y for y, _ in outputs]), np.concatenate([p for _, p in outputs])) if outputs else None
+            every_output = [part for part in dist.allgather(local) if part is not None]
+            for metric in gathered:
+                metric.reset_state()
+                for targets, probabilities in every_output:
+                    metric.update_state(*_per_position(targets, probabilities))
         logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return logs
 
@@ -589,15 +670,12 @@ class KerasWorkflow:
         return y.argmax(axis=-1) if y.shape[-1] > 1 else y[..., 0]
 
     def _split(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, validation_split: float,
-               validation_data: tuple[Any, Any] | None, output_shape: tuple[int, ...],
-               generator: np.random.Generator
+               validation: tuple[np.ndarray, np.ndarray] | None, generator: np.random.Generator
                ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None]:
-        if validation_data is not None:
-            x_val = self._features(validation_data[0], "validation_data x")
-            y_val = self._fit_targets(validation_data[1], len(x_val), output_shape)
-            return (x, y, weights), (x_val, y_val)
-        if validation_split == 0.0:
-            return (x, y, weights), None
+        """The training rows and the validation: ``validation`` (checked validation_data) when
+        given, else a seeded ``validation_split``."""
+        if validation is not None or validation_split == 0.0:
+            return (x, y, weights), validation
         # Stratified by class when every sample has one label (not with labels per step).
         one_label = len(self._label_shape(y)) == 1
         stratify = isinstance(self.compiled_loss, CLASSIFICATION_LOSSES) and one_label
@@ -615,12 +693,23 @@ class KerasWorkflow:
 
         ``distributed=True`` (under ``mpiexec``, every process passing the same data): each process
         evaluates a contiguous part of the rows and every process gets the figures over all of them.
+        Bad data, or different data on different processes, raises on every process (as in ``fit``).
         """
         self._require_compiled("evaluate")
         parallel = _join_processes(distributed)
-        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
+        error: Exception | None = None
+        data: dict[str, np.ndarray | None] = {}
+        try:  # as in fit: an error here is the same on every process, raised as usual on each
             x_all = self._features(x)
-            y_all = self._fit_targets(y, len(x_all), self._output_shape(x_all))
+            data = {"x": x_all, "y": self._fit_targets(y, len(x_all), self._output_shape(x_all))}
+        except Exception as exc:
+            if not parallel:
+                raise
+            error = exc
+        if parallel:
+            _same_data_on_every_process("evaluate", error, data)
+        x_all, y_all = data["x"], data["y"]
+        with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
             results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all), distributed=parallel)
         if verbose and dist.is_main():
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
@@ -635,6 +724,7 @@ class KerasWorkflow:
         forward, loss_fn = self._training_forward(self.compiled_loss)
         for metric in self.compiled_metrics:
             metric.reset_state()
+        local, gathered = _metrics_by_reduction(self.compiled_metrics, distributed)
         total = 0.0
         outputs: list[tuple[np.ndarray, np.ndarray]] = []
         with self.mode(training=False), no_grad():
@@ -642,12 +732,13 @@ class KerasWorkflow:
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 output = forward(Tensor._from_op(xb, None))
                 total += float(self._with_penalties(loss_fn.compute(output, Tensor._from_op(yb, None))).data) * len(xb)
-                if distributed:
-                    outputs.append((yb, self._probabilities(output.data, forward)))
-                    continue
-                self._update_metrics(yb, self._probabilities(output.data, forward))
+                if self.compiled_metrics:
+                    probabilities = self._probabilities(output.data, forward)
+                    self._update_metrics(yb, probabilities, local)
+                    if gathered:
+                        outputs.append((yb, probabilities))
         if distributed:
-            return self._logs_of_all_processes(total, len(x), outputs)
+            return self._logs_of_all_processes(total, len(x), outputs, gathered)
         results = {"loss": total / len(x)}
         results.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return results
@@ -664,6 +755,15 @@ class KerasWorkflow:
         return probabilities.argmax(axis=-1)
 
 
+def _metrics_by_reduction(metrics: list[Metric], parallel: bool) -> tuple[list[Metric], list[Metric]]:
+    """The metrics updated batch by batch, and (distributed only) those that cannot merge the
+    states of several processes (no ``merge_state``): they are given every process's outputs."""
+    if not parallel:
+        return metrics, []
+    gathered = [m for m in metrics if m.state_sums() is None and type(m).merge_state is Metric.merge_state]
+    return [m for m in metrics if not any(m is g for g in gathered)], gathered
+
+
 def _join_processes(distributed: bool) -> bool:
     """For ``distributed=True``: join the processes (:func:`glassnet.distributed.init`) and say
     whether there are several; alone, a distributed run is an ordinary one."""
@@ -671,6 +771,57 @@ def _join_processes(distributed: bool) -> bool:
         return False
     dist.init()
     return dist.world_size() > 1
+
+
+_SAMPLED_ROWS = 64  # rows of each array whose bytes the processes compare (see _fingerprint)
+
+
+def _fingerprint(arrays: dict[str, np.ndarray | None]) -> list[tuple[str, Any, str, int]]:
+    """Per array: its name, shape, dtype and a CRC-32 of up to 64 rows spread evenly over it (first
+    and last included). Cheap whatever the data's size; it tells different data sets apart, not
+    two that differ in one unsampled value."""
+    found = []
+    for name, array in arrays.items():
+        if array is None:
+            found.append((name, None, "", 0))
+            continue
+        rows = np.unique(np.linspace(0, len(array) - 1, min(len(array), _SAMPLED_ROWS)).astype(np.int64))
+        sample = np.ascontiguousarray(array[rows]) if len(array) else array
+        found.append((name, tuple(array.shape), array.dtype.str, zlib.crc32(sample.tobytes())))
+    return found
+
+
+def _same_data_on_every_process(what: str, error: Exception | None, data: dict[str, np.ndarray | None]) -> None:
+    """One allgather, by every process: whether its data checks failed, and its data's fingerprint.
+
+    Raises, on every process alike (so no process is left waiting in a collective): this process's
+    own error from the checks; an InputError when the checks failed on another process; an
+    InputError when the processes were given different data (a distributed run needs the same
+    full data set on each: the sampler picks each process's rows from it).
+    """
+    mine = None if error is not None else _fingerprint(data)
+    reports = dist.allgather((None if error is None else f"{type(error).__name__}: {error}", mine))
+    if error is not None:
+        raise error
+    failed = [(rank, message) for rank, (message, _) in enumerate(reports) if message is not None]
+    if failed:
+        ranks = ", ".join(str(rank) for rank, _ in failed)
+        raise InputError(f"{what}(distributed=True): the data checks failed on rank {ranks} of "
+                         f"{len(reports)}: {failed[0][1]}")
+    first = reports[0][1]
+    for rank, (_, theirs) in enumerate(reports[1:], start=1):
+        for (name, shape0, dtype0, crc0), (_, shape, dtype, crc) in zip(first, theirs):
+            if (shape0, dtype0, crc0) == (shape, dtype, crc):
+                continue
+            if (shape0, dtype0) != (shape, dtype):
+                difference = f"rank 0 has {name} of shape {shape0} ({dtype0}), rank {rank} {shape} ({dtype})"
+            else:
+                difference = f"{name} has the same shape on rank 0 and rank {rank} but other values"
+            raise InputError(
+                f"{what}(distributed=True): the processes were given different data: {difference}. Pass "
+                "every process the same full data set (each trains on its share of it, which fit picks); "
+                "load or generate it identically on each (same file, same seed)."
+            )
 
 
 def _per_position(targets: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
