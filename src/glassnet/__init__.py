@@ -13,6 +13,7 @@ from . import callbacks, data, errors, functional, losses, metrics, nn, optim, r
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
+from .nn import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .random import seed
 from .io.serialization import register_layer
 from .training import Model
@@ -35,6 +36,12 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Input",
     "Sequential",
     "ReLU",

@@ -59,6 +59,8 @@ def _register_builtins() -> None:
     for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
                  "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding"):
         register_layer(getattr(nn, name))
+    for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
+        register_layer(getattr(nn, name))
 
 
 _register_builtins()

@@ -169,15 +169,15 @@ class ConvTranspose2d(Function):
     output; patches ``stride`` apart overlap and add.
 
     forward:  cols_g = W_g^T @ X_g ((O/g) kh kw, N H W) for each group g;
-              y = crop(col2im(cols)) + b, the crop removing ``padding`` and adding ``output_padding``
-              rows/columns at the bottom/right
+              y = crop(col2im(cols)) + b, the crop removing ``padding`` (before, after) and adding
+              ``output_padding`` rows/columns at the bottom/right
     backward: dcols = im2col(pad(dy)); dX_g = W_g @ dcols_g; dW_g = X_g @ dcols_g^T;
               db = sum of dy over (n, p, q)
     shapes:   x (N, C, H, W), W (C, O/g, kh, kw), b (O,) -> y (N, O, Ho, Wo),
-              Ho = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1 (likewise Wo)
+              Ho = (H - 1) sh - pt - pb + dh (kh - 1) + oph + 1 (likewise Wo)
     """
 
-    def __init__(self, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
+    def __init__(self, stride: tuple[int, int] = (1, 1), padding: Pairs = ((0, 0), (0, 0)),
                  output_padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1),
                  groups: int = 1) -> None:
         self.stride = stride
@@ -192,8 +192,8 @@ class ConvTranspose2d(Function):
         for size, k, s, p, op, d in zip((h, w), (kh, kw), self.stride, self.padding, self.output_padding,
                                         self.dilation):
             span = (size - 1) * s + d * (k - 1) + 1
-            out.append(span - 2 * p + op)
-            full.append(max(span, p + out[-1]))  # output_padding may reach past the last patch
+            out.append(span - p[0] - p[1] + op)
+            full.append(max(span, p[0] + out[-1]))  # output_padding may reach past the last patch
         return (out[0], out[1]), (full[0], full[1])
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
@@ -204,7 +204,7 @@ class ConvTranspose2d(Function):
         w_g = weight.reshape(g, in_channels // g, per_group * kh * kw)
         cols = np.matmul(w_g.transpose(0, 2, 1), x_g).reshape(g * per_group, kh, kw, n, h, w)
         (ho, wo), full = self._geometry(h, w, kh, kw)
-        (top, left) = self.padding
+        (top, _), (left, _) = self.padding
         y = _col2im(cols, full, self.stride, self.dilation)[:, :, top:top + ho, left:left + wo]
         if bias is not None:
             y += bias.reshape(-1, 1, 1, 1)
@@ -216,7 +216,7 @@ class ConvTranspose2d(Function):
         n, in_channels, h, w = x_shape
         g = self.groups
         out_channels, ho, wo = dy.shape[1:]
-        (top, left) = self.padding
+        (top, _), (left, _) = self.padding
         dy_full = np.zeros((out_channels, n, *full), dtype=dy.dtype)
         dy_full[:, :, top:top + ho, left:left + wo] = dy.transpose(1, 0, 2, 3)
         dcols = _im2col(dy_full, w_shape[2:], self.stride, self.dilation, (h, w)).reshape(g, -1, n * h * w)
@@ -361,11 +361,12 @@ def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
 
 
 def conv_transpose2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
-                     stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                     stride: int | Sequence[int] = 1, padding: int | Sequence[int] | Sequence[Sequence[int]] = 0,
                      output_padding: int | Sequence[int] = 0, groups: int = 1,
                      dilation: int | Sequence[int] = 1) -> Tensor:
     """Transposed 2-D convolution as ``torch.nn.functional.conv_transpose2d`` (same argument order).
-    See :class:`ConvTranspose2d`.
+    See :class:`ConvTranspose2d`. ``padding`` may also be ``((top, bottom), (left, right))``: the
+    rows and columns cropped from each side of the full output (Keras's ``"same"`` needs uneven ones).
 
     >>> import glassnet as gn, numpy as np
     >>> x = gn.Tensor(np.ones((1, 4, 7, 7)))
@@ -378,14 +379,16 @@ def conv_transpose2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None 
     _check_conv(op, x, weight, bias, groups, 2, transposed=True)
     stride_ = _ints(stride, 2, "stride", op)
     dilation_ = _ints(dilation, 2, "dilation", op)
-    padding_ = _ints(padding, 2, "padding", op, minimum=0)
+    if isinstance(padding, str):
+        raise InputError(f"{op}: padding must be an int or a tuple, got {padding!r} (PyTorch's rule).")
+    padding_ = _padding_pairs(padding, tuple(weight.shape[2:]), stride_, dilation_, op)
     output_padding_ = _ints(output_padding, 2, "output_padding", op, minimum=0)
     for op_, s, d in zip(output_padding_, stride_, dilation_):
         if op_ >= max(s, d):
             raise InputError(f"{op}: output_padding {output_padding_} must be smaller than the stride {stride_} "
                              f"or the dilation {dilation_} (PyTorch's rule).")
     for size, k, s, p, op_, d in zip(x.shape[2:], weight.shape[2:], stride_, padding_, output_padding_, dilation_):
-        if (size - 1) * s - 2 * p + d * (k - 1) + op_ + 1 <= 0:
+        if (size - 1) * s - p[0] - p[1] + d * (k - 1) + op_ + 1 <= 0:
             raise ShapeError(f"{op}: input {x.shape} with kernel {tuple(weight.shape[2:])}, stride {stride_} and "
                              f"padding {padding_} gives an empty output: use less padding.")
     options = {"stride": stride_, "padding": padding_, "output_padding": output_padding_,
