@@ -53,7 +53,7 @@ def test_tiling_fast_path_equals_the_general_path(op, rng) -> None:
     tiled = pool_geometry("test", x.shape, 2, 2)
     assert tiled.tiles
     general = tiled._replace(tiles=False)
-    extra = {} if op is MaxPool else {"divisor": 4.0}
+    extra = {}
     upstream = rng.standard_normal((3, 4, 3, 4)).astype(np.float32)
     results = []
     for geometry in (tiled, general):

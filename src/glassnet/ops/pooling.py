@@ -118,7 +118,8 @@ def _right_padding(g: PoolGeometry, spatial: tuple[int, ...]) -> tuple[int, ...]
 def _pad(x: np.ndarray, g: PoolGeometry, value: float) -> np.ndarray:
     right = _right_padding(g, x.shape[2:])
     if not any(g.padding) and not any(right):
-        return x
+        # Tiles come from a reshape, which must be a view (of a C-contiguous array) in backward.
+        return np.ascontiguousarray(x) if g.tiles else x
     shape = x.shape[:2] + tuple(p + size + r for p, size, r in zip(g.padding, x.shape[2:], right))
     padded = np.full(shape, value, dtype=x.dtype)
     padded[_inside(g, x.shape)] = x
@@ -174,7 +175,7 @@ class MaxPool(Function):
         xp, y, shape = self.saved
         g = self.geometry
         # Windows that tile the input cover each element once: assign into an empty array.
-        dxp = np.empty_like(xp) if g.tiles else np.zeros_like(xp)
+        dxp = np.empty(xp.shape, dtype=dy.dtype) if g.tiles else np.zeros(xp.shape, dtype=dy.dtype)
         free = np.ones(y.shape, dtype=bool)  # windows whose maximum has not been found yet
         hit = np.empty(y.shape, dtype=bool)
         routed = np.empty_like(dy)
@@ -200,27 +201,34 @@ class AvgPool(Function):
     shapes:   x (N, C, *spatial) -> y (N, C, *out)
     """
 
-    def __init__(self, geometry: PoolGeometry, divisor: np.ndarray | float) -> None:
+    def __init__(self, geometry: PoolGeometry, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         self.geometry = geometry
-        self.divisor = divisor
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     @property
     def name(self) -> str:
         return f"avg_pool{len(self.geometry.kernel)}d"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        xp = _pad(x, self.geometry, 0.0)
-        windows = _windows(xp, self.geometry)
+        g = self.geometry
+        if self.divisor_override is not None:
+            divisor: np.ndarray | float = float(self.divisor_override)
+        else:
+            divisor = _avg_divisor(g, x.shape[2:], self.count_include_pad, x.dtype)
+        xp = _pad(x, g, 0.0)
+        windows = _windows(xp, g)
         total = windows[0].copy()
         for window in windows[1:]:
             total += window
-        self.save(x.shape, xp.shape)
-        return np.divide(total, self.divisor, out=total)
+        self.save(x.shape, xp.shape, divisor)
+        return np.divide(total, divisor, out=total)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        shape, padded_shape = self.saved
+        shape, padded_shape, divisor = self.saved
         g = self.geometry
-        share = dy / self.divisor
+        share = dy / divisor
         if g.tiles:
             split = share.reshape(share.shape[:2] + tuple(v for o in g.out for v in (o, 1)))
             return np.broadcast_to(split, split.shape[:2] + tuple(v for o, k in zip(g.out, g.kernel)
@@ -286,15 +294,11 @@ def max_pool2d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None =
 def _avg_pool(name: str, dims: int, x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None,
               padding: IntOrPair, ceil_mode: bool, count_include_pad: bool,
               divisor_override: int | None) -> Tensor:
-    data = _data(x)
-    geometry = pool_geometry(name, data.shape, dims, kernel_size, stride, padding, ceil_mode)
-    if divisor_override is not None:
-        if divisor_override <= 0:
-            raise InputError(f"{name}: divisor_override must be positive, got {divisor_override}.")
-        divisor: np.ndarray | float = float(divisor_override)
-    else:
-        divisor = _avg_divisor(geometry, data.shape[2:], count_include_pad, data.dtype)
-    return AvgPool.apply(x, geometry=geometry, divisor=divisor)
+    geometry = pool_geometry(name, _data(x).shape, dims, kernel_size, stride, padding, ceil_mode)
+    if divisor_override is not None and divisor_override <= 0:
+        raise InputError(f"{name}: divisor_override must be positive, got {divisor_override}.")
+    return AvgPool.apply(x, geometry=geometry, count_include_pad=count_include_pad,
+                         divisor_override=divisor_override)
 
 
 def avg_pool1d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,

@@ -81,18 +81,20 @@ class UpsampleNearest(Function):
 
     name = "upsample_nearest"
 
-    def __init__(self, indices: list[np.ndarray]) -> None:
-        self.indices = indices
+    def __init__(self, sizes: tuple[int, ...], scales: tuple[float | None, ...]) -> None:
+        self.sizes = sizes
+        self.scales = scales
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save(x.shape)
-        for axis, index in enumerate(self.indices, start=2):
+        indices = [_nearest_index(n, o, s) for n, o, s in zip(x.shape[2:], self.sizes, self.scales)]
+        self.save(x.shape, indices)
+        for axis, index in enumerate(indices, start=2):
             x = _take(x, index, axis)
         return x
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        (shape,) = self.saved
-        for axis, index in reversed(list(enumerate(self.indices, start=2))):
+        shape, indices = self.saved
+        for axis, index in reversed(list(enumerate(indices, start=2))):
             dy = _sum_into(dy, index, shape[axis], axis)
         return dy
 
@@ -108,24 +110,27 @@ class UpsampleLinear(Function):
 
     name = "upsample_linear"
 
-    def __init__(self, taps: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> None:
-        self.taps = taps
+    def __init__(self, sizes: tuple[int, ...], scales: tuple[float | None, ...], align_corners: bool) -> None:
+        self.sizes = sizes
+        self.scales = scales
+        self.align_corners = align_corners
 
     @staticmethod
     def _along(axis: int, ndim: int, weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return weights.astype(dtype).reshape((-1,) + (1,) * (ndim - axis - 1))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save(x.shape)
-        for axis, (i0, i1, w0, w1) in enumerate(self.taps, start=2):
+        taps = [_linear_index(n, o, s, self.align_corners) for n, o, s in zip(x.shape[2:], self.sizes, self.scales)]
+        self.save(x.shape, taps)
+        for axis, (i0, i1, w0, w1) in enumerate(taps, start=2):
             a = _take(x, i0, axis) * self._along(axis, x.ndim, w0, x.dtype)
             a += _take(x, i1, axis) * self._along(axis, x.ndim, w1, x.dtype)
             x = a
         return x
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        (shape,) = self.saved
-        for axis, (i0, i1, w0, w1) in reversed(list(enumerate(self.taps, start=2))):
+        shape, taps = self.saved
+        for axis, (i0, i1, w0, w1) in reversed(list(enumerate(taps, start=2))):
             near = _sum_into(dy * self._along(axis, dy.ndim, w0, dy.dtype), i0, shape[axis], axis)
             dy = near + _sum_into(dy * self._along(axis, dy.ndim, w1, dy.dtype), i1, shape[axis], axis)
         return dy
@@ -182,10 +187,8 @@ def interpolate(x: TensorLike, size: int | Sequence[int] | None = None,
         if align_corners is not None:
             raise InputError("interpolate: align_corners only applies to the linear modes; leave it None "
                              "for mode='nearest'.")
-        indices = [_nearest_index(n, o, s) for n, o, s in zip(shape[2:], sizes, scales)]
-        return UpsampleNearest.apply(x, indices=indices)
-    taps = [_linear_index(n, o, s, bool(align_corners)) for n, o, s in zip(shape[2:], sizes, scales)]
-    return UpsampleLinear.apply(x, taps=taps)
+        return UpsampleNearest.apply(x, sizes=sizes, scales=scales)
+    return UpsampleLinear.apply(x, sizes=sizes, scales=scales, align_corners=bool(align_corners))
 
 
 def upsample(x: TensorLike, size: int | Sequence[int] | None = None,
