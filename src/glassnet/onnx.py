@@ -2,10 +2,11 @@
 
 Each supported layer becomes one or a few standard ONNX nodes: Linear/Dense -> Gemm (+ its
 activation), the activation layers -> their ONNX operators, Dropout -> Identity (inference),
-BatchNorm1d -> BatchNormalization with the running statistics, LayerNorm -> LayerNormalization,
-Conv1d/Conv2d -> Conv, ConvTranspose2d -> ConvTranspose (Keras's channels-last Conv1D/Conv2D/
-Conv2DTranspose between two Transpose nodes).
-A layer without an ONNX form is refused with its name. The exported graph is checked with
+BatchNorm1d/2d -> BatchNormalization with the running statistics, LayerNorm -> LayerNormalization;
+the image layers: Conv1d/Conv2d -> Conv, ConvTranspose2d -> ConvTranspose, max/avg pooling ->
+MaxPool/AveragePool, global average pooling -> GlobalAveragePool, Flatten -> Flatten,
+Upsample/UpSampling2D -> Resize, with Transpose nodes around Keras's channels-last layers. A layer
+without an ONNX form is refused with its name. The exported graph is checked with
 ``onnx.checker``; its outputs equal ``model.predict`` (tests run it in onnxruntime).
 
 >>> # glassnet.onnx.export(model, "model.onnx", input_shape=(2,))
@@ -20,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from .io.atomic import atomic_write
-from .nn import (ELU, GELU, SELU, BatchNorm1d, Dense, Dropout, Input, LayerNorm, LeakyReLU, Linear, LogSoftmax,
-                 ReLU, Sigmoid, Softmax, Softplus, Tanh)
+from .nn import (ELU, GELU, SELU, AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm1d, Dense,
+                 Dropout, Flatten, GlobalAveragePooling2D, Input, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d,
+                 MaxPool2d, MaxPooling2D, ReLU, Sigmoid, Softmax, Softplus, Tanh, UpSampling2D, Upsample)
 from .nn.conv import _Conv, _KerasConv
 
 __all__ = ["export", "OPSET"]
@@ -146,7 +148,63 @@ def _translate(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int] | 
         inputs = [x, graph.constant(f"{name}.weight", layer.weight.data), graph.constant(f"{name}.bias", layer.bias.data)]
         return graph.node("LayerNormalization", inputs, name, axis=-len(layer.normalized_shape),
                           epsilon=float(layer.eps))
-    raise NotImplementedError(type(layer).__name__)
+    return _translate_image_layer(graph, layer, x)
+
+
+def _ints(value: Any, dims: int) -> list[int]:
+    return [int(value)] * dims if isinstance(value, (int, np.integer)) else [int(v) for v in value]
+
+
+def _translate_image_layer(graph: _Graph, layer: Any, x: str) -> str:
+    """Pooling, flattening and resizing layers (channels-first ONNX operators)."""
+    name = layer.display_name
+    if isinstance(layer, (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d)):
+        dims = layer.dims
+        pads = _ints(layer.padding, dims)
+        attributes = {"kernel_shape": _ints(layer.kernel_size, dims), "strides": _ints(layer.stride, dims),
+                      "pads": pads + pads, "ceil_mode": int(layer.ceil_mode)}
+        if isinstance(layer, MaxPool2d):
+            return graph.node("MaxPool", [x], name, **attributes)
+        if layer.divisor_override is None:
+            return graph.node("AveragePool", [x], name, count_include_pad=int(layer.count_include_pad), **attributes)
+    if isinstance(layer, AdaptiveAvgPool2d) and _ints(layer.output_size, 2) == [1, 1]:
+        return graph.node("GlobalAveragePool", [x], name)
+    if isinstance(layer, Flatten) and layer.start_dim == 1 and layer.end_dim == -1:
+        if layer.data_format == "channels_first":  # Keras's: the channels go last before flattening
+            x = graph.node("Transpose", [x], name, perm=[0, 2, 3, 1])
+        return graph.node("Flatten", [x], name, axis=1)
+    if isinstance(layer, Upsample) and layer.scale_factor is not None:
+        return _resize(graph, x, name, layer.mode, layer.scale_factor, bool(layer.align_corners))
+    channels_last = getattr(layer, "data_format", None) == "channels_last"
+    if isinstance(layer, (MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, UpSampling2D)) and channels_last:
+        x = graph.node("Transpose", [x], name, perm=[0, 3, 1, 2])
+    if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
+        auto_pad = "SAME_UPPER" if layer.padding == "same" else "VALID"  # Keras's extra pixel goes last
+        op = "MaxPool" if isinstance(layer, MaxPooling2D) else "AveragePool"
+        y = graph.node(op, [x], name, kernel_shape=list(layer.pool_size), strides=list(layer.strides),
+                       auto_pad=auto_pad)
+    elif isinstance(layer, GlobalAveragePooling2D):
+        y = graph.node("GlobalAveragePool", [x], name)
+        if not layer.keepdims:
+            return graph.node("Flatten", [y], name, axis=1)
+    elif isinstance(layer, UpSampling2D):
+        y = _resize(graph, x, name, "nearest" if layer.interpolation == "nearest" else "bilinear", layer.size, False)
+    else:
+        raise NotImplementedError(type(layer).__name__)
+    return graph.node("Transpose", [y], name, perm=[0, 2, 3, 1]) if channels_last else y
+
+
+def _resize(graph: _Graph, x: str, name: str, mode: str, scale_factor: Any, align_corners: bool) -> str:
+    """ONNX Resize with torch's index rules: nearest = floor(o / scale); linear = half-pixel or corners."""
+    dims = 1 if mode == "linear" else 2
+    scales = [1.0, 1.0] + ([float(scale_factor)] * dims if isinstance(scale_factor, (int, float))
+                           else [float(s) for s in scale_factor])
+    inputs = [x, "", graph.constant(f"{name}.scales", np.array(scales, dtype=np.float32))]
+    if mode == "nearest":
+        return graph.node("Resize", inputs, name, mode="nearest", coordinate_transformation_mode="asymmetric",
+                          nearest_mode="floor")
+    transform = "align_corners" if align_corners else "pytorch_half_pixel"
+    return graph.node("Resize", inputs, name, mode="linear", coordinate_transformation_mode=transform)
 
 
 def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int]) -> None:
@@ -169,7 +227,9 @@ def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int])
     x = "input"
     sample = np.zeros((1, *input_shape), dtype=model.dtype)
     for layer in model.layers:
-        out = model._dry_run(sample, [layer]).data  # builds a lazy layer before it is translated
+        # One sample through each layer: builds a lazily sized layer before it is translated, and
+        # gives the next layer's input shape (and at the end the output's).
+        out = model._dry_run(sample, [layer]).data
         x = _translate(graph, layer, x, sample.shape[1:])
         sample = out
     graph.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))

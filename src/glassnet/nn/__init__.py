@@ -10,9 +10,12 @@ from .embedding import Embedding
 from .input_layer import Input
 from .linear import Linear
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
-from .regularization import Dropout
+from .pooling import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, GlobalAveragePooling2D, MaxPool1d,
+                      MaxPool2d, MaxPooling2D)
+from .regularization import Dropout, Dropout2d
+from .reshaping import Flatten, UpSampling2D, Upsample
 
 __all__ = [
     "Module",
@@ -39,8 +42,21 @@ __all__ = [
     "Softmax",
     "LogSoftmax",
     "Dropout",
+    "Dropout2d",
     "BatchNorm1d",
+    "BatchNorm2d",
     "LayerNorm",
     "Embedding",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "Flatten",
+    "Upsample",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "UpSampling2D",
     "init",
 ]

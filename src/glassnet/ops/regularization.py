@@ -7,9 +7,9 @@ import numpy as np
 from .. import random
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
-from ..errors import InputError
+from ..errors import InputError, ShapeError
 
-__all__ = ["dropout", "embedding"]
+__all__ = ["dropout", "dropout2d", "embedding"]
 
 
 class Dropout(Function):
@@ -17,7 +17,7 @@ class Dropout(Function):
 
     forward:  y = x * m
     backward: dx = dy * m
-    shapes:   x (*), m (*) -> y (*)
+    shapes:   x (*), m (*) -> y (*)      (m may broadcast: (N, C, 1, 1) drops whole channels)
     """
 
     def __init__(self, mask: np.ndarray) -> None:
@@ -64,6 +64,29 @@ def dropout(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.Se
         mask = np.zeros(data.shape, dtype=data.dtype)
     else:
         keep = random.rng(rng).random(data.shape) >= p
+        mask = keep.astype(data.dtype) * data.dtype.type(1.0 / (1.0 - p))
+    return Dropout.apply(x, mask=mask)
+
+
+def dropout2d(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``, scaling the rest by ``1 / (1 - p)``.
+
+    As ``torch.nn.functional.dropout2d``: one draw per (sample, channel), so neighbouring pixels,
+    which are strongly correlated, are dropped together. Training only; the mask comes from
+    ``rng`` (default: the generator set by ``glassnet.seed``). See :class:`Dropout`.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must lie in [0, 1], got {p}.")
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.ndim != 4:
+        raise ShapeError(f"dropout2d: expects input of shape (N, C, H, W); got {data.shape}.")
+    if not training or p == 0.0:
+        return x if isinstance(x, Tensor) else Tensor(x)
+    shape = data.shape[:2] + (1, 1)
+    if p == 1.0:
+        mask = np.zeros(shape, dtype=data.dtype)
+    else:
+        keep = random.rng(rng).random(shape) >= p
         mask = keep.astype(data.dtype) * data.dtype.type(1.0 / (1.0 - p))
     return Dropout.apply(x, mask=mask)
 
