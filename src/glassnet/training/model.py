@@ -377,20 +377,20 @@ class Model(KerasWorkflow, Module):
 
 def _receptive_fields(layers: list[Module]) -> list[str] | None:
     """Per layer, the size of the input window that one output pixel depends on ("7x7"), for the
-    layers that say their ``geometry()`` (kernel, stride, dilation per axis); None without any.
+    layers that say their ``receptive_geometry()`` (kernel, stride, dilation per axis); None without any.
 
     Each layer widens the field by ``dilation (kernel - 1)`` steps of its input's pixel spacing
     (``jump``, the product of the strides before it). After a layer that returns no geometry (an
     upsampling) the field is not a window any more: "-".
     """
-    if not any(callable(getattr(layer, "geometry", None)) for layer in layers):
+    if not any(callable(getattr(layer, "receptive_geometry", None)) for layer in layers):
         return None
     size: list[int] | None = None
     jump: list[int] = []
     known = True
     cells = []
     for layer in layers:
-        geometry = getattr(layer, "geometry", None)
+        geometry = getattr(layer, "receptive_geometry", None)
         shape = geometry() if callable(geometry) else None
         if callable(geometry) and shape is None:
             known = False
