@@ -29,8 +29,9 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import InputError, ShapeError
+from .activation import relu_mask
 
-__all__ = ["conv1d", "conv2d", "conv_output_size", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv2d_relu", "conv_output_size", "conv_transpose2d"]
 
 Pairs = tuple[tuple[int, int], ...]
 PaddingLike = int | str | Sequence[int] | Sequence[Sequence[int]]
@@ -200,13 +201,23 @@ class Conv2d(Function):
         y = np.matmul(w_g, cols.reshape(self.groups, -1, grid.positions))  # (g, O/g, positions)
         if bias is not None:
             y += bias.reshape(self.groups, -1, 1)
-        self.save(flat, w_g, grid, weight.shape)
-        return grid.outputs(y.reshape(weight.shape[0], grid.positions))
+        y = y.reshape(weight.shape[0], grid.positions)
+        self.save(flat, w_g, grid, weight.shape, self._activate(y))
+        return grid.outputs(y)
+
+    def _activate(self, y: np.ndarray) -> np.ndarray | None:
+        """A fused activation's place: change ``y (O, positions)`` in place, return what backward needs."""
+        return None
+
+    def _gate(self, dy_g: np.ndarray, saved: np.ndarray | None) -> None:
+        """A fused activation's gradient, applied in place to ``dy_g (O, positions)`` (a fresh array)."""
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        flat, w_g, grid, w_shape = self.saved
+        flat, w_g, grid, w_shape, activation = self.saved
         g, per_group, _ = w_g.shape
-        dy_g = grid.output_gradient(dy).reshape(g, per_group, grid.positions)
+        dy_g = grid.output_gradient(dy)
+        self._gate(dy_g, activation)
+        dy_g = dy_g.reshape(g, per_group, grid.positions)
         dx = dw = db = None
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = dy_g.sum(axis=2).reshape(w_shape[0])
@@ -221,6 +232,28 @@ class Conv2d(Function):
             dx = grid.crop(grid.col2im(dcols.reshape(grid.channels, *w_shape[2:], grid.positions)))
         del work
         return (dx, dw, db)[:len(self.needs_grad)]
+
+
+class Conv2dReLU(Conv2d):
+    """:class:`Conv2d` then ReLU in one op: the ReLU works in place on the product (no second
+    output array), and backward gates the gradient where it lays it out for the products. What
+    ``Conv2D(filters, k, activation="relu")`` runs.
+
+    forward:  y = max(conv2d(x, W, b), 0)
+    backward: dz = dy where not y <= 0, else +0 (as torch's relu); then Conv2d's backward with dz
+    shapes:   as :class:`Conv2d`
+    """
+
+    name = "conv2d_relu"
+
+    def _activate(self, y: np.ndarray) -> np.ndarray:
+        np.maximum(y, 0, out=y)
+        return relu_mask(y)
+
+    def _gate(self, dy_g: np.ndarray, mask: np.ndarray) -> None:
+        # dy's bits times 0 or 1: kept values stay exact, the rest become +0 (see relu_backward).
+        bits = dy_g.view(np.dtype(f"i{dy_g.itemsize}"))
+        np.multiply(bits, mask, out=bits)
 
 
 class Conv1d(Conv2d):
@@ -400,7 +433,8 @@ def _check_output(op: str, x_shape: tuple[int, ...], kernel: tuple[int, ...], st
 
 
 def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
-           padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+           padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1,
+           _op: type[Conv2d] | None = None) -> Tensor:
     """2-D convolution as ``torch.nn.functional.conv2d``. See :class:`Conv2d` for the gradient.
 
     ``padding``: an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``"valid"`` or ``"same"``.
@@ -418,10 +452,23 @@ def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     kernel = tuple(weight.shape[2:])
     pads = _padding_pairs(padding, kernel, stride_, dilation_, "conv2d")
     _check_output("conv2d", x.shape, kernel, stride_, pads, dilation_)
+    op = Conv2d if _op is None else _op
     options = {"stride": stride_, "padding": pads, "dilation": dilation_, "groups": int(groups)}
     if bias is None:
-        return Conv2d.apply(x, weight, **options)
-    return Conv2d.apply(x, weight, bias, **options)
+        return op.apply(x, weight, **options)
+    return op.apply(x, weight, bias, **options)
+
+
+def conv2d_relu(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
+                padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+    """``relu(conv2d(x, weight, bias, ...))`` in one op: what ``Conv2D(..., activation="relu")`` runs.
+    Same values and gradients, less memory traffic. See :class:`Conv2dReLU`.
+
+    >>> import glassnet as gn, numpy as np
+    >>> conv2d_relu(gn.Tensor(np.ones((1, 1, 3, 3))), gn.Tensor(-np.ones((1, 1, 3, 3)))).tolist()
+    [[[[0.0]]]]
+    """
+    return conv2d(x, weight, bias, stride, padding, dilation, groups, _op=Conv2dReLU)
 
 
 def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
