@@ -119,11 +119,14 @@ class _Grid:
         """The ``(N, O, Ho, Wo)`` view of a ``(O, positions)`` product."""
         return y.reshape(y.shape[0], self.n, self.ho, self.wq)[:, :, :, :self.wo].transpose(1, 0, 2, 3)
 
-    def output_gradient(self, dy: np.ndarray) -> np.ndarray:
-        """``dy (N, O, Ho, Wo)`` -> ``(O, positions)``, zero at the dropped positions."""
-        make = np.zeros if self.wq > self.wo else np.empty
-        grid = make((dy.shape[1], self.positions), dtype=dy.dtype)
-        grid.reshape(dy.shape[1], self.n, self.ho, self.wq)[:, :, :, :self.wo] = dy.transpose(1, 0, 2, 3)
+    def output_gradient(self, dy: np.ndarray, slot: str = "") -> np.ndarray:
+        """``dy (N, O, Ho, Wo)`` -> ``(O, positions)``, zero at the dropped positions; in the reused
+        work array ``slot`` when given, else in a new array."""
+        shape = (dy.shape[1], self.positions)
+        grid = _scratch.array(slot, shape, dy.dtype) if slot else np.empty(shape, dtype=dy.dtype)
+        rows = grid.reshape(dy.shape[1], self.n, self.ho, self.wq)
+        rows[:, :, :, self.wo:] = 0
+        rows[:, :, :, :self.wo] = dy.transpose(1, 0, 2, 3)
         return grid
 
     def _tap(self, flat: np.ndarray, i: int, j: int, writeable: bool = False) -> np.ndarray:
@@ -215,7 +218,7 @@ class Conv2d(Function):
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         flat, w_g, grid, w_shape, activation = self.saved
         g, per_group, _ = w_g.shape
-        dy_g = grid.output_gradient(dy)
+        dy_g = grid.output_gradient(dy, slot="output gradient")  # a work array: no gradient returned is a view of it
         self._gate(dy_g, activation)
         dy_g = dy_g.reshape(g, per_group, grid.positions)
         dx = dw = db = None
