@@ -129,30 +129,25 @@ class _Grid:
         rows[:, :, :, :self.wo] = dy.transpose(1, 0, 2, 3)
         return grid
 
-    def _tap(self, flat: np.ndarray, i: int, j: int, writeable: bool = False) -> np.ndarray:
-        """``(C, N, Ho, Wq)`` view: what kernel tap ``(i, j)`` sees at every position.
+    def _taps(self, flat: np.ndarray, writeable: bool = False) -> np.ndarray:
+        """``(C, kh, kw, N, Ho, Wq)`` view: what each kernel tap sees at every position.
 
-        ``tap[c, n, y, x] = xp[c, n, y sh + i dh, x sw + j dw]``; with stride 1, ``x`` past ``Wo``
-        runs on into the next row (or the tail): dropped outputs. No two positions share an
-        element, so adding into a writeable tap is safe.
+        ``taps[c, i, j, n, y, x] = xp[c, n, y sh + i dh, x sw + j dw]``; with stride 1, ``x`` past
+        ``Wo`` runs on into the next row (or the tail): dropped outputs. Taps overlap one another,
+        but within one tap no two positions share an element, so adding into one tap is safe.
         """
         item = flat.itemsize
-        (sh, sw), (dh, dw) = self.stride, self.dilation
-        start = flat[:, (i * dh * self.wp + j * dw):]
-        return as_strided(start, (flat.shape[0], self.n, self.ho, self.wq),
-                          (flat.strides[0], self.hp * self.wp * item, sh * self.wp * item, sw * item),
-                          writeable=writeable)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        return as_strided(flat, (flat.shape[0], kh, kw, self.n, self.ho, self.wq),
+                          (flat.strides[0], dh * self.wp * item, dw * item, self.hp * self.wp * item,
+                           sh * self.wp * item, sw * item), writeable=writeable)
 
     def im2col(self, flat: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Columns ``out (C, kh, kw, positions)`` from ``flat``: one strided-view copy per kernel tap.
+        """Columns ``out (C, kh, kw, positions)`` from ``flat``: one copy of a strided view.
 
         ``cols[c, i, j, (n, y, x)] = xp[c, n, y sh + i dh, x sw + j dw]``.
         """
-        kh, kw = self.kernel
-        taps = out.reshape(self.channels, kh, kw, self.n, self.ho, self.wq)
-        for i in range(kh):
-            for j in range(kw):
-                taps[:, i, j] = self._tap(flat, i, j)
+        np.copyto(out.reshape(self._taps(flat).shape), self._taps(flat))
         return out
 
     def col2im(self, dcols: np.ndarray) -> np.ndarray:
@@ -163,11 +158,12 @@ class _Grid:
         """
         kh, kw = self.kernel
         dflat = np.zeros((dcols.shape[0], self.size + self.tail), dtype=dcols.dtype)
-        taps = dcols.reshape(dcols.shape[0], kh, kw, self.n, self.ho, self.wq)
+        taps = self._taps(dflat, writeable=True)
+        columns = dcols.reshape(taps.shape)
         for i in range(kh):
             for j in range(kw):
-                tap = self._tap(dflat, i, j, writeable=True)
-                tap += taps[:, i, j]
+                tap = taps[:, i, j]
+                tap += columns[:, i, j]
         return dflat
 
 
