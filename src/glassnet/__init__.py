@@ -16,6 +16,7 @@ from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, M
 from .nn import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Dropout,
                  Dropout2d, Flatten, GlobalAveragePooling2D, MaxPool1d, MaxPool2d, MaxPooling2D, UpSampling2D,
                  Upsample)
+from .nn import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .random import seed
 from .io.serialization import register_layer
 from .training import Model
@@ -38,6 +39,12 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Input",
     "Sequential",
     "ReLU",

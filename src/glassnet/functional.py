@@ -12,6 +12,7 @@ subclass in :mod:`glassnet.ops`; read that class to see its forward pass and its
 
 from .ops.activation import *  # noqa: F401,F403
 from .ops.arithmetic import *  # noqa: F401,F403
+from .ops.conv import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.losses import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403

@@ -64,6 +64,9 @@ def _register_builtins() -> None:
                  "BatchNorm2d", "Dropout2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
                  "UpSampling2D"):
         register_layer(getattr(nn, name))
+    # Convolutions (issue 14).
+    for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
+        register_layer(getattr(nn, name))
 
 
 _register_builtins()

@@ -4,6 +4,7 @@ from . import init
 from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
                           Softplus, Tanh)
 from .containers import Sequential
+from .conv import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .dense import Dense
 from .embedding import Embedding
 from .input_layer import Input
@@ -21,6 +22,12 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Input",
     "Sequential",
     "Activation",
