@@ -13,10 +13,10 @@ from . import callbacks, data, errors, functional, losses, metrics, nn, optim, r
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .nn import (ELU, GELU, SELU, Dense, Input, LeakyReLU, Linear, LogSoftmax, Module, Parameter, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh)
+from .nn import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .nn import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Dropout,
                  Dropout2d, Flatten, GlobalAveragePooling2D, MaxPool1d, MaxPool2d, MaxPooling2D, UpSampling2D,
                  Upsample)
-from .nn import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .random import seed
 from .io.serialization import register_layer
 from .training import Model

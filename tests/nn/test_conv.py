@@ -309,3 +309,32 @@ def test_to_torch_takes_channels_first_keras_layers_and_explains_channels_last(t
     last = gn.Model([gn.Conv2D(3, 3, in_channels=2)])
     with pytest.raises(ValueError, match="takes channels last.*data_format='channels_first'"):
         last.to_torch()
+
+
+def test_summary_shows_output_shapes_parameters_and_receptive_fields() -> None:
+    model = gn.Model([gn.Conv2D(16, 3, padding="same", activation="relu"), gn.Conv2D(32, 3, strides=2),
+                      gn.ReLU(), gn.Conv2D(8, 3, dilation_rate=2), gn.Conv2DTranspose(4, 2, strides=2)])
+    model.build((None, 28, 28, 1))
+    lines = model.summary(print_fn=lambda text: None).splitlines()
+    assert "Receptive field" in lines[2]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[4:9]}
+    assert rows["conv2d_1"][-2:] == ["160", "3x3"]
+    assert rows["conv2d_2"][-3:] == ["32)", "4,640", "5x5"]  # (None, 13, 13, 32)
+    assert rows["relu_1"][-1] == "0"
+    assert rows["conv2d_3"][-1] == "13x13"  # 5 + 2 (dilation) * 2 (kernel - 1) * 2 (stride so far)
+    assert rows["conv2dtranspose_1"][-1] == "-"
+    assert "(None, 9, 9, 8)" in lines[7] and "(None, 18, 18, 4)" in lines[8]
+
+
+def test_summary_of_a_dense_model_has_no_receptive_field_column() -> None:
+    model = gn.Model([gn.Input((3,)), gn.Dense(2)])
+    assert "Receptive field" not in model.summary(print_fn=lambda text: None)
+
+
+def test_summary_receptive_field_counts_pooling() -> None:
+    model = gn.Model([gn.nn.Conv2d(1, 16, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Conv2d(16, 32, 3, padding=1),
+                      gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Flatten(), gn.Linear(1568, 10)])
+    model.build((None, 1, 28, 28))
+    fields = [line.split()[-1] for line in model.summary(print_fn=lambda text: None).splitlines()
+              if line.split() and line.split()[-1].count("x") == 1 and line.split()[-1][0].isdigit()]
+    assert fields == ["3x3", "4x4", "8x8", "10x10"]

@@ -26,12 +26,21 @@ def test_conv_values_and_gradients_match_torch_to_1e10(case, torch, rng) -> None
             assert_close(f"{case.name} grad {i}", o.grad, from_torch(t.grad), atol=1e-12, rtol=1e-10)
 
 
-def test_conv2d_output_feeds_the_next_conv_without_a_transposing_copy(rng) -> None:
-    # conv2d returns a channels-first buffer seen as (N, C, H, W); the next conv reads it as is.
-    x = gn.Tensor(rng.standard_normal((4, 3, 6, 6)).astype(np.float32))
-    y = F.conv2d(x, rng.standard_normal((5, 3, 3, 3)).astype(np.float32), padding=1)
-    assert y.shape == (4, 5, 6, 6)
-    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+def test_columns_are_built_in_reused_memory_and_not_kept(rng) -> None:
+    from glassnet.ops.conv import _scratch
+
+    x = gn.Tensor(rng.standard_normal((4, 3, 6, 6)).astype(np.float32), requires_grad=True)
+    w = gn.Tensor(rng.standard_normal((5, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    buffer = _scratch.buffers["columns"]
+    first = x.grad.copy()
+    x.grad = None
+    # A second layer in between writes its own columns into the same memory: nothing kept them.
+    y = F.conv2d(x, w, padding=1)
+    F.conv2d(y, rng.standard_normal((2, 5, 3, 3)).astype(np.float32))
+    y.sum().backward()
+    assert _scratch.buffers["columns"] is buffer
+    np.testing.assert_array_equal(x.grad, first)
 
 
 def test_conv_backward_uses_no_add_at() -> None:

@@ -59,13 +59,12 @@ def _register_builtins() -> None:
     for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
                  "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding"):
         register_layer(getattr(nn, name))
+    for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
+        register_layer(getattr(nn, name))
     # Pooling, resampling and image layers (issue 14).
     for name in ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Upsample",
                  "BatchNorm2d", "Dropout2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
                  "UpSampling2D"):
-        register_layer(getattr(nn, name))
-    # Convolutions (issue 14).
-    for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
         register_layer(getattr(nn, name))
 
 

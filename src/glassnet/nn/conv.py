@@ -154,7 +154,7 @@ class _Conv(Module):
                                  f"spans {d * (k - 1) + 1} but the input {shape} padded by {pads} is only "
                                  f"{padded} wide: use a smaller kernel, padding, or a larger input.")
 
-    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    def receptive_geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None:
         """(kernel, stride, dilation) per spatial axis: what ``Model.summary`` needs for the receptive field."""
         return self.kernel_size, self.stride, self.dilation
 
@@ -327,7 +327,7 @@ class ConvTranspose2d(_TorchConv):
                 raise ShapeError(f"{self.display_name}: input {shape} with kernel {self.kernel_size}, stride "
                                  f"{self.stride} and padding {self.padding} gives an empty output: use less padding.")
 
-    def geometry(self) -> None:  # type: ignore[override]
+    def receptive_geometry(self) -> None:
         return None  # an upsampling: its output pixels see fractions of input pixels
 
 
@@ -525,5 +525,5 @@ class Conv2DTranspose(_KerasConv):
         pads, extra = self._transpose_geometry(spatial)
         return conv_transpose2d(x, self.weight, self.bias, self.stride, pads, extra, self.groups, self.dilation)
 
-    def geometry(self) -> None:  # type: ignore[override]
-        return None
+    def receptive_geometry(self) -> None:
+        return None  # an upsampling

@@ -54,6 +54,12 @@ class _TorchPool(Module):
         return pooling.pool_geometry(self.display_name, x.shape, self.dims, self.kernel_size, self.stride,
                                      self.padding, self.ceil_mode)
 
+    def receptive_geometry(self) -> tuple[tuple[int, ...], ...]:
+        """(kernel, stride, dilation) per spatial axis, for ``Model.summary``'s receptive field."""
+        kernel = pooling._tuple(type(self).__name__, "kernel_size", self.kernel_size, self.dims)
+        stride = pooling._tuple(type(self).__name__, "stride", self.stride, self.dims)
+        return kernel, stride, (1,) * self.dims
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
         return {"kernel_size": _json(self.kernel_size), "stride": _json(self.stride),
@@ -248,6 +254,10 @@ class _KerasPool2D(Module):
         check_image_input(self.display_name, x, self.data_format)
         x = channels_first(x, self.data_format)
         return x, _same_geometry(self.display_name, x.shape[2:], self.pool_size, self.strides, self.padding)
+
+    def receptive_geometry(self) -> tuple[tuple[int, ...], ...]:
+        """(kernel, stride, dilation) per spatial axis, for ``Model.summary``'s receptive field."""
+        return self.pool_size, self.strides, (1, 1)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""

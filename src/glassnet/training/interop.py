@@ -59,11 +59,11 @@ def _layer_from_torch(module: Any) -> nn.Module:
             layer.weight.data[...] = _array(module.weight)
             layer.bias.data[...] = _array(module.bias)
         return layer
+    if kind in ("Conv1d", "Conv2d", "ConvTranspose2d"):
+        return _conv_from_torch(module, kind)
     image_layer = _image_layer_from_torch(kind, module)
     if image_layer is not None:
         return image_layer
-    if kind in ("Conv1d", "Conv2d", "ConvTranspose2d"):
-        return _conv_from_torch(module, kind)
     raise ValueError(f"from_torch: no glassnet layer for torch's {kind}.")
 
 
@@ -177,6 +177,50 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
     raise ValueError(f"to_torch: no torch layer for {layer.display_name} ({type(layer).__name__}).")
 
 
+def _activation_to_torch(tnn: Any, name: str, dim: int) -> Any:
+    return {"relu": tnn.ReLU, "sigmoid": tnn.Sigmoid, "tanh": tnn.Tanh, "selu": tnn.SELU, "elu": tnn.ELU,
+            "gelu": tnn.GELU, "softplus": tnn.Softplus, "leaky_relu": tnn.LeakyReLU,
+            "softmax": lambda: tnn.Softmax(dim=dim), "log_softmax": lambda: tnn.LogSoftmax(dim=dim)}[name]()
+
+
+def _conv_to_torch(torch: Any, layer: Any) -> Any:
+    """The torch convolution holding ``layer``'s weights; Keras layers need channels first and padding
+    that is the same on both sides (torch's modules take nothing else)."""
+    if not layer.built:
+        raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
+    keras = isinstance(layer, (nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose))
+    if keras and not layer.channels_first:
+        raise ValueError(f"to_torch: {layer.display_name} takes channels last, torch's {type(layer).__name__[:-1]}d "
+                         "channels first: build the model with data_format='channels_first' to convert it.")
+    kind = {"Conv1D": "Conv1d", "Conv2D": "Conv2d", "Conv2DTranspose": "ConvTranspose2d"}.get(type(layer).__name__,
+                                                                                             type(layer).__name__)
+    options = {"stride": layer.stride, "dilation": layer.dilation, "groups": layer.groups,
+               "bias": layer.bias is not None, "dtype": getattr(torch, layer.weight.dtype.name)}
+    if keras:
+        # Keras's padding depends on the input size only through uneven "same" pads: probe one size.
+        pads = layer._pads((64,) * layer.n_spatial)
+        extra = layer._transpose_geometry((64,) * layer.n_spatial)[1] if layer.transposed else None
+        strided_same = layer.padding == "same" and any(s != 1 for s in layer.stride) and not layer.transposed
+        if strided_same or any(before != after for before, after in pads):
+            raise ValueError(f"to_torch: {layer.display_name} pads unevenly (padding='same' with an even kernel or "
+                             "strides > 1), which torch's modules cannot; use padding='valid' or an odd kernel.")
+        options["padding"] = tuple(before for before, _ in pads)
+        if layer.transposed:
+            options["output_padding"] = extra
+    else:
+        options["padding"] = layer.padding
+        if layer.transposed:
+            options["output_padding"] = layer.output_padding
+    module = getattr(torch.nn, kind)(layer.in_channels, layer.out_channels, layer.kernel_size, **options)
+    with torch.no_grad():
+        module.weight.copy_(_tensor(torch, layer.weight.data))
+        if layer.bias is not None:
+            module.bias.copy_(_tensor(torch, layer.bias.data))
+    if keras and layer.activation != "linear":
+        return torch.nn.Sequential(module, _activation_to_torch(torch.nn, layer.activation, dim=1))
+    return module
+
+
 def _image_layer_to_torch(torch: Any, layer: nn.Module) -> Any:
     """The torch twin of a pooling, flattening, resizing or image normalization layer (None for others)."""
     tnn = torch.nn
@@ -223,47 +267,3 @@ def _image_layer_to_torch(torch: Any, layer: nn.Module) -> Any:
     if isinstance(layer, nn.GlobalAveragePooling2D):
         return tnn.AdaptiveAvgPool2d(1) if layer.keepdims else tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())
     return tnn.Upsample(scale_factor=tuple(float(s) for s in layer.size), mode=layer.interpolation)
-
-
-def _activation_to_torch(tnn: Any, name: str, dim: int) -> Any:
-    return {"relu": tnn.ReLU, "sigmoid": tnn.Sigmoid, "tanh": tnn.Tanh, "selu": tnn.SELU, "elu": tnn.ELU,
-            "gelu": tnn.GELU, "softplus": tnn.Softplus, "leaky_relu": tnn.LeakyReLU,
-            "softmax": lambda: tnn.Softmax(dim=dim), "log_softmax": lambda: tnn.LogSoftmax(dim=dim)}[name]()
-
-
-def _conv_to_torch(torch: Any, layer: Any) -> Any:
-    """The torch convolution holding ``layer``'s weights; Keras layers need channels first and padding
-    that is the same on both sides (torch's modules take nothing else)."""
-    if not layer.built:
-        raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
-    keras = isinstance(layer, (nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose))
-    if keras and not layer.channels_first:
-        raise ValueError(f"to_torch: {layer.display_name} takes channels last, torch's {type(layer).__name__[:-1]}d "
-                         "channels first: build the model with data_format='channels_first' to convert it.")
-    kind = {"Conv1D": "Conv1d", "Conv2D": "Conv2d", "Conv2DTranspose": "ConvTranspose2d"}.get(type(layer).__name__,
-                                                                                             type(layer).__name__)
-    options = {"stride": layer.stride, "dilation": layer.dilation, "groups": layer.groups,
-               "bias": layer.bias is not None, "dtype": getattr(torch, layer.weight.dtype.name)}
-    if keras:
-        # Keras's padding depends on the input size only through uneven "same" pads: probe one size.
-        pads = layer._pads((64,) * layer.n_spatial)
-        extra = layer._transpose_geometry((64,) * layer.n_spatial)[1] if layer.transposed else None
-        strided_same = layer.padding == "same" and any(s != 1 for s in layer.stride) and not layer.transposed
-        if strided_same or any(before != after for before, after in pads):
-            raise ValueError(f"to_torch: {layer.display_name} pads unevenly (padding='same' with an even kernel or "
-                             "strides > 1), which torch's modules cannot; use padding='valid' or an odd kernel.")
-        options["padding"] = tuple(before for before, _ in pads)
-        if layer.transposed:
-            options["output_padding"] = extra
-    else:
-        options["padding"] = layer.padding
-        if layer.transposed:
-            options["output_padding"] = layer.output_padding
-    module = getattr(torch.nn, kind)(layer.in_channels, layer.out_channels, layer.kernel_size, **options)
-    with torch.no_grad():
-        module.weight.copy_(_tensor(torch, layer.weight.data))
-        if layer.bias is not None:
-            module.bias.copy_(_tensor(torch, layer.bias.data))
-    if keras and layer.activation != "linear":
-        return torch.nn.Sequential(module, _activation_to_torch(torch.nn, layer.activation, dim=1))
-    return module
