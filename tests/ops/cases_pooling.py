@@ -123,6 +123,8 @@ ERROR_CASES = [
               r"mode must be one of"),
     ErrorCase("interpolate-empty-output", lambda: F.interpolate(_t(1, 1, 4, 4), scale_factor=0.1),
               ShapeError, r"would be resized to \(0, 0\)"),
+    ErrorCase("dropout2d-3d", lambda: F.dropout2d(_t(3, 4, 4), 0.5), ShapeError,
+              r"dropout2d: expects input of shape \(N, C, H, W\); got \(3, 4, 4\)"),
     ErrorCase("interpolate-nearest-corners", lambda: F.interpolate(_t(1, 1, 4), size=2, align_corners=True),
               InputError, r"align_corners only applies to the linear modes"),
 ]

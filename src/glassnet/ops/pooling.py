@@ -152,6 +152,7 @@ class MaxPool(Function):
     forward:  y[n, c, o] = max over t in the window of xp[n, c, o*s + t]   (xp: x padded with -inf)
     backward: dx[n, c, o*s + t*] += dy[n, c, o], t* the first position (row-major) holding the
               maximum: only the argmax gets the gradient, ties go to the first, as PyTorch.
+              (A window whose maximum is NaN passes NaN forward, as PyTorch, but no gradient back.)
     shapes:   x (N, C, *spatial) -> y (N, C, *out)
     """
 
