@@ -11,10 +11,10 @@ With ``groups`` the channels split into independent slices; the slice index is a
 the one ``np.matmul``. The backward pass multiplies by the transposed matrices and sums the column
 gradients back onto the pixels they were copied from (*col2im*: one strided add per kernel tap).
 
-Memory layout: the columns put the channel and kernel tap first and the samples and pixels last,
-so the product's output comes out as ``(O, N, H, W)`` in memory. The ops return it as the
-``(N, O, H, W)`` array users expect (a transposed view, no copy), and the next convolution reads
-such a "channels, then samples" array without a copy when it builds its own columns.
+Memory layout: the columns put the channel and kernel tap first and the samples and pixels last
+(see :class:`_Grid`), so the product comes out as ``(O, N, H, W)``; the ops copy it into the
+``(N, O, H, W)`` array users expect. The columns are the largest array of a convolution: they are
+written into one reused work array per thread and built again in backward instead of being kept.
 """
 
 from __future__ import annotations
@@ -116,14 +116,18 @@ class _Grid:
         return images.transpose(1, 0, 2, 3)
 
     def outputs(self, y: np.ndarray) -> np.ndarray:
-        """The ``(N, O, Ho, Wo)`` view of a ``(O, positions)`` product."""
-        return y.reshape(y.shape[0], self.n, self.ho, self.wq)[:, :, :, :self.wo].transpose(1, 0, 2, 3)
+        """The ``(N, O, Ho, Wo)`` outputs of a ``(O, positions)`` product, as a new contiguous array.
 
-    def output_gradient(self, dy: np.ndarray, slot: str = "") -> np.ndarray:
-        """``dy (N, O, Ho, Wo)`` -> ``(O, positions)``, zero at the dropped positions; in the reused
-        work array ``slot`` when given, else in a new array."""
-        shape = (dy.shape[1], self.positions)
-        grid = _scratch.array(slot, shape, dy.dtype) if slot else np.empty(shape, dtype=dy.dtype)
+        The next layer (ReLU, pooling, flatten) then works on an array in the usual layout: the
+        product itself is let go as soon as the copy is made, and no later op copies it again.
+        """
+        out = np.empty((self.n, y.shape[0], self.ho, self.wo), dtype=y.dtype)
+        out.transpose(1, 0, 2, 3)[...] = y.reshape(y.shape[0], self.n, self.ho, self.wq)[:, :, :, :self.wo]
+        return out
+
+    def output_gradient(self, dy: np.ndarray) -> np.ndarray:
+        """``dy (N, O, Ho, Wo)`` -> a new ``(O, positions)`` array, zero at the dropped positions."""
+        grid = np.empty((dy.shape[1], self.positions), dtype=dy.dtype)
         rows = grid.reshape(dy.shape[1], self.n, self.ho, self.wq)
         rows[:, :, :, self.wo:] = 0
         rows[:, :, :, :self.wo] = dy.transpose(1, 0, 2, 3)
@@ -214,7 +218,7 @@ class Conv2d(Function):
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         flat, w_g, grid, w_shape, activation = self.saved
         g, per_group, _ = w_g.shape
-        dy_g = grid.output_gradient(dy, slot="output gradient")  # a work array: no gradient returned is a view of it
+        dy_g = grid.output_gradient(dy)
         self._gate(dy_g, activation)
         dy_g = dy_g.reshape(g, per_group, grid.positions)
         dx = dw = db = None
