@@ -224,16 +224,14 @@ class Conv2d(Function):
         dx = dw = db = None
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = dy_g.sum(axis=2).reshape(w_shape[0])
-        work = np.empty(0)
         if self.needs_grad[1]:
-            work = grid.im2col(flat, _columns(grid, dy.dtype)).reshape(g, -1, grid.positions)
-            dw = np.matmul(dy_g, work.transpose(0, 2, 1)).reshape(w_shape)
+            cols = grid.im2col(flat, _columns(grid, dy.dtype)).reshape(g, -1, grid.positions)
+            dw = np.matmul(dy_g, cols.transpose(0, 2, 1)).reshape(w_shape)
         if self.needs_grad[0]:
             # The column gradients go into the columns' memory: the columns are not needed any more.
             dcols = _columns(grid, dy.dtype).reshape(g, -1, grid.positions)
             np.matmul(w_g.transpose(0, 2, 1), dy_g, out=dcols)  # (g, (C/g) kh kw, positions)
             dx = grid.crop(grid.col2im(dcols.reshape(grid.channels, *w_shape[2:], grid.positions)))
-        del work
         return (dx, dw, db)[:len(self.needs_grad)]
 
 
