@@ -51,8 +51,11 @@ class _Scratch(threading.local):
 
     A convolution's column matrix is its largest array (9x its input for a 3x3 kernel). Writing
     it into the same memory every batch instead of a fresh allocation saves the page faults of a
-    new multi-megabyte array each time; nothing keeps a reference to it between calls.
+    new multi-megabyte array each time; nothing keeps a reference to it between calls. Arrays
+    above ``KEEP_AT_MOST`` bytes are made anew each time rather than held for good.
     """
+
+    KEEP_AT_MOST = 256 * 2**20
 
     def __init__(self) -> None:
         self.buffers: dict[str, np.ndarray] = {}
@@ -60,6 +63,8 @@ class _Scratch(threading.local):
     def array(self, slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An uninitialized ``shape`` array in ``slot``'s memory (grown when too small)."""
         nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > self.KEEP_AT_MOST:
+            return np.empty(shape, dtype=dtype)
         buffer = self.buffers.get(slot)
         if buffer is None or buffer.nbytes < nbytes:
             buffer = self.buffers[slot] = np.empty(nbytes, dtype=np.uint8)
