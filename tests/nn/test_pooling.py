@@ -255,3 +255,14 @@ def test_pooling_layers_are_traceable_and_fit_replays_them(rng) -> None:
         assert compilable(model, model.compiled_loss) is not eager
         runs.append(model.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"])
     assert runs[0] == runs[1]  # the replayed step computes the same bits as the eager one
+
+
+def test_fit_with_a_seed_repeats_dropout2d_masks_bit_for_bit(rng) -> None:
+    x = rng.standard_normal((16, 3, 4, 4)).astype(np.float32)
+    y = rng.integers(0, 2, 16)
+    losses = []
+    for _ in range(2):
+        model = gn.Model([gn.Dropout2d(0.5), gn.MaxPool2d(2), gn.Flatten(), gn.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        losses.append(model.fit(x, y, epochs=3, batch_size=4, seed=5, verbose=0).history["loss"])
+    assert losses[0] == losses[1]
