@@ -221,6 +221,13 @@ def test_bad_arguments_are_refused_at_construction(make, match) -> None:
         make()
 
 
+def test_input_dtype_must_be_the_layers() -> None:
+    with pytest.raises(InputError, match=r"Conv2d: input dtype float64 differs from the layer's float32: cast"):
+        gn.nn.Conv2d(3, 4, 3)(gn.Tensor(np.zeros((1, 3, 5, 5))))
+    assert gn.nn.Conv2d(3, 4, 3, dtype=np.float64)(gn.Tensor(np.zeros((1, 3, 5, 5)))).dtype == np.float64
+
+
+
 # ------------------------------------------------------------------------------------------ models
 class _Flatten(gn.nn.Module):
     """(N, ...) -> (N, features), for these tests (the pooling branch brings nn.Flatten)."""

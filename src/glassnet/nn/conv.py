@@ -111,6 +111,10 @@ class _Conv(Module):
 
     def _check_input(self, x: Tensor, channels_first: bool = True) -> None:
         """Name the layer, the expected and the given shape, and the fix; before any weight changes."""
+        if x.dtype != self.dtype:
+            raise InputError(f"{self.display_name}: input dtype {x.dtype} differs from the layer's {self.dtype}: "
+                             f"cast the input (x.astype(np.{self.dtype.name})) or build the layer with "
+                             f"dtype=np.{x.dtype.name}.")
         if x.shape[1:] == getattr(self, "_checked", None):
             return  # the usual case, once per batch
         n = self.n_spatial
