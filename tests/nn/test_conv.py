@@ -341,8 +341,9 @@ def test_summary_of_a_dense_model_has_no_receptive_field_column() -> None:
 
 
 def test_summary_receptive_field_counts_pooling() -> None:
-    model = gn.Model([gn.nn.Conv2d(1, 16, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Conv2d(16, 32, 3, padding=1),
-                      gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Flatten(), gn.Linear(1568, 10)])
+    model = gn.Model([gn.nn.Conv2d(1, 16, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2),
+                      gn.nn.Conv2d(16, 32, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Flatten(),
+                      gn.Linear(1568, 10)])
     model.build((None, 1, 28, 28))
     fields = [line.split()[-1] for line in model.summary(print_fn=lambda text: None).splitlines()
               if line.split() and line.split()[-1].count("x") == 1 and line.split()[-1][0].isdigit()]
