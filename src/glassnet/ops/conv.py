@@ -187,7 +187,7 @@ class Conv2d(Function):
     forward:  y[n, o, p, q] = b[o] + sum_{c in group(o), i, j} W[o, c, i, j] * xp[n, c, p*sh + i*dh, q*sw + j*dw]
               computed as Y_g = W_g @ cols_g for each group g (one batched matmul), where
               cols_g ((C/g) kh kw, positions) holds the input patches (see :class:`_Grid`)
-    backward: dW_g = dY_g @ cols_g^T (the columns built again from the saved input);
+    backward: dW_g = dY_g @ cols_g^T (the columns built again from the input);
               db = sum of dy over (n, p, q);  dx = crop(col2im(W_g^T @ dY_g))
     shapes:   x (N, C, H, W), W (O, C/g, kh, kw), b (O,) -> y (N, O, Ho, Wo),
               Ho = (H + pt + pb - dh (kh - 1) - 1) // sh + 1 (likewise Wo)
@@ -210,7 +210,8 @@ class Conv2d(Function):
         if bias is not None:
             y += bias.reshape(self.groups, -1, 1)
         y = y.reshape(weight.shape[0], grid.positions)
-        self.save(flat, w_g, grid, weight.shape, self._activate(y))
+        # The input is kept (the graph holds it anyway), not its padded copy: backward pads it again.
+        self.save(x, w_g, grid, weight.shape, self._activate(y))
         return grid.outputs(y)
 
     def _activate(self, y: np.ndarray) -> np.ndarray | None:
@@ -221,7 +222,7 @@ class Conv2d(Function):
         """A fused activation's gradient, applied in place to ``dy_g (O, positions)`` (a fresh array)."""
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        flat, w_g, grid, w_shape, activation = self.saved
+        x, w_g, grid, w_shape, activation = self.saved
         g, per_group, _ = w_g.shape
         dy_g = grid.output_gradient(dy)
         self._gate(dy_g, activation)
@@ -230,7 +231,7 @@ class Conv2d(Function):
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = dy_g.sum(axis=2).reshape(w_shape[0])
         if self.needs_grad[1]:
-            cols = grid.im2col(flat, _columns(grid, dy.dtype)).reshape(g, -1, grid.positions)
+            cols = grid.im2col(grid.pad(x), _columns(grid, dy.dtype)).reshape(g, -1, grid.positions)
             dw = np.matmul(dy_g, cols.transpose(0, 2, 1)).reshape(w_shape)
         if self.needs_grad[0]:
             # The column gradients go into the columns' memory: the columns are not needed any more.
