@@ -103,3 +103,17 @@ def test_grid_search_example_prints_the_best_parameters_and_draws_the_heatmap(tm
     assert 0.5 < float(done.stdout.split("test accuracy of the refitted best model: ")[1].split()[0]) <= 1.0
     content = (tmp_path / "grid_search.png").read_bytes()
     assert content.startswith(PNG_MAGIC) and len(content) > 1000
+
+
+def test_digits_cnn_example_quick_mode_trains_both_frameworks_and_writes_its_figures(tmp_path) -> None:
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, str(EXAMPLES / "digits_cnn.py"), "--quick", "--torch", "--out",
+                           str(tmp_path / "figures")], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert done.returncode == 0, done.stderr
+    for name in ("glassnet", "pytorch"):
+        line = next(line for line in done.stdout.splitlines() if line.startswith(f"{name:8s} mean test accuracy"))
+        assert 0.0 <= float(line.split("mean test accuracy ")[1].split()[0]) <= 1.0
+    for name in ("filters.png", "feature_maps.png"):
+        content = (tmp_path / "figures" / name).read_bytes()
+        assert content.startswith(PNG_MAGIC) and len(content) > 1000, name

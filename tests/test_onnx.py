@@ -47,3 +47,40 @@ def test_unsupported_layers_are_named(tmp_path) -> None:
     with pytest.raises(ValueError, match=r"no ONNX form for gelu_1 \(GELU\), embedding_1 \(Embedding\)"):
         gn_onnx.export(model, tmp_path / "model.onnx", input_shape=(2,))
     assert not (tmp_path / "model.onnx").exists()
+
+
+class _Flatten(gn.nn.Module):
+    def forward(self, x):
+        return gn.functional.reshape(x, (x.shape[0], -1))
+
+
+CONV_MODELS = {
+    "torch-conv2d": ((1, 9, 9), lambda: gn.Model([
+        gn.nn.Conv2d(1, 4, 3, padding=1), gn.ReLU(), gn.nn.Conv2d(4, 6, 3, stride=2, dilation=2, groups=2),
+        gn.Tanh(), gn.nn.ConvTranspose2d(6, 3, 3, stride=2, padding=1, output_padding=1, groups=3),
+        gn.nn.Conv2d(3, 2, (1, 2), bias=False)])),
+    "keras-channels-last": ((9, 8, 2), lambda: gn.Model([
+        gn.Conv2D(4, 3, strides=2, padding="same", activation="relu"), gn.Conv2D(4, 2, padding="same", groups=2),
+        gn.Conv2DTranspose(3, 3, strides=2, padding="same", activation="softmax"),
+        gn.Conv2DTranspose(2, 2, strides=3, padding="valid")])),
+    "keras-channels-first": ((2, 7, 7), lambda: gn.Model([
+        gn.Conv2D(3, 3, padding="same", data_format="channels_first", activation="log_softmax"),
+        gn.Conv2DTranspose(2, 4, strides=2, padding="same", data_format="channels_first")])),
+    "conv1d-dense": ((10, 3), lambda: gn.Model([
+        gn.Conv1D(4, 3, strides=2, padding="same", activation="relu"), gn.Conv1D(2, 2, dilation_rate=2),
+        gn.Dense(3)])),
+    "torch-conv1d": ((3, 12), lambda: gn.Model([gn.nn.Conv1d(3, 4, 5, stride=2, padding=2), gn.ReLU(),
+                                                gn.nn.Conv1d(4, 4, 3, groups=4, padding="same")])),
+}
+
+
+@pytest.mark.parametrize("name", list(CONV_MODELS))
+def test_conv_models_run_in_onnxruntime_with_n_d_outputs(name, tmp_path) -> None:
+    gn.seed(0)
+    sample_shape, build = CONV_MODELS[name]
+    model = build()
+    x = np.random.default_rng(1).normal(size=(3, *sample_shape)).astype(np.float32)
+    gn_onnx.export(model, tmp_path / "model.onnx", input_shape=sample_shape)
+    expected = model.predict(x)
+    assert expected.ndim > 2
+    np.testing.assert_allclose(_run(tmp_path / "model.onnx", x), expected, atol=1e-5, rtol=1e-5)

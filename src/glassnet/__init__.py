@@ -19,6 +19,9 @@ from .nn import (ELU, GELU, SELU, Activation, BatchNorm1d, Dense, Dropout, Embed
                  Parameter, PositionalEncoding, ReLU, Sequential,
                  Sigmoid, Softmax, Softplus, Tanh, TransformerEncoder, TransformerEncoderLayer)
 from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
+from .nn import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
+from .nn import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm2d, Dropout2d, Flatten,
+                 GlobalAveragePooling2D, MaxPool1d, MaxPool2d, MaxPooling2D, UpSampling2D, Upsample)
 from .random import seed
 from . import layers
 from .io.serialization import register_layer
@@ -46,6 +49,12 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Input",
     "Sequential",
     "ReLU",
@@ -75,6 +84,19 @@ __all__ = [
     "TimeDistributed",
     "Masking",
     "layers",
+    "Dropout2d",
+    "BatchNorm2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "Flatten",
+    "Upsample",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "UpSampling2D",
     "nn",
     "optim",
     "losses",

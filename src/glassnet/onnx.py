@@ -2,8 +2,11 @@
 
 Each supported layer becomes one or a few standard ONNX nodes: Linear/Dense -> Gemm (+ its
 activation), the activation layers -> their ONNX operators, Dropout -> Identity (inference),
-BatchNorm1d -> BatchNormalization with the running statistics, LayerNorm -> LayerNormalization.
-A layer without an ONNX form is refused with its name. The exported graph is checked with
+BatchNorm1d/2d -> BatchNormalization with the running statistics, LayerNorm -> LayerNormalization;
+the image layers: Conv1d/Conv2d -> Conv, ConvTranspose2d -> ConvTranspose, max/avg pooling ->
+MaxPool/AveragePool, global average pooling -> GlobalAveragePool, Flatten -> Flatten,
+Upsample/UpSampling2D -> Resize, with Transpose nodes around Keras's channels-last layers. A layer
+without an ONNX form is refused with its name. The exported graph is checked with
 ``onnx.checker``; its outputs equal ``model.predict`` (tests run it in onnxruntime).
 
 >>> # glassnet.onnx.export(model, "model.onnx", input_shape=(2,))
@@ -18,8 +21,10 @@ from typing import Any
 import numpy as np
 
 from .io.atomic import atomic_write
-from .nn import (ELU, GELU, SELU, BatchNorm1d, Dense, Dropout, Input, LayerNorm, LeakyReLU, Linear, LogSoftmax,
-                 ReLU, Sigmoid, Softmax, Softplus, Tanh)
+from .nn import (ELU, GELU, SELU, AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm1d, Dense,
+                 Dropout, Flatten, GlobalAveragePooling2D, Input, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d,
+                 MaxPool2d, MaxPooling2D, ReLU, Sigmoid, Softmax, Softplus, Tanh, UpSampling2D, Upsample)
+from .nn.conv import _Conv, _KerasConv
 
 __all__ = ["export", "OPSET"]
 
@@ -54,22 +59,59 @@ class _Graph:
 _ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "selu": "Selu", "elu": "Elu"}
 
 
-def _activation(graph: _Graph, x: str, name: str, layer_name: str) -> str:
+def _activation(graph: _Graph, x: str, name: str, layer_name: str, axis: int = -1) -> str:
     if name == "linear":
         return x
     if name in _ACTIVATIONS:
         return graph.node(_ACTIVATIONS[name], [x], layer_name)
     if name == "softmax":
-        return graph.node("Softmax", [x], layer_name, axis=-1)
+        return graph.node("Softmax", [x], layer_name, axis=axis)
     if name == "log_softmax":
-        return graph.node("LogSoftmax", [x], layer_name, axis=-1)
+        return graph.node("LogSoftmax", [x], layer_name, axis=axis)
     if name == "leaky_relu":
         return graph.node("LeakyRelu", [x], layer_name, alpha=0.01)
     raise NotImplementedError(name)
 
 
-def _translate(graph: _Graph, layer: Any, x: str) -> str:
+def _conv(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int]) -> str:
+    """Conv / ConvTranspose with explicit pads; Keras's channels-last layers transposed around it."""
     name = layer.display_name
+    keras = isinstance(layer, _KerasConv)
+    channels_last = keras and not layer.channels_first
+    n = layer.n_spatial
+    spatial = tuple(sample_shape[:-1] if channels_last else sample_shape[1:])
+    if channels_last:
+        x = graph.node("Transpose", [x], name, perm=[0, n + 1, *range(1, n + 1)])
+    inputs = [x, graph.constant(f"{name}.weight", layer.weight.data)]
+    if layer.bias is not None:
+        inputs.append(graph.constant(f"{name}.bias", layer.bias.data))
+    pads = layer._pads(spatial)
+    attributes = {"kernel_shape": list(layer.kernel_size), "strides": list(layer.stride),
+                  "dilations": list(layer.dilation), "group": layer.groups,
+                  "pads": [before for before, _ in pads] + [after for _, after in pads]}
+    if layer.transposed:
+        extra = layer._transpose_geometry(spatial)[1] if keras else layer.output_padding
+        y = graph.node("ConvTranspose", inputs, name, output_padding=list(extra), **attributes)
+    else:
+        y = graph.node("Conv", inputs, name, **attributes)
+    if channels_last:
+        y = graph.node("Transpose", [y], name, perm=[0, *range(2, n + 2), 1])
+    return _activation(graph, y, layer.activation, name, axis=1 if not channels_last else -1) if keras else y
+
+
+def _translate(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int] | None = None) -> str:
+    """The ONNX nodes of ``layer`` applied to ``x``, whose samples have ``sample_shape``."""
+    name = layer.display_name
+    if sample_shape is None and (isinstance(layer, _Conv) or (isinstance(layer, Dense) and layer.weight is None)):
+        return x  # only asked whether the layer has an ONNX form (it may not be built yet)
+    if isinstance(layer, _Conv):
+        return _conv(graph, layer, x, sample_shape)
+    if isinstance(layer, (Linear, Dense)) and sample_shape is not None and len(sample_shape) > 1:
+        # Gemm takes matrices only: on (batch, ..., features) the same map is MatMul then Add.
+        y = graph.node("MatMul", [x, graph.constant(f"{name}.weight", layer.weight.data.T)], name)
+        if layer.bias is not None:
+            y = graph.node("Add", [y, graph.constant(f"{name}.bias", layer.bias.data)], name)
+        return _activation(graph, y, layer.activation, name) if isinstance(layer, Dense) else y
     if isinstance(layer, (Linear, Dense)):
         inputs = [x, graph.constant(f"{name}.weight", layer.weight.data)]
         if layer.bias is not None:
@@ -108,7 +150,63 @@ def _translate(graph: _Graph, layer: Any, x: str) -> str:
             inputs.append(graph.constant(f"{name}.bias", layer.bias.data))
         return graph.node("LayerNormalization", inputs, name, axis=-len(layer.normalized_shape),
                           epsilon=float(layer.eps))
-    raise NotImplementedError(type(layer).__name__)
+    return _translate_image_layer(graph, layer, x)
+
+
+def _ints(value: Any, dims: int) -> list[int]:
+    return [int(value)] * dims if isinstance(value, (int, np.integer)) else [int(v) for v in value]
+
+
+def _translate_image_layer(graph: _Graph, layer: Any, x: str) -> str:
+    """Pooling, flattening and resizing layers (channels-first ONNX operators)."""
+    name = layer.display_name
+    if isinstance(layer, (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d)):
+        dims = layer.dims
+        pads = _ints(layer.padding, dims)
+        attributes = {"kernel_shape": _ints(layer.kernel_size, dims), "strides": _ints(layer.stride, dims),
+                      "pads": pads + pads, "ceil_mode": int(layer.ceil_mode)}
+        if isinstance(layer, MaxPool2d):
+            return graph.node("MaxPool", [x], name, **attributes)
+        if layer.divisor_override is None:
+            return graph.node("AveragePool", [x], name, count_include_pad=int(layer.count_include_pad), **attributes)
+    if isinstance(layer, AdaptiveAvgPool2d) and _ints(layer.output_size, 2) == [1, 1]:
+        return graph.node("GlobalAveragePool", [x], name)
+    if isinstance(layer, Flatten) and layer.start_dim == 1 and layer.end_dim == -1:
+        if layer.data_format == "channels_first":  # Keras's: the channels go last before flattening
+            x = graph.node("Transpose", [x], name, perm=[0, 2, 3, 1])
+        return graph.node("Flatten", [x], name, axis=1)
+    if isinstance(layer, Upsample) and layer.scale_factor is not None:
+        return _resize(graph, x, name, layer.mode, layer.scale_factor, bool(layer.align_corners))
+    channels_last = getattr(layer, "data_format", None) == "channels_last"
+    if isinstance(layer, (MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, UpSampling2D)) and channels_last:
+        x = graph.node("Transpose", [x], name, perm=[0, 3, 1, 2])
+    if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
+        auto_pad = "SAME_UPPER" if layer.padding == "same" else "VALID"  # Keras's extra pixel goes last
+        op = "MaxPool" if isinstance(layer, MaxPooling2D) else "AveragePool"
+        y = graph.node(op, [x], name, kernel_shape=list(layer.pool_size), strides=list(layer.strides),
+                       auto_pad=auto_pad)
+    elif isinstance(layer, GlobalAveragePooling2D):
+        y = graph.node("GlobalAveragePool", [x], name)
+        if not layer.keepdims:
+            return graph.node("Flatten", [y], name, axis=1)
+    elif isinstance(layer, UpSampling2D):
+        y = _resize(graph, x, name, "nearest" if layer.interpolation == "nearest" else "bilinear", layer.size, False)
+    else:
+        raise NotImplementedError(type(layer).__name__)
+    return graph.node("Transpose", [y], name, perm=[0, 2, 3, 1]) if channels_last else y
+
+
+def _resize(graph: _Graph, x: str, name: str, mode: str, scale_factor: Any, align_corners: bool) -> str:
+    """ONNX Resize with torch's index rules: nearest = floor(o / scale); linear = half-pixel or corners."""
+    dims = 1 if mode == "linear" else 2
+    scales = [1.0, 1.0] + ([float(scale_factor)] * dims if isinstance(scale_factor, (int, float))
+                           else [float(s) for s in scale_factor])
+    inputs = [x, "", graph.constant(f"{name}.scales", np.array(scales, dtype=np.float32))]
+    if mode == "nearest":
+        return graph.node("Resize", inputs, name, mode="nearest", coordinate_transformation_mode="asymmetric",
+                          nearest_mode="floor")
+    transform = "align_corners" if align_corners else "pytorch_half_pixel"
+    return graph.node("Resize", inputs, name, mode="linear", coordinate_transformation_mode=transform)
 
 
 def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int]) -> None:
@@ -127,14 +225,18 @@ def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int])
                    if isinstance(layer, GELU) or not _supported(layer)]
     if unsupported:
         raise ValueError(f"onnx.export: no ONNX form for {', '.join(unsupported)}.")
-    width = model._output_width(np.zeros((1, *input_shape), dtype=np.float32))  # also builds lazy layers
     graph = _Graph(helper, numpy_helper)
     x = "input"
+    sample = np.zeros((1, *input_shape), dtype=model.dtype)
     for layer in model.layers:
-        x = _translate(graph, layer, x)
+        # One sample through each layer: builds a lazily sized layer before it is translated, and
+        # gives the next layer's input shape (and at the end the output's).
+        out = model._dry_run(sample, [layer]).data
+        x = _translate(graph, layer, x, sample.shape[1:])
+        sample = out
     graph.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
     inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", *input_shape])]
-    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", width])]
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", *sample.shape[1:]])]
     onnx_graph = helper.make_graph(graph.nodes, model.name or "glassnet_model", inputs, outputs, graph.initializers)
     onnx_model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                    producer_name="glassnet")

@@ -1,4 +1,5 @@
-"""Plots of training: loss curves, decision boundaries, ROC curves and attention maps.
+"""Plots of training: loss curves, decision boundaries, ROC curves and attention maps; and inside
+a CNN: its filters and its feature maps.
 
 matplotlib (the ``plot`` extra) is imported inside the functions, so glassnet itself does not need
 it. Every function draws on ``ax`` when given (else on a new figure) and returns the Axes.
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve",
-           "plot_attention", "plot_gradient_flow", "plot_activation_health"]
+           "plot_attention", "plot_gradient_flow", "plot_activation_health", "plot_filters", "plot_feature_maps"]
 
 
 def _pyplot() -> Any:
@@ -282,3 +283,132 @@ def plot_activation_health(history: Any, ax: Any = None) -> Any:
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return ax
+
+
+# ------------------------------------------------------------------------------ inside a CNN
+def _image_grid(images: np.ndarray, titles: Sequence[str], suptitle: str, cmap: str, columns: int | None,
+                symmetric: bool) -> Any:
+    """One small panel per image (``(n, h, w)`` or ``(n, h, w, 3)``) on a new figure; returns the Figure."""
+    count = len(images)
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    figure, axes = _pyplot().subplots(rows, columns, figsize=(1.6 * columns, 1.6 * rows + 0.4), squeeze=False)
+    for index, ax in enumerate(axes.ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if index >= count:
+            ax.axis("off")
+            continue
+        image = images[index]
+        if image.ndim == 3:  # RGB kernels: each scaled into [0, 1] on its own
+            low, high = image.min(), image.max()
+            ax.imshow((image - low) / (high - low) if high > low else np.zeros_like(image))
+        elif symmetric:  # weights: zero is the middle of the colour map, so the sign is visible
+            bound = float(np.abs(image).max()) or 1.0
+            ax.imshow(image, cmap=cmap, vmin=-bound, vmax=bound)
+        else:
+            ax.imshow(image, cmap=cmap)
+        ax.set_title(titles[index], fontsize=8)
+    figure.suptitle(suptitle)
+    return figure
+
+
+def plot_filters(layer: Any, in_channel: int | None = None, max_filters: int = 64, cmap: str = "RdBu_r",
+                 columns: int | None = None) -> Any:
+    """The kernels of a convolution layer as small images, one per output channel (filter).
+
+    Meant for the first layer, whose kernels act on the pixels themselves: red weights add the
+    pixel under them, blue ones subtract it. With 3 input channels each kernel is drawn in colour;
+    otherwise input channel ``in_channel`` (default: the mean over the input channels) is drawn.
+    A 1-D convolution's kernels are drawn as one-row images.
+
+    Args:
+        layer: a built convolution layer (``Conv2d``, ``Conv2D``, ``Conv1d``...), or anything whose
+            ``weight`` is ``(out_channels, in_channels, kh, kw)`` as PyTorch stores it.
+        max_filters: draw at most this many filters.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    weight = getattr(layer, "weight", None)
+    data = getattr(weight, "data", weight)
+    if data is None or np.ndim(data) not in (3, 4):
+        raise ValueError(f"plot_filters: expected a built convolution layer (weight of shape (out, in, kh, kw)), "
+                         f"got {type(layer).__name__} with weight {None if data is None else np.shape(data)}.")
+    kernels = np.asarray(data, dtype=np.float64)
+    if getattr(layer, "transposed", False):  # a transposed convolution stores (in, out, ...)
+        kernels = kernels.swapaxes(0, 1)
+    if kernels.ndim == 3:
+        kernels = kernels[:, :, None, :]
+    kernels = kernels[:max_filters]
+    if in_channel is None and kernels.shape[1] == 3:
+        images = kernels.transpose(0, 2, 3, 1)
+    elif in_channel is None:
+        images = kernels.mean(axis=1)
+    else:
+        images = kernels[:, in_channel]
+    name = getattr(layer, "display_name", type(layer).__name__)
+    size = "x".join(str(s) for s in kernels.shape[2:])
+    return _image_grid(images, [f"filter {i}" for i in range(len(images))],
+                       f"{name}: {len(images)} filters of {size}", cmap, columns, symmetric=True)
+
+
+def plot_feature_maps(model: Any, x: Any, layer: Any, max_maps: int = 32, cmap: str = "viridis",
+                      columns: int | None = None) -> Any:
+    """What one input looks like after ``layer`` of ``model``: one image per channel (feature map).
+
+    The model runs up to and including ``layer`` in eval mode, without changing anything.
+
+    Args:
+        model: a glassnet Model.
+        x: one sample (e.g. ``(1, 8, 8)``, or ``(8, 8, 1)`` for a channels-last model) or a batch
+            of one.
+        layer: the layer's index in ``model.layers``, its name, or the layer itself.
+        max_maps: draw at most this many channels.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    layers = list(model.layers)
+    index = _layer_index(layers, layer)
+    sample = np.asarray(x, dtype=getattr(model, "dtype", np.float32))
+    sample_shape = getattr(model, "input_shape", None)  # of one sample, when the model knows it
+    if (sample.shape == tuple(sample_shape)) if sample_shape is not None else sample.ndim in (2, 3):
+        sample = sample[None]
+    if sample.shape[0] != 1:
+        raise ValueError(f"plot_feature_maps: expected one sample, got an array of shape {np.shape(x)}.")
+    # Model._dry_run: eval mode, no graph, no state changes (running statistics stay as they are).
+    out = np.asarray(model._dry_run(sample, layers=layers[:index + 1]).data)[0]
+    if out.ndim != 3:
+        raise ValueError(f"plot_feature_maps: {layers[index].display_name} gives {out.shape} per sample; "
+                         "feature maps need (channels, height, width) - pick a convolution or pooling layer.")
+    if _channels_last(layers[:index + 1]):
+        out = out.transpose(2, 0, 1)
+    maps = out[:max_maps]
+    name = layers[index].display_name
+    return _image_grid(maps, [f"channel {i}" for i in range(len(maps))],
+                       f"{name}: {len(maps)} feature maps of {out.shape[1]}x{out.shape[2]}", cmap, columns,
+                       symmetric=False)
+
+
+def _layer_index(layers: list[Any], layer: Any) -> int:
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        if not -len(layers) <= layer < len(layers):
+            raise ValueError(f"plot_feature_maps: layer index {layer} is out of range for {len(layers)} layers.")
+        return int(layer) % len(layers)
+    for i, candidate in enumerate(layers):
+        if candidate is layer or (isinstance(layer, str) and candidate.name == layer):
+            return i
+    names = ", ".join(str(candidate.name) for candidate in layers)
+    raise ValueError(f"plot_feature_maps: no layer {layer!r} in the model; its layers are {names}.")
+
+
+def _channels_last(layers: list[Any]) -> bool:
+    """Whether the last layer that says so (Keras's ``data_format``) works on channels-last images."""
+    for candidate in reversed(layers):
+        data_format = getattr(candidate, "data_format", None)
+        if data_format is not None:
+            return data_format == "channels_last"
+        if hasattr(candidate, "channels_first"):
+            return not candidate.channels_first
+    return False

@@ -86,11 +86,11 @@ class ErrorCase:
 
 
 def _gather() -> tuple[list[OpCase], list[ErrorCase]]:
-    from . import (cases_activation, cases_arithmetic, cases_losses, cases_math, cases_normalization,
-                   cases_reduce, cases_shape)
+    from . import (cases_activation, cases_arithmetic, cases_conv, cases_losses, cases_math,
+                   cases_normalization, cases_pooling, cases_reduce, cases_shape)
 
     families = [cases_arithmetic, cases_math, cases_reduce, cases_shape, cases_activation, cases_losses,
-                cases_normalization]
+                cases_normalization, cases_conv, cases_pooling]
     cases = [case for family in families for case in getattr(family, "CASES", [])]
     errors = [case for family in families for case in getattr(family, "ERROR_CASES", [])]
     return cases, errors

@@ -117,12 +117,16 @@ def _check(case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed:
         return
     upstream = rng.standard_normal(ours.shape).astype(ours.dtype)
     ours.backward(upstream)
+    torch_has_gradients = True
     if theirs.requires_grad:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            theirs.backward(to_torch(upstream))
+            try:
+                theirs.backward(to_torch(upstream))
+            except RuntimeError:  # torch refuses some backward passes on empty axes (adaptive pooling)
+                torch_has_gradients = False
     for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
-        if differentiable[i]:
+        if differentiable[i] and torch_has_gradients:
             expected = np.zeros_like(arrays[i]) if t.grad is None else from_torch(t.grad)
             got = np.zeros_like(arrays[i]) if o.grad is None else o.grad
             assert got.shape == arrays[i].shape, f"{what}: grad {i} has shape {got.shape}"
@@ -165,6 +169,8 @@ FOUND = [
     ("var-ddof1", ((1, 1),), np.float64),
     ("var-ddof1-all", ((1,),), np.float32),
     ("embedding", ((4, 0),), np.float64),
+    ("conv2d-no-bias", ((1, 0, 1, 1), (1, 0, 0, 0)), np.float32),  # now refused: an empty kernel
+    ("adaptive_avg_pool2d-tiles", ((0, 0, 1, 1),), np.float64),      # torch's backward refuses it
 ]
 
 

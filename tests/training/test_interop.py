@@ -35,7 +35,7 @@ def test_to_torch_round_trip_keeps_outputs(torch) -> None:
 
 
 def test_unsupported_modules_are_named(torch) -> None:
-    with pytest.raises(ValueError, match="no glassnet layer for torch's Conv2d"):
-        gn.Model.from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
+    with pytest.raises(ValueError, match="no glassnet layer for torch's PixelShuffle"):
+        gn.Model.from_torch(torch.nn.Sequential(torch.nn.PixelShuffle(2)))
     with pytest.raises(ValueError, match=r"no torch layer for masking_1 \(Masking\)"):
         gn.Model([gn.Masking()]).to_torch()

@@ -63,6 +63,13 @@ def _register_builtins() -> None:
                  "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "Bidirectional",
                  "TimeDistributed", "Masking"):
         register_layer(getattr(nn, name))
+    for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
+        register_layer(getattr(nn, name))
+    # Pooling, resampling and image layers (issue 14).
+    for name in ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Upsample",
+                 "BatchNorm2d", "Dropout2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+                 "UpSampling2D"):
+        register_layer(getattr(nn, name))
     # Keras's LSTM and GRU share their class names with PyTorch's (glassnet.nn.LSTM): they are
     # stored as "keras.LSTM" and "keras.GRU" (their registry_name).
     from ..nn import keras_recurrent

@@ -10,16 +10,20 @@ from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, Re
                           Softplus, Tanh)
 from .attention import MultiheadAttention, MultiHeadAttention
 from .containers import Sequential
+from .conv import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .dense import Dense
 from .embedding import Embedding
 from .input_layer import Input
 from .keras_recurrent import Bidirectional, Masking, SimpleRNN, TimeDistributed
 from .linear import Linear
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
+from .pooling import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, GlobalAveragePooling2D, MaxPool1d,
+                      MaxPool2d, MaxPooling2D)
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .regularization import Dropout
+from .regularization import Dropout, Dropout2d
+from .reshaping import Flatten, UpSampling2D, Upsample
 from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
@@ -27,6 +31,12 @@ __all__ = [
     "Parameter",
     "Linear",
     "Dense",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Input",
     "Sequential",
     "Activation",
@@ -41,7 +51,9 @@ __all__ = [
     "Softmax",
     "LogSoftmax",
     "Dropout",
+    "Dropout2d",
     "BatchNorm1d",
+    "BatchNorm2d",
     "LayerNorm",
     "Embedding",
     "MultiheadAttention",
@@ -60,5 +72,16 @@ __all__ = [
     "TimeDistributed",
     "Masking",
     "keras_recurrent",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "Flatten",
+    "Upsample",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "UpSampling2D",
     "init",
 ]

@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d (running statistics, train/eval) and LayerNorm."""
+"""Normalization layers: BatchNorm1d and BatchNorm2d (running statistics, train/eval) and LayerNorm."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..ops.normalization import batch_norm, layer_norm
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class BatchNorm1d(Module):
@@ -42,13 +42,16 @@ class BatchNorm1d(Module):
         self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
 
     def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x)
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          training=self.training, momentum=self.momentum, eps=self.eps)
+
+    def _check_input(self, x: Tensor) -> None:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ShapeError(
                 f"{self.display_name}: expected input of shape (batch, {self.num_features}) or "
                 f"(batch, {self.num_features}, length), got {x.shape}."
             )
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          training=self.training, momentum=self.momentum, eps=self.eps)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
@@ -57,6 +60,30 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of the channels of images (``torch.nn.BatchNorm2d``).
+
+    Each channel is normalized over the batch and all pixels; ``weight``, ``bias``, ``running_mean``
+    and ``running_var`` have one entry per channel and move as in :class:`BatchNorm1d`.
+
+    Shape:
+        Input: ``(N, num_features, H, W)``. Output: the same.
+    """
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim == 4 and x.shape[1] == self.num_features:
+            return
+        hint = ""
+        if x.ndim == 4 and x.shape[3] == self.num_features:
+            hint = " The channels are on the last axis: give channels-first data, e.g. x.transpose(0, 3, 1, 2)."
+        elif x.ndim == 3:
+            hint = " Add the batch axis: x[None]."
+        elif x.ndim == 2:
+            hint = " For (batch, features) data use BatchNorm1d."
+        raise ShapeError(f"{self.display_name}: expected input of shape (N, {self.num_features}, H, W), "
+                         f"got {x.shape}.{hint}")
 
 
 class LayerNorm(Module):

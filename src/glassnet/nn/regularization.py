@@ -1,4 +1,4 @@
-"""Dropout layer: inverted dropout in train() mode, the identity in eval() mode."""
+"""Dropout layers: inverted dropout (of elements, or of whole channels) in train() mode, the identity in eval()."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 
 from .. import random
 from ..autograd.tensor import Tensor
-from ..ops.regularization import dropout
+from ..errors import ShapeError
+from ..ops.regularization import dropout, dropout2d
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -43,3 +44,20 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p`` while training (``torch.nn.Dropout2d``).
+
+    One draw per sample and channel, scaled by 1/(1-p) where kept; seeded as :class:`Dropout`.
+    In ``eval()`` mode the layer passes its input through.
+
+    Shape:
+        Input: ``(N, C, H, W)``. Output: the same.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4:
+            raise ShapeError(f"{self.display_name}: expected input of shape (N, C, H, W), got {x.shape}. "
+                             "For other shapes use Dropout.")
+        return dropout2d(x, self.p, training=self.training, rng=self.rng)

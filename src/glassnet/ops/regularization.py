@@ -10,7 +10,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import InputError, ShapeError, expected_got
 
-__all__ = ["dropout", "l2_penalty", "embedding"]
+__all__ = ["dropout", "dropout2d", "l2_penalty", "embedding"]
 
 
 class Dropout(Function):
@@ -18,19 +18,29 @@ class Dropout(Function):
 
     forward:  y = x * m
     backward: dx = dy * m
-    shapes:   x (*), m (*) -> y (*)
+    shapes:   x (*), m (*) -> y (*)      (m may broadcast: (N, C, 1, 1) drops whole channels)
     """
 
     def __init__(self, mask: np.ndarray) -> None:
         self.mask = mask
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if self.mask.shape != x.shape:  # a broadcast mask would give dx the mask's shape, not x's
-            raise ShapeError(expected_got("dropout mask", f"the input's shape {x.shape}", self.mask.shape))
+        # The mask may broadcast over x ((N, C, 1, 1) for whole channels), never x over the mask:
+        # that would give dx the mask's shape instead of x's.
+        if self.mask.shape != x.shape and _broadcast_shape(x.shape, self.mask.shape) != x.shape:
+            raise ShapeError(expected_got("dropout mask", f"a shape that broadcasts to the input's {x.shape}",
+                                          self.mask.shape))
         return x * self.mask
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         return dy * self.mask
+
+
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
 
 
 class L2Penalty(Function):
@@ -99,6 +109,29 @@ def dropout(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.Se
 def l2_penalty(w: TensorLike, factor: float) -> Tensor:
     """``factor * sum(w ** 2)`` as a 0-d tensor (Keras's L2 regularizer). See :class:`L2Penalty`."""
     return L2Penalty.apply(w, factor=factor)
+
+
+def dropout2d(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``, scaling the rest by ``1 / (1 - p)``.
+
+    As ``torch.nn.functional.dropout2d``: one draw per (sample, channel), so neighbouring pixels,
+    which are strongly correlated, are dropped together. Training only; the mask comes from
+    ``rng`` (default: the generator set by ``glassnet.seed``). See :class:`Dropout`.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must lie in [0, 1], got {p}.")
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.ndim != 4:
+        raise ShapeError(f"dropout2d: expects input of shape (N, C, H, W); got {data.shape}.")
+    if not training or p == 0.0:
+        return x if isinstance(x, Tensor) else Tensor(x)
+    shape = data.shape[:2] + (1, 1)
+    if p == 1.0:
+        mask = np.zeros(shape, dtype=data.dtype)
+    else:
+        keep = random.rng(rng).random(shape) >= p
+        mask = keep.astype(data.dtype) * data.dtype.type(1.0 / (1.0 - p))
+    return Dropout.apply(x, mask=mask)
 
 
 def embedding(indices: TensorLike, weight: TensorLike) -> Tensor:

@@ -80,6 +80,11 @@ def _layer_from_torch(module: Any) -> nn.Module:
         if module.bias is not None:
             layer.bias.data[...] = _array(module.bias)
         return layer
+    if kind in ("Conv1d", "Conv2d", "ConvTranspose2d"):
+        return _conv_from_torch(module, kind)
+    image_layer = _image_layer_from_torch(kind, module)
+    if image_layer is not None:
+        return image_layer
     raise ValueError(f"from_torch: no glassnet layer for torch's {kind}.")
 
 
@@ -131,6 +136,53 @@ def recurrent_from_torch(module: Any, return_sequences: bool = False) -> list[nn
     return layers
 
 
+def _image_layer_from_torch(kind: str, module: Any) -> nn.Module | None:
+    """Pooling, flattening, resizing and image normalization layers (None for other kinds)."""
+    if kind in ("MaxPool1d", "MaxPool2d"):
+        if module.dilation not in (1, (1,), (1, 1)) or module.return_indices:
+            raise ValueError(f"from_torch: {kind} with dilation or return_indices has no glassnet twin.")
+        return getattr(nn, kind)(module.kernel_size, module.stride, module.padding, module.ceil_mode)
+    if kind == "AvgPool2d":
+        return nn.AvgPool2d(module.kernel_size, module.stride, module.padding, module.ceil_mode,
+                            module.count_include_pad, module.divisor_override)
+    if kind == "AvgPool1d":
+        return nn.AvgPool1d(module.kernel_size, module.stride, module.padding, module.ceil_mode,
+                            module.count_include_pad)
+    if kind == "AdaptiveAvgPool2d":
+        return nn.AdaptiveAvgPool2d(module.output_size)
+    if kind == "Flatten":
+        return nn.Flatten(module.start_dim, module.end_dim)
+    if kind == "Dropout2d":
+        return nn.Dropout2d(module.p)
+    if kind == "Upsample":
+        return nn.Upsample(module.size, module.scale_factor, module.mode, module.align_corners)
+    if kind == "BatchNorm2d":
+        layer = nn.BatchNorm2d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
+        if module.affine:
+            layer.weight.data[...] = _array(module.weight)
+            layer.bias.data[...] = _array(module.bias)
+        layer.running_mean[...] = _array(module.running_mean)
+        layer.running_var[...] = _array(module.running_var)
+        return layer
+    return None
+
+
+def _conv_from_torch(module: Any, kind: str) -> nn.Module:
+    if module.padding_mode != "zeros":
+        raise ValueError(f"from_torch: {kind} with padding_mode={module.padding_mode!r}: glassnet pads with "
+                         "zeros only.")
+    options = {"stride": module.stride, "padding": module.padding, "dilation": module.dilation,
+               "groups": module.groups, "bias": module.bias is not None, "dtype": _array(module.weight).dtype}
+    if kind == "ConvTranspose2d":
+        options["output_padding"] = module.output_padding
+    layer = getattr(nn, kind)(module.in_channels, module.out_channels, module.kernel_size, **options)
+    layer.weight.data[...] = _array(module.weight)
+    if module.bias is not None:
+        layer.bias.data[...] = _array(module.bias)
+    layer.freshly_initialized = False
+    return layer
+
+
 def from_torch(sequential: Any) -> Any:
     """A glassnet Model with the layers and the weights of a ``torch.nn.Sequential``, or of a list of
     torch modules (needed for recurrent ones: see the module docstring)."""
@@ -178,12 +230,10 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
             if layer.bias is not None:
                 linear.bias.copy_(_tensor(torch, layer.bias.data))
         if isinstance(layer, nn.Dense) and layer.activation != "linear":
-            activation = {"relu": tnn.ReLU(), "sigmoid": tnn.Sigmoid(), "tanh": tnn.Tanh(), "selu": tnn.SELU(),
-                          "elu": tnn.ELU(), "gelu": tnn.GELU(), "softplus": tnn.Softplus(),
-                          "leaky_relu": tnn.LeakyReLU(), "softmax": tnn.Softmax(dim=-1),
-                          "log_softmax": tnn.LogSoftmax(dim=-1)}[layer.activation]
-            return tnn.Sequential(linear, activation)
+            return tnn.Sequential(linear, _activation_to_torch(tnn, layer.activation, dim=-1))
         return linear
+    if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose)):
+        return _conv_to_torch(torch, layer)
     simple = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh, nn.SELU: tnn.SELU}
     if type(layer) in simple:
         return simple[type(layer)]()
@@ -197,6 +247,8 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         return tnn.Softplus(beta=layer.beta, threshold=layer.threshold)
     if isinstance(layer, (nn.Softmax, nn.LogSoftmax)):
         return getattr(tnn, type(layer).__name__)(dim=layer.axis)
+    if isinstance(layer, nn.Dropout2d):
+        return tnn.Dropout2d(layer.p)
     if isinstance(layer, nn.Dropout):
         return tnn.Dropout(layer.p)
     if isinstance(layer, nn.Input):
@@ -207,6 +259,9 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         return tnn.Embedding.from_pretrained(_tensor(torch, layer.weight.data), freeze=False)
     if isinstance(layer, (nn.SimpleRNN, nn.keras_recurrent.LSTM, nn.keras_recurrent.GRU, nn.Bidirectional)):
         return _recurrent_to_torch(torch, layer)
+    image_module = _image_layer_to_torch(torch, layer)
+    if image_module is not None:
+        return image_module
     raise ValueError(f"to_torch: no torch layer for {layer.display_name} ({type(layer).__name__}).")
 
 
@@ -265,3 +320,96 @@ def _keras_recurrent_module(torch: Any) -> Any:
             return merged[self.merge_mode](*parts)
 
     return KerasRecurrent
+
+
+
+def _activation_to_torch(tnn: Any, name: str, dim: int) -> Any:
+    return {"relu": tnn.ReLU, "sigmoid": tnn.Sigmoid, "tanh": tnn.Tanh, "selu": tnn.SELU, "elu": tnn.ELU,
+            "gelu": tnn.GELU, "softplus": tnn.Softplus, "leaky_relu": tnn.LeakyReLU,
+            "softmax": lambda: tnn.Softmax(dim=dim), "log_softmax": lambda: tnn.LogSoftmax(dim=dim)}[name]()
+
+
+def _conv_to_torch(torch: Any, layer: Any) -> Any:
+    """The torch convolution holding ``layer``'s weights; Keras layers need channels first and padding
+    that is the same on both sides (torch's modules take nothing else)."""
+    if not layer.built:
+        raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
+    keras = isinstance(layer, (nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose))
+    if keras and not layer.channels_first:
+        raise ValueError(f"to_torch: {layer.display_name} takes channels last, torch's {type(layer).__name__[:-1]}d "
+                         "channels first: build the model with data_format='channels_first' to convert it.")
+    kind = {"Conv1D": "Conv1d", "Conv2D": "Conv2d", "Conv2DTranspose": "ConvTranspose2d"}.get(type(layer).__name__,
+                                                                                             type(layer).__name__)
+    options = {"stride": layer.stride, "dilation": layer.dilation, "groups": layer.groups,
+               "bias": layer.bias is not None, "dtype": getattr(torch, layer.weight.dtype.name)}
+    if keras:
+        # Keras's padding depends on the input size only through uneven "same" pads: probe one size.
+        pads = layer._pads((64,) * layer.n_spatial)
+        extra = layer._transpose_geometry((64,) * layer.n_spatial)[1] if layer.transposed else None
+        strided_same = layer.padding == "same" and any(s != 1 for s in layer.stride) and not layer.transposed
+        if strided_same or any(before != after for before, after in pads):
+            raise ValueError(f"to_torch: {layer.display_name} pads unevenly (padding='same' with an even kernel or "
+                             "strides > 1), which torch's modules cannot; use padding='valid' or an odd kernel.")
+        options["padding"] = tuple(before for before, _ in pads)
+        if layer.transposed:
+            options["output_padding"] = extra
+    else:
+        options["padding"] = layer.padding
+        if layer.transposed:
+            options["output_padding"] = layer.output_padding
+    module = getattr(torch.nn, kind)(layer.in_channels, layer.out_channels, layer.kernel_size, **options)
+    with torch.no_grad():
+        module.weight.copy_(_tensor(torch, layer.weight.data))
+        if layer.bias is not None:
+            module.bias.copy_(_tensor(torch, layer.bias.data))
+    if keras and layer.activation != "linear":
+        return torch.nn.Sequential(module, _activation_to_torch(torch.nn, layer.activation, dim=1))
+    return module
+
+
+def _image_layer_to_torch(torch: Any, layer: nn.Module) -> Any:
+    """The torch twin of a pooling, flattening, resizing or image normalization layer (None for others)."""
+    tnn = torch.nn
+    if isinstance(layer, (nn.MaxPool1d, nn.MaxPool2d)):
+        return getattr(tnn, type(layer).__name__)(layer.kernel_size, layer.stride, layer.padding,
+                                                   ceil_mode=layer.ceil_mode)
+    if isinstance(layer, nn.AvgPool1d):
+        return tnn.AvgPool1d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad)
+    if isinstance(layer, nn.AvgPool2d):
+        return tnn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad,
+                             layer.divisor_override)
+    if isinstance(layer, nn.AdaptiveAvgPool2d):
+        return tnn.AdaptiveAvgPool2d(layer.output_size)
+    if isinstance(layer, nn.Upsample):
+        return tnn.Upsample(layer.size, layer.scale_factor, layer.mode, layer.align_corners)
+    if isinstance(layer, nn.BatchNorm2d):
+        module = tnn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum,
+                                 affine=layer.weight is not None, dtype=getattr(torch, layer.running_mean.dtype.name))
+        with torch.no_grad():
+            if layer.weight is not None:
+                module.weight.copy_(_tensor(torch, layer.weight.data))
+                module.bias.copy_(_tensor(torch, layer.bias.data))
+            module.running_mean.copy_(_tensor(torch, layer.running_mean))
+            module.running_var.copy_(_tensor(torch, layer.running_var))
+        return module
+    data_format = getattr(layer, "data_format", None)
+    if isinstance(layer, nn.Flatten):
+        if data_format == "channels_first":
+            raise ValueError(f"to_torch: {layer.display_name} (Flatten with data_format='channels_first') moves "
+                             "the channels last; torch's Flatten does not. Use Flatten() without data_format.")
+        return tnn.Flatten(layer.start_dim, layer.end_dim)
+    keras = (nn.MaxPooling2D, nn.AveragePooling2D, nn.GlobalAveragePooling2D, nn.UpSampling2D)
+    if not isinstance(layer, keras):
+        return None
+    if data_format != "channels_first":
+        raise ValueError(f"to_torch: {layer.display_name} ({type(layer).__name__}) works on channels-last data and "
+                         "torch's layers on channels-first data; build it with data_format='channels_first'.")
+    if isinstance(layer, (nn.MaxPooling2D, nn.AveragePooling2D)):
+        if layer.padding != "valid":
+            raise ValueError(f"to_torch: {layer.display_name} has padding='same', which torch's pooling cannot "
+                             "express (Keras pads one side more); use padding='valid'.")
+        pool = tnn.MaxPool2d if isinstance(layer, nn.MaxPooling2D) else tnn.AvgPool2d
+        return pool(layer.pool_size, layer.strides)
+    if isinstance(layer, nn.GlobalAveragePooling2D):
+        return tnn.AdaptiveAvgPool2d(1) if layer.keepdims else tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())
+    return tnn.Upsample(scale_factor=tuple(float(s) for s in layer.size), mode=layer.interpolation)

@@ -396,7 +396,10 @@ class Model(KerasWorkflow, Module):
             flops = "?" if costs is None else format_count(costs[i].flops)
             memory = "?" if costs is None else format_bytes(costs[i].activation_bytes)
             rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}", flops, memory))
-        widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(header))]
+        fields = _receptive_fields(self.layers)  # with convolutions: the input window one output pixel sees
+        if fields:
+            rows = [(*row, field) for row, field in zip(rows, ["Receptive field", *fields])]
+        widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]))]
         rule = "=" * sum(widths)
         lines = [f'Model: "{self.name or "model"}"', rule]
         lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[:1]]
@@ -492,6 +495,35 @@ def apply_layers(layers: Iterable[Module], x: Tensor) -> Tensor:
         mask = None if compute_mask is None else compute_mask(x, mask)
         x = y
     return x
+
+
+def _receptive_fields(layers: list[Module]) -> list[str] | None:
+    """Per layer, the size of the input window that one output pixel depends on ("7x7"), for the
+    layers that say their ``receptive_geometry()`` (kernel, stride, dilation per axis); None without any.
+
+    Each layer widens the field by ``dilation (kernel - 1)`` steps of its input's pixel spacing
+    (``jump``, the product of the strides before it). After a layer that returns no geometry (an
+    upsampling) the field is not a window any more: "-".
+    """
+    if not any(callable(getattr(layer, "receptive_geometry", None)) for layer in layers):
+        return None
+    size: list[int] | None = None
+    jump: list[int] = []
+    known = True
+    cells = []
+    for layer in layers:
+        geometry = getattr(layer, "receptive_geometry", None)
+        shape = geometry() if callable(geometry) else None
+        if callable(geometry) and shape is None:
+            known = False
+        if shape is not None and known:
+            kernel, stride, dilation = shape
+            if size is None:
+                size, jump = [1] * len(kernel), [1] * len(kernel)
+            size = [r + d * (k - 1) * j for r, k, d, j in zip(size, kernel, dilation, jump)]
+            jump = [j * s for j, s in zip(jump, stride)]
+        cells.append("-" if not known else "" if shape is None else "x".join(map(str, size)))
+    return cells
 
 
 def _output_activation(layer: Module | None) -> str | None:
