@@ -81,3 +81,39 @@ def test_the_three_mlp_steps_do_the_same_training(monkeypatch: pytest.MonkeyPatc
     for glassnet_param, numpy_param, fused_param in zip(ours, alone.params, fused_params):
         np.testing.assert_array_equal(glassnet_param, numpy_param)  # the same NumPy calls, bit for bit
         np.testing.assert_allclose(glassnet_param, fused_param, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow  # ~60 s on a busy machine: PyTorch's and glassnet's first epochs, tracemalloc
+def test_cnn_throughput_reports_every_runner_and_the_memory() -> None:
+    pytest.importorskip("torch")
+    summary = _run("cnn_throughput.py", "--quick")
+    assert summary["ratio_to_pytorch"]["pytorch"] == 1.0
+    assert set(summary["samples_per_s"]) == {"numpy_im2col", "glassnet", "glassnet_keras", "pytorch"}
+    assert summary["memory_bytes"]["glassnet_step_peak"] > summary["memory_bytes"]["pytorch_saved_for_backward"] > 0
+
+
+def test_cnn_benchmark_steps_train_alike(monkeypatch) -> None:
+    # The three runners start from the same weights and compute the same step.
+    torch = pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import numpy as np
+    from cnn_throughput import BATCH, NumpyIm2col, glassnet_model, initial_weights, make_data, torch_net
+
+    x, y = make_data(BATCH)
+    weights = initial_weights()
+    handwritten = NumpyIm2col(weights)
+    handwritten.step(x, y)
+    net = torch_net(torch, weights)
+    torch.nn.functional.cross_entropy(net(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    with torch.no_grad():
+        for p in net.parameters():
+            p -= 0.01 * p.grad
+    expected = [p.detach().numpy() for p in net.parameters()]
+    for keras in (False, True):
+        model = glassnet_model(weights, keras)
+        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0, shuffle=False)
+        for ours, theirs in zip([p.data for p in model.parameters()], expected):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    for name, theirs in zip(["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"],
+                            expected):
+        np.testing.assert_allclose(handwritten.p[name], theirs, rtol=1e-4, atol=1e-6)

@@ -94,7 +94,7 @@ def _keras_same_reference(torch, layer, x):
 
 @pytest.mark.parametrize("options, shape", [
     ({"filters": 4, "kernel_size": 3}, (2, 3, 7, 8)),
-    ({"filters": 4, "kernel_size": 3, "padding": "same"}, (2, 3, 7, 8)),
+    ({"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"}, (2, 3, 7, 8)),
     ({"filters": 4, "kernel_size": 2, "padding": "same"}, (1, 2, 6, 5)),
     ({"filters": 6, "kernel_size": (3, 2), "strides": 2, "padding": "same", "groups": 2}, (2, 4, 9, 8)),
     ({"filters": 3, "kernel_size": 3, "dilation_rate": 2, "padding": "same"}, (2, 3, 9, 9)),
@@ -112,6 +112,8 @@ def test_keras_conv2d_matches_torch_on_transposed_data(options, shape, torch) ->
     bias = to_torch(layer.bias.data, True)
     yt = torch.nn.functional.conv2d(torch.nn.functional.pad(xt, flat), theirs, bias, layer.stride, 0,
                                     layer.dilation, layer.groups)
+    if layer.activation == "relu":  # fused into the convolution's op
+        yt = torch.relu(yt)
     assert yo.shape[1:3] == tuple(-(-s // st) if layer.padding == "same" else None or yo.shape[1 + i]
                                   for i, (s, st) in enumerate(zip(shape[2:], layer.stride)))
     assert_close("value", _nchw(yo.data), from_torch(yt), 1e-10, 1e-9)
@@ -217,6 +219,13 @@ def test_bad_inputs_name_the_layer_shapes_and_fix(make, shape, match) -> None:
 def test_bad_arguments_are_refused_at_construction(make, match) -> None:
     with pytest.raises(InputError, match=match):
         make()
+
+
+def test_input_dtype_must_be_the_layers() -> None:
+    with pytest.raises(InputError, match=r"Conv2d: input dtype float64 differs from the layer's float32: cast"):
+        gn.nn.Conv2d(3, 4, 3)(gn.Tensor(np.zeros((1, 3, 5, 5))))
+    assert gn.nn.Conv2d(3, 4, 3, dtype=np.float64)(gn.Tensor(np.zeros((1, 3, 5, 5)))).dtype == np.float64
+
 
 
 # ------------------------------------------------------------------------------------------ models
@@ -332,8 +341,9 @@ def test_summary_of_a_dense_model_has_no_receptive_field_column() -> None:
 
 
 def test_summary_receptive_field_counts_pooling() -> None:
-    model = gn.Model([gn.nn.Conv2d(1, 16, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Conv2d(16, 32, 3, padding=1),
-                      gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Flatten(), gn.Linear(1568, 10)])
+    model = gn.Model([gn.nn.Conv2d(1, 16, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2),
+                      gn.nn.Conv2d(16, 32, 3, padding=1), gn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Flatten(),
+                      gn.Linear(1568, 10)])
     model.build((None, 1, 28, 28))
     fields = [line.split()[-1] for line in model.summary(print_fn=lambda text: None).splitlines()
               if line.split() and line.split()[-1].count("x") == 1 and line.split()[-1][0].isdigit()]

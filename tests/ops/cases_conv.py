@@ -68,6 +68,16 @@ for _name, _op, _shapes, _options in CONFIGS:
     _ours, _theirs = _pair(_op, **_options)
     CASES.append(OpCase(_name, _ours, _theirs, _shapes))
 
+
+def _torch_conv2d_relu(*tensors, **options):
+    return _tf().relu(_tf().conv2d(*tensors, **options))
+
+
+for _name, _shapes, _options in [("conv2d_relu", [((2, 3, 7, 6), (4, 3, 3, 3), (4,))], {"padding": 1}),
+                                 ("conv2d_relu-stride-groups", [((1, 4, 7, 7), (4, 2, 3, 2))],
+                                  {"stride": 2, "groups": 2})]:
+    CASES.append(OpCase(_name, partial(F.conv2d_relu, **_options), partial(_torch_conv2d_relu, **_options), _shapes))
+
 _x = np.zeros((2, 3, 8, 8))
 _w = np.zeros((4, 3, 3, 3))
 ERROR_CASES = [

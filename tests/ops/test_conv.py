@@ -57,3 +57,15 @@ def test_conv2d_float32_stays_float32(rng) -> None:
     y = F.conv2d(x, w, np.zeros(4, np.float32), padding=1)
     y.sum().backward()
     assert y.dtype == x.grad.dtype == w.grad.dtype == np.float32
+
+
+def test_very_large_columns_are_not_kept_between_calls(rng, monkeypatch) -> None:
+    from glassnet.ops.conv import _scratch
+
+    monkeypatch.setattr(type(_scratch), "KEEP_AT_MOST", 1000)
+    kept = {slot: id(buffer) for slot, buffer in _scratch.buffers.items()}
+    x = rng.standard_normal((2, 3, 8, 8))
+    w = rng.standard_normal((4, 3, 3, 3))
+    expected = F.conv2d(x, w, padding=1).data  # columns of 2 * 10 * 8 * 27 floats: more than 1000 bytes
+    assert {slot: id(buffer) for slot, buffer in _scratch.buffers.items()} == kept
+    np.testing.assert_allclose(expected, F.conv2d(x, w.copy(), padding=1).data)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import random, regularizers
 from ..autograd.tensor import Tensor
 from ..errors import InputError, ShapeError
-from ..ops.conv import conv1d, conv2d, conv_transpose2d
+from ..ops.conv import conv1d, conv2d, conv2d_relu, conv_transpose2d
 from ..ops.shape import transpose
 from . import init as initializers
 from .dense import ACTIVATIONS
@@ -70,6 +70,7 @@ class _Conv(Module):
     traceable = True
     transposed = False
     n_spatial = 2
+    fuses_relu = False
     weight: Parameter | None
     bias: Parameter | None
 
@@ -110,6 +111,10 @@ class _Conv(Module):
 
     def _check_input(self, x: Tensor, channels_first: bool = True) -> None:
         """Name the layer, the expected and the given shape, and the fix; before any weight changes."""
+        if x.dtype != self.dtype:
+            raise InputError(f"{self.display_name}: input dtype {x.dtype} differs from the layer's {self.dtype}: "
+                             f"cast the input (x.astype(np.{self.dtype.name})) or build the layer with "
+                             f"dtype=np.{x.dtype.name}.")
         if x.shape[1:] == getattr(self, "_checked", None):
             return  # the usual case, once per batch
         n = self.n_spatial
@@ -411,11 +416,12 @@ class _KerasConv(_Conv):
         self._check_input(x, self.channels_first)
         if not self.channels_first:  # (N, ..., C) -> (N, C, ...), a view
             x = transpose(x, (0, self.n_spatial + 1, *range(1, self.n_spatial + 1)))
-        y = self._convolve(x, x.shape[2:])
+        fused = self.activation == "relu" and self.fuses_relu
+        y = self._convolve(x, x.shape[2:], fused)
         if not self.channels_first:  # back to (N, ..., C), a view
             y = transpose(y, (0, *range(2, self.n_spatial + 2), 1))
         activate = ACTIVATIONS[self.activation]
-        if activate is None:
+        if activate is None or fused:
             return y
         if self.activation in ("softmax", "log_softmax"):  # over the channels
             return activate(y, axis=1 if self.channels_first else -1)
@@ -466,8 +472,11 @@ class Conv2D(_KerasConv):
 
     traceable = True
 
-    def _convolve(self, x: Tensor, spatial: tuple[int, ...]) -> Tensor:
-        return conv2d(x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups)
+    fuses_relu = True  # activation="relu" runs as one op with the convolution
+
+    def _convolve(self, x: Tensor, spatial: tuple[int, ...], relu: bool = False) -> Tensor:
+        convolve = conv2d_relu if relu else conv2d
+        return convolve(x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups)
 
 
 class Conv1D(_KerasConv):
@@ -482,7 +491,7 @@ class Conv1D(_KerasConv):
     traceable = True
     n_spatial = 1
 
-    def _convolve(self, x: Tensor, spatial: tuple[int, ...]) -> Tensor:
+    def _convolve(self, x: Tensor, spatial: tuple[int, ...], relu: bool = False) -> Tensor:
         return conv1d(x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups)
 
 
@@ -521,7 +530,7 @@ class Conv2DTranspose(_KerasConv):
     def _check_spatial(self, spatial: tuple[int, ...], shape: tuple[int, ...]) -> None:
         pass  # every input size gives a non-empty output
 
-    def _convolve(self, x: Tensor, spatial: tuple[int, ...]) -> Tensor:
+    def _convolve(self, x: Tensor, spatial: tuple[int, ...], relu: bool = False) -> Tensor:
         pads, extra = self._transpose_geometry(spatial)
         return conv_transpose2d(x, self.weight, self.bias, self.stride, pads, extra, self.groups, self.dilation)
 
