@@ -13,7 +13,7 @@ accuracy and the median time. With ``--torch``, PyTorch (2 threads) trains the s
 same settings in the same run (channels-first, its own default initialization), seeds interleaved.
 Writes ``filters.png`` (the first layer's 3x3 kernels) and ``feature_maps.png`` (what the first
 convolution makes of one test image) from the first seed's model into ``--out``. ``--quick`` (one
-seed, two epochs, the first 400 training images) checks that everything runs.
+seed, one epoch, the first 200 training images) checks that everything runs.
 """
 
 from __future__ import annotations
@@ -115,12 +115,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--torch", action="store_true", help="also train the PyTorch twin")
     parser.add_argument("--out", type=Path, default=Path("digits_cnn"), help="folder for the figures")
-    parser.add_argument("--quick", action="store_true", help="one seed, two epochs, 400 images: check that it runs")
+    parser.add_argument("--quick", action="store_true", help="one seed, one epoch, 200 images: check that it runs")
     args = parser.parse_args()
     data = load()
     if args.quick:
-        args.seeds, args.epochs = 1, 2
-        data = (data[0][:400], data[1], data[2][:400], data[3])
+        args.seeds, args.epochs = 1, 1
+        data = (data[0][:200], data[1], data[2][:200], data[3])
     runners = {"glassnet": train_glassnet}
     if args.torch:
         runners["pytorch"] = train_torch
