@@ -330,6 +330,25 @@ def test_fuzzed_weights_files_raise_only_model_file_error_and_keep_the_weights()
     assert tally.outcomes["ModelFileError"] > DEFAULT_EXAMPLES // 2
 
 
+def test_a_file_saved_with_a_schedule_loads(tmp_path) -> None:
+    # Schedules add keys to the optimizer's groups (initial_lr, max_lr...); the checks allow them.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    model = _model()
+    optimizer = gn.optim.SGD(lr=0.1, momentum=0.9)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy")
+    model.fit(x, (x[:, 0] > 0).astype(np.float32), epochs=0, verbose=0)
+    optimizer.bind(list(model.parameters()))
+    schedule = gn.optim.schedules.CosineAnnealingLR(optimizer, 10)
+    model.fit(x, (x[:, 0] > 0).astype(np.float32), epochs=2, batch_size=8, verbose=0, seed=0,
+              callbacks=[gn.callbacks.LearningRateScheduler(schedule, per="batch")])
+    assert "initial_lr" in optimizer.param_groups[0]
+    model.save(tmp_path / "scheduled.gnet")
+    loaded = gn.load_model(tmp_path / "scheduled.gnet")
+    assert loaded.optimizer.param_groups[0]["initial_lr"] == optimizer.param_groups[0]["initial_lr"]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
 def _nameless_entry(data: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function, unbroadcast
@@ -68,7 +70,8 @@ class Linear(Function):
     """
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        # The row count is spelt out: reshape(-1, 0) cannot infer it for 0 features.
+        x2 = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         self.save(x2, x.shape, weight)
         # Computed as (W @ x^T)^T: with the batch as the last, contiguous axis, adding the bias here
         # and summing over the batch in backward run several times faster for narrow layers
@@ -82,7 +85,7 @@ class Linear(Function):
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x2, x_shape, weight = self.saved[:3]
         # Leading axes beyond the batch are more samples as far as the weights are concerned.
-        dyt = (dy if dy.ndim == 2 else dy.reshape(-1, dy.shape[-1])).T
+        dyt = (dy if dy.ndim == 2 else dy.reshape(x2.shape[0], dy.shape[-1])).T
         dx = None
         if self.needs_grad[0]:
             dx = (weight.T @ dyt).T

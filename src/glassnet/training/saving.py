@@ -236,12 +236,15 @@ def _check_groups(optimizer: Any, groups: Any, where: str) -> None:
         raise ModelFileError(f"{where}: the optimizer state has {groups!r:.80} for {len(bound)} parameter groups.")
     for saved, group in zip(groups, bound):
         keys = set(group) - {"params"}
-        if not isinstance(saved, dict) or set(saved) - {"params"} != keys:
+        if not isinstance(saved, dict) or not keys <= set(saved):
             raise ModelFileError(f"{where}: a saved parameter group does not have the keys {sorted(keys)}.")
-        wrong = [key for key in keys if not _same_kind(saved[key], group[key])]
+        # Keys the optimizer lacks come from schedules (initial_lr, max_lr, ...): numbers only.
+        wrong = [key for key in set(saved) - keys - {"params"} if not _is_number(saved[key])]
+        wrong += [key for key in keys if not _same_kind(saved[key], group[key])]
         if wrong:
             raise ModelFileError(f"{where}: the saved optimizer settings {sorted(wrong)} have the wrong type.")
-        trial = {**group, **{key: tuple(saved[key]) if isinstance(saved[key], list) else saved[key] for key in keys}}
+        trial = {**group, **{key: tuple(value) if isinstance(value, list) else value
+                             for key, value in saved.items() if key != "params"}}
         try:
             optimizer.validate(trial)
         except (ValueError, TypeError) as exc:
