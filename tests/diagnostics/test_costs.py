@@ -65,3 +65,20 @@ def test_summary_without_a_known_input_shape_shows_question_marks():
 def test_formatting():
     assert format_count(16640) == "16.6k" and format_count(12) == "12"
     assert format_bytes(2048) == "2.0 KiB" and format_bytes(10) == "10 B"
+
+
+def test_conv_recurrent_and_attention_ops_count_their_products() -> None:
+    from glassnet.ops.attention import ScaledDotProductAttention
+    from glassnet.ops.conv import Conv2d, ConvTranspose2d
+
+    # conv2d: 3 * 3 * 3 kernel terms (a multiply and an add each) and a bias per output element
+    assert Conv2d().flops([(2, 3, 8, 8), (4, 3, 3, 3), (4,)], (2, 4, 8, 8)) == (2 * 27 + 1) * 2 * 4 * 8 * 8
+    # conv_transpose2d: 100 input elements, each onto 2 * 3 * 3 outputs
+    assert ConvTranspose2d().flops([(1, 4, 5, 5), (4, 2, 3, 3)], (1, 2, 7, 7)) == 2 * 100 * 18
+    # attention: 2 * 5 queries x 7 keys, 2 E + 2 Ev + 5 each
+    attention = ScaledDotProductAttention(scale=1.0)
+    assert attention.flops([(2, 5, 8), (2, 7, 8), (2, 7, 6)], (2, 5, 6)) == 2 * 5 * 7 * (16 + 12 + 5)
+    # an LSTM layer: at least its two products over 4 gates at each of 10 steps
+    model = gn.Model([gn.LSTM(16)])
+    model.build((None, 10, 4))
+    assert layer_costs(model, 1)[0].flops >= 2 * (4 + 16) * 4 * 16 * 10

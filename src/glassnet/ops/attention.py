@@ -80,6 +80,11 @@ class ScaledDotProductAttention(Function):
         self.scale = float(scale)
         self.keep = keep
 
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """Per query and key: 2 E for the score, about 5 for the masked softmax, 2 Ev for p @ v."""
+        keys, e, ev = input_shapes[1][-2], input_shapes[0][-1], input_shapes[2][-1]
+        return int(np.prod(output_shape[:-1])) * int(keys) * (2 * int(e) + 2 * int(ev) + 5)
+
     def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         p = _masked_softmax(_scores(q, k, mask, self.scale))
         a = p if self.keep is None else p * self.keep
@@ -108,6 +113,10 @@ class AttentionWeights(Function):
 
     def __init__(self, scale: float) -> None:
         self.scale = float(scale)
+
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """Per query and key: 2 E for the score and about 5 for the masked softmax."""
+        return int(np.prod(output_shape)) * (2 * int(input_shapes[0][-1]) + 5)
 
     def forward(self, q: np.ndarray, k: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         p = _masked_softmax(_scores(q, k, mask, self.scale))

@@ -200,6 +200,12 @@ class Conv2d(Function):
         self.dilation = dilation
         self.groups = groups
 
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """A multiply and an add per kernel term, (C/g) kh kw of them, per output element; one more
+        for the bias."""
+        kernel_terms = int(np.prod(input_shapes[1][1:]))
+        return (2 * kernel_terms + (len(input_shapes) == 3)) * int(np.prod(output_shape))
+
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         grid = _Grid(x.shape, weight.shape[2:], self.stride, self.padding, self.dilation)
         flat = grid.pad(x)
@@ -303,6 +309,12 @@ class ConvTranspose2d(Function):
         self.output_padding = output_padding
         self.dilation = dilation
         self.groups = groups
+
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """Every input element scatters onto (O/g) kh kw outputs: a multiply and an add each; one
+        more per output element for the bias."""
+        scattered = int(np.prod(input_shapes[0])) * int(np.prod(input_shapes[1][1:]))
+        return 2 * scattered + (len(input_shapes) == 3) * int(np.prod(output_shape))
 
     def _grid(self, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> _Grid:
         """The grid of the convolution this op is the adjoint of: its input is the uncropped output

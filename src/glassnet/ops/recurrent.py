@@ -77,6 +77,14 @@ class _Recurrent(Function):
         self.reverse = reverse
         self.recurrent_mask = recurrent_mask
 
+    def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+        """The two products of every step, x W_ih^T and h W_hh^T for all ``gates`` gates
+        (2 (I + H) G H per sample and step), plus a few element-wise operations per gate value."""
+        n, steps, features = input_shapes[0]
+        hidden = int(output_shape[-1])
+        per_step = 2 * (features + hidden) * self.gates * hidden + 4 * self.gates * hidden
+        return int(n) * int(steps) * per_step
+
     def _steps(self, steps: int, backward: bool = False) -> range:
         """Time indices in the order the forward pass visits them (reversed for backward)."""
         if self.reverse != backward:
