@@ -161,6 +161,16 @@ class _GlassnetEstimator(BaseEstimator):
         for layer in network.layers:
             layer.kernel_regularizer = L2(0.5 * float(self.alpha) / rows) if self.alpha > 0 else None
 
+    def _check_loop_arguments(self) -> None:
+        """batch_size and epochs, before anything is computed from them (scikit-learn's ValueError)."""
+        name = type(self).__name__
+        if self.batch_size is not None and (isinstance(self.batch_size, bool)
+                                            or not isinstance(self.batch_size, numbers.Integral)
+                                            or self.batch_size <= 0):
+            raise ValueError(f"{name}: batch_size must be a positive integer or None, got {self.batch_size!r}.")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, numbers.Integral) or self.epochs < 0:
+            raise ValueError(f"{name}: epochs must be an integer >= 0, got {self.epochs!r}.")
+
     # ----------------------------------------------------------------- training
     def _fit(self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool,
              classes: Any = None) -> _GlassnetEstimator:
@@ -176,6 +186,7 @@ class _GlassnetEstimator(BaseEstimator):
 
     def _fit_or_raise(self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool,
                       classes: Any) -> _GlassnetEstimator:
+        self._check_loop_arguments()
         keep = (incremental or self.warm_start) and hasattr(self, "model_")
         X, y = self._validate_fit_data(X, y, reset=not keep)
         weights = None

@@ -349,3 +349,29 @@ def test_summary_receptive_field_counts_pooling() -> None:
     fields = [line.split()[-1] for line in model.summary(print_fn=lambda text: None).splitlines()
               if line.split() and line.split()[-1].count("x") == 1 and line.split()[-1][0].isdigit()]
     assert fields == ["3x3", "4x4", "8x8", "10x10"]
+
+
+@pytest.mark.parametrize("kernel, strides, output_padding", [(3, 2, 1), (3, 3, 2), (5, 2, 1), (4, 2, 0), (2, 3, 1)])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_keras_conv2d_transpose_output_padding_crops_as_tensorflow(kernel, strides, output_padding, padding) -> None:
+    # TensorFlow's rule, computed independently: the full transposed convolution has
+    # (n - 1) s + k positions; Keras keeps (n - 1) s + k - 2 p + op of them (p = k // 2 for "same",
+    # else 0), dropping the smaller half of the 2 p - op extra ones before (or padding after).
+    import glassnet.functional as F
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 6, 3))
+    layer = gn.Conv2DTranspose(4, kernel, strides=strides, padding=padding, output_padding=output_padding,
+                               dtype=np.float64, rng=0)
+    got = layer(gn.Tensor(x)).data
+    full = F.conv_transpose2d(gn.Tensor(x.transpose(0, 3, 1, 2)), layer.weight.data, stride=strides).data
+    p = kernel // 2 if padding == "same" else 0
+    crop = 2 * p - output_padding
+    before = max(crop, 0) // 2
+    sizes = [(n - 1) * strides + kernel - 2 * p + output_padding for n in x.shape[1:3]]
+    padded = np.pad(full, [(0, 0), (0, 0), (0, max(-crop, 0)), (0, max(-crop, 0))])
+    expected = padded[:, :, before:before + sizes[0], before:before + sizes[1]] + layer.bias.data[:, None, None]
+    np.testing.assert_allclose(got, expected.transpose(0, 2, 3, 1), atol=1e-12)
+    if padding == "same" and output_padding == strides - 1 and kernel % 2:
+        plain = gn.Conv2DTranspose(4, kernel, strides=strides, padding="same", dtype=np.float64, rng=0)
+        np.testing.assert_allclose(plain(gn.Tensor(x)).data, got, atol=1e-12)  # Keras's own default

@@ -199,3 +199,34 @@ def test_summary_shows_a_free_sequence_length_as_none():
     text = model.summary(print_fn=lambda s: None)
     assert "(None, None, 16)" in text and "(None, None, 1)" in text and "(None, 4)" in text
     assert "(None, 1) " in text  # the head's one unit is not the free axis
+
+
+def test_dropout_and_activations_between_embedding_and_lstm_pass_the_mask_on():
+    idx = np.array([[3, 5, 2, 0, 0], [1, 2, 3, 4, 5]])
+    emb, lstm = gn.Embedding(6, 4, mask_zero=True, rng=0), gn.LSTM(3, rng=1)
+    from glassnet.training.model import apply_layers
+
+    plain = apply_layers([emb, lstm], gn.Tensor(idx)).data
+    dropout, tanh = gn.Dropout(0.3), gn.Tanh()
+    dropout.eval()
+    with_layers = apply_layers([emb, dropout, tanh, lstm], gn.Tensor(idx)).data
+    expected = apply_layers([emb, tanh, lstm], gn.Tensor(idx)).data
+    np.testing.assert_allclose(with_layers, expected, atol=1e-6)
+    assert not np.allclose(plain, with_layers)  # tanh changes the values, the mask still applies
+
+
+def test_a_seeded_fit_repeats_recurrent_dropout_masks():
+    x = np.random.default_rng(0).normal(size=(16, 6, 3)).astype(np.float32)
+
+    def trained():
+        model = gn.Model([gn.LSTM(4, dropout=0.3, recurrent_dropout=0.3), gn.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        return model.fit(x, x[:, -1, :1], epochs=3, batch_size=4, seed=0, verbose=0).history["loss"]
+
+    assert trained() == trained()
+
+
+def test_initial_state_may_be_given_as_lists():
+    layer = gn.LSTM(5, rng=0)
+    out = layer(np.ones((1, 4, 2), np.float32), initial_state=[[[0.0] * 5], [[0.0] * 5]])
+    np.testing.assert_array_equal(out.data, layer(np.ones((1, 4, 2), np.float32)).data)

@@ -97,3 +97,11 @@ def test_predict_and_evaluate_run_in_eval_mode_and_fit_in_training_mode() -> Non
     model.fit(x, np.zeros(50), epochs=1, verbose=0, callbacks=[spy])
     assert seen and all(seen) and not model.layers[0].training
     assert model.evaluate(x, np.full(50, 4.0))["loss"] == 0.0
+
+
+@pytest.mark.parametrize("cls", [gn.nn.BatchNorm1d, gn.nn.BatchNorm2d])
+def test_batch_norm_refuses_pytorchs_cumulative_momentum_at_construction(cls) -> None:
+    with pytest.raises(gn.errors.InputError, match=r"momentum=None, PyTorch's cumulative average, is not supported"):
+        cls(3, momentum=None)
+    with pytest.raises(gn.errors.InputError, match="momentum must be a number in"):
+        cls(3, momentum=1.5)

@@ -103,3 +103,8 @@ def test_float32_stays_float32() -> None:
     for y in (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1), F.adaptive_avg_pool2d(x, 3),
               F.interpolate(x, scale_factor=2, mode="bilinear"), F.interpolate(x, size=3)):
         assert y.dtype == np.float32
+
+
+def test_average_pooling_refuses_integer_input_with_the_fix() -> None:
+    with pytest.raises(gn.errors.DTypeError, match=r"avg_pool: expected a float input, got dtype int64"):
+        gn.nn.AvgPool2d(2)(gn.Tensor(np.ones((1, 1, 4, 4), dtype=np.int64)))

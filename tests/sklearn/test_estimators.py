@@ -268,3 +268,11 @@ def test_without_a_recent_scikit_learn_the_import_says_what_to_install() -> None
             "try:\n    import glassnet.sklearn\nexcept ImportError as error:\n    print(error)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert "glassnet.sklearn needs scikit-learn 1.6 or newer: pip install 'glassnet[data]'" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("arguments", [{"batch_size": 0}, {"epochs": 2.5}, {"batch_size": True}])
+def test_loop_arguments_are_checked_before_any_fitting(arguments) -> None:
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match="must be"):
+        GlassnetClassifier(**arguments).fit(X, y)

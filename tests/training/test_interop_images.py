@@ -65,3 +65,10 @@ def test_channels_last_keras_layers_are_refused_with_the_fix(torch) -> None:
         gn.Model([gn.MaxPooling2D(2), gn.Flatten()]).to_torch()
     with pytest.raises(ValueError, match=r"padding='same'"):
         gn.Model([gn.MaxPooling2D(3, padding="same", data_format="channels_first")]).to_torch()
+
+
+def test_from_torch_refuses_batch_norm_without_running_statistics(torch) -> None:
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(track_running_stats=False\) has no glassnet twin"):
+        gn.Model.from_torch(torch.nn.Sequential(torch.nn.BatchNorm2d(2, track_running_stats=False)))
+    with pytest.raises(gn.errors.InputError, match="momentum=None"):
+        gn.Model.from_torch(torch.nn.Sequential(torch.nn.BatchNorm2d(2, momentum=None)))

@@ -122,3 +122,4 @@ def test_check_numerics_names_the_loss_when_the_loss_overflows():
     y = np.full(len(x), 3e38, dtype=np.float32)  # finite targets whose squared error is not
     with pytest.raises(NonFiniteError, match=r"in layer 'loss \(mse\)'"):
         model.fit(x, y, epochs=1, batch_size=16, verbose=0, check_numerics=True)
+

@@ -30,6 +30,10 @@ class Activation(Module):
 
     traceable = True
 
+    def compute_mask(self, x: Any, mask: Any = None) -> Any:
+        """Keras's mask passes through: this layer keeps every step where it is (see ``apply_layers``)."""
+        return mask
+
     def __init__(self, units: int | None = None) -> None:
         super().__init__()
         if units is not None and (not isinstance(units, int) or isinstance(units, bool) or units <= 0):

@@ -516,8 +516,11 @@ class Conv2DTranspose(_KerasConv):
             span = d * (k - 1) + 1
             if op is not None:  # Keras: out = (size - 1) s + span - 2 p + op, p = 0 or span // 2
                 p = span // 2 if self.padding == "same" else 0
-                pads.append((p, p))
-                extra.append(op)
+                # TensorFlow crops the 2p - op extra positions of the full output as a "same"
+                # convolution pads: the smaller half before. A negative amount is output padding.
+                crop = 2 * p - op
+                pads.append((max(crop, 0) // 2, max(crop, 0) - max(crop, 0) // 2))
+                extra.append(max(-crop, 0))
                 continue
             total = max(span - s, 0) if self.padding == "same" else 0
             pads.append((total // 2, total - total // 2))

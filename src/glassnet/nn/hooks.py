@@ -104,7 +104,13 @@ class _Version:
 
 
 def fire_forward_hooks(calls: list[tuple[Any, tuple[Any, ...], Any, bool]]) -> None:
-    """Run the forward hooks of recorded module calls again, on the tensors a replay just refilled."""
+    """Run the forward hooks of recorded module calls again, on the tensors a replay just refilled.
+
+    The replay refills the same Tensor objects at every batch: a hook that keeps the tensors it is
+    given (not a copy of their ``.data``, whose arrays are new at every batch) sees the last
+    batch's values in all of them. Keep ``out.data`` or ``out.detach()``, or compile with
+    ``run_eagerly=True``.
+    """
     for module, args, output, _ in calls:
         for hook in list(module.__dict__.get("_forward_hooks", {}).values()):
             hook(module, args, output)

@@ -137,7 +137,9 @@ class _KerasRecurrent(Module):
         """Keras's dropout masks, one per sample, the same at every step: on inputs and on h_{t-1}."""
         if not self.training or (self.dropout == 0 and self.recurrent_dropout == 0):
             return None, None
-        generator = random.rng(self.dropout_rng)
+        # Without an rng of its own the layer draws from self.rng, which fit(seed=...) lends its
+        # generator to (as it does for Dropout), so a seeded fit repeats its masks.
+        generator = random.rng(self.dropout_rng if self.dropout_rng is not None else getattr(self, "rng", None))
         masks = []
         for p, size in ((self.dropout, x.shape[2]), (self.recurrent_dropout, self.units)):
             keep = None
@@ -170,6 +172,7 @@ class _KerasRecurrent(Module):
         if initial_state is None:
             return [np.zeros((n, self.units), dtype=self.dtype)] * count
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        states = [s if isinstance(s, Tensor) else np.asarray(s, dtype=self.dtype) for s in states]
         if len(states) != count or any(tuple(s.shape) != (n, self.units) for s in states):
             raise ShapeError(f"{self.display_name}: initial_state must be {count} array(s) of shape (N, units) = "
                              f"{(n, self.units)}, got {[tuple(s.shape) for s in states]}.")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..errors import ShapeError
+from ..errors import InputError, ShapeError
 from ..ops.normalization import batch_norm, layer_norm
 from .module import Module
 from .parameter import Parameter
@@ -33,6 +33,10 @@ class BatchNorm1d(Module):
             raise ValueError(f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}.")
         if eps <= 0:
             raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}.")
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            # PyTorch's momentum=None (a cumulative average of every batch) is not implemented here.
+            raise InputError(f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r} "
+                             "(momentum=None, PyTorch's cumulative average, is not supported; use e.g. 0.1).")
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -106,6 +110,10 @@ class LayerNorm(Module):
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         # bias=False (torch >= 2.1): scale only, as in a Transformer built with bias=False.
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+
+    def compute_mask(self, x: Any, mask: Any = None) -> Any:
+        """Keras's mask passes through: this layer keeps every step where it is (see ``apply_layers``)."""
+        return mask
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[x.ndim - len(self.normalized_shape):] != self.normalized_shape:

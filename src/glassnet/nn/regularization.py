@@ -35,6 +35,10 @@ class Dropout(Module):
         """With ``p == 0`` no mask is drawn: forward passes its input on, the same for any batch."""
         return self.p == 0.0
 
+    def compute_mask(self, x: Any, mask: Any = None) -> Any:
+        """Keras's mask passes through: this layer keeps every step where it is (see ``apply_layers``)."""
+        return mask
+
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, training=self.training, rng=self.rng)
 

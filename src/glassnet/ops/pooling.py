@@ -28,7 +28,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
-from ..errors import InputError, ShapeError
+from ..errors import DTypeError, InputError, ShapeError
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -213,6 +213,9 @@ class AvgPool(Function):
         return f"avg_pool{len(self.geometry.kernel)}d"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind != "f":  # a mean of integers is not an integer (torch refuses them too)
+            raise DTypeError(f"avg_pool: expected a float input, got dtype {x.dtype}; cast it first, "
+                             "e.g. x.astype(np.float32).")
         g = self.geometry
         if self.divisor_override is not None:
             divisor: np.ndarray | float = float(self.divisor_override)

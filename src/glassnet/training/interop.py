@@ -65,6 +65,9 @@ def _layer_from_torch(module: Any) -> nn.Module:
         layer.weight.data[...] = weight
         return layer
     if kind == "BatchNorm1d":
+        if not module.track_running_stats:
+            raise ValueError(f"from_torch: BatchNorm1d(track_running_stats=False) has no glassnet twin "
+                             "(glassnet's batch norm keeps running statistics for eval mode).")
         layer = nn.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
         if module.affine:
             layer.weight.data[...] = _array(module.weight)
@@ -157,6 +160,9 @@ def _image_layer_from_torch(kind: str, module: Any) -> nn.Module | None:
     if kind == "Upsample":
         return nn.Upsample(module.size, module.scale_factor, module.mode, module.align_corners)
     if kind == "BatchNorm2d":
+        if not module.track_running_stats:
+            raise ValueError(f"from_torch: BatchNorm2d(track_running_stats=False) has no glassnet twin "
+                             "(glassnet's batch norm keeps running statistics for eval mode).")
         layer = nn.BatchNorm2d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
         if module.affine:
             layer.weight.data[...] = _array(module.weight)
