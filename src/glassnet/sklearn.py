@@ -194,6 +194,7 @@ class _GlassnetEstimator(BaseEstimator):
             weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         targets, n_outputs, output_activation, fitted = self._encode_targets(y, weights, keep, classes)
         if keep:
+            self._check_same_architecture()
             # Train a copy so that a failed fit leaves the fitted estimator as it was.
             network = model_from_bytes(model_to_bytes(self.model_))
             generator = copy.deepcopy(self._generator)
@@ -214,11 +215,28 @@ class _GlassnetEstimator(BaseEstimator):
         previous = list(getattr(self, "loss_curve_", [])) if keep else []
         self.model_ = network
         self._generator = generator
+        self._fitted_architecture = self._architecture()
         self.history_ = dict(history.history)
         self.loss_curve_ = previous + list(history.history.get("loss", []))
         self.n_iter_ = len(self.loss_curve_)
         self.n_outputs_ = n_outputs
         return self
+
+    def _architecture(self) -> dict[str, Any]:
+        """The arguments that shape the network: a warm start must not change them silently."""
+        shape = {name: getattr(self, name) for name in ("hidden_layer_sizes", "activation", "model")}
+        shape["hidden_layer_sizes"] = tuple(np.atleast_1d(shape["hidden_layer_sizes"]).tolist())
+        return {**shape, **self._model_kwargs()}
+
+    def _check_same_architecture(self) -> None:
+        fitted = getattr(self, "_fitted_architecture", None)
+        if fitted is None:
+            return
+        changed = sorted(name for name, value in self._architecture().items() if fitted.get(name) != value)
+        if changed:
+            raise ValueError(f"{type(self).__name__}: {', '.join(changed)} changed since the last fit, but "
+                             "warm_start and partial_fit go on training the fitted network. Set "
+                             "warm_start=False (or clone the estimator) to build the new one.")
 
     def _callbacks(self, epochs: int) -> list[EarlyStopping]:
         if not self.early_stopping or epochs <= 1:

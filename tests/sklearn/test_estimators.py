@@ -276,3 +276,15 @@ def test_loop_arguments_are_checked_before_any_fitting(arguments) -> None:
     y = (X[:, 0] > 0).astype(int)
     with pytest.raises(ValueError, match="must be"):
         GlassnetClassifier(**arguments).fit(X, y)
+
+
+def test_warm_start_refuses_a_changed_architecture_and_keeps_the_fitted_model() -> None:
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = GlassnetClassifier(hidden_layer_sizes=(8,), epochs=2, warm_start=True, random_state=0).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(hidden_layer_sizes=(16, 4))
+    with pytest.raises(ValueError, match="hidden_layer_sizes changed since the last fit"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    clf.set_params(hidden_layer_sizes=(8,)).fit(X, y)  # the same architecture trains on
