@@ -65,16 +65,7 @@ def _layer_from_torch(module: Any) -> nn.Module:
         layer.weight.data[...] = weight
         return layer
     if kind == "BatchNorm1d":
-        if not module.track_running_stats:
-            raise ValueError(f"from_torch: BatchNorm1d(track_running_stats=False) has no glassnet twin "
-                             "(glassnet's batch norm keeps running statistics for eval mode).")
-        layer = nn.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
-        if module.affine:
-            layer.weight.data[...] = _array(module.weight)
-            layer.bias.data[...] = _array(module.bias)
-        layer.running_mean[...] = _array(module.running_mean)
-        layer.running_var[...] = _array(module.running_var)
-        return layer
+        return _batch_norm_from_torch(nn.BatchNorm1d, module)
     if kind == "LayerNorm":
         layer = nn.LayerNorm(tuple(module.normalized_shape), eps=module.eps,
                              elementwise_affine=module.elementwise_affine, bias=module.bias is not None)
@@ -160,17 +151,22 @@ def _image_layer_from_torch(kind: str, module: Any) -> nn.Module | None:
     if kind == "Upsample":
         return nn.Upsample(module.size, module.scale_factor, module.mode, module.align_corners)
     if kind == "BatchNorm2d":
-        if not module.track_running_stats:
-            raise ValueError(f"from_torch: BatchNorm2d(track_running_stats=False) has no glassnet twin "
-                             "(glassnet's batch norm keeps running statistics for eval mode).")
-        layer = nn.BatchNorm2d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
-        if module.affine:
-            layer.weight.data[...] = _array(module.weight)
-            layer.bias.data[...] = _array(module.bias)
-        layer.running_mean[...] = _array(module.running_mean)
-        layer.running_var[...] = _array(module.running_var)
-        return layer
+        return _batch_norm_from_torch(nn.BatchNorm2d, module)
     return None
+
+
+def _batch_norm_from_torch(cls: type[nn.Module], module: Any) -> nn.Module:
+    """A glassnet BatchNorm1d/2d with a torch batch norm's settings, weights and running statistics."""
+    if not module.track_running_stats:
+        raise ValueError(f"from_torch: {cls.__name__}(track_running_stats=False) has no glassnet twin "
+                         "(glassnet's batch norm keeps running statistics for eval mode).")
+    layer = cls(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
+    if module.affine:
+        layer.weight.data[...] = _array(module.weight)
+        layer.bias.data[...] = _array(module.bias)
+    layer.running_mean[...] = _array(module.running_mean)
+    layer.running_var[...] = _array(module.running_var)
+    return layer
 
 
 def _conv_from_torch(module: Any, kind: str) -> nn.Module:
