@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 import tracemalloc
 from collections.abc import Callable
 
@@ -29,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import glassnet as gn
+from harness import interleaved_rates, shuffled_epoch
 
 BATCH = 64
 LR = 0.01
@@ -57,10 +57,7 @@ class NumpyIm2col:
         self.p = {name: value.copy() for name, value in weights.items()}
 
     def epoch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), BATCH):
-            index = order[start:start + BATCH]
-            self.step(x[index], y[index])
+        shuffled_epoch(self.step, x, y, BATCH, rng)
 
     @staticmethod
     def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -250,14 +247,7 @@ def measure(rounds: int, samples: int, threads: int) -> dict[str, list[float]]:
     torch_run = torch_runner(x, y, weights, threads)
     if torch_run is not None:
         runners["pytorch"] = torch_run
-    rates: dict[str, list[float]] = {name: [] for name in runners}
-    for round_index in range(rounds + 1):
-        for name, run in runners.items():
-            start = time.perf_counter()
-            run()
-            if round_index:  # the first round warms up caches, allocators and fit's recording
-                rates[name].append(len(x) / (time.perf_counter() - start))
-    return rates
+    return interleaved_rates(runners, len(x), rounds)
 
 
 def main() -> None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 import glassnet as gn
+from harness import interleaved_rates, shuffled_epoch
 
 FEATURES, HIDDEN, STEPS, BATCH, LR = 32, 128, 50, 64, 0.01
 
@@ -67,10 +67,7 @@ class NumpyLSTM:
         self.w = {name: value.copy() for name, value in weights.items()}
 
     def epoch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), BATCH):
-            index = order[start:start + BATCH]
-            self.step(x[index], y[index])
+        shuffled_epoch(self.step, x, y, BATCH, rng)
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
         w = self.w
@@ -175,14 +172,7 @@ def measure(rounds: int, samples: int) -> dict[str, list[float]]:
     torch_run = torch_runner(x, y, weights)
     if torch_run is not None:
         runners["pytorch"] = torch_run
-    rates: dict[str, list[float]] = {name: [] for name in runners}
-    for round_index in range(rounds + 1):
-        for name, run in runners.items():
-            start = time.perf_counter()
-            run()
-            if round_index:
-                rates[name].append(len(x) / (time.perf_counter() - start))
-    return rates
+    return interleaved_rates(runners, len(x), rounds)
 
 
 def main() -> None:

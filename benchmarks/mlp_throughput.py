@@ -20,12 +20,12 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 import glassnet as gn
+from harness import interleaved_rates, shuffled_epoch
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128
@@ -53,10 +53,7 @@ class FusedNumpy:
         self.biases = [b.copy() for _, b in weights]
 
     def epoch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), BATCH):
-            index = order[start:start + BATCH]
-            self.step(x[index], y[index])
+        shuffled_epoch(self.step, x, y, BATCH, rng)
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
         (w0, w1, w2), (b0, b1, b2) = self.weights, self.biases
@@ -138,14 +135,7 @@ def measure(rounds: int, samples: int) -> dict[str, list[float]]:
     torch_run = torch_runner(x, y, weights)
     if torch_run is not None:
         runners["pytorch"] = torch_run
-    rates: dict[str, list[float]] = {name: [] for name in runners}
-    for round_index in range(rounds + 1):
-        for name, run in runners.items():
-            start = time.perf_counter()
-            run()
-            if round_index:  # the first round warms up caches and allocators
-                rates[name].append(len(x) / (time.perf_counter() - start))
-    return rates
+    return interleaved_rates(runners, len(x), rounds)
 
 
 def measure_in_processes(rounds: int, samples: int, processes: int) -> list[dict[str, list[float]]]:

@@ -25,20 +25,6 @@ def _regression(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, x @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=n)
 
 
-@pytest.fixture
-def replays(monkeypatch) -> list[int]:
-    """How many batches fit replayed (one entry per Replay.run)."""
-    runs: list[int] = []
-    run = Replay.run
-
-    def counting(self, *arrays):
-        runs.append(len(arrays[0]))
-        return run(self, *arrays)
-
-    monkeypatch.setattr(Replay, "run", counting)
-    return runs
-
-
 def _train(build, x, y, run_eagerly: bool, settings):
     compile_kwargs, fit_kwargs = settings()  # fresh optimizer and callbacks: they keep state
     gn.seed(0)  # layers that draw their weights at construction (Linear) start equal too

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.autograd.replay import Replay
 from glassnet.errors import NonFiniteError
 
 
@@ -26,20 +25,6 @@ def _model() -> gn.Model:
 def _fit(model: gn.Model, **options) -> gn.callbacks.History:
     x, y = _data()
     return model.fit(x, y, epochs=3, batch_size=16, seed=0, verbose=0, **options)
-
-
-@pytest.fixture
-def replays(monkeypatch) -> list[int]:
-    """How many batches fit replayed."""
-    runs: list[int] = []
-    run = Replay.run
-
-    def counting(self, *arrays):
-        runs.append(len(arrays[0]))
-        return run(self, *arrays)
-
-    monkeypatch.setattr(Replay, "run", counting)
-    return runs
 
 
 def _watched_fit(run_eagerly: bool) -> tuple[gn.Model, list[tuple[np.ndarray, np.ndarray]]]:

@@ -454,6 +454,22 @@ def _check_output(op: str, x_shape: tuple[int, ...], kernel: tuple[int, ...], st
                              f"{pads}): use a smaller kernel, more padding or a larger input.")
 
 
+def _checked(op: str, spatial: int, x: TensorLike, weight: TensorLike, bias: TensorLike | None,
+             stride: int | Sequence[int], padding: PaddingLike, dilation: int | Sequence[int], groups: int
+             ) -> tuple[Tensor, Tensor, Tensor | None, tuple[int, ...], Pairs, tuple[int, ...]]:
+    """A convolution's inputs as tensors and its stride, (before, after) padding and dilation per
+    spatial axis, after every check of :func:`_check_conv` and :func:`_check_output`."""
+    x, weight = _as_tensor(x), _as_tensor(weight)
+    bias = None if bias is None else _as_tensor(bias)
+    _check_conv(op, x, weight, bias, groups, spatial)
+    stride_ = _ints(stride, spatial, "stride", op)
+    dilation_ = _ints(dilation, spatial, "dilation", op)
+    kernel = tuple(weight.shape[2:])
+    pads = _padding_pairs(padding, kernel, stride_, dilation_, op)
+    _check_output(op, x.shape, kernel, stride_, pads, dilation_)
+    return x, weight, bias, stride_, pads, dilation_
+
+
 def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
            padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1,
            _op: type[Conv2d] | None = None) -> Tensor:
@@ -466,14 +482,8 @@ def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     >>> conv2d(x, gn.Tensor(np.ones((4, 3, 3, 3))), padding=1).shape
     (2, 4, 5, 5)
     """
-    x, weight = _as_tensor(x), _as_tensor(weight)
-    bias = None if bias is None else _as_tensor(bias)
-    _check_conv("conv2d", x, weight, bias, groups, 2)
-    stride_ = _ints(stride, 2, "stride", "conv2d")
-    dilation_ = _ints(dilation, 2, "dilation", "conv2d")
-    kernel = tuple(weight.shape[2:])
-    pads = _padding_pairs(padding, kernel, stride_, dilation_, "conv2d")
-    _check_output("conv2d", x.shape, kernel, stride_, pads, dilation_)
+    x, weight, bias, stride_, pads, dilation_ = _checked("conv2d", 2, x, weight, bias, stride, padding, dilation,
+                                                         groups)
     op = Conv2d if _op is None else _op
     options = {"stride": stride_, "padding": pads, "dilation": dilation_, "groups": int(groups)}
     if bias is None:
@@ -503,14 +513,8 @@ def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     >>> conv1d(gn.Tensor(np.ones((2, 3, 10))), gn.Tensor(np.ones((4, 3, 5))), stride=2).shape
     (2, 4, 3)
     """
-    x, weight = _as_tensor(x), _as_tensor(weight)
-    bias = None if bias is None else _as_tensor(bias)
-    _check_conv("conv1d", x, weight, bias, groups, 1)
-    stride_ = _ints(stride, 1, "stride", "conv1d")
-    dilation_ = _ints(dilation, 1, "dilation", "conv1d")
-    kernel = tuple(weight.shape[2:])
-    pads = _padding_pairs(padding, kernel, stride_, dilation_, "conv1d")
-    _check_output("conv1d", x.shape, kernel, stride_, pads, dilation_)
+    x, weight, bias, stride_, pads, dilation_ = _checked("conv1d", 1, x, weight, bias, stride, padding, dilation,
+                                                         groups)
     options = {"stride": (1, *stride_), "padding": ((0, 0), *pads), "dilation": (1, *dilation_),
                "groups": int(groups)}
     if bias is None:

@@ -85,6 +85,16 @@ class _Recurrent(Function):
         per_step = 2 * (features + hidden) * self.gates * hidden + 4 * self.gates * hidden
         return int(n) * int(steps) * per_step
 
+    def _states(self, first: np.ndarray, steps: int, dtype: np.dtype) -> np.ndarray:
+        """The ``(T + 1, N, H)`` buffer of states, ``first`` at the end the forward pass starts from."""
+        states = np.empty((steps + 1, *first.shape), dtype=dtype)
+        states[steps if self.reverse else 0] = first
+        return states
+
+    def _previous(self, h: np.ndarray, before: int) -> np.ndarray:
+        """h_{t-1} as step t reads it: times the recurrent dropout mask when there is one."""
+        return h[before] if self.recurrent_mask is None else h[before] * self.recurrent_mask
+
     def _steps(self, steps: int, backward: bool = False) -> range:
         """Time indices in the order the forward pass visits them (reversed for backward)."""
         if self.reverse != backward:
@@ -194,15 +204,13 @@ class RNNSequence(_Recurrent):
             pre += b
         steps, n, hidden = pre.shape
         valid, carried = self._time_masks(pre.dtype)
-        h = np.empty((steps + 1, n, hidden), dtype=pre.dtype)
-        h[steps if self.reverse else 0] = h0
+        h = self._states(h0, steps, pre.dtype)
         w_hh_t = w_hh.T
         recurrent = np.empty((n, hidden), dtype=pre.dtype)
         with np.errstate(over="ignore"):
             for t in self._steps(steps):
                 before, after = self._ends(t)
-                h_prev = h[before] if self.recurrent_mask is None else h[before] * self.recurrent_mask
-                np.matmul(h_prev, w_hh_t, out=recurrent)
+                np.matmul(self._previous(h, before), w_hh_t, out=recurrent)
                 a = pre[t]
                 a += recurrent
                 if self.nonlinearity == "tanh":
@@ -281,19 +289,15 @@ class LSTMSequence(_Recurrent):
             gates += doubled
         steps, n, width = gates.shape
         valid, carried = self._time_masks(gates.dtype)
-        h = np.empty((steps + 1, n, hidden), dtype=gates.dtype)
-        c = np.empty_like(h)
+        h, c = self._states(h0, steps, gates.dtype), self._states(c0, steps, gates.dtype)
         tanh_c = np.empty((steps, n, hidden), dtype=gates.dtype)
-        start = steps if self.reverse else 0
-        h[start], c[start] = h0, c0
         w_hh_t = w_hh2.T
         recurrent = np.empty((n, width), dtype=gates.dtype)
         product = np.empty((n, hidden), dtype=gates.dtype)
         with np.errstate(over="ignore"):
             for t in self._steps(steps):
                 before, after = self._ends(t)
-                h_prev = h[before] if self.recurrent_mask is None else h[before] * self.recurrent_mask
-                np.matmul(h_prev, w_hh_t, out=recurrent)
+                np.matmul(self._previous(h, before), w_hh_t, out=recurrent)
                 a = gates[t]
                 a += recurrent
                 _sigmoid_(a)
@@ -397,16 +401,14 @@ class GRUSequence(_Recurrent):
             gates[:, :, :2 * hidden] += biases[1][:2 * hidden]  # r and z add both biases
             b_hn = biases[1][2 * hidden:]
         valid, carried = self._time_masks(gates.dtype)
-        h = np.empty((steps + 1, n, hidden), dtype=gates.dtype)
-        h[steps if self.reverse else 0] = h0
+        h = self._states(h0, steps, gates.dtype)
         hn = np.empty((steps, n, hidden), dtype=gates.dtype)  # W_hn h_{t-1} + b_hn, kept for backward
         w_hh_t = w_hh.T
         recurrent = np.empty((n, width), dtype=gates.dtype)
         with np.errstate(over="ignore"):
             for t in self._steps(steps):
                 before, after = self._ends(t)
-                h_prev = h[before] if self.recurrent_mask is None else h[before] * self.recurrent_mask
-                np.matmul(h_prev, w_hh_t, out=recurrent)
+                np.matmul(self._previous(h, before), w_hh_t, out=recurrent)
                 a = gates[t]
                 rz = a[:, :2 * hidden]
                 rz += recurrent[:, :2 * hidden]
