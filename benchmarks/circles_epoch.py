@@ -35,15 +35,25 @@ def make_data(n: int = 5000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 class FusedNumpy:
     """The floor: the same math written by hand, biases folded into the weights, buffers reused."""
 
-    def __init__(self, X: np.ndarray, Y: np.ndarray, weights: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(
+        self, X: np.ndarray, Y: np.ndarray, weights: list[tuple[np.ndarray, np.ndarray]]
+    ) -> None:
         n = len(X)
         self.n = n
         self.y = Y.reshape(-1, 1)
         # Each layer's input gets a trailing column of ones, so x_aug @ W_aug = x @ W.T + b.
-        self.inputs = [np.ones((n, 3), np.float32), np.ones((n, 6), np.float32), np.ones((n, 3), np.float32)]
+        self.inputs = [
+            np.ones((n, 3), np.float32),
+            np.ones((n, 6), np.float32),
+            np.ones((n, 3), np.float32),
+        ]
         self.inputs[0][:, :2] = X
         self.weights = [np.vstack([w.T, b[None, :]]).astype(np.float32) for w, b in weights]
-        self.pre = [np.empty((n, 5), np.float32), np.empty((n, 2), np.float32), np.empty((n, 1), np.float32)]
+        self.pre = [
+            np.empty((n, 5), np.float32),
+            np.empty((n, 2), np.float32),
+            np.empty((n, 1), np.float32),
+        ]
         self.grad_pre = [np.empty_like(p) for p in self.pre]
 
     def epoch(self) -> None:
@@ -94,8 +104,13 @@ def torch_runner(X: np.ndarray, Y: np.ndarray, weights: list) -> Callable[[int],
     except ImportError:
         return None
     torch.set_num_threads(2)
-    net = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU(),
-                              torch.nn.Linear(2, 1))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 5),
+        torch.nn.ReLU(),
+        torch.nn.Linear(5, 2),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2, 1),
+    )
     with torch.no_grad():
         for layer, (w, b) in zip(net[::2], weights):
             layer.weight.copy_(torch.from_numpy(w))
@@ -146,8 +161,10 @@ def main() -> None:
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     floor = medians["numpy_fused"]
-    print(f"circles epoch: 5000 samples, 2-5-2-1, float32, {args.rounds} rounds x {args.block} epochs "
-          f"({args.rounds * args.block} epochs each)")
+    print(
+        f"circles epoch: 5000 samples, 2-5-2-1, float32, {args.rounds} rounds x {args.block} epochs "
+        f"({args.rounds * args.block} epochs each)"
+    )
     for name, median in medians.items():
         print(f"  {name:12s} {median * 1e6:9.1f} us/epoch   {median / floor:5.2f}x the NumPy floor")
     if "pytorch" in medians:

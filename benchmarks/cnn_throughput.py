@@ -25,15 +25,21 @@ import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
+from harness import interleaved_rates, shuffled_epoch
 from numpy.lib.stride_tricks import sliding_window_view
 
 import glassnet as gn
-from harness import interleaved_rates, shuffled_epoch
 
 BATCH = 64
 LR = 0.01
-SHAPES = {"conv1.weight": (16, 1, 3, 3), "conv1.bias": (16,), "conv2.weight": (32, 16, 3, 3), "conv2.bias": (32,),
-          "fc.weight": (10, 1568), "fc.bias": (10,)}
+SHAPES = {
+    "conv1.weight": (16, 1, 3, 3),
+    "conv1.bias": (16,),
+    "conv2.weight": (32, 16, 3, 3),
+    "conv2.bias": (32,),
+    "fc.weight": (10, 1568),
+    "fc.bias": (10,),
+}
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +51,11 @@ def initial_weights(seed: int = 0) -> dict[str, np.ndarray]:
     """PyTorch's default initialization: U(+-1/sqrt(fan_in)) for weights and biases."""
     rng = np.random.default_rng(seed)
     fan_in = {"conv1": 9, "conv2": 144, "fc": 1568}
-    return {name: rng.uniform(-1, 1, shape).astype(np.float32) / np.float32(np.sqrt(fan_in[name.split(".")[0]]))
-            for name, shape in SHAPES.items()}
+    return {
+        name: rng.uniform(-1, 1, shape).astype(np.float32)
+        / np.float32(np.sqrt(fan_in[name.split(".")[0]]))
+        for name, shape in SHAPES.items()
+    }
 
 
 class NumpyIm2col:
@@ -63,13 +72,18 @@ class NumpyIm2col:
     def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n, c, h, wd = x.shape
         xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-        cols = sliding_window_view(xp, (3, 3), axis=(2, 3)).transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 9)
+        cols = (
+            sliding_window_view(xp, (3, 3), axis=(2, 3))
+            .transpose(0, 2, 3, 1, 4, 5)
+            .reshape(n * h * wd, c * 9)
+        )
         out = cols @ w.reshape(len(w), -1).T + b
         return out.reshape(n, h, wd, len(w)).transpose(0, 3, 1, 2), cols
 
     @staticmethod
-    def conv_backward(dout: np.ndarray, cols: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
-                      need_dx: bool) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    def conv_backward(
+        dout: np.ndarray, cols: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], need_dx: bool
+    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         n, c, h, wd = x_shape
         d2 = dout.transpose(0, 2, 3, 1).reshape(-1, len(w))
         dw = (d2.T @ cols).reshape(w.shape)
@@ -80,7 +94,7 @@ class NumpyIm2col:
         dxp = np.zeros((n, c, h + 2, wd + 2), dtype=dout.dtype)
         for i in range(3):
             for j in range(3):
-                dxp[:, :, i:i + h, j:j + wd] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                dxp[:, :, i : i + h, j : j + wd] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
         return dxp[:, :, 1:-1, 1:-1], dw, db
 
     @staticmethod
@@ -114,11 +128,13 @@ class NumpyIm2col:
         grads = {"fc.weight": dlogits.T @ flat, "fc.bias": dlogits.sum(axis=0)}
         dh2 = (dlogits @ p["fc.weight"]).reshape(h2.shape)
         dz2 = self.pool_backward(dh2, mask2) * (z2 > 0)
-        dh1, grads["conv2.weight"], grads["conv2.bias"] = self.conv_backward(dz2, cols2, p["conv2.weight"],
-                                                                             h1.shape, True)
+        dh1, grads["conv2.weight"], grads["conv2.bias"] = self.conv_backward(
+            dz2, cols2, p["conv2.weight"], h1.shape, True
+        )
         dz1 = self.pool_backward(dh1, mask1) * (z1 > 0)
-        _, grads["conv1.weight"], grads["conv1.bias"] = self.conv_backward(dz1, cols1, p["conv1.weight"],
-                                                                           x.shape, False)
+        _, grads["conv1.weight"], grads["conv1.bias"] = self.conv_backward(
+            dz1, cols1, p["conv1.weight"], x.shape, False
+        )
         for name, grad in grads.items():
             p[name] -= LR * grad
 
@@ -128,15 +144,44 @@ def glassnet_model(weights: dict[str, np.ndarray], keras: bool = False) -> gn.Mo
     the convolution and its ReLU."""
     nn = gn.nn
     if keras:
-        layers = [gn.Conv2D(16, 3, padding="same", activation="relu", data_format="channels_first", in_channels=1),
-                  nn.MaxPool2d(2),
-                  gn.Conv2D(32, 3, padding="same", activation="relu", data_format="channels_first", in_channels=16),
-                  nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1568, 10)]
+        layers = [
+            gn.Conv2D(
+                16,
+                3,
+                padding="same",
+                activation="relu",
+                data_format="channels_first",
+                in_channels=1,
+            ),
+            nn.MaxPool2d(2),
+            gn.Conv2D(
+                32,
+                3,
+                padding="same",
+                activation="relu",
+                data_format="channels_first",
+                in_channels=16,
+            ),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(1568, 10),
+        ]
     else:
-        layers = [nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
-                  nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1568, 10)]
+        layers = [
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(1568, 10),
+        ]
     model = gn.Model(layers)
-    model.compile(optimizer=gn.optim.SGD(lr=LR), loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
+    model.compile(
+        optimizer=gn.optim.SGD(lr=LR),
+        loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True),
+    )
     convs = [layer for layer in model.layers if isinstance(layer, (nn.Conv2d, nn.Conv2D))]
     params = {"conv1": convs[0], "conv2": convs[1], "fc": model.layers[-1]}
     for name, value in weights.items():
@@ -145,8 +190,9 @@ def glassnet_model(weights: dict[str, np.ndarray], keras: bool = False) -> gn.Mo
     return model
 
 
-def glassnet_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray],
-                    keras: bool = False) -> Callable[[], None]:
+def glassnet_runner(
+    x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray], keras: bool = False
+) -> Callable[[], None]:
     model = glassnet_model(weights, keras)
 
     def run() -> None:
@@ -158,9 +204,16 @@ def glassnet_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]
 
 def torch_net(torch, weights: dict[str, np.ndarray]):
     tnn = torch.nn
-    net = tnn.Sequential(tnn.Conv2d(1, 16, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
-                         tnn.Conv2d(16, 32, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
-                         tnn.Linear(1568, 10))
+    net = tnn.Sequential(
+        tnn.Conv2d(1, 16, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Conv2d(16, 32, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Flatten(),
+        tnn.Linear(1568, 10),
+    )
     layers = {"conv1": net[0], "conv2": net[3], "fc": net[7]}
     with torch.no_grad():
         for name, value in weights.items():
@@ -169,8 +222,9 @@ def torch_net(torch, weights: dict[str, np.ndarray]):
     return net
 
 
-def torch_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray],
-                 threads: int) -> Callable[[], None] | None:
+def torch_runner(
+    x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray], threads: int
+) -> Callable[[], None] | None:
     try:
         import torch
     except ImportError:
@@ -184,7 +238,7 @@ def torch_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray],
     def run() -> None:
         order = torch.randperm(len(xt), generator=generator)
         for start in range(0, len(xt), BATCH):
-            index = order[start:start + BATCH]
+            index = order[start : start + BATCH]
             optimizer.zero_grad()
             torch.nn.functional.cross_entropy(net(xt[index]), yt[index]).backward()
             optimizer.step()
@@ -192,13 +246,17 @@ def torch_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray],
     return run
 
 
-def glassnet_step_peak(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray], keras: bool = False) -> int:
+def glassnet_step_peak(
+    x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray], keras: bool = False
+) -> int:
     """Bytes that one training step of fit's compiled path holds at its peak (tracemalloc): what it
     allocates, plus the convolutions' reused work arrays (allocated by an earlier step and kept)."""
     from glassnet.ops.conv import _scratch
 
     model = glassnet_model(weights, keras)
-    model.fit(x[:2 * BATCH], y[:2 * BATCH], epochs=1, batch_size=BATCH, verbose=0)  # records and compiles
+    model.fit(
+        x[: 2 * BATCH], y[: 2 * BATCH], epochs=1, batch_size=BATCH, verbose=0
+    )  # records and compiles
     step = model._make_fit_step(*model._training_forward(model.compiled_loss), weighted=False)
     xb, yb = x[:BATCH], y[:BATCH]
     with model.mode(training=True):
@@ -242,8 +300,11 @@ def measure(rounds: int, samples: int, threads: int) -> dict[str, list[float]]:
     weights = initial_weights()
     handwritten = NumpyIm2col(weights)
     rng = np.random.default_rng(0)
-    runners = {"numpy_im2col": lambda: handwritten.epoch(x, y, rng), "glassnet": glassnet_runner(x, y, weights),
-               "glassnet_keras": glassnet_runner(x, y, weights, keras=True)}
+    runners = {
+        "numpy_im2col": lambda: handwritten.epoch(x, y, rng),
+        "glassnet": glassnet_runner(x, y, weights),
+        "glassnet_keras": glassnet_runner(x, y, weights, keras=True),
+    }
     torch_run = torch_runner(x, y, weights, threads)
     if torch_run is not None:
         runners["pytorch"] = torch_run
@@ -255,7 +316,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--samples", type=int, default=6400)
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's threads")
-    parser.add_argument("--quick", action="store_true", help="1 round of 2 batches: checks that it runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 2 batches: checks that it runs"
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.samples = 1, 2 * BATCH
@@ -263,31 +326,51 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in rates.items()}
     reference = "pytorch" if "pytorch" in rates else "numpy_im2col"
     # Ratios within each round, then their median: a paired ratio cancels the machine's drift.
-    paired = {name: sorted(r / f for r, f in zip(values, rates[reference])) for name, values in rates.items()}
+    paired = {
+        name: sorted(r / f for r, f in zip(values, rates[reference]))
+        for name, values in rates.items()
+    }
     ratios = {name: statistics.median(values) for name, values in paired.items()}
     x, y = make_data(2 * BATCH)
     weights = initial_weights()
-    memory = {"glassnet_step_peak": glassnet_step_peak(x, y, weights),
-              "glassnet_keras_step_peak": glassnet_step_peak(x, y, weights, keras=True)}
+    memory = {
+        "glassnet_step_peak": glassnet_step_peak(x, y, weights),
+        "glassnet_keras_step_peak": glassnet_step_peak(x, y, weights, keras=True),
+    }
     if "pytorch" in rates:
         memory.update({f"pytorch_{k}": v for k, v in torch_activation_bytes(x, weights).items()})
-    print(f"CNN 1x28x28 conv16-pool-conv32-pool-linear10, batch {BATCH}, {args.samples} samples, float32, SGD; "
-          f"{args.rounds} rounds of one epoch each; PyTorch on {args.threads} threads")
+    print(
+        f"CNN 1x28x28 conv16-pool-conv32-pool-linear10, batch {BATCH}, {args.samples} samples, float32, SGD; "
+        f"{args.rounds} rounds of one epoch each; PyTorch on {args.threads} threads"
+    )
     for name, rate in medians.items():
-        spread = f"(rounds: {paired[name][0]:.2f}-{paired[name][-1]:.2f})" if name != reference else ""
+        spread = (
+            f"(rounds: {paired[name][0]:.2f}-{paired[name][-1]:.2f})" if name != reference else ""
+        )
         print(f"  {name:13s} {rate:9.0f} samples/s   {ratios[name]:5.2f}x {reference} {spread}")
     mb = {name: value / 2**20 for name, value in memory.items()}
-    line = (f"  memory of one step: glassnet peak {mb['glassnet_step_peak']:.1f} MB "
-            f"(glassnet_keras {mb['glassnet_keras_step_peak']:.1f} MB)")
+    line = (
+        f"  memory of one step: glassnet peak {mb['glassnet_step_peak']:.1f} MB "
+        f"(glassnet_keras {mb['glassnet_keras_step_peak']:.1f} MB)"
+    )
     if "pytorch_saved_for_backward" in mb:
-        line += (f"; PyTorch saves {mb['pytorch_saved_for_backward']:.1f} MB for backward "
-                 f"({memory['glassnet_step_peak'] / memory['pytorch_saved_for_backward']:.2f}x), "
-                 f"layer outputs {mb['pytorch_layer_outputs']:.1f} MB")
+        line += (
+            f"; PyTorch saves {mb['pytorch_saved_for_backward']:.1f} MB for backward "
+            f"({memory['glassnet_step_peak'] / memory['pytorch_saved_for_backward']:.2f}x), "
+            f"layer outputs {mb['pytorch_layer_outputs']:.1f} MB"
+        )
     print(line)
-    print(json.dumps({"benchmark": "cnn_throughput", "samples_per_s": {k: round(v) for k, v in medians.items()},
-                      f"ratio_to_{reference}": {k: round(v, 3) for k, v in ratios.items()},
-                      "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()},
-                      "memory_bytes": memory}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "cnn_throughput",
+                "samples_per_s": {k: round(v) for k, v in medians.items()},
+                f"ratio_to_{reference}": {k: round(v, 3) for k, v in ratios.items()},
+                "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()},
+                "memory_bytes": memory,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

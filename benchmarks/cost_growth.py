@@ -52,7 +52,9 @@ def circles(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     labels = (np.arange(n) % 2).astype(np.float32)
     angles = rng.uniform(0, 2 * np.pi, n)
     radius = np.where(labels == 1, 0.8, 1.0)
-    points = np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1) + rng.normal(0, 0.04, (n, 2))
+    points = np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1) + rng.normal(
+        0, 0.04, (n, 2)
+    )
     return points.astype(np.float32), labels
 
 
@@ -71,11 +73,19 @@ def founding_runners(n: int) -> dict[str, Callable[[int], None]]:
     gn.seed(0)
     model = build_founding_model()
     runners: dict[str, Callable[[int], None]] = {
-        "glassnet": lambda epochs: model.train(x, y, learning_rate=FOUNDING_LR, epochs=epochs) and None}
+        "glassnet": lambda epochs: (
+            model.train(x, y, learning_rate=FOUNDING_LR, epochs=epochs) and None
+        )
+    }
     torch = _torch()
     if torch is not None:
-        net = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU(),
-                                  torch.nn.Linear(2, 1))
+        net = torch.nn.Sequential(
+            torch.nn.Linear(2, 5),
+            torch.nn.ReLU(),
+            torch.nn.Linear(5, 2),
+            torch.nn.ReLU(),
+            torch.nn.Linear(2, 1),
+        )
         with torch.no_grad():
             for layer, ours in zip(net[::2], model.layers[::2]):
                 layer.weight.copy_(torch.from_numpy(ours.weight.data))
@@ -94,7 +104,9 @@ def founding_runners(n: int) -> dict[str, Callable[[int], None]]:
     return runners
 
 
-def epoch_times(samples: tuple[int, ...], rounds: int, budget: int = 200_000) -> dict[str, list[float]]:
+def epoch_times(
+    samples: tuple[int, ...], rounds: int, budget: int = 200_000
+) -> dict[str, list[float]]:
     """Median seconds per full-batch epoch for each size, the frameworks interleaved; each timed
     block runs about ``budget`` sample-epochs (at least 2 epochs)."""
     times: dict[str, list[float]] = {}
@@ -133,15 +145,29 @@ def _memory_kib(field: str) -> int:
 def _mlp_step(framework: str, batch: int) -> Callable[[np.ndarray, np.ndarray], None] | None:
     weights = initial_weights()
     if framework == "glassnet":
-        model = gn.Model([gn.Dense(SIZES[1], activation="relu", in_features=SIZES[0]),
-                          gn.Dense(SIZES[2], activation="relu"), gn.Dense(SIZES[3])])
-        model.compile(optimizer=gn.optim.SGD(lr=LR),
-                      loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
-        model.load_state_dict({f"dense_{i + 1}.{name}": value for i, (w, b) in enumerate(weights)
-                               for name, value in (("weight", w), ("bias", b))})
+        model = gn.Model(
+            [
+                gn.Dense(SIZES[1], activation="relu", in_features=SIZES[0]),
+                gn.Dense(SIZES[2], activation="relu"),
+                gn.Dense(SIZES[3]),
+            ]
+        )
+        model.compile(
+            optimizer=gn.optim.SGD(lr=LR),
+            loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True),
+        )
+        model.load_state_dict(
+            {
+                f"dense_{i + 1}.{name}": value
+                for i, (w, b) in enumerate(weights)
+                for name, value in (("weight", w), ("bias", b))
+            }
+        )
         model.optimizer.bind(list(model.parameters()))
         forward, loss = model._training_forward(model.compiled_loss)
-        step = model._make_fit_step(forward, loss, weighted=False)  # fit's step (see mlp_breakdown.py)
+        step = model._make_fit_step(
+            forward, loss, weighted=False
+        )  # fit's step (see mlp_breakdown.py)
         model.train(True)
         return lambda xb, yb: step(xb, yb) and None
     torch = _torch()
@@ -157,7 +183,9 @@ def _mlp_step(framework: str, batch: int) -> Callable[[np.ndarray, np.ndarray], 
 
     def torch_step(xb: np.ndarray, yb: np.ndarray) -> None:
         optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(net(torch.from_numpy(xb)), torch.from_numpy(yb)).backward()
+        torch.nn.functional.cross_entropy(
+            net(torch.from_numpy(xb)), torch.from_numpy(yb)
+        ).backward()
         optimizer.step()
 
     return torch_step
@@ -169,8 +197,13 @@ def mlp_worker(framework: str, batch: int, steps: int) -> dict[str, Any] | None:
     if step is None:
         return None
     rng = np.random.default_rng(0)
-    batches = [(rng.standard_normal((batch, SIZES[0]), dtype=np.float32), rng.integers(0, SIZES[-1], batch))
-               for _ in range(4)]
+    batches = [
+        (
+            rng.standard_normal((batch, SIZES[0]), dtype=np.float32),
+            rng.integers(0, SIZES[-1], batch),
+        )
+        for _ in range(4)
+    ]
     resident = _memory_kib("VmRSS")
     exact = _peak_memory_reset()
     for xb, yb in batches:
@@ -185,20 +218,37 @@ def mlp_worker(framework: str, batch: int, steps: int) -> dict[str, Any] | None:
     return {"step_s": statistics.median(times), "peak_kib": peak, "peak_is_growth": exact}
 
 
-def mlp_costs(batches: tuple[int, ...], steps: int, fresh_processes: bool = True) -> dict[str, dict[str, list[float]]]:
+def mlp_costs(
+    batches: tuple[int, ...], steps: int, fresh_processes: bool = True
+) -> dict[str, dict[str, list[float]]]:
     """Step time and peak memory per batch size and framework, each in a fresh process (or all in
     this one, for --quick: the memory figures then include what earlier runs left allocated)."""
     costs: dict[str, dict[str, list[float]]] = {}
     threads = str(THREADS["count"])
-    env = dict(os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    env = dict(
+        os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads
+    )
     for framework in ("glassnet", "pytorch"):
         for batch in batches:
-            command = [sys.executable, __file__, "--worker", framework, str(batch), "--steps", str(steps),
-                       "--threads", threads]
+            command = [
+                sys.executable,
+                __file__,
+                "--worker",
+                framework,
+                str(batch),
+                "--steps",
+                str(steps),
+                "--threads",
+                threads,
+            ]
             if fresh_processes:
-                result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+                result = subprocess.run(
+                    command, capture_output=True, text=True, check=False, env=env
+                )
                 if result.returncode != 0:
-                    raise SystemExit(f"the {framework} worker failed at batch {batch}:\n{result.stderr}")
+                    raise SystemExit(
+                        f"the {framework} worker failed at batch {batch}:\n{result.stderr}"
+                    )
                 measured = json.loads(result.stdout.strip().splitlines()[-1])
             else:
                 measured = mlp_worker(framework, batch, steps)
@@ -218,8 +268,13 @@ def slope(sizes: tuple[int, ...], costs: list[float]) -> float:
     return float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
 
 
-def plot(path: str, samples: tuple[int, ...], epochs: dict[str, list[float]], batches: tuple[int, ...],
-         mlp: dict[str, dict[str, list[float]]]) -> bool:
+def plot(
+    path: str,
+    samples: tuple[int, ...],
+    epochs: dict[str, list[float]],
+    batches: tuple[int, ...],
+    mlp: dict[str, dict[str, list[float]]],
+) -> bool:
     try:
         import matplotlib
 
@@ -228,15 +283,37 @@ def plot(path: str, samples: tuple[int, ...], epochs: dict[str, list[float]], ba
     except ImportError:
         return False
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    panels = [(axes[0], samples, {k: v for k, v in epochs.items()}, "samples", "seconds per epoch",
-               "founding 2-5-2-1 network, one full-batch epoch"),
-              (axes[1], batches, {k: v["step_s"] for k, v in mlp.items()}, "batch", "seconds per step",
-               "MLP 784-256-128-10, one training step"),
-              (axes[2], batches, {k: v["peak_mib"] for k, v in mlp.items()}, "batch", "peak MiB over setup",
-               "MLP 784-256-128-10, peak memory of the steps")]
+    panels = [
+        (
+            axes[0],
+            samples,
+            {k: v for k, v in epochs.items()},
+            "samples",
+            "seconds per epoch",
+            "founding 2-5-2-1 network, one full-batch epoch",
+        ),
+        (
+            axes[1],
+            batches,
+            {k: v["step_s"] for k, v in mlp.items()},
+            "batch",
+            "seconds per step",
+            "MLP 784-256-128-10, one training step",
+        ),
+        (
+            axes[2],
+            batches,
+            {k: v["peak_mib"] for k, v in mlp.items()},
+            "batch",
+            "peak MiB over setup",
+            "MLP 784-256-128-10, peak memory of the steps",
+        ),
+    ]
     for axis, sizes, curves, xlabel, ylabel, title in panels:
         for name, values in curves.items():
-            axis.loglog(sizes, values, marker="o", label=f"{name} (slope {slope(sizes, values):.2f})")
+            axis.loglog(
+                sizes, values, marker="o", label=f"{name} (slope {slope(sizes, values):.2f})"
+            )
         axis.set_xlabel(xlabel)
         axis.set_ylabel(ylabel)
         axis.set_title(title, fontsize=10)
@@ -250,11 +327,17 @@ def plot(path: str, samples: tuple[int, ...], epochs: dict[str, list[float]], ba
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="timed blocks per size (founding network)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="timed blocks per size (founding network)"
+    )
     parser.add_argument("--steps", type=int, default=30, help="timed steps per batch size (MLP)")
-    parser.add_argument("--threads", type=int, default=2, help="PyTorch's and, in the MLP workers, BLAS's")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="PyTorch's and, in the MLP workers, BLAS's"
+    )
     parser.add_argument("--plot", default=str(Path(__file__).resolve().parent / "cost_growth.png"))
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the script runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, to check that the script runs"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     THREADS["count"] = 1 if args.quick else args.threads
@@ -266,22 +349,43 @@ def main() -> None:
         args.rounds, args.steps = 1, 3
     epochs = epoch_times(samples, args.rounds, budget=2_000 if args.quick else 200_000)
     mlp = mlp_costs(batches, args.steps, fresh_processes=not args.quick)
-    slopes = {"epoch_time": {k: slope(samples, v) for k, v in epochs.items()},
-              "step_time": {k: slope(batches, v["step_s"]) for k, v in mlp.items()},
-              "peak_memory": {k: slope(batches, v["peak_mib"]) for k, v in mlp.items()}}
+    slopes = {
+        "epoch_time": {k: slope(samples, v) for k, v in epochs.items()},
+        "step_time": {k: slope(batches, v["step_s"]) for k, v in mlp.items()},
+        "peak_memory": {k: slope(batches, v["peak_mib"]) for k, v in mlp.items()},
+    }
     print("founding network, seconds per full-batch epoch:")
     for name, values in epochs.items():
-        print(f"  {name:9s} " + "  ".join(f"{n:>9,}: {v:.2e}" for n, v in zip(samples, values))
-              + f"   slope {slopes['epoch_time'][name]:.2f}")
+        print(
+            f"  {name:9s} "
+            + "  ".join(f"{n:>9,}: {v:.2e}" for n, v in zip(samples, values))
+            + f"   slope {slopes['epoch_time'][name]:.2f}"
+        )
     print("MLP 784-256-128-10, seconds per step and peak MiB:")
     for name, values in mlp.items():
-        print(f"  {name:9s} " + "  ".join(f"{b:>5}: {t:.2e} s {m:6.1f} MiB"
-                                         for b, t, m in zip(batches, values["step_s"], values["peak_mib"]))
-              + f"   slopes {slopes['step_time'][name]:.2f} (time), {slopes['peak_memory'][name]:.2f} (memory)")
+        print(
+            f"  {name:9s} "
+            + "  ".join(
+                f"{b:>5}: {t:.2e} s {m:6.1f} MiB"
+                for b, t, m in zip(batches, values["step_s"], values["peak_mib"])
+            )
+            + f"   slopes {slopes['step_time'][name]:.2f} (time), {slopes['peak_memory'][name]:.2f} (memory)"
+        )
     plotted = plot(args.plot, samples, epochs, batches, mlp)
     print(f"plot written to {args.plot}" if plotted else "no plot: matplotlib is not installed")
-    print(json.dumps({"benchmark": "cost_growth", "samples": samples, "epoch_s": epochs, "batches": batches,
-                      "mlp": mlp, "slopes": slopes, "plot": args.plot if plotted else None}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "cost_growth",
+                "samples": samples,
+                "epoch_s": epochs,
+                "batches": batches,
+                "mlp": mlp,
+                "slopes": slopes,
+                "plot": args.plot if plotted else None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ def load(quick: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def model() -> gn.Model:
-    net = gn.Model([gn.Dense(128, activation="relu", rng=0), gn.Dense(10, activation="softmax", rng=1)])
+    net = gn.Model(
+        [gn.Dense(128, activation="relu", rng=0), gn.Dense(10, activation="softmax", rng=1)]
+    )
     net.compile(optimizer=gn.optim.Adam(lr=1e-3), loss="sparse_categorical_crossentropy")
     return net
 
@@ -39,7 +41,9 @@ def model() -> gn.Model:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--quick", action="store_true", help="256 samples and 3 rounds (checks that it runs)")
+    parser.add_argument(
+        "--quick", action="store_true", help="256 samples and 3 rounds (checks that it runs)"
+    )
     args = parser.parse_args(argv)
     rounds = 3 if args.quick else args.rounds
     x, y = load(args.quick)
@@ -52,11 +56,27 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             net.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=extra)
             times[name].append(time.perf_counter() - started)
-    plain_time, watched_time = statistics.median(times["plain"]), statistics.median(times["watched"])
-    print(f"digits MLP epoch: plain {1e3 * plain_time:.1f} ms, with GradientFlow + ActivationHealth "
-          f"{1e3 * watched_time:.1f} ms: {watched_time / plain_time:.2f}x")
-    print(json.dumps({"epoch_ms": {"plain": round(1e3 * plain_time, 2), "watched": round(1e3 * watched_time, 2)},
-                      "ratio": round(watched_time / plain_time, 3), "rounds": rounds, "samples": len(x)}))
+    plain_time, watched_time = (
+        statistics.median(times["plain"]),
+        statistics.median(times["watched"]),
+    )
+    print(
+        f"digits MLP epoch: plain {1e3 * plain_time:.1f} ms, with GradientFlow + ActivationHealth "
+        f"{1e3 * watched_time:.1f} ms: {watched_time / plain_time:.2f}x"
+    )
+    print(
+        json.dumps(
+            {
+                "epoch_ms": {
+                    "plain": round(1e3 * plain_time, 2),
+                    "watched": round(1e3 * watched_time, 2),
+                },
+                "ratio": round(watched_time / plain_time, 3),
+                "rounds": rounds,
+                "samples": len(x),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

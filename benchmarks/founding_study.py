@@ -48,8 +48,13 @@ def torch_auc(seed: int, epochs: int) -> float:
     data = generate_data(5000, "circles", noise=0.04, seed=seed)
     x = torch.tensor(data[["x", "y"]].values, dtype=torch.float32)
     y = torch.tensor(data["label"].values, dtype=torch.float32).reshape(-1, 1)
-    net = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU(),
-                              torch.nn.Linear(2, 1))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 5),
+        torch.nn.ReLU(),
+        torch.nn.Linear(5, 2),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2, 1),
+    )
     optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
     for _ in range(epochs):
         optimizer.zero_grad()
@@ -63,7 +68,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=9000)
-    parser.add_argument("--torch", action="store_true", help="also run PyTorch with its default init")
+    parser.add_argument(
+        "--torch", action="store_true", help="also run PyTorch with its default init"
+    )
     args = parser.parse_args()
 
     runs: dict[str, Callable[[int], float]] = {
@@ -74,17 +81,29 @@ def main() -> None:
     }
     if args.torch:
         runs["PyTorch 2.13 default init"] = lambda s: torch_auc(s, args.epochs)
-    print(f"2-5-2-1 on circles, lr 0.05, full batch, {args.epochs} epochs, seeds 0-{args.seeds - 1}")
+    print(
+        f"2-5-2-1 on circles, lr 0.05, full batch, {args.epochs} epochs, seeds 0-{args.seeds - 1}"
+    )
     print(f"{'initialization':42s} {'mean AUC':>9s} {'min AUC':>8s}  per seed")
     results = {}
     for name, run in runs.items():
         started = time.perf_counter()
         aucs = [run(seed) for seed in range(args.seeds)]
         results[name] = aucs
-        print(f"{name:42s} {np.mean(aucs):9.4f} {np.min(aucs):8.4f}  {np.round(aucs, 3).tolist()} "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)
-    print(json.dumps({"benchmark": "founding_study", "epochs": args.epochs,
-                      "auc": {k: [round(v, 5) for v in vs] for k, vs in results.items()}}))
+        print(
+            f"{name:42s} {np.mean(aucs):9.4f} {np.min(aucs):8.4f}  {np.round(aucs, 3).tolist()} "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+    print(
+        json.dumps(
+            {
+                "benchmark": "founding_study",
+                "epochs": args.epochs,
+                "auc": {k: [round(v, 5) for v in vs] for k, vs in results.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

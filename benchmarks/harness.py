@@ -15,16 +15,23 @@ import numpy as np
 __all__ = ["shuffled_epoch", "interleaved_rates"]
 
 
-def shuffled_epoch(step: Callable[[np.ndarray, np.ndarray], None], x: np.ndarray, y: np.ndarray, batch: int,
-                   rng: np.random.Generator) -> None:
+def shuffled_epoch(
+    step: Callable[[np.ndarray, np.ndarray], None],
+    x: np.ndarray,
+    y: np.ndarray,
+    batch: int,
+    rng: np.random.Generator,
+) -> None:
     """One pass over ``(x, y)`` in mini-batches of ``batch`` rows, in an order drawn from ``rng``."""
     order = rng.permutation(len(x))
     for start in range(0, len(x), batch):
-        index = order[start:start + batch]
+        index = order[start : start + batch]
         step(x[index], y[index])
 
 
-def interleaved_rates(runners: dict[str, Callable[[], None]], samples: int, rounds: int) -> dict[str, list[float]]:
+def interleaved_rates(
+    runners: dict[str, Callable[[], None]], samples: int, rounds: int
+) -> dict[str, list[float]]:
     """Samples per second of each runner (one epoch of ``samples`` rows per call) in each of
     ``rounds`` rounds, the runners taking turns; a first round, not counted, warms up caches,
     allocators and fit's recording."""

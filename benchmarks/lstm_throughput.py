@@ -17,9 +17,9 @@ import statistics
 from collections.abc import Callable
 
 import numpy as np
+from harness import interleaved_rates, shuffled_epoch
 
 import glassnet as gn
-from harness import interleaved_rates, shuffled_epoch
 
 FEATURES, HIDDEN, STEPS, BATCH, LR = 32, 128, 50, 64, 0.01
 
@@ -35,9 +35,17 @@ def initial_weights(seed: int = 0) -> dict[str, np.ndarray]:
     """PyTorch's layout: w_ih (4H, I), w_hh (4H, H), one bias (4H,), head (1, H) and (1,)."""
     rng = np.random.default_rng(seed)
     bound = 1 / np.sqrt(HIDDEN)
-    shapes = {"w_ih": (4 * HIDDEN, FEATURES), "w_hh": (4 * HIDDEN, HIDDEN), "b": (4 * HIDDEN,),
-              "w_out": (1, HIDDEN), "b_out": (1,)}
-    return {name: rng.uniform(-bound, bound, size=shape).astype(np.float32) for name, shape in shapes.items()}
+    shapes = {
+        "w_ih": (4 * HIDDEN, FEATURES),
+        "w_hh": (4 * HIDDEN, HIDDEN),
+        "b": (4 * HIDDEN,),
+        "w_out": (1, HIDDEN),
+        "b_out": (1,),
+    }
+    return {
+        name: rng.uniform(-bound, bound, size=shape).astype(np.float32)
+        for name, shape in shapes.items()
+    }
 
 
 def _sigmoid_(a: np.ndarray) -> None:
@@ -89,10 +97,10 @@ class NumpyLSTM:
             _sigmoid_(a)
             a[:, cell] *= 2.0
             a[:, cell] -= 1.0
-            np.multiply(a[:, hid:2 * hid], c[t], out=c[t + 1])
+            np.multiply(a[:, hid : 2 * hid], c[t], out=c[t + 1])
             c[t + 1] += a[:, :hid] * a[:, cell]
             _tanh(c[t + 1], tc[t])
-            np.multiply(a[:, 3 * hid:], tc[t], out=h[t + 1])
+            np.multiply(a[:, 3 * hid :], tc[t], out=h[t + 1])
         prediction = h[steps] @ w["w_out"].T + w["b_out"]
         d_pred = (prediction - y) * np.float32(2.0 / y.size)
         grads = {"w_out": d_pred.T @ h[steps], "b_out": d_pred.sum(axis=0)}
@@ -101,12 +109,12 @@ class NumpyLSTM:
         dgates = np.empty_like(gates)
         for t in range(steps - 1, -1, -1):
             a, da = gates[t], dgates[t]
-            i, f, g, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
-            np.multiply(dh * tc[t], o - o * o, out=da[:, 3 * hid:])
+            i, f, g, o = a[:, :hid], a[:, hid : 2 * hid], a[:, 2 * hid : 3 * hid], a[:, 3 * hid :]
+            np.multiply(dh * tc[t], o - o * o, out=da[:, 3 * hid :])
             dc += dh * o * (1.0 - tc[t] * tc[t])
             np.multiply(dc * g, i - i * i, out=da[:, :hid])
-            np.multiply(dc * c[t], f - f * f, out=da[:, hid:2 * hid])
-            np.multiply(dc * i, 1.0 - g * g, out=da[:, 2 * hid:3 * hid])
+            np.multiply(dc * c[t], f - f * f, out=da[:, hid : 2 * hid])
+            np.multiply(dc * i, 1.0 - g * g, out=da[:, 2 * hid : 3 * hid])
             dc *= f
             dh = da @ w["w_hh"]
         flat = dgates.reshape(steps * n, 4 * hid)
@@ -118,12 +126,20 @@ class NumpyLSTM:
             w[name] -= grad
 
 
-def glassnet_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]) -> Callable[[], None]:
+def glassnet_runner(
+    x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]
+) -> Callable[[], None]:
     model = gn.Model([gn.LSTM(HIDDEN, input_shape=(STEPS, FEATURES)), gn.Dense(1)])
     model.compile(optimizer=gn.optim.SGD(lr=LR), loss="mse")
-    model.load_state_dict({"lstm_1.weight_ih": weights["w_ih"], "lstm_1.weight_hh": weights["w_hh"],
-                           "lstm_1.bias": weights["b"], "dense_1.weight": weights["w_out"],
-                           "dense_1.bias": weights["b_out"]})
+    model.load_state_dict(
+        {
+            "lstm_1.weight_ih": weights["w_ih"],
+            "lstm_1.weight_hh": weights["w_hh"],
+            "lstm_1.bias": weights["b"],
+            "dense_1.weight": weights["w_out"],
+            "dense_1.bias": weights["b_out"],
+        }
+    )
 
     def run() -> None:
         model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
@@ -131,7 +147,9 @@ def glassnet_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]
     return run
 
 
-def torch_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]) -> Callable[[], None] | None:
+def torch_runner(
+    x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]
+) -> Callable[[], None] | None:
     try:
         import torch
     except ImportError:
@@ -153,7 +171,7 @@ def torch_runner(x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]) -
     def run() -> None:
         order = torch.randperm(len(xt), generator=generator)
         for start in range(0, len(xt), BATCH):
-            index = order[start:start + BATCH]
+            index = order[start : start + BATCH]
             optimizer.zero_grad()
             _, (h_n, _) = lstm(xt[index])
             torch.nn.functional.mse_loss(head(h_n[-1]), yt[index]).backward()
@@ -168,7 +186,10 @@ def measure(rounds: int, samples: int) -> dict[str, list[float]]:
     weights = initial_weights()
     floor = NumpyLSTM(weights)
     rng = np.random.default_rng(0)
-    runners = {"numpy_lstm": lambda: floor.epoch(x, y, rng), "glassnet": glassnet_runner(x, y, weights)}
+    runners = {
+        "numpy_lstm": lambda: floor.epoch(x, y, rng),
+        "glassnet": glassnet_runner(x, y, weights),
+    }
     torch_run = torch_runner(x, y, weights)
     if torch_run is not None:
         runners["pytorch"] = torch_run
@@ -182,23 +203,39 @@ def main() -> None:
     args = parser.parse_args()
     rates = measure(args.rounds, args.samples)
     medians = {name: statistics.median(values) for name, values in rates.items()}
-    paired = {name: sorted(f / r for r, f in zip(values, rates["numpy_lstm"])) for name, values in rates.items()}
+    paired = {
+        name: sorted(f / r for r, f in zip(values, rates["numpy_lstm"]))
+        for name, values in rates.items()
+    }
     time_ratios = {name: statistics.median(values) for name, values in paired.items()}
     vs_torch = {}
     if "pytorch" in rates:
-        vs_torch = {name: statistics.median(t / r for r, t in zip(values, rates["pytorch"]))
-                    for name, values in rates.items()}
-    print(f"LSTM {FEATURES}->{HIDDEN}, {STEPS} steps, batch {BATCH}, {args.samples} samples, float32, SGD; "
-          f"{args.rounds} rounds of one epoch each")
+        vs_torch = {
+            name: statistics.median(t / r for r, t in zip(values, rates["pytorch"]))
+            for name, values in rates.items()
+        }
+    print(
+        f"LSTM {FEATURES}->{HIDDEN}, {STEPS} steps, batch {BATCH}, {args.samples} samples, float32, SGD; "
+        f"{args.rounds} rounds of one epoch each"
+    )
     for name, rate in medians.items():
         text = f"  {name:11s} {rate:9.0f} samples/s   time per step {time_ratios[name]:5.2f}x the NumPy LSTM"
         if vs_torch:
             text += f", {vs_torch[name]:5.2f}x PyTorch's"
         print(text + f"  (rounds: {paired[name][0]:.2f}-{paired[name][-1]:.2f})")
-    print(json.dumps({"benchmark": "lstm_throughput", "samples_per_s": {k: round(v) for k, v in medians.items()},
-                      "time_ratio_to_numpy_lstm": {k: round(v, 3) for k, v in time_ratios.items()},
-                      "time_ratio_to_pytorch": {k: round(v, 3) for k, v in vs_torch.items()},
-                      "time_ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()}}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "lstm_throughput",
+                "samples_per_s": {k: round(v) for k, v in medians.items()},
+                "time_ratio_to_numpy_lstm": {k: round(v, 3) for k, v in time_ratios.items()},
+                "time_ratio_to_pytorch": {k: round(v, 3) for k, v in vs_torch.items()},
+                "time_ratio_range": {
+                    k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

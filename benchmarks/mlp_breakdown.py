@@ -46,8 +46,14 @@ class GlassnetNumpy:
             return [(slice(None), param, np.empty_like(param))]
         rows = max(1, BLOCK_BYTES * len(param) // param.nbytes)
         scratch = np.empty((rows,) + param.shape[1:], param.dtype)
-        return [(slice(start, start + rows), param[start:start + rows], scratch[:min(rows, len(param) - start)])
-                for start in range(0, len(param), rows)]
+        return [
+            (
+                slice(start, start + rows),
+                param[start : start + rows],
+                scratch[: min(rows, len(param) - start)],
+            )
+            for start in range(0, len(param), rows)
+        ]
 
     @staticmethod
     def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,7 +62,9 @@ class GlassnetNumpy:
         return yt.T
 
     @staticmethod
-    def _linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, need_dx: bool = True) -> tuple:
+    def _linear_backward(
+        dy: np.ndarray, x: np.ndarray, w: np.ndarray, need_dx: bool = True
+    ) -> tuple:
         dyt = dy.T
         return ((w.T @ dyt).T if need_dx else None), dyt @ x, dyt.sum(axis=1)
 
@@ -78,9 +86,12 @@ class GlassnetNumpy:
         dz[rows, y] -= 1
         dz *= 1 / len(y)
         d1, dw2, db2 = self._linear_backward(dz, h1, w2)
-        d0, dw1, db1 = self._linear_backward(np.multiply(d1.view(np.int32), keep1).view(np.float32), h0, w1)
-        _, dw0, db0 = self._linear_backward(np.multiply(d0.view(np.int32), keep0).view(np.float32), x, w0,
-                                            need_dx=False)
+        d0, dw1, db1 = self._linear_backward(
+            np.multiply(d1.view(np.int32), keep1).view(np.float32), h0, w1
+        )
+        _, dw0, db0 = self._linear_backward(
+            np.multiply(d0.view(np.int32), keep0).view(np.float32), x, w0, need_dx=False
+        )
         for blocks, grad in zip(self.updates, (dw0, db0, dw1, db1, dw2, db2)):
             for rows, param_block, scaled in blocks:
                 param_block -= np.multiply(grad[rows], LR, out=scaled)
@@ -104,10 +115,10 @@ def main() -> None:
     }
     times: dict[str, list[float]] = {name: [] for name in steps}
     order = np.random.default_rng(0).permutation(len(x))
-    batches = [order[start:start + BATCH] for start in range(0, len(x), BATCH)]
+    batches = [order[start : start + BATCH] for start in range(0, len(x), BATCH)]
     # Interleaved by blocks of batches: machine drift hits all three alike, and within a block each
     # step finds its own weights in cache, as in a real epoch (per-batch interleaving would not).
-    blocks = [batches[i:i + args.block] for i in range(0, len(batches), args.block)]
+    blocks = [batches[i : i + args.block] for i in range(0, len(batches), args.block)]
     with model.mode(training=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for round_index in range(args.rounds + 1):
             for block in blocks:
@@ -119,13 +130,26 @@ def main() -> None:
                     if round_index:  # the first round warms up
                         times[name].append((time.perf_counter() - started) / len(data))
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"median µs per batch of {BATCH} (blocks of {args.block} batches, {args.rounds} rounds over "
-          f"{args.samples} samples)")
+    print(
+        f"median µs per batch of {BATCH} (blocks of {args.block} batches, {args.rounds} rounds over "
+        f"{args.samples} samples)"
+    )
     for name, value in medians.items():
-        print(f"  {name:15s} {value * 1e6:8.1f}   {medians['numpy_fused'] / value:5.2f}x the fused step's speed")
-    print(f"  the Python around the ops costs {medians['glassnet'] / medians['glassnet_numpy'] - 1:.0%} "
-          "over glassnet's NumPy calls")
-    print(json.dumps({"benchmark": "mlp_breakdown", "us_per_batch": {k: round(v * 1e6, 1) for k, v in medians.items()}}))
+        print(
+            f"  {name:15s} {value * 1e6:8.1f}   {medians['numpy_fused'] / value:5.2f}x the fused step's speed"
+        )
+    print(
+        f"  the Python around the ops costs {medians['glassnet'] / medians['glassnet_numpy'] - 1:.0%} "
+        "over glassnet's NumPy calls"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "mlp_breakdown",
+                "us_per_batch": {k: round(v * 1e6, 1) for k, v in medians.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

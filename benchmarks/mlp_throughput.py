@@ -23,9 +23,9 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
+from harness import interleaved_rates, shuffled_epoch
 
 import glassnet as gn
-from harness import interleaved_rates, shuffled_epoch
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128
@@ -41,8 +41,10 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def initial_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
-    return [(gn.nn.init.he_uniform((out, inp), rng), np.zeros(out, np.float32))
-            for inp, out in zip(SIZES[:-1], SIZES[1:])]
+    return [
+        (gn.nn.init.he_uniform((out, inp), rng), np.zeros(out, np.float32))
+        for inp, out in zip(SIZES[:-1], SIZES[1:])
+    ]
 
 
 class FusedNumpy:
@@ -84,12 +86,25 @@ class FusedNumpy:
 
 
 def glassnet_runner(x: np.ndarray, y: np.ndarray, weights: list) -> Callable[[], None]:
-    model = gn.Model([gn.Dense(SIZES[1], activation="relu"), gn.Dense(SIZES[2], activation="relu"),
-                      gn.Dense(SIZES[3])])
-    model.compile(optimizer=gn.optim.SGD(lr=LR), loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
+    model = gn.Model(
+        [
+            gn.Dense(SIZES[1], activation="relu"),
+            gn.Dense(SIZES[2], activation="relu"),
+            gn.Dense(SIZES[3]),
+        ]
+    )
+    model.compile(
+        optimizer=gn.optim.SGD(lr=LR),
+        loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True),
+    )
     model.fit(x[:BATCH], y[:BATCH], epochs=0, verbose=0)  # builds the layers
-    model.load_state_dict({f"dense_{i + 1}.{name}": value for i, (w, b) in enumerate(weights)
-                           for name, value in (("weight", w), ("bias", b))})
+    model.load_state_dict(
+        {
+            f"dense_{i + 1}.{name}": value
+            for i, (w, b) in enumerate(weights)
+            for name, value in (("weight", w), ("bias", b))
+        }
+    )
 
     def run() -> None:
         model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
@@ -117,7 +132,7 @@ def torch_runner(x: np.ndarray, y: np.ndarray, weights: list) -> Callable[[], No
     def run() -> None:
         order = torch.randperm(len(xt), generator=generator)
         for start in range(0, len(xt), BATCH):
-            index = order[start:start + BATCH]
+            index = order[start : start + BATCH]
             optimizer.zero_grad()
             torch.nn.functional.cross_entropy(net(xt[index]), yt[index]).backward()
             optimizer.step()
@@ -131,7 +146,10 @@ def measure(rounds: int, samples: int) -> dict[str, list[float]]:
     weights = initial_weights()
     fused = FusedNumpy(weights)
     rng = np.random.default_rng(0)
-    runners = {"numpy_fused": lambda: fused.epoch(x, y, rng), "glassnet": glassnet_runner(x, y, weights)}
+    runners = {
+        "numpy_fused": lambda: fused.epoch(x, y, rng),
+        "glassnet": glassnet_runner(x, y, weights),
+    }
     torch_run = torch_runner(x, y, weights)
     if torch_run is not None:
         runners["pytorch"] = torch_run
@@ -142,7 +160,15 @@ def measure_in_processes(rounds: int, samples: int, processes: int) -> list[dict
     """:func:`measure` in each of ``processes`` fresh Python processes, one after another."""
     runs = []
     for _ in range(processes):
-        command = [sys.executable, __file__, "--worker", "--rounds", str(rounds), "--samples", str(samples)]
+        command = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--rounds",
+            str(rounds),
+            "--samples",
+            str(samples),
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"a worker process failed:\n{result.stderr}")
@@ -155,35 +181,64 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one process of --processes
+    parser.add_argument(
+        "--worker", action="store_true", help=argparse.SUPPRESS
+    )  # one process of --processes
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(measure(args.rounds, args.samples)))
         return
-    runs = ([measure(args.rounds, args.samples)] if args.processes == 1
-            else measure_in_processes(args.rounds, args.samples, args.processes))
+    runs = (
+        [measure(args.rounds, args.samples)]
+        if args.processes == 1
+        else measure_in_processes(args.rounds, args.samples, args.processes)
+    )
 
     rates = {name: [rate for run in runs for rate in run[name]] for name in runs[0]}
     medians = {name: statistics.median(values) for name, values in rates.items()}
     # Ratios are taken within each round, then their median: the machine's speed drifts between
     # rounds, and a paired ratio cancels the drift that a ratio of two medians keeps.
-    paired = {name: sorted(r / f for r, f in zip(values, rates["numpy_fused"])) for name, values in rates.items()}
+    paired = {
+        name: sorted(r / f for r, f in zip(values, rates["numpy_fused"]))
+        for name, values in rates.items()
+    }
     ratios = {name: statistics.median(values) for name, values in paired.items()}
-    per_process = {name: [statistics.median(r / f for r, f in zip(run[name], run["numpy_fused"])) for run in runs]
-                   for name in rates}
-    print(f"MLP 784-256-128-10, batch {BATCH}, {args.samples} samples, float32, SGD; {args.rounds} rounds of one "
-          f"epoch each in {args.processes} process{'es' if args.processes > 1 else ''}")
+    per_process = {
+        name: [
+            statistics.median(r / f for r, f in zip(run[name], run["numpy_fused"])) for run in runs
+        ]
+        for name in rates
+    }
+    print(
+        f"MLP 784-256-128-10, batch {BATCH}, {args.samples} samples, float32, SGD; {args.rounds} rounds of one "
+        f"epoch each in {args.processes} process{'es' if args.processes > 1 else ''}"
+    )
     for name, rate in medians.items():
-        spread = f"(rounds: {paired[name][0]:.2f}-{paired[name][-1]:.2f})" if name != "numpy_fused" else ""
-        print(f"  {name:12s} {rate:10.0f} samples/s   {ratios[name]:5.2f}x the fused NumPy step {spread}")
+        spread = (
+            f"(rounds: {paired[name][0]:.2f}-{paired[name][-1]:.2f})"
+            if name != "numpy_fused"
+            else ""
+        )
+        print(
+            f"  {name:12s} {rate:10.0f} samples/s   {ratios[name]:5.2f}x the fused NumPy step {spread}"
+        )
     if len(runs) > 1:
         for name in ("glassnet", "pytorch"):
             if name in per_process:
                 print(f"  {name} per process: " + " ".join(f"{v:.2f}" for v in per_process[name]))
-    print(json.dumps({"benchmark": "mlp_throughput", "samples_per_s": {k: round(v) for k, v in medians.items()},
-                      "ratio_to_numpy_fused": {k: round(v, 3) for k, v in ratios.items()},
-                      "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()},
-                      "ratio_per_process": {k: [round(v, 3) for v in values] for k, values in per_process.items()}}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "mlp_throughput",
+                "samples_per_s": {k: round(v) for k, v in medians.items()},
+                "ratio_to_numpy_fused": {k: round(v, 3) for k, v in ratios.items()},
+                "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()},
+                "ratio_per_process": {
+                    k: [round(v, 3) for v in values] for k, values in per_process.items()
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

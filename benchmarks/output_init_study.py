@@ -33,16 +33,28 @@ import digits  # noqa: E402  (examples/digits.py: the data split and settings)
 def circles_auc(width: int, seed: int, epochs: int) -> float:
     data = generate_data(5000, "circles", noise=0.04, seed=seed)
     X, Y = data[["x", "y"]].values, data["label"].values
-    model = gn.Model([gn.Linear(2, 5, init="he_uniform"), gn.ReLU(5), gn.Linear(5, width, init="he_uniform"),
-                      gn.ReLU(width), gn.Linear(width, 1, init="he_uniform"), gn.Sigmoid(1)])
+    model = gn.Model(
+        [
+            gn.Linear(2, 5, init="he_uniform"),
+            gn.ReLU(5),
+            gn.Linear(5, width, init="he_uniform"),
+            gn.ReLU(width),
+            gn.Linear(width, 1, init="he_uniform"),
+            gn.Sigmoid(1),
+        ]
+    )
     model.train(X, Y, learning_rate=0.05, epochs=epochs, seed=seed)
     return roc_auc_score(Y, model.predict(X))
 
 
 def digits_accuracy(output_init: str, seed: int, data: tuple, epochs: int) -> float:
     X_train, X_test, y_train, y_test = data
-    model = gn.Model([gn.Dense(128, activation="relu", kernel_initializer="he_uniform"),
-                      gn.Dense(10, activation="softmax", kernel_initializer=output_init)])
+    model = gn.Model(
+        [
+            gn.Dense(128, activation="relu", kernel_initializer="he_uniform"),
+            gn.Dense(10, activation="softmax", kernel_initializer=output_init),
+        ]
+    )
     model.compile(optimizer=gn.optim.Adam(lr=1e-3), loss="sparse_categorical_crossentropy")
     model.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0, seed=seed)
     return float((model.predict_classes(X_test) == y_test).mean())
@@ -63,18 +75,36 @@ def main() -> None:
         aucs = [circles_auc(width, seed, args.epochs) for seed in range(args.seeds)]
         report["circles_auc"][str(width)] = aucs
         dead = sum(auc < 0.6 for auc in aucs)
-        print(f"  k = {width:3d}: mean AUC {np.mean(aucs):.4f}, min {np.min(aucs):.4f}, dead runs {dead}", flush=True)
+        print(
+            f"  k = {width:3d}: mean AUC {np.mean(aucs):.4f}, min {np.min(aucs):.4f}, dead runs {dead}",
+            flush=True,
+        )
 
     data = digits.load()
     print(f"digits 64-128-10, Adam, {args.digits_epochs} epochs, seeds 0-{args.digits_seeds - 1}")
     for label, output_init in (("He output layer", "he_uniform"), ("zero output layer", "zeros")):
-        accuracies = [digits_accuracy(output_init, seed, data, args.digits_epochs) for seed in range(args.digits_seeds)]
+        accuracies = [
+            digits_accuracy(output_init, seed, data, args.digits_epochs)
+            for seed in range(args.digits_seeds)
+        ]
         report["digits_accuracy"][label] = accuracies
         error = np.std(accuracies, ddof=1) / np.sqrt(len(accuracies))
-        print(f"  {label:18s}: mean test accuracy {np.mean(accuracies):.4f} +- {error:.4f} (standard error), "
-              f"min {np.min(accuracies):.4f}", flush=True)
-    print(json.dumps({"benchmark": "output_init_study",
-                      **{k: {n: [round(v, 5) for v in vs] for n, vs in d.items()} for k, d in report.items()}}))
+        print(
+            f"  {label:18s}: mean test accuracy {np.mean(accuracies):.4f} +- {error:.4f} (standard error), "
+            f"min {np.min(accuracies):.4f}",
+            flush=True,
+        )
+    print(
+        json.dumps(
+            {
+                "benchmark": "output_init_study",
+                **{
+                    k: {n: [round(v, 5) for v in vs] for n, vs in d.items()}
+                    for k, d in report.items()
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -46,11 +46,24 @@ PROJECTED = (8, 64, 512)
 
 
 def _model() -> gn.Model:
-    model = gn.Model([gn.Dense(SIZES[1], activation="relu", in_features=SIZES[0]),
-                      gn.Dense(SIZES[2], activation="relu"), gn.Dense(SIZES[3])])
-    model.compile(optimizer=gn.optim.SGD(lr=LR), loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
-    model.load_state_dict({f"dense_{i + 1}.{name}": value for i, (w, b) in enumerate(initial_weights())
-                           for name, value in (("weight", w), ("bias", b))})
+    model = gn.Model(
+        [
+            gn.Dense(SIZES[1], activation="relu", in_features=SIZES[0]),
+            gn.Dense(SIZES[2], activation="relu"),
+            gn.Dense(SIZES[3]),
+        ]
+    )
+    model.compile(
+        optimizer=gn.optim.SGD(lr=LR),
+        loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True),
+    )
+    model.load_state_dict(
+        {
+            f"dense_{i + 1}.{name}": value
+            for i, (w, b) in enumerate(initial_weights())
+            for name, value in (("weight", w), ("bias", b))
+        }
+    )
     return model
 
 
@@ -105,59 +118,96 @@ def worker(samples: int, epochs: int) -> None:
     rows = rows_per_process * processes * epochs
     timed_steps = epochs * _ceil_div(rows_per_process, BATCH)
     if dist.is_main():
-        print(json.dumps({"processes": processes, "wall_s": wall, "steps": timed_steps,
-                          "samples_per_s": rows / wall, "step_s": wall / timed_steps,
-                          "allreduce_s_per_step": slowest_allreduce,
-                          "compute_s_per_step": wall / timed_steps - slowest_allreduce,
-                          "allreduce_alone_s": alone,
-                          "gradient_bytes": int(sum(p.data.nbytes for p in model.parameters()))}))
+        print(
+            json.dumps(
+                {
+                    "processes": processes,
+                    "wall_s": wall,
+                    "steps": timed_steps,
+                    "samples_per_s": rows / wall,
+                    "step_s": wall / timed_steps,
+                    "allreduce_s_per_step": slowest_allreduce,
+                    "compute_s_per_step": wall / timed_steps - slowest_allreduce,
+                    "allreduce_alone_s": alone,
+                    "gradient_bytes": int(sum(p.data.nbytes for p in model.parameters())),
+                }
+            )
+        )
 
 
 def _mpiexec() -> str:
     beside = Path(sys.executable).parent / "mpiexec"
     found = str(beside) if beside.exists() else shutil.which("mpiexec")
     if found is None:
-        raise SystemExit("scaling.py needs mpiexec: pip install \"glassnet[mpi]\"")
+        raise SystemExit('scaling.py needs mpiexec: pip install "glassnet[mpi]"')
     return found
 
 
 def run(processes: int, samples: int, epochs: int) -> dict[str, Any]:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    command = [_mpiexec(), "-n", str(processes), sys.executable, __file__, "--worker", "--samples", str(samples),
-               "--epochs", str(epochs)]
+    command = [
+        _mpiexec(),
+        "-n",
+        str(processes),
+        sys.executable,
+        __file__,
+        "--worker",
+        "--samples",
+        str(samples),
+        "--epochs",
+        str(epochs),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         raise SystemExit(f"mpiexec -n {processes} failed:\n{result.stdout}\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def ring_seconds(processes: int, gradient_bytes: int, gbit_per_s: float, latency_s: float = 0.0) -> float:
+def ring_seconds(
+    processes: int, gradient_bytes: int, gbit_per_s: float, latency_s: float = 0.0
+) -> float:
     """The ring-allreduce time: 2 (p - 1) / p x B / bandwidth, plus 2 (p - 1) latencies."""
-    return 2 * (processes - 1) / processes * gradient_bytes / (gbit_per_s * 1e9 / 8) + 2 * (processes - 1) * latency_s
+    return (
+        2 * (processes - 1) / processes * gradient_bytes / (gbit_per_s * 1e9 / 8)
+        + 2 * (processes - 1) * latency_s
+    )
 
 
-def projection(compute_s: float, gradient_bytes: int, gbit_per_s: float, latency_s: float) -> list[dict[str, float]]:
+def projection(
+    compute_s: float, gradient_bytes: int, gbit_per_s: float, latency_s: float
+) -> list[dict[str, float]]:
     """Throughput, efficiency and the break-even batches for PROJECTED process counts."""
     per_sample = compute_s / BATCH
     rows = []
     for p in PROJECTED:
         comm = ring_seconds(p, gradient_bytes, gbit_per_s, latency_s)
-        rows.append({"processes": p, "allreduce_ms": comm * 1e3,
-                     "samples_per_s": p * BATCH / (compute_s + comm),
-                     "efficiency": compute_s / (compute_s + comm),
-                     "batch_compute_equals_comm": comm / per_sample,
-                     "batch_for_90_percent": 9 * comm / per_sample})
+        rows.append(
+            {
+                "processes": p,
+                "allreduce_ms": comm * 1e3,
+                "samples_per_s": p * BATCH / (compute_s + comm),
+                "efficiency": compute_s / (compute_s + comm),
+                "batch_compute_equals_comm": comm / per_sample,
+                "batch_for_90_percent": 9 * comm / per_sample,
+            }
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=60000)
-    parser.add_argument("--epochs", type=int, default=4, help="timed epochs, after one warm-up epoch")
+    parser.add_argument(
+        "--epochs", type=int, default=4, help="timed epochs, after one warm-up epoch"
+    )
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--bandwidth-gbit", type=float, default=25.0)
-    parser.add_argument("--latency-us", type=float, default=0.0, help="per ring step; 0: the bandwidth term alone")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the script runs")
+    parser.add_argument(
+        "--latency-us", type=float, default=0.0, help="per ring step; 0: the bandwidth term alone"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, to check that the script runs"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
@@ -166,28 +216,56 @@ def main() -> None:
         worker(args.samples, args.epochs)
         return
     runs = {p: run(p, args.samples, args.epochs) for p in args.processes}
-    print(f"MLP 784-256-128-10, batch {BATCH} per process, {args.samples} samples, float32, SGD, "
-          f"{args.epochs} timed epochs, one BLAS thread per process")
+    print(
+        f"MLP 784-256-128-10, batch {BATCH} per process, {args.samples} samples, float32, SGD, "
+        f"{args.epochs} timed epochs, one BLAS thread per process"
+    )
     for p, r in runs.items():
-        print(f"  {p} process{'es' if p > 1 else '  '}: {r['samples_per_s']:9.0f} samples/s, "
-              f"step {r['step_s'] * 1e3:6.3f} ms, of which Allreduce {r['allreduce_s_per_step'] * 1e3:6.3f} ms "
-              f"(alone, after a barrier: {r['allreduce_alone_s'] * 1e3:.3f} ms)")
-    efficiency = (runs[2]["samples_per_s"] / (2 * runs[1]["samples_per_s"])) if 1 in runs and 2 in runs else None
+        print(
+            f"  {p} process{'es' if p > 1 else '  '}: {r['samples_per_s']:9.0f} samples/s, "
+            f"step {r['step_s'] * 1e3:6.3f} ms, of which Allreduce {r['allreduce_s_per_step'] * 1e3:6.3f} ms "
+            f"(alone, after a barrier: {r['allreduce_alone_s'] * 1e3:.3f} ms)"
+        )
+    efficiency = (
+        (runs[2]["samples_per_s"] / (2 * runs[1]["samples_per_s"]))
+        if 1 in runs and 2 in runs
+        else None
+    )
     if efficiency is not None:
         print(f"  efficiency with 2 processes: {efficiency:.3f}")
     base = runs[min(runs)]
-    model = projection(base["compute_s_per_step"], base["gradient_bytes"], args.bandwidth_gbit,
-                       args.latency_us * 1e-6)
-    print(f"ring-allreduce model, {base['gradient_bytes'] / 1e6:.3f} MB of gradients, {args.bandwidth_gbit:g} Gbit/s, "
-          f"latency {args.latency_us:g} us, compute {base['compute_s_per_step'] * 1e3:.3f} ms per step of {BATCH}:")
-    print("| processes | Allreduce ms | samples/s | efficiency | batch where compute = Allreduce | batch for 90% |")
+    model = projection(
+        base["compute_s_per_step"],
+        base["gradient_bytes"],
+        args.bandwidth_gbit,
+        args.latency_us * 1e-6,
+    )
+    print(
+        f"ring-allreduce model, {base['gradient_bytes'] / 1e6:.3f} MB of gradients, {args.bandwidth_gbit:g} Gbit/s, "
+        f"latency {args.latency_us:g} us, compute {base['compute_s_per_step'] * 1e3:.3f} ms per step of {BATCH}:"
+    )
+    print(
+        "| processes | Allreduce ms | samples/s | efficiency | batch where compute = Allreduce | batch for 90% |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for row in model:
-        print(f"| {row['processes']} | {row['allreduce_ms']:.3f} | {row['samples_per_s']:.0f} "
-              f"| {row['efficiency']:.2f} | {row['batch_compute_equals_comm']:.0f} | {row['batch_for_90_percent']:.0f} |")
-    print(json.dumps({"benchmark": "scaling", "runs": {str(p): r for p, r in runs.items()},
-                      "efficiency_2": efficiency, "bandwidth_gbit": args.bandwidth_gbit,
-                      "latency_us": args.latency_us, "projection": model, "numpy": np.__version__}))
+        print(
+            f"| {row['processes']} | {row['allreduce_ms']:.3f} | {row['samples_per_s']:.0f} "
+            f"| {row['efficiency']:.2f} | {row['batch_compute_equals_comm']:.0f} | {row['batch_for_90_percent']:.0f} |"
+        )
+    print(
+        json.dumps(
+            {
+                "benchmark": "scaling",
+                "runs": {str(p): r for p, r in runs.items()},
+                "efficiency_2": efficiency,
+                "bandwidth_gbit": args.bandwidth_gbit,
+                "latency_us": args.latency_us,
+                "projection": model,
+                "numpy": np.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ def adding_data(n: int, steps: int, rng: np.random.Generator) -> tuple[np.ndarra
     return x, y
 
 
-def train(layer: gn.nn.Module, data: tuple, epochs: int, chunks: int = 5) -> tuple[list[float], float]:
+def train(
+    layer: gn.nn.Module, data: tuple, epochs: int, chunks: int = 5
+) -> tuple[list[float], float]:
     """Train ``layer`` + Dense(1); the test MSE after every fifth of an epoch, and the seconds taken."""
     x_train, y_train, x_test, y_test = data
     model = gn.Model([layer, gn.Dense(1, rng=0)])
@@ -53,7 +55,9 @@ def train(layer: gn.nn.Module, data: tuple, epochs: int, chunks: int = 5) -> tup
     curve = [model.evaluate(x_test, y_test)["loss"]]
     started = time.perf_counter()
     for epoch in range(epochs):
-        for part, (xs, ys) in enumerate(zip(np.array_split(x_train, chunks), np.array_split(y_train, chunks))):
+        for part, (xs, ys) in enumerate(
+            zip(np.array_split(x_train, chunks), np.array_split(y_train, chunks))
+        ):
             model.fit(xs, ys, epochs=1, batch_size=64, verbose=0, seed=epoch * chunks + part)
             curve.append(model.evaluate(x_test, y_test)["loss"])
         if curve[-1] < STOP_AT:
@@ -65,7 +69,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--out", default="adding_problem")
-    parser.add_argument("--quick", action="store_true", help="a tiny run that only checks the script works")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny run that only checks the script works"
+    )
     args = parser.parse_args()
     steps, n_train, epochs = (10, 256, 1) if args.quick else (args.steps, 8000, 6)
     rng = np.random.default_rng(0)
@@ -76,8 +82,10 @@ def main() -> None:
         curve, seconds = train(cls(32, input_shape=(steps, 2), rng=0), data, epochs)
         curves[name] = curve
         verdict = "reached" if curve[-1] < TARGET else "did not reach"
-        print(f"{name:9s} test MSE {curve[-1]:.4f} after {(len(curve) - 1) / 5:.1f} epochs ({seconds:.1f} s): "
-              f"{verdict} {TARGET}")
+        print(
+            f"{name:9s} test MSE {curve[-1]:.4f} after {(len(curve) - 1) / 5:.1f} epochs ({seconds:.1f} s): "
+            f"{verdict} {TARGET}"
+        )
     plot(curves, float(np.var(data[3])), Path(args.out), steps)
 
 

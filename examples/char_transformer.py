@@ -40,16 +40,26 @@ def zen_of_python() -> str:
 class CharTransformer(gn.nn.Module):
     """Embedding * sqrt(d) + positions -> causal Transformer encoder -> logits over the characters."""
 
-    def __init__(self, vocab: int, context: int, d_model: int = 48, nhead: int = 4, layers: int = 2,
-                 rng: gn.random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        vocab: int,
+        context: int,
+        d_model: int = 48,
+        nhead: int = 4,
+        layers: int = 2,
+        rng: gn.random.SeedLike = None,
+    ) -> None:
         super().__init__()
         generator = gn.random.rng(rng)
         self.d_model = d_model
         self.embed = gn.nn.Embedding(vocab, d_model, rng=generator)
-        self.embed.weight.data *= 1 / math.sqrt(d_model)  # with the sqrt(d) scale below: unit-size rows
+        self.embed.weight.data *= 1 / math.sqrt(
+            d_model
+        )  # with the sqrt(d) scale below: unit-size rows
         self.positions = gn.nn.PositionalEncoding(d_model, max_len=context)
-        layer = gn.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=4 * d_model, dropout=0.0,
-                                              norm_first=True, rng=generator)
+        layer = gn.nn.TransformerEncoderLayer(
+            d_model, nhead, dim_feedforward=4 * d_model, dropout=0.0, norm_first=True, rng=generator
+        )
         self.encoder = gn.nn.TransformerEncoder(layer, layers, norm=gn.nn.LayerNorm(d_model))
         self.encoder.reset_parameters(generator)
         self.head = gn.nn.Linear(d_model, vocab, init="torch", rng=generator)
@@ -67,11 +77,15 @@ class CharTransformer(gn.nn.Module):
             x = block(x, is_causal=True)
         block = self.encoder.layers[layer]
         h = block.norm1(x)  # pre-norm: attention sees the normalized input
-        _, weights = block.self_attn(h, h, h, need_weights=True, average_attn_weights=False, is_causal=True)
+        _, weights = block.self_attn(
+            h, h, h, need_weights=True, average_attn_weights=False, is_causal=True
+        )
         return weights.data
 
 
-def windows(codes: np.ndarray, context: int, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def windows(
+    codes: np.ndarray, context: int, batch: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``batch`` random windows of ``context`` characters and the same windows shifted by one."""
     starts = rng.integers(0, len(codes) - context - 1, size=batch)
     index = starts[:, None] + np.arange(context)
@@ -82,14 +96,20 @@ def mean_loss(model: CharTransformer, codes: np.ndarray, context: int) -> float:
     """Next-character cross-entropy over every non-overlapping window of the text."""
     count = (len(codes) - 1) // context
     x = codes[: count * context].reshape(count, context)
-    y = codes[1: count * context + 1].reshape(count, context)
+    y = codes[1 : count * context + 1].reshape(count, context)
     with gn.no_grad():
         logits = model(x)
     return float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)).item())
 
 
-def generate(model: CharTransformer, prompt: np.ndarray, length: int, context: int, rng: np.random.Generator,
-             temperature: float = 0.5) -> np.ndarray:
+def generate(
+    model: CharTransformer,
+    prompt: np.ndarray,
+    length: int,
+    context: int,
+    rng: np.random.Generator,
+    temperature: float = 0.5,
+) -> np.ndarray:
     codes = list(prompt)
     with gn.no_grad():
         for _ in range(length):
@@ -102,14 +122,21 @@ def generate(model: CharTransformer, prompt: np.ndarray, length: int, context: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=400, help="Adam steps (default 400)")
-    parser.add_argument("--context", type=int, default=48, help="characters the model sees (default 48)")
+    parser.add_argument(
+        "--context", type=int, default=48, help="characters the model sees (default 48)"
+    )
     parser.add_argument("--batch", type=int, default=32, help="windows per step (default 32)")
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="char_transformer", help="folder for the plots")
-    parser.add_argument("--d-model", type=int, default=48, help="features per position (default 48)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a tiny run (tests): 25 steps, context 16, batch 16, d_model 32, 40 characters generated")
+    parser.add_argument(
+        "--d-model", type=int, default=48, help="features per position (default 48)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny run (tests): 25 steps, context 16, batch 16, d_model 32, 40 characters generated",
+    )
     args = parser.parse_args()
     generated = 160
     if args.quick:

@@ -51,12 +51,18 @@ from glassnet.plotting import plot_decision_boundary  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="The seed blog's 2-5-2-1 network on circles, with glassnet.")
-    parser.add_argument("--epochs", type=int, default=9000,
-                        help="full-batch epochs (default: 9000, as the blog)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the data and the initial weights (default: 0)")
-    parser.add_argument("--out", default=os.path.join("out", "example"), help="folder for the plots")
+    parser = argparse.ArgumentParser(
+        description="The seed blog's 2-5-2-1 network on circles, with glassnet."
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=9000, help="full-batch epochs (default: 9000, as the blog)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the data and the initial weights (default: 0)"
+    )
+    parser.add_argument(
+        "--out", default=os.path.join("out", "example"), help="folder for the plots"
+    )
     return parser.parse_args(argv)
 
 
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     save(figure, args.out, "data.png")
 
     X = data[["x", "y"]].values  # (5000, 2): samples first, no .T
-    Y = data["label"].values     # (5000,)
+    Y = data["label"].values  # (5000,)
 
     # Create the model and add the layers exactly as the blog does.
     model = Model()

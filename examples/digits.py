@@ -24,7 +24,8 @@ import glassnet as gn
 def load() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     digits = load_digits()
     X_train, X_test, y_train, y_test = train_test_split(
-        digits.data / 16.0, digits.target, test_size=0.2, stratify=digits.target, random_state=0)
+        digits.data / 16.0, digits.target, test_size=0.2, stratify=digits.target, random_state=0
+    )
     return X_train.astype(np.float32), X_test.astype(np.float32), y_train, y_test
 
 
@@ -50,7 +51,7 @@ def train_torch(data: tuple, seed: int, epochs: int) -> tuple[float, float]:
     for _ in range(epochs):
         order = torch.randperm(len(X_train))
         for start in range(0, len(X_train), 32):
-            index = order[start:start + 32]
+            index = order[start : start + 32]
             optimizer.zero_grad()
             torch.nn.functional.cross_entropy(net(X_train[index]), y_train[index]).backward()
             optimizer.step()
@@ -76,11 +77,15 @@ def main() -> None:
         for name, run in runners.items():  # interleaved, so machine noise hits both alike
             accuracy, elapsed = run(data, seed, args.epochs)
             results[name].append((accuracy, elapsed))
-            print(f"seed {seed} {name:8s} test accuracy {accuracy:.4f}  {elapsed:.2f} s", flush=True)
+            print(
+                f"seed {seed} {name:8s} test accuracy {accuracy:.4f}  {elapsed:.2f} s", flush=True
+            )
     for name, rows in results.items():
         accuracies, times = zip(*rows)
-        print(f"{name:8s} mean test accuracy {np.mean(accuracies):.4f} (min {np.min(accuracies):.4f}), "
-              f"median training time {statistics.median(times):.2f} s")
+        print(
+            f"{name:8s} mean test accuracy {np.mean(accuracies):.4f} (min {np.min(accuracies):.4f}), "
+            f"median training time {statistics.median(times):.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def load() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The digits as (n, 8, 8, 1) float32 images in [0, 1] (channels last, as Keras), split as digits.py."""
     digits = load_digits()
     X_train, X_test, y_train, y_test = train_test_split(
-        digits.data / 16.0, digits.target, test_size=0.2, stratify=digits.target, random_state=0)
+        digits.data / 16.0, digits.target, test_size=0.2, stratify=digits.target, random_state=0
+    )
     return _images(X_train), _images(X_test), y_train, y_test
 
 
@@ -47,15 +48,17 @@ def _images(X: np.ndarray) -> np.ndarray:
 
 
 def build_glassnet() -> gn.Model:
-    return gn.Model([
-        gn.Conv2D(16, 3, padding="same", activation="relu"),
-        gn.Conv2D(32, 3, padding="same", activation="relu"),
-        gn.MaxPooling2D(2),
-        gn.Flatten(),
-        gn.Dropout(DROPOUT),
-        gn.Dense(128, activation="relu"),
-        gn.Dense(10, activation="softmax"),
-    ])
+    return gn.Model(
+        [
+            gn.Conv2D(16, 3, padding="same", activation="relu"),
+            gn.Conv2D(32, 3, padding="same", activation="relu"),
+            gn.MaxPooling2D(2),
+            gn.Flatten(),
+            gn.Dropout(DROPOUT),
+            gn.Dense(128, activation="relu"),
+            gn.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def train_glassnet(data: tuple, seed: int, epochs: int) -> tuple[float, float, gn.Model]:
@@ -74,18 +77,29 @@ def train_torch(data: tuple, seed: int, epochs: int) -> tuple[float, float, None
     torch.set_num_threads(2)
     torch.manual_seed(seed)
     tnn = torch.nn
-    X_train, X_test = (torch.from_numpy(X.transpose(0, 3, 1, 2).copy()) for X in data[:2])  # channels first
+    X_train, X_test = (
+        torch.from_numpy(X.transpose(0, 3, 1, 2).copy()) for X in data[:2]
+    )  # channels first
     y_train, y_test = (torch.from_numpy(np.asarray(y)) for y in data[2:])
     net = tnn.Sequential(
-        tnn.Conv2d(1, 16, 3, padding=1), tnn.ReLU(), tnn.Conv2d(16, 32, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Flatten(), tnn.Dropout(DROPOUT), tnn.Linear(512, 128), tnn.ReLU(), tnn.Linear(128, 10))
+        tnn.Conv2d(1, 16, 3, padding=1),
+        tnn.ReLU(),
+        tnn.Conv2d(16, 32, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Flatten(),
+        tnn.Dropout(DROPOUT),
+        tnn.Linear(512, 128),
+        tnn.ReLU(),
+        tnn.Linear(128, 10),
+    )
     optimizer = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
     started = time.perf_counter()
     net.train()
     for _ in range(epochs):
         order = torch.randperm(len(X_train))
         for start in range(0, len(X_train), BATCH_SIZE):
-            index = order[start:start + BATCH_SIZE]
+            index = order[start : start + BATCH_SIZE]
             optimizer.zero_grad()
             torch.nn.functional.cross_entropy(net(X_train[index]), y_train[index]).backward()
             optimizer.step()
@@ -114,8 +128,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--torch", action="store_true", help="also train the PyTorch twin")
-    parser.add_argument("--out", type=Path, default=Path("digits_cnn"), help="folder for the figures")
-    parser.add_argument("--quick", action="store_true", help="one seed, one epoch, 200 images: check that it runs")
+    parser.add_argument(
+        "--out", type=Path, default=Path("digits_cnn"), help="folder for the figures"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one seed, one epoch, 200 images: check that it runs"
+    )
     args = parser.parse_args()
     data = load()
     if args.quick:
@@ -129,13 +147,17 @@ def main() -> None:
         for name, run in runners.items():  # interleaved, so machine noise hits both alike
             accuracy, elapsed, model = run(data, seed, args.epochs)
             results[name].append((accuracy, elapsed))
-            print(f"seed {seed} {name:8s} test accuracy {accuracy:.4f}  {elapsed:.2f} s", flush=True)
+            print(
+                f"seed {seed} {name:8s} test accuracy {accuracy:.4f}  {elapsed:.2f} s", flush=True
+            )
             if model is not None and seed == 0:
                 write_figures(model, data[1][0], args.out)
     for name, rows in results.items():
         accuracies, times = zip(*rows)
-        print(f"{name:8s} mean test accuracy {np.mean(accuracies):.4f} (min {np.min(accuracies):.4f}), "
-              f"median training time {statistics.median(times):.2f} s")
+        print(
+            f"{name:8s} mean test accuracy {np.mean(accuracies):.4f} (min {np.min(accuracies):.4f}), "
+            f"median training time {statistics.median(times):.2f} s"
+        )
 
 
 if __name__ == "__main__":

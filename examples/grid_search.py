@@ -38,13 +38,23 @@ def heatmap(search: GridSearchCV, path: str) -> None:
     columns = GRID["learning_rate"]
     table = np.zeros((len(rows), len(columns)))
     for params, score in zip(results["params"], results["mean_test_score"]):
-        table[rows.index((params["hidden_layer_sizes"], params["alpha"])), columns.index(params["learning_rate"])] = score
+        table[
+            rows.index((params["hidden_layer_sizes"], params["alpha"])),
+            columns.index(params["learning_rate"]),
+        ] = score
     figure, axes = plt.subplots(figsize=(5, 4))
     image = axes.imshow(table, cmap="viridis")
     axes.set_xticks(range(len(columns)), [f"lr {lr:g}" for lr in columns])
     axes.set_yticks(range(len(rows)), [f"{h[0]} units, alpha {a:g}" for h, a in rows])
     for (i, j), score in np.ndenumerate(table):
-        axes.text(j, i, f"{score:.3f}", ha="center", va="center", color="white" if score < table.mean() else "black")
+        axes.text(
+            j,
+            i,
+            f"{score:.3f}",
+            ha="center",
+            va="center",
+            color="white" if score < table.mean() else "black",
+        )
     axes.set_title("GridSearchCV: mean CV accuracy on digits")
     figure.colorbar(image)
     figure.tight_layout()
@@ -56,16 +66,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--out", default="out")
-    parser.add_argument("--quick", action="store_true", help="2 epochs, 2 folds, 400 samples: checks that it runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 epochs, 2 folds, 400 samples: checks that it runs"
+    )
     args = parser.parse_args()
     epochs, folds = (2, 2) if args.quick else (args.epochs, 3)
     X, y = load_digits(return_X_y=True)
     if args.quick:
         X, y = X[:400], y[:400]
-    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, stratify=y, random_state=0)
-    search = GridSearchCV(GlassnetClassifier(epochs=epochs, batch_size=32, random_state=0), GRID, cv=folds, n_jobs=2)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16.0, y, test_size=0.25, stratify=y, random_state=0
+    )
+    search = GridSearchCV(
+        GlassnetClassifier(epochs=epochs, batch_size=32, random_state=0), GRID, cv=folds, n_jobs=2
+    )
     search.fit(X_train, y_train)
-    print(f"{len(search.cv_results_['params'])} combinations x {folds} folds, {epochs} epochs each, n_jobs=2")
+    print(
+        f"{len(search.cv_results_['params'])} combinations x {folds} folds, {epochs} epochs each, n_jobs=2"
+    )
     print(f"best parameters: {search.best_params_}")
     print(f"best mean CV accuracy: {search.best_score_:.4f}")
     print(f"test accuracy of the refitted best model: {search.score(X_test, y_test):.4f}")

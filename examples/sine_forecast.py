@@ -44,24 +44,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--out", default="sine_forecast")
-    parser.add_argument("--quick", action="store_true", help="a tiny run that only checks the script works")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny run that only checks the script works"
+    )
     args = parser.parse_args()
     n, epochs = (300, 1) if args.quick else (2000, args.epochs)
     clean, noisy = series(n, np.random.default_rng(0))
     split = int(0.8 * n)
     x_train, y_train = windows(noisy[:split])
-    x_test, y_test = windows(noisy[split - WINDOW:])
+    x_test, y_test = windows(noisy[split - WINDOW :])
     model = gn.Model([gn.LSTM(32, input_shape=(WINDOW, 1), rng=0), gn.Dense(1, rng=0)])
     model.compile(optimizer=gn.optim.Adam(lr=0.01), loss="mse", clipnorm=1.0)
     model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0, seed=0)
     forecast = model.predict(x_test)[:, 0]
     mse = float(np.mean((forecast - y_test[:, 0]) ** 2))
     naive = float(np.mean((x_test[:, -1, 0] - y_test[:, 0]) ** 2))
-    print(f"test MSE {mse:.4f} (noise variance {NOISE ** 2:.4f}, repeating the last value {naive:.4f})")
+    print(
+        f"test MSE {mse:.4f} (noise variance {NOISE**2:.4f}, repeating the last value {naive:.4f})"
+    )
     plot(np.arange(split, n), noisy[split:], clean[split:], forecast, Path(args.out))
 
 
-def plot(t: np.ndarray, noisy: np.ndarray, clean: np.ndarray, forecast: np.ndarray, out: Path) -> None:
+def plot(
+    t: np.ndarray, noisy: np.ndarray, clean: np.ndarray, forecast: np.ndarray, out: Path
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

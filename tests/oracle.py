@@ -25,8 +25,14 @@ def tolerances(dtype: np.dtype) -> tuple[float, float]:
     return (1e-5, 1e-4) if np.dtype(dtype) == np.float32 else (1e-10, 1e-8)
 
 
-def assert_close(what: str, ours: np.ndarray, theirs: np.ndarray, atol: float, rtol: float,
-                 check_dtype: bool = True) -> None:
+def assert_close(
+    what: str,
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    atol: float,
+    rtol: float,
+    check_dtype: bool = True,
+) -> None:
     """Shapes, then dtypes, then values; the message names ``what`` and the largest error."""
     ours = np.asarray(ours)
     theirs = np.asarray(theirs)

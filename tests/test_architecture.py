@@ -22,7 +22,17 @@ FORBIDDEN = {
     "optim": {"nn", "ops", "training", "losses", "plotting"},
     "metrics": {"autograd", "ops", "nn", "optim", "training"},
     # distributed is handed models and optimizers by training (duck-typed), so it imports neither.
-    "distributed": {"autograd", "ops", "nn", "optim", "training", "losses", "metrics", "callbacks", "io"},
+    "distributed": {
+        "autograd",
+        "ops",
+        "nn",
+        "optim",
+        "training",
+        "losses",
+        "metrics",
+        "callbacks",
+        "io",
+    },
     "plotting": {"autograd", "ops", "nn", "optim", "training"},
 }
 
@@ -39,7 +49,9 @@ def _module_level_imports(tree: ast.Module) -> set[str]:
             imported.add(node.module.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and node.level > 0:
             imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("glassnet."):
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("glassnet.")
+        ):
             imported.add(node.module.split(".")[1])
     return imported
 
@@ -72,13 +84,17 @@ def test_core_imports_only_numpy() -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 third_party.add(node.module.split(".")[0])
     allowed = set(sys.stdlib_module_names) | {"numpy", "glassnet", "__future__"}
-    assert third_party <= allowed, f"module-level imports beyond NumPy: {sorted(third_party - allowed)}"
+    assert third_party <= allowed, (
+        f"module-level imports beyond NumPy: {sorted(third_party - allowed)}"
+    )
 
 
 def test_extra_adapters_import_only_their_extra_and_are_imported_by_nothing() -> None:
     for name, extras in EXTRA_ADAPTERS.items():
         third_party = set()
-        for node in ast.walk(ast.parse((PACKAGE / name).read_text())):  # also inside try: ... except ImportError
+        for node in ast.walk(
+            ast.parse((PACKAGE / name).read_text())
+        ):  # also inside try: ... except ImportError
             if isinstance(node, ast.Import):
                 third_party.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -89,4 +105,6 @@ def test_extra_adapters_import_only_their_extra_and_are_imported_by_nothing() ->
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1 and path.parent == PACKAGE:
-                assert not module_names & ({node.module} | {alias.name for alias in node.names}), path
+                assert not module_names & ({node.module} | {alias.name for alias in node.names}), (
+                    path
+                )

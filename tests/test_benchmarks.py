@@ -16,8 +16,13 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _run(script: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True,
-                            timeout=300, cwd=BENCHMARKS.parent)
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCHMARKS.parent,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -44,12 +49,28 @@ def test_circles_epoch_runs() -> None:
     assert summary["benchmark"] == "circles_epoch"
 
 
-@pytest.mark.parametrize("script, args", [
-    ("founding_study.py", ["--seeds", "1", "--epochs", "5"]),
-    ("output_init_study.py", ["--seeds", "1", "--digits-seeds", "2", "--widths", "2", "--epochs", "5",
-                              "--digits-epochs", "1"]),
-    ("optimizers.py", ["--seeds", "1", "--circles-epochs", "5", "--digits-epochs", "1"]),
-])
+@pytest.mark.parametrize(
+    "script, args",
+    [
+        ("founding_study.py", ["--seeds", "1", "--epochs", "5"]),
+        (
+            "output_init_study.py",
+            [
+                "--seeds",
+                "1",
+                "--digits-seeds",
+                "2",
+                "--widths",
+                "2",
+                "--epochs",
+                "5",
+                "--digits-epochs",
+                "1",
+            ],
+        ),
+        ("optimizers.py", ["--seeds", "1", "--circles-epochs", "5", "--digits-epochs", "1"]),
+    ],
+)
 def test_studies_run(script: str, args: list[str]) -> None:
     pytest.importorskip("sklearn")
     pytest.importorskip("pandas")
@@ -71,15 +92,19 @@ def test_the_three_mlp_steps_do_the_same_training(monkeypatch: pytest.MonkeyPatc
     alone, fused = GlassnetNumpy(weights), FusedNumpy(weights)
     with model.mode(training=True):
         for start in range(0, len(x), BATCH):
-            xb, yb = x[start:start + BATCH], y[start:start + BATCH]
+            xb, yb = x[start : start + BATCH], y[start : start + BATCH]
             step(xb, yb)
             alone.step(xb, yb)
             fused.step(xb, yb)
     ours = [p.data for p in model.parameters()]  # w0, b0, w1, b1, w2, b2
     fused_params = [a for w, b in zip(fused.weights, fused.biases) for a in (w.T, b)]
-    assert any(not np.allclose(p, start) for p, start in zip(ours, (a for pair in weights for a in pair)))
+    assert any(
+        not np.allclose(p, start) for p, start in zip(ours, (a for pair in weights for a in pair))
+    )
     for glassnet_param, numpy_param, fused_param in zip(ours, alone.params, fused_params):
-        np.testing.assert_array_equal(glassnet_param, numpy_param)  # the same NumPy calls, bit for bit
+        np.testing.assert_array_equal(
+            glassnet_param, numpy_param
+        )  # the same NumPy calls, bit for bit
         np.testing.assert_allclose(glassnet_param, fused_param, rtol=1e-4, atol=1e-6)
 
 
@@ -89,12 +114,17 @@ def test_scaling_runs_one_and_two_mpi_processes_and_projects_the_ring_allreduce(
     mpiexec()  # skips without MPI
     summary = _run("scaling.py", "--quick")
     assert set(summary["runs"]) == {"1", "2"}
-    assert summary["runs"]["1"]["allreduce_s_per_step"] == 0.0 and summary["runs"]["2"]["allreduce_s_per_step"] > 0
+    assert (
+        summary["runs"]["1"]["allreduce_s_per_step"] == 0.0
+        and summary["runs"]["2"]["allreduce_s_per_step"] > 0
+    )
     assert summary["efficiency_2"] > 0
     gradient_bytes = summary["runs"]["1"]["gradient_bytes"]
     assert gradient_bytes == 4 * (784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10)
     # 2 (p - 1) / p x B / (25 Gbit/s), for p = 8
-    assert summary["projection"][0]["allreduce_ms"] == pytest.approx(2 * 7 / 8 * gradient_bytes / 25e9 * 8 * 1e3)
+    assert summary["projection"][0]["allreduce_ms"] == pytest.approx(
+        2 * 7 / 8 * gradient_bytes / 25e9 * 8 * 1e3
+    )
 
 
 def test_cost_growth_measures_both_curves_and_plots_them(tmp_path: Path) -> None:
@@ -123,8 +153,17 @@ def test_cnn_throughput_reports_every_runner_and_the_memory() -> None:
     pytest.importorskip("torch")
     summary = _run("cnn_throughput.py", "--quick")
     assert summary["ratio_to_pytorch"]["pytorch"] == 1.0
-    assert set(summary["samples_per_s"]) == {"numpy_im2col", "glassnet", "glassnet_keras", "pytorch"}
-    assert summary["memory_bytes"]["glassnet_step_peak"] > summary["memory_bytes"]["pytorch_saved_for_backward"] > 0
+    assert set(summary["samples_per_s"]) == {
+        "numpy_im2col",
+        "glassnet",
+        "glassnet_keras",
+        "pytorch",
+    }
+    assert (
+        summary["memory_bytes"]["glassnet_step_peak"]
+        > summary["memory_bytes"]["pytorch_saved_for_backward"]
+        > 0
+    )
 
 
 def test_cnn_benchmark_steps_train_alike(monkeypatch) -> None:
@@ -132,7 +171,14 @@ def test_cnn_benchmark_steps_train_alike(monkeypatch) -> None:
     torch = pytest.importorskip("torch")
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import numpy as np
-    from cnn_throughput import BATCH, NumpyIm2col, glassnet_model, initial_weights, make_data, torch_net
+    from cnn_throughput import (
+        BATCH,
+        NumpyIm2col,
+        glassnet_model,
+        initial_weights,
+        make_data,
+        torch_net,
+    )
 
     x, y = make_data(BATCH)
     weights = initial_weights()
@@ -149,6 +195,8 @@ def test_cnn_benchmark_steps_train_alike(monkeypatch) -> None:
         model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0, shuffle=False)
         for ours, theirs in zip([p.data for p in model.parameters()], expected):
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
-    for name, theirs in zip(["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"],
-                            expected):
+    for name, theirs in zip(
+        ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"],
+        expected,
+    ):
         np.testing.assert_allclose(handwritten.p[name], theirs, rtol=1e-4, atol=1e-6)

@@ -50,7 +50,7 @@ def _table(stdout: str) -> dict[str, float]:
     for line in stdout.splitlines():
         for name in TABLE_ROWS:
             if line.startswith(name + " "):
-                rows[name] = float(line[len(name):].strip())
+                rows[name] = float(line[len(name) :].strip())
     return rows
 
 
@@ -98,9 +98,23 @@ def test_demo_rejects_an_unknown_dataset_with_the_choices(capsys):
 def test_python_dash_m_glassnet_runs_the_moons_demo(tmp_path):
     out = tmp_path / "module"
     completed = subprocess.run(
-        [sys.executable, "-m", "glassnet", "demo", "moons", "--out", str(out), "--epochs", "100",
-         "--samples", "200"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "MPLBACKEND": "Agg"},
+        [
+            sys.executable,
+            "-m",
+            "glassnet",
+            "demo",
+            "moons",
+            "--out",
+            str(out),
+            "--epochs",
+            "100",
+            "--samples",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MPLBACKEND": "Agg"},
     )
     assert completed.returncode == 0, completed.stderr
     assert "glassnet demo: moons" in completed.stdout

@@ -16,9 +16,15 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _run(script: str, out: Path) -> str:
-    done = subprocess.run([sys.executable, str(EXAMPLES / script), "--quick", "--out", str(out)], check=False,
-                          capture_output=True,
-                          text=True, timeout=120, cwd=out.parent, env={**os.environ, "PYTHONWARNINGS": "error"})
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), "--quick", "--out", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=out.parent,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -12,13 +12,19 @@ from glassnet.errors import ShapeError
 from .oracle import assert_close, from_torch, to_torch
 
 
-@pytest.mark.parametrize("name, cls", [
-    ("binary_crossentropy", losses.BinaryCrossEntropy), ("bce", losses.BinaryCrossEntropy),
-    ("mse", losses.MeanSquaredError), ("mean_squared_error", losses.MeanSquaredError),
-    ("mae", losses.MeanAbsoluteError), ("huber", losses.Huber),
-    ("categorical_crossentropy", losses.CategoricalCrossEntropy),
-    ("sparse_categorical_crossentropy", losses.SparseCategoricalCrossEntropy),
-])
+@pytest.mark.parametrize(
+    "name, cls",
+    [
+        ("binary_crossentropy", losses.BinaryCrossEntropy),
+        ("bce", losses.BinaryCrossEntropy),
+        ("mse", losses.MeanSquaredError),
+        ("mean_squared_error", losses.MeanSquaredError),
+        ("mae", losses.MeanAbsoluteError),
+        ("huber", losses.Huber),
+        ("categorical_crossentropy", losses.CategoricalCrossEntropy),
+        ("sparse_categorical_crossentropy", losses.SparseCategoricalCrossEntropy),
+    ],
+)
 def test_names_give_loss_objects(name, cls) -> None:
     assert type(losses.get(name)) is cls
 
@@ -47,8 +53,11 @@ def _torch_pairs(torch):
         (losses.MeanAbsoluteError(), lambda p, t: F.l1_loss(p, t), "regression"),
         (losses.Huber(delta=0.5), lambda p, t: F.huber_loss(p, t, delta=0.5), "regression"),
         (losses.BinaryCrossEntropy(), lambda p, t: F.binary_cross_entropy(p, t), "probabilities"),
-        (losses.BinaryCrossEntropy(from_logits=True), lambda p, t: F.binary_cross_entropy_with_logits(p, t),
-         "logits"),
+        (
+            losses.BinaryCrossEntropy(from_logits=True),
+            lambda p, t: F.binary_cross_entropy_with_logits(p, t),
+            "logits",
+        ),
     ]
 
 
@@ -58,7 +67,11 @@ def test_loss_objects_match_torch(torch, rng) -> None:
             pred = rng.uniform(0.05, 0.95, (8, 1))
         else:
             pred = rng.normal(size=(8, 1))
-        target = (rng.random((8, 1)) > 0.5).astype(np.float64) if kind != "regression" else rng.normal(size=(8, 1))
+        target = (
+            (rng.random((8, 1)) > 0.5).astype(np.float64)
+            if kind != "regression"
+            else rng.normal(size=(8, 1))
+        )
         ours_p, theirs_p = gn.Tensor(pred, requires_grad=True), to_torch(pred, requires_grad=True)
         ours, theirs = loss(ours_p, target), twin(theirs_p, to_torch(target))
         ours.backward()
@@ -73,12 +86,18 @@ def test_categorical_losses_on_probabilities_and_logits_match_torch(torch, rng) 
     one_hot = np.eye(3)[labels]
     expected = torch.nn.functional.cross_entropy(to_torch(logits), to_torch(labels)).item()
     probabilities = gn.functional.softmax(gn.Tensor(logits), axis=-1)
-    assert losses.SparseCategoricalCrossEntropy()(probabilities, labels).item() == pytest.approx(expected)
-    assert losses.CategoricalCrossEntropy()(probabilities, one_hot).item() == pytest.approx(expected)
-    assert losses.CategoricalCrossEntropy(from_logits=True)(gn.Tensor(logits), one_hot).item() == pytest.approx(
-        expected)
+    assert losses.SparseCategoricalCrossEntropy()(probabilities, labels).item() == pytest.approx(
+        expected
+    )
+    assert losses.CategoricalCrossEntropy()(probabilities, one_hot).item() == pytest.approx(
+        expected
+    )
+    assert losses.CategoricalCrossEntropy(from_logits=True)(
+        gn.Tensor(logits), one_hot
+    ).item() == pytest.approx(expected)
     assert losses.SparseCategoricalCrossEntropy(from_logits=True)(
-        gn.Tensor(logits), labels.reshape(-1, 1)).item() == pytest.approx(expected)
+        gn.Tensor(logits), labels.reshape(-1, 1)
+    ).item() == pytest.approx(expected)
 
 
 def test_bce_on_probabilities_never_takes_log_of_zero() -> None:

@@ -29,7 +29,10 @@ def outputs() -> list[str]:
     cells = []
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            parts = [content if kind == "text" else "[png]" for kind, content in make_see_through.outputs_text(cell)]
+            parts = [
+                content if kind == "text" else "[png]"
+                for kind, content in make_see_through.outputs_text(cell)
+            ]
             cells.append("\n".join(parts))
     return cells
 
@@ -51,8 +54,10 @@ def test_the_torch_initialization_dies_on_seed_8_and_stays_at_ln_2(outputs):
 @executing
 def test_diagnose_names_the_dead_layer_with_advice(outputs):
     text = _cell(outputs, "report = torch_like.diagnose")
-    assert ("linear_2 (5 -> 2) -> relu_2: 2 of 2 units dead on all 5000 samples; the model's output no longer "
-            "depends on its input.") in text
+    assert (
+        "linear_2 (5 -> 2) -> relu_2: 2 of 2 units dead on all 5000 samples; the model's output no longer "
+        "depends on its input."
+    ) in text
     assert "Try: glassnet's default initialization" in text
 
 
@@ -67,7 +72,9 @@ def test_the_plots_are_drawn(outputs):
 @executing
 def test_explain_shows_the_zeros(outputs):
     assert "relu_2 output: 100% zeros" in _cell(outputs, 'relu_2 = trace.find(layer="relu_2")')
-    assert "gradient of linear_2.weight: 100% zeros" in _cell(outputs, 'relu_2 = trace.find(layer="relu_2")')
+    assert "gradient of linear_2.weight: 100% zeros" in _cell(
+        outputs, 'relu_2 = trace.find(layer="relu_2")'
+    )
     assert "Backward (gradients of the loss" in _cell(outputs, "trace = torch_like.explain")
 
 

@@ -31,7 +31,9 @@ def close_figures():
 def two_blobs(rng):
     """40 points in two separable clouds, left (label 0) and right (label 1) of x = 0."""
     labels = np.repeat([0, 1], 20)
-    points = rng.normal(scale=0.4, size=(40, 2)) + np.where(labels[:, None] == 1, [1.5, 0.0], [-1.5, 0.0])
+    points = rng.normal(scale=0.4, size=(40, 2)) + np.where(
+        labels[:, None] == 1, [1.5, 0.0], [-1.5, 0.0]
+    )
     return points, labels
 
 
@@ -62,8 +64,12 @@ class _HistoryLike:
 # ---------------------------------------------------------------------------------- plot_loss
 @pytest.mark.parametrize(
     "source",
-    [_ModelLike([0.9, 0.5, 0.3, 0.2]), [0.9, 0.5, 0.3, 0.2], np.array([0.9, 0.5, 0.3, 0.2]),
-     _HistoryLike([0.9, 0.5, 0.3, 0.2])],
+    [
+        _ModelLike([0.9, 0.5, 0.3, 0.2]),
+        [0.9, 0.5, 0.3, 0.2],
+        np.array([0.9, 0.5, 0.3, 0.2]),
+        _HistoryLike([0.9, 0.5, 0.3, 0.2]),
+    ],
     ids=["model_loss_attribute", "list", "array", "history_dict"],
 )
 def test_plot_loss_draws_one_line_of_the_losses_against_the_epoch(source):
@@ -140,6 +146,7 @@ def test_plot_decision_boundary_accepts_a_plain_callable_on_a_grid_around_the_po
 
 def test_plot_decision_boundary_accepts_column_probabilities_and_column_labels(two_blobs):
     points, labels = two_blobs
+
     def predict_column(grid):
         return _sigmoid_of_x(grid)[:, None]
 
@@ -174,7 +181,10 @@ def test_plot_roc_curve_draws_the_curve_from_origin_to_one_one_with_a_labelled_l
     assert (curve.get_xdata()[0], curve.get_ydata()[0]) == (0.0, 0.0)
     assert (curve.get_xdata()[-1], curve.get_ydata()[-1]) == (1.0, 1.0)
     np.testing.assert_array_equal(chance.get_xdata(), [0, 1])
-    assert ax.get_legend().get_texts()[0].get_text() == f"model AUC = {roc_auc_score(labels, scores):.4f}"
+    assert (
+        ax.get_legend().get_texts()[0].get_text()
+        == f"model AUC = {roc_auc_score(labels, scores):.4f}"
+    )
 
 
 def test_plot_loss_refuses_a_string() -> None:
@@ -186,7 +196,10 @@ def test_plot_history_draws_train_and_validation_side_by_side() -> None:
     history = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.6, 0.4], "accuracy": [0.5, 0.7, 0.9]}
     axes = glassnet.plotting.plot_history(history)
     assert len(axes) == 2
-    assert [line.get_label() for line in axes[0].get_lines()] == ["training loss", "validation loss"]
+    assert [line.get_label() for line in axes[0].get_lines()] == [
+        "training loss",
+        "validation loss",
+    ]
     np.testing.assert_allclose(axes[0].get_lines()[1].get_ydata(), [1.1, 0.6, 0.4])
     with pytest.raises(ValueError, match=r"\['auc'\] not recorded"):
         glassnet.plotting.plot_history(history, metrics=["auc"])
@@ -201,7 +214,9 @@ def test_plot_decision_boundary_multiclass_colours_regions() -> None:
         return np.stack([points[:, 0], points[:, 1], -points[:, 0]], axis=1)
 
     ax = glassnet.plotting.plot_decision_boundary(scores, X, y, resolution=30)
-    assert any(isinstance(c, matplotlib.contour.ContourSet) for c in ax.collections) or ax.collections
+    assert (
+        any(isinstance(c, matplotlib.contour.ContourSet) for c in ax.collections) or ax.collections
+    )
     assert ax.collections[-1].get_offsets().shape == (60, 2)
 
 
@@ -217,11 +232,25 @@ def _diagnosed_history() -> gn.callbacks.History:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.float32)
-    model = gn.Model([gn.Linear(2, 4, rng=0), gn.ReLU(), gn.Linear(4, 3, rng=1), gn.Tanh(), gn.Linear(3, 1, rng=2),
-                      gn.Sigmoid()])
+    model = gn.Model(
+        [
+            gn.Linear(2, 4, rng=0),
+            gn.ReLU(),
+            gn.Linear(4, 3, rng=1),
+            gn.Tanh(),
+            gn.Linear(3, 1, rng=2),
+            gn.Sigmoid(),
+        ]
+    )
     model.compile("sgd", "binary_crossentropy")
-    return model.fit(x, y, epochs=3, batch_size=50, verbose=0,
-                     callbacks=[gn.callbacks.GradientFlow(), gn.callbacks.ActivationHealth()])
+    return model.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=50,
+        verbose=0,
+        callbacks=[gn.callbacks.GradientFlow(), gn.callbacks.ActivationHealth()],
+    )
 
 
 def test_plot_gradient_flow_draws_each_layer_with_the_band():
@@ -234,7 +263,10 @@ def test_plot_gradient_flow_draws_each_layer_with_the_band():
 
 def test_plot_activation_health_draws_dead_and_saturated_fractions():
     ax = glassnet.plotting.plot_activation_health(_diagnosed_history())
-    assert [line.get_label() for line in ax.get_lines()] == ["relu_1: dead units", "tanh_1: saturated outputs"]
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "relu_1: dead units",
+        "tanh_1: saturated outputs",
+    ]
 
 
 def test_diagnostic_plots_say_which_callback_is_missing():

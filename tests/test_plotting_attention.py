@@ -37,7 +37,9 @@ def test_plot_attention_writes_a_labelled_map(tmp_path, rng) -> None:
 
 
 def test_plot_attention_refuses_other_shapes() -> None:
-    with pytest.raises(ValueError, match=r"expected weights of shape \(queries, keys\), got \(2, 3, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"expected weights of shape \(queries, keys\), got \(2, 3, 3\)"
+    ):
         plot_attention(np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match=r"2 x_labels \(keys\) for 3 columns"):
         plot_attention(np.zeros((2, 3)), x_labels=["a", "b"])

@@ -67,7 +67,9 @@ def python_blocks(path: Path) -> list[Block]:
             body.append(lines[number])
             number += 1
         if number == len(lines):
-            raise ValueError(f"{path.name}: the ```python fence on line {first_line - 1} is never closed")
+            raise ValueError(
+                f"{path.name}: the ```python fence on line {first_line - 1} is never closed"
+            )
         number += 1
         code = textwrap.dedent("\n".join(body) + "\n")
         blocks.append(Block(index=len(blocks) + 1, first_line=first_line, code=code))
@@ -122,7 +124,9 @@ def _claims(block: Block) -> dict[int, str]:
     print_ends = {
         node.end_lineno
         for node in ast.walk(ast.parse(block.code))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
     }
     return {
         block.first_line - 1 + token.start[0]: token.string
@@ -139,13 +143,15 @@ def _check_claim(line: int, comment: str, outputs: list[str]) -> None:
         tolerance = 10.0 ** -len(about.group(2) or "")
         for text in outputs:
             assert abs(float(text) - expected) <= tolerance, (
-                f"README.md:{line} printed {text}, but its comment says {comment!r}")
+                f"README.md:{line} printed {text}, but its comment says {comment!r}"
+            )
     elif "..." in comment:
         fragments = [part.strip() for part in comment.lstrip("#").split("...") if part.strip()]
         for text in outputs:
             pattern = ".*".join(re.escape(fragment) for fragment in fragments)
             assert re.search(pattern, text, re.DOTALL), (
-                f"README.md:{line} printed {text!r}, which does not match its comment {comment!r}")
+                f"README.md:{line} printed {text!r}, which does not match its comment {comment!r}"
+            )
 
 
 def test_the_readme_has_python_examples() -> None:

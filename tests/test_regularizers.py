@@ -23,20 +23,35 @@ def test_l2_penalty_gradient_is_weight_decay_on_the_weights() -> None:
     w = gn.Tensor(np.array([1.0, -3.0]), requires_grad=True)
     regularizers.L2(0.5)(w).backward()
     np.testing.assert_allclose(w.grad, [1.0, -3.0])
-    assert gn.gradcheck(lambda t: regularizers.L1L2(0.2, 0.3)(t), gn.Tensor(np.array([0.7, -1.1, 2.0])))
+    assert gn.gradcheck(
+        lambda t: regularizers.L1L2(0.2, 0.3)(t), gn.Tensor(np.array([0.7, -1.1, 2.0]))
+    )
 
 
 def test_penalty_shows_in_the_training_loss_as_in_keras() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(20, 3)), rng.normal(size=20)
     plain = gn.Model([gn.Dense(1, input_shape=(3,), kernel_initializer="ones")])
-    penalized = gn.Model([gn.Dense(1, input_shape=(3,), kernel_initializer="ones", kernel_regularizer=regularizers.L2(0.1))])
+    penalized = gn.Model(
+        [
+            gn.Dense(
+                1,
+                input_shape=(3,),
+                kernel_initializer="ones",
+                kernel_regularizer=regularizers.L2(0.1),
+            )
+        ]
+    )
     for model in (plain, penalized):
         model.compile(optimizer=gn.optim.SGD(lr=0.0), loss="mse")
-    gap = (penalized.fit(x, y, epochs=1, batch_size=None, verbose=0).history["loss"][0]
-           - plain.fit(x, y, epochs=1, batch_size=None, verbose=0).history["loss"][0])
+    gap = (
+        penalized.fit(x, y, epochs=1, batch_size=None, verbose=0).history["loss"][0]
+        - plain.fit(x, y, epochs=1, batch_size=None, verbose=0).history["loss"][0]
+    )
     assert gap == pytest.approx(0.1 * 3, rel=1e-5)
-    assert penalized.evaluate(x, y)["loss"] - plain.evaluate(x, y)["loss"] == pytest.approx(0.3, rel=1e-5)
+    assert penalized.evaluate(x, y)["loss"] - plain.evaluate(x, y)["loss"] == pytest.approx(
+        0.3, rel=1e-5
+    )
 
 
 def test_linear_layers_take_regularizers_too() -> None:
@@ -50,7 +65,10 @@ def test_the_fused_l2_penalty_equals_the_composed_ops_bit_for_bit(dtype) -> None
     from glassnet.ops.reduce import sum as total
 
     w = np.random.default_rng(0).normal(size=(100, 30)).astype(dtype)
-    fused, composed = gn.Tensor(w.copy(), requires_grad=True), gn.Tensor(w.copy(), requires_grad=True)
+    fused, composed = (
+        gn.Tensor(w.copy(), requires_grad=True),
+        gn.Tensor(w.copy(), requires_grad=True),
+    )
     value = regularizers.L2(0.0137)(fused)
     reference = total(composed * composed) * 0.0137
     (value * 3.0).backward()

@@ -36,7 +36,11 @@ def test_dot_of_a_loss_shows_ops_with_shapes_and_parameters_apart():
     labels = _labels(graph)
     assert "matmul\\n(4, 2)" in labels and "relu\\n(4, 2)" in labels and "mean\\n()" in labels
     assert "w\\n(3, 2)" in labels and "x\\n(4, 3)" in labels
-    styles = {n.get_label().strip('"').split("\\n")[0]: n.get("fillcolor") for n in graph.get_nodes() if n.get_label()}
+    styles = {
+        n.get_label().strip('"').split("\\n")[0]: n.get("fillcolor")
+        for n in graph.get_nodes()
+        if n.get_label()
+    }
     assert styles["w"] != styles["x"]  # parameters apart from data
     assert len(graph.get_edges()) == 4
 
@@ -46,7 +50,11 @@ def test_dot_of_a_model_groups_ops_by_layer_with_the_batch_axis_as_n():
     clusters = [sub.get_label().strip('"') for sub in graph.get_subgraphs()]
     assert clusters == ["linear_1", "relu_1", "linear_2", "relu_2", "linear_3", "sigmoid_1"]
     labels = _labels(graph)
-    assert "linear\\n(N, 5)" in labels and "linear_1.weight\\n(5, 2)" in labels and "x\\n(N, 2)" in labels
+    assert (
+        "linear\\n(N, 5)" in labels
+        and "linear_1.weight\\n(5, 2)" in labels
+        and "x\\n(N, 2)" in labels
+    )
     assert "linear_3.bias\\n(1,)" in labels  # a parameter's size 1 is not the batch
     edges = {e.get_label().strip('"') for e in graph.get_edges()}
     assert "(1, 2)" in edges and "(N, 1)" in edges

@@ -8,26 +8,77 @@
 [18.0, -36.0]
 """
 
+from . import (
+    callbacks,
+    data,
+    diagnostics,
+    errors,
+    functional,
+    layers,
+    losses,
+    metrics,
+    nn,
+    optim,
+    random,
+    regularizers,
+    viz,
+)
 from ._version import __version__
-from . import callbacks, data, errors, functional, losses, metrics, nn, optim, random, regularizers
 from .autograd import Function, Tensor, as_tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from .autograd.observe import detect_anomaly
-from . import diagnostics, viz
 from .diagnostics import explain
-from .nn import (ELU, GELU, SELU, Activation, BatchNorm1d, Dense, Dropout, Embedding, Input, LayerNorm, LeakyReLU,
-                 Linear, LogSoftmax, Module, MultiheadAttention, MultiHeadAttention,
-                 Parameter, PositionalEncoding, ReLU, Sequential,
-                 Sigmoid, Softmax, Softplus, Tanh, TransformerEncoder, TransformerEncoderLayer)
-from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
-from .nn import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
-from .nn import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm2d, Dropout2d, Flatten,
-                 GlobalAveragePooling2D, MaxPool1d, MaxPool2d, MaxPooling2D, UpSampling2D, Upsample)
-from .random import seed
-from . import layers
 from .io.serialization import register_layer
+from .nn import (
+    ELU,
+    GELU,
+    SELU,
+    Activation,
+    AdaptiveAvgPool2d,
+    AveragePooling2D,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1D,
+    Conv1d,
+    Conv2D,
+    Conv2d,
+    Conv2DTranspose,
+    ConvTranspose2d,
+    Dense,
+    Dropout,
+    Dropout2d,
+    Embedding,
+    Flatten,
+    GlobalAveragePooling2D,
+    Input,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPooling2D,
+    Module,
+    MultiHeadAttention,
+    MultiheadAttention,
+    Parameter,
+    PositionalEncoding,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    Upsample,
+    UpSampling2D,
+)
+from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
+from .random import seed
 from .training import Model
 from .training.saving import load_model
-
 
 __all__ = [
     "Tensor",

@@ -10,8 +10,9 @@ from typing import Any
 __all__ = ["generate_data", "plot_generated_data"]
 
 
-def generate_data(samples: int, shape_type: str = "circles", noise: float = 0.05,
-                  seed: int | None = None) -> Any:
+def generate_data(
+    samples: int, shape_type: str = "circles", noise: float = 0.05, seed: int | None = None
+) -> Any:
     """Two-class 2-D points as a DataFrame with columns ``x``, ``y`` and ``label`` (0 or 1).
 
     Args:
@@ -28,13 +29,17 @@ def generate_data(samples: int, shape_type: str = "circles", noise: float = 0.05
         import pandas as pd
         from sklearn.datasets import make_circles, make_moons
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('generate_data needs pandas and scikit-learn: pip install "glassnet[data]"') from exc
+        raise ImportError(
+            'generate_data needs pandas and scikit-learn: pip install "glassnet[data]"'
+        ) from exc
     if shape_type == "moons":
         points, labels = make_moons(n_samples=samples, noise=noise, random_state=seed)
     elif shape_type == "circles":
         points, labels = make_circles(n_samples=samples, noise=noise, random_state=seed)
     else:
-        raise ValueError(f"generate_data: shape_type must be 'moons' or 'circles', got {shape_type!r}.")
+        raise ValueError(
+            f"generate_data: shape_type must be 'moons' or 'circles', got {shape_type!r}."
+        )
     return pd.DataFrame({"x": points[:, 0], "y": points[:, 1], "label": labels})
 
 

@@ -48,9 +48,16 @@ class DemoResult:
         return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
 
-def run_demo(out_dir: str | None, shape_type: str = "circles", samples: int = 5000, noise: float = 0.04,
-             epochs: int = 9000, learning_rate: float = 0.05, seed: int = 0,
-             verbose: bool = False) -> DemoResult:
+def run_demo(
+    out_dir: str | None,
+    shape_type: str = "circles",
+    samples: int = 5000,
+    noise: float = 0.04,
+    epochs: int = 9000,
+    learning_rate: float = 0.05,
+    seed: int = 0,
+    verbose: bool = False,
+) -> DemoResult:
     """Generate the data, train the founding network, score it and (if ``out_dir``) plot it."""
     from .datasets import generate_data
 
@@ -72,8 +79,9 @@ def run_demo(out_dir: str | None, shape_type: str = "circles", samples: int = 50
     )
 
 
-def _write_plots(out_dir: str, data: Any, model: Model, X: np.ndarray, Y: np.ndarray,
-                 probabilities: np.ndarray) -> list[str]:
+def _write_plots(
+    out_dir: str, data: Any, model: Model, X: np.ndarray, Y: np.ndarray, probabilities: np.ndarray
+) -> list[str]:
     # A bare Figure draws without pyplot, so the caller's backend (a notebook's, say) is untouched.
     from matplotlib.figure import Figure
 

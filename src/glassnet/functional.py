@@ -18,8 +18,8 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.losses import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
 from .ops.normalization import *  # noqa: F401,F403
-from .ops.recurrent import *  # noqa: F401,F403
 from .ops.pooling import *  # noqa: F401,F403
+from .ops.recurrent import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.regularization import *  # noqa: F401,F403
 from .ops.resize import *  # noqa: F401,F403

@@ -10,15 +10,28 @@ from .nn.dense import Dense
 from .nn.embedding import Embedding
 from .nn.input_layer import Input
 from .nn.keras_recurrent import (
-           GRU,
-           LSTM,
-           Bidirectional,
-           Masking,
-           SimpleRNN,
-           TimeDistributed,
+    GRU,
+    LSTM,
+    Bidirectional,
+    Masking,
+    SimpleRNN,
+    TimeDistributed,
 )
 from .nn.normalization import BatchNorm1d, LayerNorm
 from .nn.regularization import Dropout
 
-__all__ = ["GRU", "LSTM", "Activation", "BatchNorm1d", "Bidirectional", "Dense", "Dropout", "Embedding", "Input",
-           "LayerNorm", "Masking", "SimpleRNN", "TimeDistributed"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "Activation",
+    "BatchNorm1d",
+    "Bidirectional",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Input",
+    "LayerNorm",
+    "Masking",
+    "SimpleRNN",
+    "TimeDistributed",
+]

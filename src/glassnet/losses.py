@@ -125,7 +125,9 @@ class BinaryCrossEntropy(Loss):
 
     def compute(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
         if self.from_logits:
-            return kernels.binary_cross_entropy_with_logits(y_pred, y_true, reduction=self.reduction)
+            return kernels.binary_cross_entropy_with_logits(
+                y_pred, y_true, reduction=self.reduction
+            )
         return kernels.binary_cross_entropy(y_pred, y_true, reduction=self.reduction)
 
     def on_logits(self) -> BinaryCrossEntropy:
@@ -157,7 +159,9 @@ class CategoricalCrossEntropy(Loss):
         # An output per step (n, T, ..., classes): every position is one more sample, as in Keras.
         classes = logits.shape[-1]
         flat_target = y_true.reshape(-1) if self.integer_targets else y_true.reshape(-1, classes)
-        loss = kernels.cross_entropy(logits.reshape(-1, classes), flat_target, reduction=self.reduction)
+        loss = kernels.cross_entropy(
+            logits.reshape(-1, classes), flat_target, reduction=self.reduction
+        )
         return loss.reshape(logits.shape[:-1]) if self.reduction == "none" else loss
 
     def on_logits(self) -> CategoricalCrossEntropy:

@@ -21,9 +21,35 @@ from typing import Any
 import numpy as np
 
 from .io.atomic import atomic_write
-from .nn import (ELU, GELU, SELU, AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, BatchNorm1d, Dense,
-                 Dropout, Flatten, GlobalAveragePooling2D, Input, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d,
-                 MaxPool2d, MaxPooling2D, ReLU, Sigmoid, Softmax, Softplus, Tanh, UpSampling2D, Upsample)
+from .nn import (
+    ELU,
+    GELU,
+    SELU,
+    AdaptiveAvgPool2d,
+    AveragePooling2D,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm1d,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    Input,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPooling2D,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+    Upsample,
+    UpSampling2D,
+)
 from .nn.conv import _Conv, _KerasConv
 
 __all__ = ["export", "OPSET"]
@@ -47,12 +73,16 @@ class _Graph:
 
     def constant(self, hint: str, array: np.ndarray) -> str:
         name = self.name(hint)
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name=name))
+        self.initializers.append(
+            self.numpy_helper.from_array(np.ascontiguousarray(array), name=name)
+        )
         return name
 
     def node(self, op: str, inputs: Sequence[str], hint: str, **attributes: Any) -> str:
         output = self.name(hint)
-        self.nodes.append(self.helper.make_node(op, list(inputs), [output], name=output, **attributes))
+        self.nodes.append(
+            self.helper.make_node(op, list(inputs), [output], name=output, **attributes)
+        )
         return output
 
 
@@ -86,9 +116,13 @@ def _conv(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int]) -> str
     if layer.bias is not None:
         inputs.append(graph.constant(f"{name}.bias", layer.bias.data))
     pads = layer._pads(spatial)
-    attributes = {"kernel_shape": list(layer.kernel_size), "strides": list(layer.stride),
-                  "dilations": list(layer.dilation), "group": layer.groups,
-                  "pads": [before for before, _ in pads] + [after for _, after in pads]}
+    attributes = {
+        "kernel_shape": list(layer.kernel_size),
+        "strides": list(layer.stride),
+        "dilations": list(layer.dilation),
+        "group": layer.groups,
+        "pads": [before for before, _ in pads] + [after for _, after in pads],
+    }
     if layer.transposed:
         extra = layer._transpose_geometry(spatial)[1] if keras else layer.output_padding
         y = graph.node("ConvTranspose", inputs, name, output_padding=list(extra), **attributes)
@@ -96,13 +130,19 @@ def _conv(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int]) -> str
         y = graph.node("Conv", inputs, name, **attributes)
     if channels_last:
         y = graph.node("Transpose", [y], name, perm=[0, *range(2, n + 2), 1])
-    return _activation(graph, y, layer.activation, name, axis=1 if not channels_last else -1) if keras else y
+    return (
+        _activation(graph, y, layer.activation, name, axis=1 if not channels_last else -1)
+        if keras
+        else y
+    )
 
 
 def _translate(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int] | None = None) -> str:
     """The ONNX nodes of ``layer`` applied to ``x``, whose samples have ``sample_shape``."""
     name = layer.display_name
-    if sample_shape is None and (isinstance(layer, _Conv) or (isinstance(layer, Dense) and layer.weight is None)):
+    if sample_shape is None and (
+        isinstance(layer, _Conv) or (isinstance(layer, Dense) and layer.weight is None)
+    ):
         return x  # only asked whether the layer has an ONNX form (it may not be built yet)
     if isinstance(layer, _Conv):
         return _conv(graph, layer, x, sample_shape)
@@ -140,16 +180,25 @@ def _translate(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int] | 
         # ONNX's Softplus has no threshold; above glassnet's (20) the two differ by < 3e-9.
         return graph.node("Softplus", [x], name)
     if isinstance(layer, BatchNorm1d) and layer.weight is not None:
-        inputs = [x, graph.constant(f"{name}.weight", layer.weight.data), graph.constant(f"{name}.bias", layer.bias.data),
-                  graph.constant(f"{name}.running_mean", layer.running_mean),
-                  graph.constant(f"{name}.running_var", layer.running_var)]
+        inputs = [
+            x,
+            graph.constant(f"{name}.weight", layer.weight.data),
+            graph.constant(f"{name}.bias", layer.bias.data),
+            graph.constant(f"{name}.running_mean", layer.running_mean),
+            graph.constant(f"{name}.running_var", layer.running_var),
+        ]
         return graph.node("BatchNormalization", inputs, name, epsilon=float(layer.eps))
     if isinstance(layer, LayerNorm) and layer.weight is not None:
         inputs = [x, graph.constant(f"{name}.weight", layer.weight.data)]
         if layer.bias is not None:  # ONNX's bias input is optional, as LayerNorm(bias=False)'s
             inputs.append(graph.constant(f"{name}.bias", layer.bias.data))
-        return graph.node("LayerNormalization", inputs, name, axis=-len(layer.normalized_shape),
-                          epsilon=float(layer.eps))
+        return graph.node(
+            "LayerNormalization",
+            inputs,
+            name,
+            axis=-len(layer.normalized_shape),
+            epsilon=float(layer.eps),
+        )
     return _translate_image_layer(graph, layer, x)
 
 
@@ -163,12 +212,22 @@ def _translate_image_layer(graph: _Graph, layer: Any, x: str) -> str:
     if isinstance(layer, (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d)):
         dims = layer.dims
         pads = _ints(layer.padding, dims)
-        attributes = {"kernel_shape": _ints(layer.kernel_size, dims), "strides": _ints(layer.stride, dims),
-                      "pads": pads + pads, "ceil_mode": int(layer.ceil_mode)}
+        attributes = {
+            "kernel_shape": _ints(layer.kernel_size, dims),
+            "strides": _ints(layer.stride, dims),
+            "pads": pads + pads,
+            "ceil_mode": int(layer.ceil_mode),
+        }
         if isinstance(layer, MaxPool2d):
             return graph.node("MaxPool", [x], name, **attributes)
         if layer.divisor_override is None:
-            return graph.node("AveragePool", [x], name, count_include_pad=int(layer.count_include_pad), **attributes)
+            return graph.node(
+                "AveragePool",
+                [x],
+                name,
+                count_include_pad=int(layer.count_include_pad),
+                **attributes,
+            )
     if isinstance(layer, AdaptiveAvgPool2d) and _ints(layer.output_size, 2) == [1, 1]:
         return graph.node("GlobalAveragePool", [x], name)
     if isinstance(layer, Flatten) and layer.start_dim == 1 and layer.end_dim == -1:
@@ -178,35 +237,66 @@ def _translate_image_layer(graph: _Graph, layer: Any, x: str) -> str:
     if isinstance(layer, Upsample) and layer.scale_factor is not None:
         return _resize(graph, x, name, layer.mode, layer.scale_factor, bool(layer.align_corners))
     channels_last = getattr(layer, "data_format", None) == "channels_last"
-    if isinstance(layer, (MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, UpSampling2D)) and channels_last:
+    if (
+        isinstance(layer, (MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, UpSampling2D))
+        and channels_last
+    ):
         x = graph.node("Transpose", [x], name, perm=[0, 3, 1, 2])
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
-        auto_pad = "SAME_UPPER" if layer.padding == "same" else "VALID"  # Keras's extra pixel goes last
+        auto_pad = (
+            "SAME_UPPER" if layer.padding == "same" else "VALID"
+        )  # Keras's extra pixel goes last
         op = "MaxPool" if isinstance(layer, MaxPooling2D) else "AveragePool"
-        y = graph.node(op, [x], name, kernel_shape=list(layer.pool_size), strides=list(layer.strides),
-                       auto_pad=auto_pad)
+        y = graph.node(
+            op,
+            [x],
+            name,
+            kernel_shape=list(layer.pool_size),
+            strides=list(layer.strides),
+            auto_pad=auto_pad,
+        )
     elif isinstance(layer, GlobalAveragePooling2D):
         y = graph.node("GlobalAveragePool", [x], name)
         if not layer.keepdims:
             return graph.node("Flatten", [y], name, axis=1)
     elif isinstance(layer, UpSampling2D):
-        y = _resize(graph, x, name, "nearest" if layer.interpolation == "nearest" else "bilinear", layer.size, False)
+        y = _resize(
+            graph,
+            x,
+            name,
+            "nearest" if layer.interpolation == "nearest" else "bilinear",
+            layer.size,
+            False,
+        )
     else:
         raise NotImplementedError(type(layer).__name__)
     return graph.node("Transpose", [y], name, perm=[0, 2, 3, 1]) if channels_last else y
 
 
-def _resize(graph: _Graph, x: str, name: str, mode: str, scale_factor: Any, align_corners: bool) -> str:
+def _resize(
+    graph: _Graph, x: str, name: str, mode: str, scale_factor: Any, align_corners: bool
+) -> str:
     """ONNX Resize with torch's index rules: nearest = floor(o / scale); linear = half-pixel or corners."""
     dims = 1 if mode == "linear" else 2
-    scales = [1.0, 1.0] + ([float(scale_factor)] * dims if isinstance(scale_factor, (int, float))
-                           else [float(s) for s in scale_factor])
+    scales = [1.0, 1.0] + (
+        [float(scale_factor)] * dims
+        if isinstance(scale_factor, (int, float))
+        else [float(s) for s in scale_factor]
+    )
     inputs = [x, "", graph.constant(f"{name}.scales", np.array(scales, dtype=np.float32))]
     if mode == "nearest":
-        return graph.node("Resize", inputs, name, mode="nearest", coordinate_transformation_mode="asymmetric",
-                          nearest_mode="floor")
+        return graph.node(
+            "Resize",
+            inputs,
+            name,
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        )
     transform = "align_corners" if align_corners else "pytorch_half_pixel"
-    return graph.node("Resize", inputs, name, mode="linear", coordinate_transformation_mode=transform)
+    return graph.node(
+        "Resize", inputs, name, mode="linear", coordinate_transformation_mode=transform
+    )
 
 
 def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int]) -> None:
@@ -220,9 +310,14 @@ def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int])
         import onnx
         from onnx import TensorProto, helper, numpy_helper
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('glassnet.onnx needs the onnx package: pip install "glassnet[onnx]"') from exc
-    unsupported = [f"{layer.display_name} ({type(layer).__name__})" for layer in model.layers
-                   if isinstance(layer, GELU) or not _supported(layer)]
+        raise ImportError(
+            'glassnet.onnx needs the onnx package: pip install "glassnet[onnx]"'
+        ) from exc
+    unsupported = [
+        f"{layer.display_name} ({type(layer).__name__})"
+        for layer in model.layers
+        if isinstance(layer, GELU) or not _supported(layer)
+    ]
     if unsupported:
         raise ValueError(f"onnx.export: no ONNX form for {', '.join(unsupported)}.")
     graph = _Graph(helper, numpy_helper)
@@ -236,11 +331,18 @@ def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int])
         sample = out
     graph.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
     inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", *input_shape])]
-    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", *sample.shape[1:]])]
-    onnx_graph = helper.make_graph(graph.nodes, model.name or "glassnet_model", inputs, outputs, graph.initializers)
-    onnx_model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                   producer_name="glassnet")
-    onnx_model.ir_version = min(onnx_model.ir_version, 8)  # readable by older onnxruntime releases too
+    outputs = [
+        helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", *sample.shape[1:]])
+    ]
+    onnx_graph = helper.make_graph(
+        graph.nodes, model.name or "glassnet_model", inputs, outputs, graph.initializers
+    )
+    onnx_model = helper.make_model(
+        onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassnet"
+    )
+    onnx_model.ir_version = min(
+        onnx_model.ir_version, 8
+    )  # readable by older onnxruntime releases too
     onnx.checker.check_model(onnx_model)
     data = onnx_model.SerializeToString()
     atomic_write(path, lambda file: file.write(data))

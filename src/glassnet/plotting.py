@@ -12,15 +12,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_loss", "plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve",
-           "plot_attention", "plot_gradient_flow", "plot_activation_health", "plot_filters", "plot_feature_maps"]
+__all__ = [
+    "plot_loss",
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_confusion_matrix",
+    "plot_roc_curve",
+    "plot_attention",
+    "plot_gradient_flow",
+    "plot_activation_health",
+    "plot_filters",
+    "plot_feature_maps",
+]
 
 
 def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('glassnet.plotting needs matplotlib: pip install "glassnet[plot]"') from exc
+        raise ImportError(
+            'glassnet.plotting needs matplotlib: pip install "glassnet[plot]"'
+        ) from exc
     return plt
 
 
@@ -64,8 +76,14 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, axes: Any =
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
-        raise TypeError(f"plot_history: expected a History or a dict of lists, got {type(history).__name__}.")
-    names = list(metrics) if metrics is not None else [k for k in logs if not k.startswith("val_") and "/" not in k]
+        raise TypeError(
+            f"plot_history: expected a History or a dict of lists, got {type(history).__name__}."
+        )
+    names = (
+        list(metrics)
+        if metrics is not None
+        else [k for k in logs if not k.startswith("val_") and "/" not in k]
+    )
     unknown = [name for name in names if name not in logs]
     if unknown:
         raise ValueError(f"plot_history: {unknown} not recorded; available: {', '.join(logs)}.")
@@ -91,12 +109,15 @@ def _losses_of(source: Any) -> Sequence[float]:
         return history["loss"]
     losses = getattr(source, "loss", source)
     if callable(losses) or isinstance(losses, (str, bytes)) or not hasattr(losses, "__len__"):
-        raise TypeError(f"plot_loss: expected a Model, a History or a list of losses, got {type(source).__name__}.")
+        raise TypeError(
+            f"plot_loss: expected a Model, a History or a list of losses, got {type(source).__name__}."
+        )
     return losses
 
 
-def plot_decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200,
-                           margin: float = 0.25) -> Any:
+def plot_decision_boundary(
+    model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200, margin: float = 0.25
+) -> Any:
     """Decision regions of a 2-feature classifier, with the points on top.
 
     Binary models (one output, or a callable returning one probability per sample) get
@@ -110,22 +131,36 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolutio
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: expected X of shape (n_samples, 2), got {X.shape}.")
+        raise ValueError(
+            f"plot_decision_boundary: expected X of shape (n_samples, 2), got {X.shape}."
+        )
     predict: Callable[[np.ndarray], Any] = getattr(model, "predict", model)
     low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
-    grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    )
     scores = np.asarray(predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])))
     labels = np.asarray(y).reshape(-1)
     ax = _axes(ax)
     if scores.ndim == 2 and scores.shape[1] > 1:
         classes = scores.shape[1]
         regions = scores.argmax(axis=1).reshape(grid_x.shape)
-        ax.contourf(grid_x, grid_y, regions, levels=np.arange(classes + 1) - 0.5, cmap="tab10", alpha=0.35,
-                    vmin=0, vmax=9)
+        ax.contourf(
+            grid_x,
+            grid_y,
+            regions,
+            levels=np.arange(classes + 1) - 0.5,
+            cmap="tab10",
+            alpha=0.35,
+            vmin=0,
+            vmax=9,
+        )
         ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="tab10", vmin=0, vmax=9, s=8, edgecolors="none")
     else:
         probabilities = scores.reshape(grid_x.shape)
-        filled = ax.contourf(grid_x, grid_y, probabilities, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        filled = ax.contourf(
+            grid_x, grid_y, probabilities, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6
+        )
         ax.contour(grid_x, grid_y, probabilities, levels=[0.5], colors="k", linewidths=1.5)
         ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
         ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=_two_class_colors(), s=8, edgecolors="none")
@@ -135,8 +170,13 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolutio
     return ax
 
 
-def plot_confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any] | None = None, normalize: bool = False,
-                          ax: Any = None) -> Any:
+def plot_confusion_matrix(
+    y_true: Any,
+    y_pred: Any,
+    labels: Sequence[Any] | None = None,
+    normalize: bool = False,
+    ax: Any = None,
+) -> Any:
     """A confusion matrix as a heat map with the counts (or row fractions) written in the cells.
 
     Rows are the true classes, columns the predicted ones.
@@ -144,11 +184,19 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any] | None
     truth = np.asarray(y_true).reshape(-1)
     predicted = np.asarray(y_pred).reshape(-1)
     if truth.shape != predicted.shape:
-        raise ValueError(f"plot_confusion_matrix: {truth.size} labels but {predicted.size} predictions.")
-    classes = np.unique(np.concatenate([truth, predicted])) if labels is None else np.asarray(labels)
+        raise ValueError(
+            f"plot_confusion_matrix: {truth.size} labels but {predicted.size} predictions."
+        )
+    classes = (
+        np.unique(np.concatenate([truth, predicted])) if labels is None else np.asarray(labels)
+    )
     position = {label: i for i, label in enumerate(classes.tolist())}
     matrix = np.zeros((len(classes), len(classes)))
-    np.add.at(matrix, ([position[v] for v in truth.tolist()], [position[v] for v in predicted.tolist()]), 1)
+    np.add.at(
+        matrix,
+        ([position[v] for v in truth.tolist()], [position[v] for v in predicted.tolist()]),
+        1,
+    )
     if normalize:
         matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     ax = _axes(ax, figsize=(6, 5))
@@ -183,8 +231,14 @@ def plot_roc_curve(y_true: Any, y_score: Any, ax: Any = None, label: str | None 
     return ax
 
 
-def plot_attention(weights: Any, x_labels: Sequence[Any] | None = None, y_labels: Sequence[Any] | None = None,
-                   ax: Any = None, title: str = "Attention", cmap: str = "viridis") -> Any:
+def plot_attention(
+    weights: Any,
+    x_labels: Sequence[Any] | None = None,
+    y_labels: Sequence[Any] | None = None,
+    ax: Any = None,
+    title: str = "Attention",
+    cmap: str = "viridis",
+) -> Any:
     """An attention map: one row per query, one column per key, colour = weight.
 
     Args:
@@ -199,12 +253,19 @@ def plot_attention(weights: Any, x_labels: Sequence[Any] | None = None, y_labels
     """
     matrix = np.asarray(getattr(weights, "data", weights), dtype=np.float64)
     if matrix.ndim != 2:
-        raise ValueError(f"plot_attention: expected weights of shape (queries, keys), got {matrix.shape}; "
-                         "pick one sample and one head, e.g. weights[0, head].")
-    for axis, labels, what in ((1, x_labels, "x_labels (keys)"), (0, y_labels, "y_labels (queries)")):
+        raise ValueError(
+            f"plot_attention: expected weights of shape (queries, keys), got {matrix.shape}; "
+            "pick one sample and one head, e.g. weights[0, head]."
+        )
+    for axis, labels, what in (
+        (1, x_labels, "x_labels (keys)"),
+        (0, y_labels, "y_labels (queries)"),
+    ):
         if labels is not None and len(labels) != matrix.shape[axis]:
-            raise ValueError(f"plot_attention: {len(labels)} {what} for {matrix.shape[axis]} "
-                             f"{'columns' if axis else 'rows'} of weights {matrix.shape}.")
+            raise ValueError(
+                f"plot_attention: {len(labels)} {what} for {matrix.shape[axis]} "
+                f"{'columns' if axis else 'rows'} of weights {matrix.shape}."
+            )
     rows, columns = matrix.shape
     ax = _axes(ax, figsize=(max(4.0, 0.35 * columns + 2), max(3.0, 0.35 * rows + 1.5)))
     image = ax.imshow(matrix, cmap=cmap, vmin=0.0, aspect="auto")
@@ -218,12 +279,17 @@ def plot_attention(weights: Any, x_labels: Sequence[Any] | None = None, y_labels
     ax.set_title(title)
     return ax
 
+
 def _per_layer(history: Any, prefix: str, caller: str, hint: str) -> dict[str, list[float]]:
     """``{layer: values}`` of the History keys ``<prefix>/<layer>``."""
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict):
-        raise TypeError(f"{caller}: expected a History or a dict of lists, got {type(history).__name__}.")
-    found = {key.split("/", 1)[1]: values for key, values in logs.items() if key.startswith(prefix + "/")}
+        raise TypeError(
+            f"{caller}: expected a History or a dict of lists, got {type(history).__name__}."
+        )
+    found = {
+        key.split("/", 1)[1]: values for key, values in logs.items() if key.startswith(prefix + "/")
+    }
     if not found:
         raise ValueError(f"{caller}: the history has no {prefix}/<layer> values; {hint}")
     return found
@@ -246,14 +312,18 @@ def plot_gradient_flow(history: Any, axes: Any = None) -> Any:
     floor = 1e-12  # a layer that does not move at all still shows, at the bottom
     for name, values in ratios.items():
         epochs = np.arange(1, len(values) + 1)
-        ratio_ax.plot(epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name)
+        ratio_ax.plot(
+            epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name
+        )
     ratio_ax.axhline(1e-5, color="tab:blue", linestyle="--", linewidth=1, label="vanishing (1e-5)")
     ratio_ax.axhline(1e-1, color="tab:red", linestyle="--", linewidth=1, label="exploding (1e-1)")
     ratio_ax.set_yscale("log")
     ratio_ax.set_title("update / weight per step (0 drawn at 1e-12)")
     for name, values in grads.items():
         epochs = np.arange(1, len(values) + 1)
-        grad_ax.plot(epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name)
+        grad_ax.plot(
+            epochs, np.maximum(np.asarray(values, dtype=float), floor), marker=".", label=name
+        )
     grad_ax.set_yscale("log")
     grad_ax.set_title("gradient norm (0 drawn at 1e-12)")
     for ax in axes:
@@ -268,13 +338,19 @@ def plot_activation_health(history: Any, ax: Any = None) -> Any:
     outputs, from an ``ActivationHealth`` History (0 is healthy; 1 is a layer that passes nothing)."""
     logs = getattr(history, "history", history)
     hint = "train with callbacks=[glassnet.callbacks.ActivationHealth()]."
-    if not isinstance(logs, dict) or not any(k.startswith(("dead_fraction/", "saturated/")) for k in logs):
-        raise ValueError(f"plot_activation_health: the history has no dead_fraction/ or saturated/ values; {hint}")
+    if not isinstance(logs, dict) or not any(
+        k.startswith(("dead_fraction/", "saturated/")) for k in logs
+    ):
+        raise ValueError(
+            f"plot_activation_health: the history has no dead_fraction/ or saturated/ values; {hint}"
+        )
     ax = _axes(ax, figsize=(8, 4.5))
     for key, values in logs.items():
         if key.startswith(("dead_fraction/", "saturated/")):
             kind, name = key.split("/", 1)
-            label = f"{name}: dead units" if kind == "dead_fraction" else f"{name}: saturated outputs"
+            label = (
+                f"{name}: dead units" if kind == "dead_fraction" else f"{name}: saturated outputs"
+            )
             ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("epoch")
@@ -286,13 +362,21 @@ def plot_activation_health(history: Any, ax: Any = None) -> Any:
 
 
 # ------------------------------------------------------------------------------ inside a CNN
-def _image_grid(images: np.ndarray, titles: Sequence[str], suptitle: str, cmap: str, columns: int | None,
-                symmetric: bool) -> Any:
+def _image_grid(
+    images: np.ndarray,
+    titles: Sequence[str],
+    suptitle: str,
+    cmap: str,
+    columns: int | None,
+    symmetric: bool,
+) -> Any:
     """One small panel per image (``(n, h, w)`` or ``(n, h, w, 3)``) on a new figure; returns the Figure."""
     count = len(images)
     columns = columns or int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
-    figure, axes = _pyplot().subplots(rows, columns, figsize=(1.6 * columns, 1.6 * rows + 0.4), squeeze=False)
+    figure, axes = _pyplot().subplots(
+        rows, columns, figsize=(1.6 * columns, 1.6 * rows + 0.4), squeeze=False
+    )
     for index, ax in enumerate(axes.ravel()):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -313,8 +397,13 @@ def _image_grid(images: np.ndarray, titles: Sequence[str], suptitle: str, cmap: 
     return figure
 
 
-def plot_filters(layer: Any, in_channel: int | None = None, max_filters: int = 64, cmap: str = "RdBu_r",
-                 columns: int | None = None) -> Any:
+def plot_filters(
+    layer: Any,
+    in_channel: int | None = None,
+    max_filters: int = 64,
+    cmap: str = "RdBu_r",
+    columns: int | None = None,
+) -> Any:
     """The kernels of a convolution layer as small images, one per output channel (filter).
 
     Meant for the first layer, whose kernels act on the pixels themselves: red weights add the
@@ -333,8 +422,10 @@ def plot_filters(layer: Any, in_channel: int | None = None, max_filters: int = 6
     weight = getattr(layer, "weight", None)
     data = getattr(weight, "data", weight)
     if data is None or np.ndim(data) not in (3, 4):
-        raise ValueError(f"plot_filters: expected a built convolution layer (weight of shape (out, in, kh, kw)), "
-                         f"got {type(layer).__name__} with weight {None if data is None else np.shape(data)}.")
+        raise ValueError(
+            f"plot_filters: expected a built convolution layer (weight of shape (out, in, kh, kw)), "
+            f"got {type(layer).__name__} with weight {None if data is None else np.shape(data)}."
+        )
     kernels = np.asarray(data, dtype=np.float64)
     if getattr(layer, "transposed", False):  # a transposed convolution stores (in, out, ...)
         kernels = kernels.swapaxes(0, 1)
@@ -349,12 +440,24 @@ def plot_filters(layer: Any, in_channel: int | None = None, max_filters: int = 6
         images = kernels[:, in_channel]
     name = getattr(layer, "display_name", type(layer).__name__)
     size = "x".join(str(s) for s in kernels.shape[2:])
-    return _image_grid(images, [f"filter {i}" for i in range(len(images))],
-                       f"{name}: {len(images)} filters of {size}", cmap, columns, symmetric=True)
+    return _image_grid(
+        images,
+        [f"filter {i}" for i in range(len(images))],
+        f"{name}: {len(images)} filters of {size}",
+        cmap,
+        columns,
+        symmetric=True,
+    )
 
 
-def plot_feature_maps(model: Any, x: Any, layer: Any, max_maps: int = 32, cmap: str = "viridis",
-                      columns: int | None = None) -> Any:
+def plot_feature_maps(
+    model: Any,
+    x: Any,
+    layer: Any,
+    max_maps: int = 32,
+    cmap: str = "viridis",
+    columns: int | None = None,
+) -> Any:
     """What one input looks like after ``layer`` of ``model``: one image per channel (feature map).
 
     The model runs up to and including ``layer`` in eval mode, without changing anything.
@@ -376,25 +479,36 @@ def plot_feature_maps(model: Any, x: Any, layer: Any, max_maps: int = 32, cmap: 
     if (sample.shape == tuple(sample_shape)) if sample_shape is not None else sample.ndim in (2, 3):
         sample = sample[None]
     if sample.shape[0] != 1:
-        raise ValueError(f"plot_feature_maps: expected one sample, got an array of shape {np.shape(x)}.")
+        raise ValueError(
+            f"plot_feature_maps: expected one sample, got an array of shape {np.shape(x)}."
+        )
     # Model._dry_run: eval mode, no graph, no state changes (running statistics stay as they are).
-    out = np.asarray(model._dry_run(sample, layers=layers[:index + 1]).data)[0]
+    out = np.asarray(model._dry_run(sample, layers=layers[: index + 1]).data)[0]
     if out.ndim != 3:
-        raise ValueError(f"plot_feature_maps: {layers[index].display_name} gives {out.shape} per sample; "
-                         "feature maps need (channels, height, width) - pick a convolution or pooling layer.")
-    if _channels_last(layers[:index + 1]):
+        raise ValueError(
+            f"plot_feature_maps: {layers[index].display_name} gives {out.shape} per sample; "
+            "feature maps need (channels, height, width) - pick a convolution or pooling layer."
+        )
+    if _channels_last(layers[: index + 1]):
         out = out.transpose(2, 0, 1)
     maps = out[:max_maps]
     name = layers[index].display_name
-    return _image_grid(maps, [f"channel {i}" for i in range(len(maps))],
-                       f"{name}: {len(maps)} feature maps of {out.shape[1]}x{out.shape[2]}", cmap, columns,
-                       symmetric=False)
+    return _image_grid(
+        maps,
+        [f"channel {i}" for i in range(len(maps))],
+        f"{name}: {len(maps)} feature maps of {out.shape[1]}x{out.shape[2]}",
+        cmap,
+        columns,
+        symmetric=False,
+    )
 
 
 def _layer_index(layers: list[Any], layer: Any) -> int:
     if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
         if not -len(layers) <= layer < len(layers):
-            raise ValueError(f"plot_feature_maps: layer index {layer} is out of range for {len(layers)} layers.")
+            raise ValueError(
+                f"plot_feature_maps: layer index {layer} is out of range for {len(layers)} layers."
+            )
         return int(layer) % len(layers)
     for i, candidate in enumerate(layers):
         if candidate is layer or (isinstance(layer, str) and candidate.name == layer):

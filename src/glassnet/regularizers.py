@@ -82,7 +82,9 @@ def get(regularizer: Any) -> Regularizer | None:
         return names[regularizer]()
     if isinstance(regularizer, dict) and set(regularizer) <= {"l1", "l2"}:
         return L1L2(**regularizer)
-    raise ValueError(f"Unknown regularizer {regularizer!r}; valid: {', '.join(names)} or a Regularizer.")
+    raise ValueError(
+        f"Unknown regularizer {regularizer!r}; valid: {', '.join(names)} or a Regularizer."
+    )
 
 
 def penalty(pairs: Any) -> Tensor | None:

@@ -42,10 +42,16 @@ try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.preprocessing import LabelEncoder
     from sklearn.utils.multiclass import check_classification_targets, type_of_target
-    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        column_or_1d,
+        validate_data,
+    )
 except ImportError as error:  # validate_data and estimator tags came with scikit-learn 1.6
-    raise ImportError(f"glassnet.sklearn needs scikit-learn 1.6 or newer: pip install 'glassnet[data]' "
-                      f"({error}).") from error
+    raise ImportError(
+        f"glassnet.sklearn needs scikit-learn 1.6 or newer: pip install 'glassnet[data]' ({error})."
+    ) from error
 
 from . import losses, optim
 from .autograd.function import no_grad
@@ -68,12 +74,25 @@ _FLOATS = (np.float64, np.float32)
 class _GlassnetEstimator(BaseEstimator):
     """What the classifier and the regressor share: parameters, building, training, pickling."""
 
-    def __init__(self, model: Callable[..., Model] | None = None, *, hidden_layer_sizes: int | Sequence[int] = (100,),
-                 activation: str = "relu", optimizer: str | optim.Optimizer = "adam", learning_rate: float = 1e-3,
-                 batch_size: int | None = 32, epochs: int = 200, validation_split: float = 0.0, early_stopping: bool = False,
-                 patience: int = 10, alpha: float = 1e-4, warm_start: bool = False,
-                 random_state: int | np.random.RandomState | None = None, verbose: int = 0,
-                 **model_params: Any) -> None:
+    def __init__(
+        self,
+        model: Callable[..., Model] | None = None,
+        *,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str = "relu",
+        optimizer: str | optim.Optimizer = "adam",
+        learning_rate: float = 1e-3,
+        batch_size: int | None = 32,
+        epochs: int = 200,
+        validation_split: float = 0.0,
+        early_stopping: bool = False,
+        patience: int = 10,
+        alpha: float = 1e-4,
+        warm_start: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        **model_params: Any,
+    ) -> None:
         self.model = model
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -110,19 +129,29 @@ class _GlassnetEstimator(BaseEstimator):
         """The ``model__<name>`` arguments without their prefix; any other extra name is an error."""
         unknown = [name for name in self._routed_params if not name.startswith(MODEL_PREFIX)]
         if unknown:
-            raise TypeError(f"{type(self).__name__}: unexpected argument(s) {unknown}; arguments for the model= "
-                            f"callable start with {MODEL_PREFIX!r} (e.g. model__units=16).")
-        return {name[len(MODEL_PREFIX):]: value for name, value in self._routed_params.items()}
+            raise TypeError(
+                f"{type(self).__name__}: unexpected argument(s) {unknown}; arguments for the model= "
+                f"callable start with {MODEL_PREFIX!r} (e.g. model__units=16)."
+            )
+        return {name[len(MODEL_PREFIX) :]: value for name, value in self._routed_params.items()}
 
     # ----------------------------------------------------------------- building
-    def _new_model(self, n_features: int, n_outputs: int, output_activation: str | None, dtype: np.dtype,
-                   generator: np.random.Generator | None) -> Model:
+    def _new_model(
+        self,
+        n_features: int,
+        n_outputs: int,
+        output_activation: str | None,
+        dtype: np.dtype,
+        generator: np.random.Generator | None,
+    ) -> Model:
         """A fresh network: the model= callable's, or the MLP the arguments describe."""
         name = type(self).__name__
         if self.model is not None:
             if not callable(self.model):
-                raise TypeError(f"{name}: model= must be a callable that returns a glassnet Model, "
-                                f"got {type(self.model).__name__}.")
+                raise TypeError(
+                    f"{name}: model= must be a callable that returns a glassnet Model, "
+                    f"got {type(self.model).__name__}."
+                )
             network = self.model(n_features, n_outputs, **self._model_kwargs())
             if not isinstance(network, Model):
                 raise TypeError(
@@ -132,23 +161,39 @@ class _GlassnetEstimator(BaseEstimator):
                 )
             return network
         if self._model_kwargs():
-            raise ValueError(f"{name}: {sorted(self._model_kwargs())} are arguments for a model= callable, "
-                             "but model is None.")
+            raise ValueError(
+                f"{name}: {sorted(self._model_kwargs())} are arguments for a model= callable, "
+                "but model is None."
+            )
         sizes = _hidden_sizes(self.hidden_layer_sizes, name)
         layers = []
         width = n_features
         for units in sizes:
-            layers.append(Dense(units, activation=self.activation, in_features=width, dtype=dtype, rng=generator))
+            layers.append(
+                Dense(
+                    units, activation=self.activation, in_features=width, dtype=dtype, rng=generator
+                )
+            )
             width = units
-        layers.append(Dense(n_outputs, activation=output_activation, in_features=width, dtype=dtype, rng=generator))
+        layers.append(
+            Dense(
+                n_outputs,
+                activation=output_activation,
+                in_features=width,
+                dtype=dtype,
+                rng=generator,
+            )
+        )
         return Model(layers)
 
     def _optimizer(self) -> optim.Optimizer:
         if isinstance(self.optimizer, optim.Optimizer):  # the argument itself stays untouched
             return copy.deepcopy(self.optimizer)
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in OPTIMIZERS:
-            raise ValueError(f"{type(self).__name__}: optimizer must be one of {sorted(OPTIMIZERS)} or a "
-                             f"glassnet.optim optimizer, got {self.optimizer!r}.")
+            raise ValueError(
+                f"{type(self).__name__}: optimizer must be one of {sorted(OPTIMIZERS)} or a "
+                f"glassnet.optim optimizer, got {self.optimizer!r}."
+            )
         return getattr(optim, OPTIMIZERS[self.optimizer.lower()])(lr=self.learning_rate)
 
     def _set_penalty(self, network: Model, n_samples: float) -> None:
@@ -156,27 +201,52 @@ class _GlassnetEstimator(BaseEstimator):
         if self.model is not None:
             return
         if not isinstance(self.alpha, numbers.Real) or self.alpha < 0:
-            raise ValueError(f"{type(self).__name__}: alpha must be a number >= 0, got {self.alpha!r}.")
-        rows = float(n_samples) if self.batch_size is None else min(float(self.batch_size), float(n_samples))
+            raise ValueError(
+                f"{type(self).__name__}: alpha must be a number >= 0, got {self.alpha!r}."
+            )
+        rows = (
+            float(n_samples)
+            if self.batch_size is None
+            else min(float(self.batch_size), float(n_samples))
+        )
         for layer in network.layers:
-            layer.kernel_regularizer = L2(0.5 * float(self.alpha) / rows) if self.alpha > 0 else None
+            layer.kernel_regularizer = (
+                L2(0.5 * float(self.alpha) / rows) if self.alpha > 0 else None
+            )
 
     def _check_loop_arguments(self) -> None:
         """batch_size and epochs, before anything is computed from them (scikit-learn's ValueError)."""
         name = type(self).__name__
-        if self.batch_size is not None and (isinstance(self.batch_size, bool)
-                                            or not isinstance(self.batch_size, numbers.Integral)
-                                            or self.batch_size <= 0):
-            raise ValueError(f"{name}: batch_size must be a positive integer or None, got {self.batch_size!r}.")
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, numbers.Integral) or self.epochs < 0:
+        if self.batch_size is not None and (
+            isinstance(self.batch_size, bool)
+            or not isinstance(self.batch_size, numbers.Integral)
+            or self.batch_size <= 0
+        ):
+            raise ValueError(
+                f"{name}: batch_size must be a positive integer or None, got {self.batch_size!r}."
+            )
+        if (
+            isinstance(self.epochs, bool)
+            or not isinstance(self.epochs, numbers.Integral)
+            or self.epochs < 0
+        ):
             raise ValueError(f"{name}: epochs must be an integer >= 0, got {self.epochs!r}.")
 
     # ----------------------------------------------------------------- training
-    def _fit(self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool,
-             classes: Any = None) -> _GlassnetEstimator:
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        epochs: int,
+        incremental: bool,
+        classes: Any = None,
+    ) -> _GlassnetEstimator:
         """fit and partial_fit: all or nothing. scikit-learn's checks set n_features_in_ and
         feature_names_in_ first, so on any error the attributes are put back as they were."""
-        before = dict(vars(self))  # shallow: a fit replaces fitted attributes, it never mutates them
+        before = dict(
+            vars(self)
+        )  # shallow: a fit replaces fitted attributes, it never mutates them
         try:
             return self._fit_or_raise(X, y, sample_weight, epochs, incremental, classes)
         except BaseException:
@@ -184,15 +254,20 @@ class _GlassnetEstimator(BaseEstimator):
             vars(self).update(before)
             raise
 
-    def _fit_or_raise(self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool,
-                      classes: Any) -> _GlassnetEstimator:
+    def _fit_or_raise(
+        self, X: Any, y: Any, sample_weight: Any, epochs: int, incremental: bool, classes: Any
+    ) -> _GlassnetEstimator:
         self._check_loop_arguments()
         keep = (incremental or self.warm_start) and hasattr(self, "model_")
         X, y = self._validate_fit_data(X, y, reset=not keep)
         weights = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        targets, n_outputs, output_activation, fitted = self._encode_targets(y, weights, keep, classes)
+            weights = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        targets, n_outputs, output_activation, fitted = self._encode_targets(
+            y, weights, keep, classes
+        )
         if keep:
             self._check_same_architecture()
             # Train a copy so that a failed fit leaves the fitted estimator as it was.
@@ -201,15 +276,25 @@ class _GlassnetEstimator(BaseEstimator):
         else:
             generator = _generator(self.random_state)
             network = self._new_model(X.shape[1], n_outputs, output_activation, X.dtype, generator)
-            network.compile(optimizer=self._optimizer(), loss=self._loss(network, n_outputs, fitted))
+            network.compile(
+                optimizer=self._optimizer(), loss=self._loss(network, n_outputs, fitted)
+            )
         self._check_output_width(network, X, n_outputs, fitted)
         n_effective = len(X) if weights is None else float(weights.sum())
         self._set_penalty(network, n_effective)
         if weights is not None:  # mean 1, so that a weight of 2 counts as the sample twice
             weights = weights * (len(weights) / weights.sum())
-        history = network.fit(X, targets, epochs=epochs, batch_size=self.batch_size, verbose=self.verbose,
-                              validation_split=self.validation_split, sample_weight=weights, seed=generator,
-                              callbacks=self._callbacks(epochs))
+        history = network.fit(
+            X,
+            targets,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            verbose=self.verbose,
+            validation_split=self.validation_split,
+            sample_weight=weights,
+            seed=generator,
+            callbacks=self._callbacks(epochs),
+        )
         for name, value in fitted.items():
             setattr(self, name, value)
         previous = list(getattr(self, "loss_curve_", [])) if keep else []
@@ -224,7 +309,9 @@ class _GlassnetEstimator(BaseEstimator):
 
     def _architecture(self) -> dict[str, Any]:
         """The arguments that shape the network: a warm start must not change them silently."""
-        shape = {name: getattr(self, name) for name in ("hidden_layer_sizes", "activation", "model")}
+        shape = {
+            name: getattr(self, name) for name in ("hidden_layer_sizes", "activation", "model")
+        }
         shape["hidden_layer_sizes"] = tuple(np.atleast_1d(shape["hidden_layer_sizes"]).tolist())
         return {**shape, **self._model_kwargs()}
 
@@ -232,11 +319,15 @@ class _GlassnetEstimator(BaseEstimator):
         fitted = getattr(self, "_fitted_architecture", None)
         if fitted is None:
             return
-        changed = sorted(name for name, value in self._architecture().items() if fitted.get(name) != value)
+        changed = sorted(
+            name for name, value in self._architecture().items() if fitted.get(name) != value
+        )
         if changed:
-            raise ValueError(f"{type(self).__name__}: {', '.join(changed)} changed since the last fit, but "
-                             "warm_start and partial_fit go on training the fitted network. Set "
-                             "warm_start=False (or clone the estimator) to build the new one.")
+            raise ValueError(
+                f"{type(self).__name__}: {', '.join(changed)} changed since the last fit, but "
+                "warm_start and partial_fit go on training the fitted network. Set "
+                "warm_start=False (or clone the estimator) to build the new one."
+            )
 
     def _callbacks(self, epochs: int) -> list[EarlyStopping]:
         if not self.early_stopping or epochs <= 1:
@@ -244,14 +335,18 @@ class _GlassnetEstimator(BaseEstimator):
         monitor = "val_loss" if self.validation_split > 0 else "loss"
         return [EarlyStopping(monitor=monitor, patience=self.patience, restore_best_weights=True)]
 
-    def _check_output_width(self, network: Model, X: np.ndarray, n_outputs: int, fitted: dict[str, Any]) -> None:
+    def _check_output_width(
+        self, network: Model, X: np.ndarray, n_outputs: int, fitted: dict[str, Any]
+    ) -> None:
         width = _output_width(network, X)
         if width != n_outputs:
             raise ShapeError(self._width_message(width, n_outputs, fitted))
 
     def _width_message(self, width: int, n_outputs: int, fitted: dict[str, Any]) -> str:
-        return (f"{type(self).__name__}: the model has {width} outputs, but y has {n_outputs} target "
-                f"column(s). Give the last layer {n_outputs} units (the model= callable gets n_outputs).")
+        return (
+            f"{type(self).__name__}: the model has {width} outputs, but y has {n_outputs} target "
+            f"column(s). Give the last layer {n_outputs} units (the model= callable gets n_outputs)."
+        )
 
     # ----------------------------------------------------------------- inference
     def _network_output(self, X: Any, logits: bool) -> np.ndarray:
@@ -336,11 +431,19 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetEstimator):
         """Train on ``(X, y)`` for ``epochs`` epochs (from scratch unless ``warm_start``); returns self."""
         return self._fit(X, y, sample_weight, self.epochs, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> GlassnetClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> GlassnetClassifier:
         """One epoch on ``(X, y)``, continuing the fitted model; ``classes`` is needed on the first call."""
-        if classes is None and not hasattr(self, "model_") and type_of_target(y) != "multilabel-indicator":
-            raise ValueError("GlassnetClassifier: classes must be passed on the first call to partial_fit "
-                             "(every label the model will see), e.g. partial_fit(X, y, classes=np.unique(y_all)).")
+        if (
+            classes is None
+            and not hasattr(self, "model_")
+            and type_of_target(y) != "multilabel-indicator"
+        ):
+            raise ValueError(
+                "GlassnetClassifier: classes must be passed on the first call to partial_fit "
+                "(every label the model will see), e.g. partial_fit(X, y, classes=np.unique(y_all))."
+            )
         return self._fit(X, y, sample_weight, 1, incremental=True, classes=classes)
 
     def _validate_fit_data(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -350,35 +453,56 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetEstimator):
         check_classification_targets(y)
         return X, y
 
-    def _encode_targets(self, y: np.ndarray, weights: np.ndarray | None, keep: bool, classes: Any
-                        ) -> tuple[np.ndarray, int, str | None, dict[str, Any]]:
+    def _encode_targets(
+        self, y: np.ndarray, weights: np.ndarray | None, keep: bool, classes: Any
+    ) -> tuple[np.ndarray, int, str | None, dict[str, Any]]:
         name = type(self).__name__
         kind = type_of_target(y)
         if kind == "multilabel-indicator":
             if keep and not getattr(self, "_multilabel", False):
-                raise ValueError(f"{name}: the model was fitted on single-label targets, got a multilabel y.")
-            fitted = {"classes_": np.arange(y.shape[1]), "_multilabel": True, "_target_dtype": y.dtype}
+                raise ValueError(
+                    f"{name}: the model was fitted on single-label targets, got a multilabel y."
+                )
+            fitted = {
+                "classes_": np.arange(y.shape[1]),
+                "_multilabel": True,
+                "_target_dtype": y.dtype,
+            }
             return y.astype(np.float64), y.shape[1], "sigmoid", fitted
         if kind not in ("binary", "multiclass"):
-            raise ValueError(f"{name}: {kind} targets are not supported; give one label per sample, or a "
-                             "multilabel indicator array of 0s and 1s.")
+            raise ValueError(
+                f"{name}: {kind} targets are not supported; give one label per sample, or a "
+                "multilabel indicator array of 0s and 1s."
+            )
         if keep:
             if getattr(self, "_multilabel", False):
-                raise ValueError(f"{name}: the model was fitted on multilabel targets, got one label per sample.")
+                raise ValueError(
+                    f"{name}: the model was fitted on multilabel targets, got one label per sample."
+                )
             encoder = self._label_encoder
         else:
-            encoder = LabelEncoder().fit(y if classes is None else column_or_1d(np.asarray(classes)))
+            encoder = LabelEncoder().fit(
+                y if classes is None else column_or_1d(np.asarray(classes))
+            )
         unseen = np.setdiff1d(y, encoder.classes_)
         if unseen.size:
-            raise ValueError(f"{name}: y holds labels {unseen.tolist()} outside classes_ {encoder.classes_.tolist()}; "
-                             "pass every class with partial_fit(..., classes=...) on the first call.")
+            raise ValueError(
+                f"{name}: y holds labels {unseen.tolist()} outside classes_ {encoder.classes_.tolist()}; "
+                "pass every class with partial_fit(..., classes=...) on the first call."
+            )
         n_classes = len(encoder.classes_)
         # A fit from scratch must see two classes; a partial_fit batch or a warm start may hold one.
         present = np.unique(y if weights is None else y[weights > 0])
         if n_classes < 2 or (len(present) < 2 and classes is None and not keep):
-            which = "has a non-zero sample_weight" if weights is not None and n_classes >= 2 else "is present"
-            raise ValueError(f"{name} needs at least 2 classes to train, but only 1 class {which}: "
-                             f"{present.tolist()}.")
+            which = (
+                "has a non-zero sample_weight"
+                if weights is not None and n_classes >= 2
+                else "is present"
+            )
+            raise ValueError(
+                f"{name} needs at least 2 classes to train, but only 1 class {which}: "
+                f"{present.tolist()}."
+            )
         labels = encoder.transform(y)
         fitted = {"classes_": encoder.classes_, "_label_encoder": encoder, "_multilabel": False}
         if n_classes == 2:
@@ -399,8 +523,10 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetEstimator):
             need = "1 output (a sigmoid) for its 2 classes"
         else:
             need = f"{n_outputs} outputs (a softmax) for its {n_outputs} classes"
-        return (f"GlassnetClassifier: the model has {width} outputs, but y needs {need} {classes}. Size the last "
-                "layer with n_outputs, the second argument the model= callable gets.")
+        return (
+            f"GlassnetClassifier: the model has {width} outputs, but y needs {need} {classes}. Size the last "
+            "layer with n_outputs, the second argument the model= callable gets."
+        )
 
     # ----------------------------------------------------------------- inference
     def decision_function(self, X: Any) -> np.ndarray:
@@ -460,14 +586,19 @@ class GlassnetRegressor(RegressorMixin, _GlassnetEstimator):
         return self._fit(X, y, sample_weight, 1, incremental=True)
 
     def _validate_fit_data(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True, dtype=_FLOATS)
+        return validate_data(
+            self, X, y, reset=reset, multi_output=True, y_numeric=True, dtype=_FLOATS
+        )
 
-    def _encode_targets(self, y: np.ndarray, weights: np.ndarray | None, keep: bool, classes: Any
-                        ) -> tuple[np.ndarray, int, str | None, dict[str, Any]]:
+    def _encode_targets(
+        self, y: np.ndarray, weights: np.ndarray | None, keep: bool, classes: Any
+    ) -> tuple[np.ndarray, int, str | None, dict[str, Any]]:
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if keep and n_outputs != self.n_outputs_:
-            raise ShapeError(f"GlassnetRegressor: the model was fitted on {self.n_outputs_} target(s), "
-                             f"y has {n_outputs}.")
+            raise ShapeError(
+                f"GlassnetRegressor: the model was fitted on {self.n_outputs_} target(s), "
+                f"y has {n_outputs}."
+            )
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
         return targets.astype(np.float64), n_outputs, None, {"_y_ndim": y.ndim}
 
@@ -502,12 +633,17 @@ def _generator(random_state: Any) -> np.random.Generator | None:
         return random_state
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         return np.random.default_rng(int(random_state))
-    raise ValueError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
+    raise ValueError(
+        f"random_state must be None, an int or a numpy RandomState, got {random_state!r}."
+    )
 
 
 def _hidden_sizes(sizes: Any, name: str) -> list[int]:
     listed = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
-    if not all(isinstance(units, numbers.Integral) and not isinstance(units, bool) and units > 0 for units in listed):
+    if not all(
+        isinstance(units, numbers.Integral) and not isinstance(units, bool) and units > 0
+        for units in listed
+    ):
         raise ValueError(f"{name}: hidden_layer_sizes must be positive integers, got {sizes!r}.")
     return [int(units) for units in listed]
 

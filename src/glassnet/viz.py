@@ -31,9 +31,11 @@ from .diagnostics.trace import layer_name, module_paths
 
 __all__ = ["to_dot", "render", "INSTALL_DOT"]
 
-INSTALL_DOT = ('render needs the Graphviz "dot" program, which was not found on PATH. Install Graphviz '
-               "(apt install graphviz, brew install graphviz, conda install graphviz, or "
-               "https://graphviz.org/download/). to_dot() works without it.")
+INSTALL_DOT = (
+    'render needs the Graphviz "dot" program, which was not found on PATH. Install Graphviz '
+    "(apt install graphviz, brew install graphviz, conda install graphviz, or "
+    "https://graphviz.org/download/). to_dot() works without it."
+)
 
 _PARAMETER = 'shape=ellipse, style=filled, fillcolor="#cfe2ff"'
 _DATA = 'shape=ellipse, style=filled, fillcolor="#e9ecef"'
@@ -71,13 +73,17 @@ class _Graph:
             if source is None:
                 source = self._leaf(tensor)
             is_parameter = tensor.requires_grad and tensor.creator is None
-            self.edges.append((source, node, _shape(tensor.data.shape, None if is_parameter else self.batch)))
+            self.edges.append(
+                (source, node, _shape(tensor.data.shape, None if is_parameter else self.batch))
+            )
 
     def _leaf(self, tensor: Tensor) -> str:
         node = f"t{id(tensor)}"
         if node not in self.nodes:
             is_parameter = tensor.requires_grad and tensor.creator is None
-            name = self.names.get(id(tensor)) or tensor.name or ("param" if is_parameter else "const")
+            name = (
+                self.names.get(id(tensor)) or tensor.name or ("param" if is_parameter else "const")
+            )
             shape = _shape(tensor.data.shape, None if is_parameter else self.batch)
             if tensor.data.size == 1 and not is_parameter and name == "const":
                 name = f"{tensor.data.reshape(-1)[0]:.4g}"
@@ -85,14 +91,22 @@ class _Graph:
         return node
 
     def dot(self) -> str:
-        lines = ["digraph glassnet {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];',
-                 '  edge [fontname="Helvetica", fontsize=8];']
+        lines = [
+            "digraph glassnet {",
+            "  rankdir=TB;",
+            '  node [fontname="Helvetica", fontsize=10];',
+            '  edge [fontname="Helvetica", fontsize=8];',
+        ]
         clusters: dict[str, list[str]] = {}
         for node, (label, style, cluster) in self.nodes.items():
             clusters.setdefault(cluster, []).append(f"    {node} [label={_quote(label)}, {style}];")
         for index, (cluster, members) in enumerate(clusters.items()):
             if cluster:
-                lines += [f"  subgraph cluster_{index} {{", f"    label={_quote(cluster)};", "    style=dashed;"]
+                lines += [
+                    f"  subgraph cluster_{index} {{",
+                    f"    label={_quote(cluster)};",
+                    "    style=dashed;",
+                ]
                 lines += members + ["  }"]
             else:
                 lines += [member[2:] for member in members]
@@ -128,8 +142,10 @@ def to_dot(source: Any, names: dict[str, Tensor] | None = None) -> str:
 def _model_dot(model: Any) -> str:
     sample = getattr(model, "input_shape", None)
     if sample is None:
-        raise ValueError(f"to_dot: the input shape of {type(model).__name__} is unknown; build it first "
-                         "(model.build((None, features)), an Input layer, or fit/predict once).")
+        raise ValueError(
+            f"to_dot: the input shape of {type(model).__name__} is unknown; build it first "
+            "(model.build((None, features)), an Input layer, or fit/predict once)."
+        )
     names = {id(p): name for name, p in model.named_parameters()}
     batch = 1
     x = Tensor._from_op(np.zeros((batch, *sample), dtype=model.dtype), None)
@@ -169,7 +185,12 @@ def render(source: Any, path: str | os.PathLike[str], fmt: str | None = None) ->
         raise RuntimeError(INSTALL_DOT)
     with tempfile.TemporaryDirectory() as folder:
         produced = os.path.join(folder, f"graph.{fmt}")
-        subprocess.run([program, f"-T{fmt}", "-o", produced], input=text.encode(), check=True, capture_output=True)
+        subprocess.run(
+            [program, f"-T{fmt}", "-o", produced],
+            input=text.encode(),
+            check=True,
+            capture_output=True,
+        )
         with open(produced, "rb") as file:
             data = file.read()
     atomic_write(path, lambda file: file.write(data))

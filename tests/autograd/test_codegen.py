@@ -46,7 +46,9 @@ class ScalarSum(Function):
         return x.sum()
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
-        return np.broadcast_to(dy, self.saved[0]).copy(), None  # with a trailing None, as torch allows
+        return np.broadcast_to(
+            dy, self.saved[0]
+        ).copy(), None  # with a trailing None, as torch allows
 
 
 class Forgetful(Function):
@@ -123,8 +125,15 @@ def test_the_code_lists_each_op_and_is_valid_python() -> None:
         loss = F.cross_entropy(F.linear(x, w), y)
     code = Replay(ops, inputs=[x, y], loss=loss).code
     compile(code, "<test>", "exec")
-    for line in ["def run(x0, x1):", "y0 = op0.forward(x0, leaf0.data)", "# linear", "# cross_entropy",
-                 "def backward(seed):", "dxs = op1.backward(g1)", "def release():"]:
+    for line in [
+        "def run(x0, x1):",
+        "y0 = op0.forward(x0, leaf0.data)",
+        "# linear",
+        "# cross_entropy",
+        "def backward(seed):",
+        "dxs = op1.backward(g1)",
+        "def release():",
+    ]:
         assert line in code, line
 
 
@@ -175,7 +184,9 @@ def test_the_same_graph_recorded_again_reuses_its_compiled_code() -> None:
         replays.append(Replay(ops, inputs=[x], loss=loss))
     first, second = (r._code.run.__code__ for r in replays)
     assert replays[0].code == replays[1].code and first is second
-    assert replays[0]._code.run is not replays[1]._code.run  # each replay binds its own ops and tensors
+    assert (
+        replays[0]._code.run is not replays[1]._code.run
+    )  # each replay binds its own ops and tensors
     for replay in replays:
         assert replay.run(np.full(3, 0.5)) == pytest.approx(3 * 7.25 * np.tanh(0.5))
     assert replays[0].code in codegen._CODE_CACHE

@@ -51,7 +51,9 @@ class Generous(Square):
 
 def test_a_backward_must_return_one_gradient_per_input() -> None:
     a, b = gn.Tensor([1.0, 2.0], requires_grad=True), gn.Tensor([3.0, 4.0], requires_grad=True)
-    with pytest.raises(gn.errors.GraphError, match=r"forgetful.backward returned 1 gradients for 2 inputs"):
+    with pytest.raises(
+        gn.errors.GraphError, match=r"forgetful.backward returned 1 gradients for 2 inputs"
+    ):
         Forgetful.apply(a, b).sum().backward()
     x = gn.Tensor([1.0, -3.0], requires_grad=True)
     Generous.apply(x).sum().backward()
@@ -100,15 +102,18 @@ def test_needs_grad_records_which_inputs_need_gradients() -> None:
     assert y.creator.needs_grad == (True, False)
 
 
-@pytest.mark.parametrize("grad_shape, shape, expected", [
-    ((2, 3), (2, 3), np.ones((2, 3))),
-    ((2, 3), (3,), np.full(3, 2.0)),
-    ((2, 3), (1, 3), np.full((1, 3), 2.0)),
-    ((2, 3), (2, 1), np.full((2, 1), 3.0)),
-    ((4, 2, 3), (2, 1), np.full((2, 1), 12.0)),
-    ((2, 3), (), np.array(6.0)),
-    ((2, 1), (1, 1), np.full((1, 1), 2.0)),
-])
+@pytest.mark.parametrize(
+    "grad_shape, shape, expected",
+    [
+        ((2, 3), (2, 3), np.ones((2, 3))),
+        ((2, 3), (3,), np.full(3, 2.0)),
+        ((2, 3), (1, 3), np.full((1, 3), 2.0)),
+        ((2, 3), (2, 1), np.full((2, 1), 3.0)),
+        ((4, 2, 3), (2, 1), np.full((2, 1), 12.0)),
+        ((2, 3), (), np.array(6.0)),
+        ((2, 1), (1, 1), np.full((1, 1), 2.0)),
+    ],
+)
 def test_unbroadcast_sums_over_broadcast_axes(grad_shape, shape, expected) -> None:
     result = unbroadcast(np.ones(grad_shape), shape)
     assert result.shape == shape

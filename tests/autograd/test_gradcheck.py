@@ -49,12 +49,16 @@ def test_accepts_correct_gradients_of_several_inputs() -> None:
 
 
 def test_catches_a_wrong_backward_naming_input_index_and_values() -> None:
-    with pytest.raises(GradcheckError, match=r"input 0 \(shape \(3,\)\) at index \(\d,\): analytical"):
+    with pytest.raises(
+        GradcheckError, match=r"input 0 \(shape \(3,\)\) at index \(\d,\): analytical"
+    ):
         gn.gradcheck(WrongCube.apply, gn.Tensor([0.5, 1.0, -2.0]))
 
 
 def test_catches_a_gradient_of_the_wrong_shape() -> None:
-    with pytest.raises(GradcheckError, match=r"input 1 has shape \(3,\) but its gradient has shape \(2, 3\)"):
+    with pytest.raises(
+        GradcheckError, match=r"input 1 has shape \(3,\) but its gradient has shape \(2, 3\)"
+    ):
         gn.gradcheck(WrongShape.apply, gn.Tensor(np.ones((2, 3))), gn.Tensor(np.ones(3)))
 
 

@@ -19,10 +19,17 @@ BATCH, FEATURES, HIDDEN, CLASSES = 8, 6, 5, 3
 
 def _params(dtype, seed: int = 0) -> dict[str, gn.Tensor]:
     rng = np.random.default_rng(seed)
-    shapes = {"w1": (HIDDEN, FEATURES), "b1": (HIDDEN,), "w2": (CLASSES, HIDDEN), "b2": (CLASSES,),
-              "square": (FEATURES, FEATURES)}
-    return {name: gn.Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True)
-            for name, shape in shapes.items()}
+    shapes = {
+        "w1": (HIDDEN, FEATURES),
+        "b1": (HIDDEN,),
+        "w2": (CLASSES, HIDDEN),
+        "b2": (CLASSES,),
+        "square": (FEATURES, FEATURES),
+    }
+    return {
+        name: gn.Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True)
+        for name, shape in shapes.items()
+    }
 
 
 def _mlp(x, y, p):
@@ -56,13 +63,23 @@ def _scalar_constants(x, y, p):
     return F.mse_loss(F.linear(h, p["w2"]) * 2, y) + 1e-3
 
 
-GRAPHS = {"mlp": _mlp, "diamond": _diamond, "weight_used_twice": _weight_used_twice,
-          "input_op_without_grad": _input_op_without_grad, "views": _views, "scalar_constants": _scalar_constants}
+GRAPHS = {
+    "mlp": _mlp,
+    "diamond": _diamond,
+    "weight_used_twice": _weight_used_twice,
+    "input_op_without_grad": _input_op_without_grad,
+    "views": _views,
+    "scalar_constants": _scalar_constants,
+}
 
 
 def _batch(rng, dtype, labels: bool) -> tuple[np.ndarray, np.ndarray]:
     x = rng.normal(size=(BATCH, FEATURES)).astype(dtype)
-    y = rng.integers(0, CLASSES, size=BATCH) if labels else rng.normal(size=(BATCH, CLASSES)).astype(dtype)
+    y = (
+        rng.integers(0, CLASSES, size=BATCH)
+        if labels
+        else rng.normal(size=(BATCH, CLASSES)).astype(dtype)
+    )
     return x, y
 
 
@@ -139,7 +156,9 @@ def test_parameters_updated_in_place_between_runs_are_read_by_the_next(dtype) ->
         eager = _eager(_diamond, params, x, y)
         replayed = _replayed(replay, params, x, y)
         _assert_same(eager, replayed)
-        for name, grad in replayed[1].items():  # an SGD step, in place: the arrays keep their identity
+        for name, grad in replayed[
+            1
+        ].items():  # an SGD step, in place: the arrays keep their identity
             if grad is not None:
                 params[name].data -= dtype(0.5) * grad
 

@@ -22,13 +22,16 @@ def test_integer_data_stays_integer_and_cannot_require_grad() -> None:
         gn.Tensor([1, 2], requires_grad=True)
 
 
-@pytest.mark.parametrize("bad, words", [
-    (None, "got None"),
-    ("abc", "string 'abc'"),
-    (np.array(["a", "b"]), "strings"),
-    (np.array([1, None], dtype=object), "Python objects"),
-    ([1.0, "x"], "strings"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (None, "got None"),
+        ("abc", "string 'abc'"),
+        (np.array(["a", "b"]), "strings"),
+        (np.array([1, None], dtype=object), "Python objects"),
+        ([1.0, "x"], "strings"),
+    ],
+)
 def test_non_numeric_data_is_a_type_error_saying_what_came(bad, words) -> None:
     with pytest.raises(TypeError, match=words):
         gn.Tensor(bad)

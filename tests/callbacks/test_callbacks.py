@@ -45,11 +45,26 @@ class Recorder(Callback):
 def test_hooks_run_in_keras_order_with_val_logs() -> None:
     x, y = _regression(40)
     recorder = Recorder()
-    _model().fit(x, y, epochs=2, batch_size=16, validation_split=0.25, callbacks=[recorder], verbose=0, seed=0)
+    _model().fit(
+        x,
+        y,
+        epochs=2,
+        batch_size=16,
+        validation_split=0.25,
+        callbacks=[recorder],
+        verbose=0,
+        seed=0,
+    )
     assert recorder.calls == [
         "train_begin",
-        "epoch_begin 0", "batch_end 0", "batch_end 1", "epoch_end 0 ['loss', 'val_loss']",
-        "epoch_begin 1", "batch_end 0", "batch_end 1", "epoch_end 1 ['loss', 'val_loss']",
+        "epoch_begin 0",
+        "batch_end 0",
+        "batch_end 1",
+        "epoch_end 0 ['loss', 'val_loss']",
+        "epoch_begin 1",
+        "batch_end 0",
+        "batch_end 1",
+        "epoch_end 1 ['loss', 'val_loss']",
         "train_end",
     ]
 
@@ -58,7 +73,10 @@ def test_history_records_every_epoch() -> None:
     x, y = _regression()
     history = _model().fit(x, y, epochs=4, verbose=0, seed=0)
     assert isinstance(history, History) and history.epoch == [0, 1, 2, 3]
-    assert len(history.history["loss"]) == 4 and history.history["loss"][-1] < history.history["loss"][0]
+    assert (
+        len(history.history["loss"]) == 4
+        and history.history["loss"][-1] < history.history["loss"][0]
+    )
     assert history.to_dict() == history.history
 
 
@@ -67,8 +85,12 @@ def test_early_stopping_stops_and_restores_the_best_weights() -> None:
     model = _model()
     values = iter([1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1])
     snapshots = []
-    fake = LambdaCallback(on_epoch_end=lambda epoch, logs: (logs.__setitem__("val_loss", next(values)),
-                                                            snapshots.append(model.state_dict())))
+    fake = LambdaCallback(
+        on_epoch_end=lambda epoch, logs: (
+            logs.__setitem__("val_loss", next(values)),
+            snapshots.append(model.state_dict()),
+        )
+    )
     stopper = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
     history = model.fit(x, y, epochs=8, callbacks=[fake, stopper], verbose=0, seed=0)
     assert len(history.epoch) == 4 and stopper.stopped_epoch == 3 and stopper.best_epoch == 1
@@ -101,21 +123,32 @@ def test_terminate_on_nan_can_stop_quietly(capsys) -> None:
     x, y = _regression()
     model = gn.Model([gn.Dense(1, rng=0)])
     model.compile(optimizer=gn.optim.SGD(lr=1e6), loss="mse")
-    history = model.fit(x * 1e3, y * 1e3, epochs=20, batch_size=8, verbose=0, seed=0,
-                        callbacks=[TerminateOnNaN(raise_error=False)])
+    history = model.fit(
+        x * 1e3,
+        y * 1e3,
+        epochs=20,
+        batch_size=8,
+        verbose=0,
+        seed=0,
+        callbacks=[TerminateOnNaN(raise_error=False)],
+    )
     assert len(history.epoch) < 20 and "loss became" in capsys.readouterr().out
 
 
 def test_stop_training_from_a_callback() -> None:
     x, y = _regression()
     model = _model()
-    stopper = LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1))
+    stopper = LambdaCallback(
+        on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1)
+    )
     assert len(model.fit(x, y, epochs=10, callbacks=[stopper], verbose=0).epoch) == 2
 
 
 def test_non_callbacks_are_refused() -> None:
     x, y = _regression()
-    with pytest.raises(TypeError, match="expected glassnet.callbacks.Callback instances, got function"):
+    with pytest.raises(
+        TypeError, match="expected glassnet.callbacks.Callback instances, got function"
+    ):
         _model().fit(x, y, callbacks=[lambda: None], verbose=0)
 
 
@@ -128,7 +161,9 @@ def test_batch_hooks_reach_every_callback_that_defines_them_and_only_those() -> 
         def on_train_batch_begin(self, batch, logs=None):
             calls.append(f"train_batch_begin {batch}")
 
-    lambda_callback = gn.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: calls.append(f"lambda {batch}"))
+    lambda_callback = gn.callbacks.LambdaCallback(
+        on_batch_end=lambda batch, logs: calls.append(f"lambda {batch}")
+    )
     quiet = gn.callbacks.Callback()
     callback_list = CallbackList([TrainBatchBegin(), lambda_callback, quiet], model=None)
     callback_list.on_train_batch_begin(0)
@@ -146,7 +181,9 @@ def test_fit_calls_a_lone_batch_hook_on_every_batch(hook) -> None:
     x, y = _regression()
     batches: list[int] = []
     spy = gn.callbacks.LambdaCallback(**{hook: lambda batch, logs: batches.append(batch)})
-    _model().fit(x, y, batch_size=len(x) // 4, epochs=2, callbacks=[spy], verbose=0, terminate_on_nan=False)
+    _model().fit(
+        x, y, batch_size=len(x) // 4, epochs=2, callbacks=[spy], verbose=0, terminate_on_nan=False
+    )
     assert batches == [0, 1, 2, 3] * 2
 
 

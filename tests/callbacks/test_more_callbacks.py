@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.callbacks import (CSVLogger, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
-                                ReduceLROnPlateau)
+from glassnet.callbacks import (
+    CSVLogger,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+)
 
 
 def _data():
@@ -41,7 +46,9 @@ def test_checkpoint_every_epoch_with_formatted_names_loads_back(tmp_path) -> Non
 def test_checkpoint_best_only_writes_when_the_monitor_improves(tmp_path) -> None:
     x, y = _data()
     values = iter([3.0, 2.0, 2.5, 1.0])
-    fake = LambdaCallback(on_epoch_end=lambda epoch, logs: logs.__setitem__("val_loss", next(values)))
+    fake = LambdaCallback(
+        on_epoch_end=lambda epoch, logs: logs.__setitem__("val_loss", next(values))
+    )
     checkpoint = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True)
     _model().fit(x, y, epochs=4, callbacks=[fake, checkpoint], verbose=0)
     assert len(checkpoint.saved) == 3 and (tmp_path / "best.npz").exists()
@@ -55,10 +62,14 @@ def _rows(path) -> list[list[str]]:
 def test_csv_logger_writes_a_header_and_a_row_per_epoch(tmp_path) -> None:
     x, y = _data()
     path = tmp_path / "log.csv"
-    _model().fit(x, y, epochs=3, validation_split=0.25, callbacks=[CSVLogger(path)], verbose=0, seed=0)
+    _model().fit(
+        x, y, epochs=3, validation_split=0.25, callbacks=[CSVLogger(path)], verbose=0, seed=0
+    )
     rows = _rows(path)
     assert rows[0] == ["epoch", "loss", "val_loss"] and [r[0] for r in rows[1:]] == ["0", "1", "2"]
-    _model().fit(x, y, epochs=1, validation_split=0.25, callbacks=[CSVLogger(path, append=True)], verbose=0)
+    _model().fit(
+        x, y, epochs=1, validation_split=0.25, callbacks=[CSVLogger(path, append=True)], verbose=0
+    )
     assert len(_rows(path)) == 5
 
 
@@ -67,8 +78,13 @@ def test_learning_rate_scheduler_with_a_function() -> None:
     model = _model(lr=0.1)
     seen = []
     spy = LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(model.optimizer.lr))
-    history = model.fit(x, y, epochs=3, callbacks=[LearningRateScheduler(lambda e, lr: 0.1 / (e + 1)), spy],
-                        verbose=0)
+    history = model.fit(
+        x,
+        y,
+        epochs=3,
+        callbacks=[LearningRateScheduler(lambda e, lr: 0.1 / (e + 1)), spy],
+        verbose=0,
+    )
     assert seen == pytest.approx([0.1, 0.05, 0.1 / 3])
     assert history.history["lr"] == pytest.approx(seen)
 
@@ -83,7 +99,9 @@ def test_learning_rate_scheduler_steps_schedule_objects() -> None:
 
     x, y = _data()
     model = _model(lr=0.08)
-    model.fit(x, y, epochs=3, callbacks=[LearningRateScheduler(Halving(model.optimizer))], verbose=0)
+    model.fit(
+        x, y, epochs=3, callbacks=[LearningRateScheduler(Halving(model.optimizer))], verbose=0
+    )
     assert model.optimizer.lr == pytest.approx(0.01)
     with pytest.raises(ValueError, match="per must be 'epoch' or 'batch'"):
         LearningRateScheduler(lambda e, lr: lr, per="step")
@@ -95,8 +113,9 @@ def test_reduce_lr_on_plateau_reduces_after_patience_and_respects_min_lr() -> No
     flat = LambdaCallback(on_epoch_end=lambda epoch, logs: logs.__setitem__("val_loss", 1.0))
     reducer = ReduceLROnPlateau(factor=0.5, patience=2, min_lr=0.003)
     history = model.fit(x, y, epochs=7, callbacks=[flat, reducer], verbose=0)
-    assert history.history["lr"] == pytest.approx([0.01, 0.01, 0.005, 0.005, 0.005 * 0.5, 0.0025, 0.003][:7],
-                                                  abs=1e-3)
+    assert history.history["lr"] == pytest.approx(
+        [0.01, 0.01, 0.005, 0.005, 0.005 * 0.5, 0.0025, 0.003][:7], abs=1e-3
+    )
     assert model.optimizer.lr == pytest.approx(0.003)
     with pytest.raises(ValueError, match=r"factor must lie in \(0, 1\)"):
         ReduceLROnPlateau(factor=1.5)

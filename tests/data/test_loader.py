@@ -37,7 +37,9 @@ def test_same_seed_repeats_the_sequence_of_epochs() -> None:
     assert first == two_epochs(3) and first[0] != first[1]
 
 
-@pytest.mark.parametrize("shuffle, drop_last", [(True, False), (True, True), (False, False), (False, True)])
+@pytest.mark.parametrize(
+    "shuffle, drop_last", [(True, False), (True, True), (False, False), (False, True)]
+)
 def test_batch_rows_are_the_rows_iteration_takes(shuffle: bool, drop_last: bool) -> None:
     # fit takes features, targets and weights by batch_rows(): the same batches as iterating.
     x, y = np.arange(46.0).reshape(23, 2), np.arange(23)
@@ -59,11 +61,14 @@ def test_take_rows_gives_a_view_for_a_slice_and_a_copy_for_indices() -> None:
     assert not np.shares_memory(taken, x) and taken.tolist() == [[8.0, 9.0], [0.0, 1.0]]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(batch_size=0), "batch_size must be a positive integer"),
-    (dict(batch_size=2.5), "batch_size must be a positive integer"),
-    (dict(y=np.arange(3)), "x has 5 samples but y has 3"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(batch_size=0), "batch_size must be a positive integer"),
+        (dict(batch_size=2.5), "batch_size must be a positive integer"),
+        (dict(y=np.arange(3)), "x has 5 samples but y has 3"),
+    ],
+)
 def test_bad_arguments_are_clear(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         DataLoader(np.arange(5), **kwargs)

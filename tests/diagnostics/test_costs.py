@@ -20,7 +20,9 @@ def test_dense_layers_count_two_flops_per_weight_plus_bias_and_activation():
 def test_activation_bytes_are_the_arrays_saved_for_backward_at_the_batch_size():
     costs = layer_costs(build_founding_model(), batch_size=5000)
     by_name = {c.name: c for c in costs}
-    assert by_name["linear_1"].activation_bytes == 5000 * 2 * 4  # its float32 input (not its weight)
+    assert (
+        by_name["linear_1"].activation_bytes == 5000 * 2 * 4
+    )  # its float32 input (not its weight)
     assert by_name["relu_1"].activation_bytes == 5000 * 5 * 1  # relu keeps a boolean mask
     assert by_name["linear_2"].activation_bytes == 5000 * 5 * 4
     assert by_name["linear_1"].parameters == 15
@@ -72,12 +74,17 @@ def test_conv_recurrent_and_attention_ops_count_their_products() -> None:
     from glassnet.ops.conv import Conv2d, ConvTranspose2d
 
     # conv2d: 3 * 3 * 3 kernel terms (a multiply and an add each) and a bias per output element
-    assert Conv2d().flops([(2, 3, 8, 8), (4, 3, 3, 3), (4,)], (2, 4, 8, 8)) == (2 * 27 + 1) * 2 * 4 * 8 * 8
+    assert (
+        Conv2d().flops([(2, 3, 8, 8), (4, 3, 3, 3), (4,)], (2, 4, 8, 8))
+        == (2 * 27 + 1) * 2 * 4 * 8 * 8
+    )
     # conv_transpose2d: 100 input elements, each onto 2 * 3 * 3 outputs
     assert ConvTranspose2d().flops([(1, 4, 5, 5), (4, 2, 3, 3)], (1, 2, 7, 7)) == 2 * 100 * 18
     # attention: 2 * 5 queries x 7 keys, 2 E + 2 Ev + 5 each
     attention = ScaledDotProductAttention(scale=1.0)
-    assert attention.flops([(2, 5, 8), (2, 7, 8), (2, 7, 6)], (2, 5, 6)) == 2 * 5 * 7 * (16 + 12 + 5)
+    assert attention.flops([(2, 5, 8), (2, 7, 8), (2, 7, 6)], (2, 5, 6)) == 2 * 5 * 7 * (
+        16 + 12 + 5
+    )
     # an LSTM layer: at least its two products over 4 gates at each of 10 steps
     model = gn.Model([gn.LSTM(16)])
     model.build((None, 10, 4))

@@ -15,8 +15,16 @@ def _circles(n: int = 500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _founding() -> gn.Model:
-    return gn.Model([gn.Linear(2, 5, rng=0), gn.ReLU(5), gn.Linear(5, 2, rng=1), gn.ReLU(2),
-                     gn.Linear(2, 1, rng=2), gn.Sigmoid(1)])
+    return gn.Model(
+        [
+            gn.Linear(2, 5, rng=0),
+            gn.ReLU(5),
+            gn.Linear(5, 2, rng=1),
+            gn.ReLU(2),
+            gn.Linear(2, 1, rng=2),
+            gn.Sigmoid(1),
+        ]
+    )
 
 
 def test_diagnose_finds_the_dead_layer_and_says_what_to_do():
@@ -30,7 +38,8 @@ def test_diagnose_finds_the_dead_layer_and_says_what_to_do():
     assert report.output_std < 1e-6 and not report.healthy
     assert report.findings[0].startswith(
         "linear_2 (5 -> 2) -> relu_2: 2 of 2 units dead on all 500 samples; the model's output no longer "
-        "depends on its input. Causes:")
+        "depends on its input. Causes:"
+    )
     assert "Try:" in report.findings[0]
     assert all(np.array_equal(w, p.data) for w, p in zip(weights, model.parameters()))
     assert all(p.grad is None for p in model.parameters())
@@ -49,12 +58,18 @@ def test_diagnose_a_healthy_model_finds_nothing():
 
 def test_diagnose_flags_saturated_tanh_and_exploding_steps():
     x, y = _circles()
-    model = gn.Model([gn.Dense(8, activation="tanh", input_shape=(2,), rng=0),
-                      gn.Dense(1, activation="sigmoid", rng=1)])
+    model = gn.Model(
+        [
+            gn.Dense(8, activation="tanh", input_shape=(2,), rng=0),
+            gn.Dense(1, activation="sigmoid", rng=1),
+        ]
+    )
     model.compile(gn.optim.SGD(lr=1e4), "binary_crossentropy")
     report = model.diagnose(x * 1000, y)
     assert report.layer("dense_1").saturated > 0.9
-    assert any(f.startswith("dense_1 (2 -> 8, tanh): ") and "saturated" in f for f in report.findings)
+    assert any(
+        f.startswith("dense_1 (2 -> 8, tanh): ") and "saturated" in f for f in report.findings
+    )
     assert any("exploding updates" in f for f in report.findings)
 
 
@@ -98,7 +113,10 @@ def test_a_block_of_layers_naming_an_inner_activation_is_not_taken_for_one():
             self.inner = gn.nn.Linear(2, 2)
 
     assert activation_kind(Block()) is None
-    assert activation_kind(gn.Dense(3, activation="relu")) == "relu" and activation_kind(gn.Tanh()) == "tanh"
+    assert (
+        activation_kind(gn.Dense(3, activation="relu")) == "relu"
+        and activation_kind(gn.Tanh()) == "tanh"
+    )
 
 
 def test_diagnose_in_chunks_gives_the_gradient_of_the_whole_data():
@@ -109,4 +127,6 @@ def test_diagnose_in_chunks_gives_the_gradient_of_the_whole_data():
     whole = diagnose(model, x, y)
     chunked = diagnose(model, x, y, batch_size=128)
     assert chunked.loss == pytest.approx(whole.loss, rel=1e-5)
-    assert chunked.layer("linear_1").grad_norm == pytest.approx(whole.layer("linear_1").grad_norm, rel=1e-4)
+    assert chunked.layer("linear_1").grad_norm == pytest.approx(
+        whole.layer("linear_1").grad_norm, rel=1e-4
+    )

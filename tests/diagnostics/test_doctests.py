@@ -12,8 +12,11 @@ import glassnet.nn.module
 import glassnet.viz
 
 
-@pytest.mark.parametrize("module", [glassnet.autograd.observe, glassnet.diagnostics.trace, glassnet.viz,
-                                    glassnet.nn.module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [glassnet.autograd.observe, glassnet.diagnostics.trace, glassnet.viz, glassnet.nn.module],
+    ids=lambda m: m.__name__,
+)
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0

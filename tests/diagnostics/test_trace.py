@@ -35,8 +35,13 @@ def test_model_explain_lists_every_op_with_its_layer_and_statistics():
     x, y = _data()
     trace = model.explain(x, y)
     assert [(r.layer, r.op) for r in trace] == [
-        ("linear_1", "linear"), ("relu_1", "relu"), ("linear_2", "linear"), ("relu_2", "relu"),
-        ("linear_3", "linear"), ("sigmoid_1 + loss", "binary_cross_entropy_with_logits")]
+        ("linear_1", "linear"),
+        ("relu_1", "relu"),
+        ("linear_2", "linear"),
+        ("relu_2", "relu"),
+        ("linear_3", "linear"),
+        ("sigmoid_1 + loss", "binary_cross_entropy_with_logits"),
+    ]
     first = trace[0]
     assert [i.name for i in first.inputs] == ["x", "linear_1.weight", "linear_1.bias"]
     assert first.shape == (50, 5) and first.dtype == "float32"
@@ -54,12 +59,19 @@ def test_model_explain_backward_matches_the_gradients_and_changes_nothing():
     assert all(p.grad is None for p in model.parameters())  # explain puts .grad back
     assert all(np.array_equal(w, p.data) for w, p in zip(weights, model.parameters()))
     model.compile("sgd", "binary_crossentropy")
-    output, loss = model._forward_loss(*model._training_forward(model.compiled_loss),
-                                       gn.Tensor(x.astype(np.float32)), gn.Tensor(y.reshape(-1, 1).astype(np.float32)))
+    output, loss = model._forward_loss(
+        *model._training_forward(model.compiled_loss),
+        gn.Tensor(x.astype(np.float32)),
+        gn.Tensor(y.reshape(-1, 1).astype(np.float32)),
+    )
     loss.backward()
     bias = trace[0].inputs[2]
-    assert bias.grad["mean"] == pytest.approx(model.layers[0].bias.grad.astype(np.float64).mean(), abs=1e-8)
-    assert bias.summed_axes == (0,)  # the bias was broadcast over the batch: its gradient sums axis 0
+    assert bias.grad["mean"] == pytest.approx(
+        model.layers[0].bias.grad.astype(np.float64).mean(), abs=1e-8
+    )
+    assert bias.summed_axes == (
+        0,
+    )  # the bias was broadcast over the batch: its gradient sums axis 0
     assert [r.index for r in trace.backward_records] == [5, 4, 3, 2, 1, 0]
     assert trace[5].rule.startswith("dz = dL * (sigmoid(z) - t)")
 
@@ -67,7 +79,11 @@ def test_model_explain_backward_matches_the_gradients_and_changes_nothing():
 def test_explain_without_targets_is_a_forward_trace():
     model = build_founding_model()
     trace = model.explain(_data()[0])
-    assert [r.op for r in trace][-1] == "sigmoid" and trace.backward_records == [] and trace.loss is None
+    assert (
+        [r.op for r in trace][-1] == "sigmoid"
+        and trace.backward_records == []
+        and trace.loss is None
+    )
     np.testing.assert_allclose(trace.output, model.predict(_data()[0]))
 
 
@@ -92,12 +108,18 @@ def test_trace_prints_aligned_text_html_and_a_dataframe():
     assert "Forward" in text and "Backward" in text and "y = x @ W^T + b" in text
     header = next(line for line in text.splitlines() if line.startswith("#  layer"))
     rows = [line for line in text.splitlines() if line[:1].isdigit()]
-    assert {line.index(" linear ") + 1 for line in rows if " linear " in line[:40]} == {header.index(" op ") + 1}
-    assert "<table>" in trace._repr_html_() and "&lt;" not in trace._repr_html_().split("<table>")[0]
+    assert {line.index(" linear ") + 1 for line in rows if " linear " in line[:40]} == {
+        header.index(" op ") + 1
+    }
+    assert (
+        "<table>" in trace._repr_html_() and "&lt;" not in trace._repr_html_().split("<table>")[0]
+    )
     frame = trace.to_pandas()
     assert set(frame["pass"]) == {"forward", "backward"}
     assert len(frame[frame["pass"] == "forward"]) == 6
-    assert {"mean", "std", "min", "max", "zeros", "nan", "inf", "formula", "layer"} <= set(frame.columns)
+    assert {"mean", "std", "min", "max", "zeros", "nan", "inf", "formula", "layer"} <= set(
+        frame.columns
+    )
 
 
 def test_big_tensors_are_summarized_not_printed():
@@ -128,7 +150,12 @@ def test_tracing_lets_the_low_level_explain_name_the_layers():
     with gn.diagnostics.tracing(net):
         loss = net(x).mean()
     trace = gn.explain(loss, names=net.named_parameters())
-    assert [(r.layer, r.op) for r in trace] == [("0", "linear"), ("1", "relu"), ("2", "linear"), ("", "mean")]
+    assert [(r.layer, r.op) for r in trace] == [
+        ("0", "linear"),
+        ("1", "relu"),
+        ("2", "linear"),
+        ("", "mean"),
+    ]
     assert trace[0].inputs[1].name == "0.weight"
     untraced = gn.explain(net(x).mean())
     assert {r.layer for r in untraced} == {""}

@@ -30,13 +30,24 @@ def environment() -> dict[str, str]:
     """This environment, with glassnet's source first on the path and one BLAS thread per process
     (two processes share the machine's cores)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
 
 
-def run_workers(out: Path, *jobs: str, processes: int = 2, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_workers(
+    out: Path, *jobs: str, processes: int = 2, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """``mpiexec -n processes python workers.py out jobs...``, its output captured."""
     command = [mpiexec(), "-n", str(processes), sys.executable, str(WORKERS), str(out), *jobs]
-    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=environment(),
-                          cwd=ROOT)
+    return subprocess.run(
+        command,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment(),
+        cwd=ROOT,
+    )

@@ -13,17 +13,22 @@ from glassnet.distributed import FlatBuffer, allreduce_gradients, broadcast_para
 from .mpirun import run_workers
 
 
-def test_broadcast_gives_rank_0s_weights_and_allreduce_averages_the_gradients(tmp_path: Path) -> None:
+def test_broadcast_gives_rank_0s_weights_and_allreduce_averages_the_gradients(
+    tmp_path: Path,
+) -> None:
     result = run_workers(tmp_path, "collectives")
     assert result.returncode == 0, result.stdout + result.stderr
     got = [json.loads((tmp_path / f"collectives_rank{rank}.json").read_text()) for rank in (0, 1)]
     rank0_layers = list(gn.nn.Linear(3, 2, rng=0).parameters()) + list(
-        gn.nn.Linear(2, 2, dtype=np.float64, rng=10).parameters())
+        gn.nn.Linear(2, 2, dtype=np.float64, rng=10).parameters()
+    )
     for rank in (0, 1):
         for weights, param in zip(got[rank]["weights"], rank0_layers):
             np.testing.assert_array_equal(np.array(weights, dtype=param.dtype), param.data)
         # (1 + 2) / 2 on every element; a missing gradient stays missing; each keeps its dtype.
-        assert [None if g is None else set(np.ravel(g)) for g in got[rank]["grads"]] == [{1.5}] * 3 + [None]
+        assert [None if g is None else set(np.ravel(g)) for g in got[rank]["grads"]] == [
+            {1.5}
+        ] * 3 + [None]
         assert got[rank]["grad_dtypes"] == ["float32", "float32", "float64", None]
 
 
@@ -38,7 +43,11 @@ def test_alone_the_collectives_change_nothing() -> None:
 
 
 def test_a_flat_buffer_lays_arrays_end_to_end_and_casts_back_exactly() -> None:
-    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([0.1, 0.2]), np.zeros((0, 4), np.float32)]
+    arrays = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.array([0.1, 0.2]),
+        np.zeros((0, 4), np.float32),
+    ]
     flat = FlatBuffer(arrays)
     assert flat.dtype == np.float64 and flat.data.shape == (8,)
     assert all(view.base is flat.data for view in flat.views)

@@ -40,7 +40,9 @@ def _result(out: Path, job: str, rank: int) -> tuple[dict[str, np.ndarray], dict
     return weights, json.loads(stem.with_suffix(".json").read_text())
 
 
-def _assert_same_weights(got: dict[str, np.ndarray], expected: dict[str, np.ndarray], atol: float = 1e-10) -> None:
+def _assert_same_weights(
+    got: dict[str, np.ndarray], expected: dict[str, np.ndarray], atol: float = 1e-10
+) -> None:
     assert set(got) == set(expected)
     for name, value in expected.items():
         np.testing.assert_allclose(got[name], value, rtol=0, atol=atol, err_msg=name)
@@ -54,7 +56,8 @@ def _assert_same_logs(got: dict[str, Any], expected: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_two_processes_of_batch_32_train_as_one_process_of_batch_64(
-        two_processes: tuple[Path, str], optimizer: str, tmp_path: Path) -> None:
+    two_processes: tuple[Path, str], optimizer: str, tmp_path: Path
+) -> None:
     out, _ = two_processes
     model, history, info = workers.train_classifier(optimizer, 64, tmp_path, distributed=False)
     rank0, info0 = _result(out, optimizer, 0)
@@ -82,20 +85,35 @@ def test_only_rank_0_prints_and_writes_files(two_processes: tuple[Path, str]) ->
     assert rows[0].startswith("epoch,loss,accuracy") and len(rows) == 3
 
 
-def test_a_checkpoint_of_two_processes_resumes_on_one(two_processes: tuple[Path, str], tmp_path: Path) -> None:
+def test_a_checkpoint_of_two_processes_resumes_on_one(
+    two_processes: tuple[Path, str], tmp_path: Path
+) -> None:
     out, _ = two_processes
-    straight, history, _ = workers.train_classifier("sgd", 64, tmp_path, distributed=False, epochs=4)
-    resumed, resumed_history, _ = workers.train_classifier("sgd", 64, tmp_path, distributed=False, epochs=4,
-                                                           tag="_resumed", resume_from=str(out / "sgd_epoch2.gnet"))
+    straight, history, _ = workers.train_classifier(
+        "sgd", 64, tmp_path, distributed=False, epochs=4
+    )
+    resumed, resumed_history, _ = workers.train_classifier(
+        "sgd",
+        64,
+        tmp_path,
+        distributed=False,
+        epochs=4,
+        tag="_resumed",
+        resume_from=str(out / "sgd_epoch2.gnet"),
+    )
     _assert_same_weights(resumed.state_dict(), straight.state_dict())
     _assert_same_logs(resumed_history.history, history.history)
 
 
-def test_a_checkpoint_of_one_process_resumes_on_two(two_processes: tuple[Path, str], tmp_path: Path) -> None:
+def test_a_checkpoint_of_one_process_resumes_on_two(
+    two_processes: tuple[Path, str], tmp_path: Path
+) -> None:
     # Rank 1 was given a path that does not exist: rank 0 alone reads the checkpoint and hands
     # the weights, optimizer state, History, generators and callbacks' states to the others.
     out, _ = two_processes
-    straight, history, _ = workers.train_classifier("sgd", 64, tmp_path, distributed=False, epochs=4)
+    straight, history, _ = workers.train_classifier(
+        "sgd", 64, tmp_path, distributed=False, epochs=4
+    )
     for rank in (0, 1):
         weights, info = _result(out, "resume", rank)
         _assert_same_weights(weights, straight.state_dict())
@@ -112,7 +130,9 @@ def _batchnorm_by_hand() -> dict[str, np.ndarray]:
     x = workers.data()[0]
     y = workers.regression_targets(x)
     model = workers.batchnorm_regressor()
-    generator = np.random.default_rng(0)  # fit(seed=0)'s generator: initial weights, then one order per epoch
+    generator = np.random.default_rng(
+        0
+    )  # fit(seed=0)'s generator: initial weights, then one order per epoch
     model._initialize_for_training(generator)
     norm = model.layers[1]
     params = list(model.parameters())
@@ -127,7 +147,7 @@ def _batchnorm_by_hand() -> dict[str, np.ndarray]:
                 gradients = []
                 for rank, rows in enumerate(shards):
                     norm.running_mean[...], norm.running_var[...] = statistics[rank]
-                    batch = rows[start:start + 32]
+                    batch = rows[start : start + 32]
                     optimizer.zero_grad()
                     loss_fn.compute(model(gn.Tensor(x[batch])), gn.Tensor(y[batch])).backward()
                     gradients.append([p.grad.copy() for p in params])
@@ -141,7 +161,8 @@ def _batchnorm_by_hand() -> dict[str, np.ndarray]:
 
 
 def test_batchnorm_uses_the_statistics_of_each_process_and_keeps_rank_0s_running_ones(
-        two_processes: tuple[Path, str]) -> None:
+    two_processes: tuple[Path, str],
+) -> None:
     out, _ = two_processes
     rank0, _ = _result(out, "batchnorm", 0)
     rank1, _ = _result(out, "batchnorm", 1)
@@ -150,10 +171,17 @@ def test_batchnorm_uses_the_statistics_of_each_process_and_keeps_rank_0s_running
         np.testing.assert_array_equal(rank0[name], rank1[name])
     # Not SyncBatchNorm: one process with batch 64 normalizes with other statistics.
     one_process = workers.train_batchnorm(64, distributed=False).state_dict()
-    assert np.abs(rank0["batchnorm1d_1.running_mean"] - one_process["batchnorm1d_1.running_mean"]).max() > 1e-3
+    assert (
+        np.abs(
+            rank0["batchnorm1d_1.running_mean"] - one_process["batchnorm1d_1.running_mean"]
+        ).max()
+        > 1e-3
+    )
 
 
-def test_uneven_shares_train_in_step_and_a_stop_on_one_process_stops_all(two_processes: tuple[Path, str]) -> None:
+def test_uneven_shares_train_in_step_and_a_stop_on_one_process_stops_all(
+    two_processes: tuple[Path, str],
+) -> None:
     out, _ = two_processes
     (rank0, info0), (rank1, info1) = _result(out, "uneven", 0), _result(out, "uneven", 1)
     # 101 rows: 51 per process (one row twice), 7 batches of 8 or fewer, in both.
@@ -162,7 +190,9 @@ def test_uneven_shares_train_in_step_and_a_stop_on_one_process_stops_all(two_pro
         np.testing.assert_array_equal(rank0[name], rank1[name])
 
 
-def test_metrics_travel_as_small_states_whatever_the_number_of_rows(two_processes: tuple[Path, str]) -> None:
+def test_metrics_travel_as_small_states_whatever_the_number_of_rows(
+    two_processes: tuple[Path, str],
+) -> None:
     out, _ = two_processes
     info0, info1 = (json.loads((out / f"traffic_rank{rank}.json").read_text()) for rank in (0, 1))
     # One allgather per fit and evaluate to compare the data, one per epoch for precision's

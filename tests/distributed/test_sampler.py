@@ -22,18 +22,30 @@ def test_the_shares_cover_every_row_and_are_equal_in_size(n: int, processes: int
     assert sorted(together.tolist()) == sorted(padded.tolist())
 
 
-def test_batch_k_of_p_processes_holds_the_rows_of_batch_k_of_one_process_with_p_times_the_batch() -> None:
+def test_batch_k_of_p_processes_holds_the_rows_of_batch_k_of_one_process_with_p_times_the_batch() -> (
+    None
+):
     x = np.arange(96.0).reshape(48, 2)
     one = list(DataLoader(x, batch_size=12, seed=3).batch_rows())
-    shares = [list(ShardedLoader(x, batch_size=4, shuffle=True, seed=3, rank=rank, world_size=3).batch_rows())
-              for rank in range(3)]
+    shares = [
+        list(
+            ShardedLoader(
+                x, batch_size=4, shuffle=True, seed=3, rank=rank, world_size=3
+            ).batch_rows()
+        )
+        for rank in range(3)
+    ]
     assert len(ShardedLoader(x, 4, True, 3, 0, 3)) == len(one) == 4
     for k, rows in enumerate(one):
-        assert sorted(np.concatenate([share[k] for share in shares]).tolist()) == sorted(rows.tolist())
+        assert sorted(np.concatenate([share[k] for share in shares]).tolist()) == sorted(
+            rows.tolist()
+        )
 
 
 def test_a_sharded_loader_counts_its_padded_batches() -> None:
-    loader = ShardedLoader(np.zeros((11, 1)), batch_size=4, shuffle=False, seed=0, rank=1, world_size=2)
+    loader = ShardedLoader(
+        np.zeros((11, 1)), batch_size=4, shuffle=False, seed=0, rank=1, world_size=2
+    )
     batches = list(loader.batch_rows())
     assert len(loader) == len(batches) == 2
     assert np.concatenate(batches).tolist() == [1, 3, 5, 7, 9, 0]

@@ -50,19 +50,32 @@ class RowsSeen(gn.metrics.Metric):
 
 
 def classifier(optimizer: str) -> gn.Model:
-    model = gn.Model([gn.Dense(16, activation="relu", dtype=np.float64, in_features=4),
-                      gn.Dense(3, activation="softmax", dtype=np.float64)])
+    model = gn.Model(
+        [
+            gn.Dense(16, activation="relu", dtype=np.float64, in_features=4),
+            gn.Dense(3, activation="softmax", dtype=np.float64),
+        ]
+    )
     chosen = gn.optim.SGD(lr=0.1, momentum=0.9) if optimizer == "sgd" else gn.optim.Adam(lr=0.01)
     # Summed (accuracy, log loss), merged (precision's confusion counts, AUC's scores) and gathered
     # (RowsSeen) across processes.
-    model.compile(optimizer=chosen, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", "auc", "precision", "log_loss", RowsSeen()])
+    model.compile(
+        optimizer=chosen,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy", "auc", "precision", "log_loss", RowsSeen()],
+    )
     return model
 
 
 def batchnorm_regressor() -> gn.Model:
-    model = gn.Model([gn.Dense(8, dtype=np.float64, in_features=4), gn.nn.BatchNorm1d(8, dtype=np.float64),
-                      gn.ReLU(), gn.Dense(1, dtype=np.float64)])
+    model = gn.Model(
+        [
+            gn.Dense(8, dtype=np.float64, in_features=4),
+            gn.nn.BatchNorm1d(8, dtype=np.float64),
+            gn.ReLU(),
+            gn.Dense(1, dtype=np.float64),
+        ]
+    )
     model.compile(optimizer=gn.optim.SGD(lr=0.05), loss="mse")
     return model
 
@@ -88,8 +101,15 @@ def counting_replays() -> Iterator[list[int]]:
         Replay.run = original  # type: ignore[method-assign]
 
 
-def train_classifier(optimizer: str, batch_size: int, out: Path, distributed: bool, epochs: int = EPOCHS,
-                     resume_from: str | None = None, tag: str = "") -> tuple[gn.Model, Any, dict[str, Any]]:
+def train_classifier(
+    optimizer: str,
+    batch_size: int,
+    out: Path,
+    distributed: bool,
+    epochs: int = EPOCHS,
+    resume_from: str | None = None,
+    tag: str = "",
+) -> tuple[gn.Model, Any, dict[str, Any]]:
     """fit with validation, metrics, a CSV log and a checkpoint per epoch (written in ``out``)."""
     x, y = data()
     x_val, y_val = data(101, seed=1)  # an odd count: the processes evaluate unequal parts
@@ -97,20 +117,40 @@ def train_classifier(optimizer: str, batch_size: int, out: Path, distributed: bo
     checkpoint = gn.callbacks.ModelCheckpoint(str(out / f"{optimizer}{tag}_epoch{{epoch}}.gnet"))
     logger = gn.callbacks.CSVLogger(str(out / f"{optimizer}{tag}.csv"))
     with counting_replays() as replays:
-        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=(x_val, y_val), seed=0,
-                            callbacks=[checkpoint, logger], verbose=2, distributed=distributed,
-                            resume_from=resume_from)
-    info = {"history": history.history, "saved": checkpoint.saved,
-            "evaluate": model.evaluate(x_val, y_val, distributed=distributed),
-            "steps": model._steps_taken, "replayed_steps": replays[0]}
+        history = model.fit(
+            x,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_data=(x_val, y_val),
+            seed=0,
+            callbacks=[checkpoint, logger],
+            verbose=2,
+            distributed=distributed,
+            resume_from=resume_from,
+        )
+    info = {
+        "history": history.history,
+        "saved": checkpoint.saved,
+        "evaluate": model.evaluate(x_val, y_val, distributed=distributed),
+        "steps": model._steps_taken,
+        "replayed_steps": replays[0],
+    }
     return model, history, info
 
 
 def train_batchnorm(batch_size: int, distributed: bool) -> gn.Model:
     x, _ = data()
     model = batchnorm_regressor()
-    model.fit(x, regression_targets(x), epochs=EPOCHS, batch_size=batch_size, seed=0, verbose=0,
-              distributed=distributed)
+    model.fit(
+        x,
+        regression_targets(x),
+        epochs=EPOCHS,
+        batch_size=batch_size,
+        seed=0,
+        verbose=0,
+        distributed=distributed,
+    )
     return model
 
 
@@ -125,9 +165,11 @@ def collectives() -> dict[str, Any]:
         param.grad = np.full(param.shape, rank + 1.0, dtype=param.dtype)
     params[-1].grad = None  # a parameter without a gradient keeps none
     dist.allreduce_gradients(params)
-    return {"weights": [p.data.tolist() for p in params],
-            "grads": [None if p.grad is None else p.grad.tolist() for p in params],
-            "grad_dtypes": [None if p.grad is None else p.grad.dtype.name for p in params]}
+    return {
+        "weights": [p.data.tolist() for p in params],
+        "grads": [None if p.grad is None else p.grad.tolist() for p in params],
+        "grad_dtypes": [None if p.grad is None else p.grad.dtype.name for p in params],
+    }
 
 
 class FailOnRankOne(gn.callbacks.Callback):
@@ -158,7 +200,9 @@ def traffic() -> dict[str, Any]:
 
     x, y = data(4 * ROWS)
     model = classifier("sgd")
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy", "precision"])
+    model.compile(
+        optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy", "precision"]
+    )
     dist.allgather = counted  # type: ignore[assignment]  (fit looks it up at each call)
     try:
         history = model.fit(x, y, epochs=3, batch_size=32, seed=0, verbose=0, distributed=True)
@@ -183,21 +227,49 @@ def catchable_errors(out: Path) -> None:
     model = classifier("sgd")
     wrong = np.zeros((len(x), 2))  # sparse labels must be (n,)
     caught: dict[str, str] = {}  # written to a file: two processes' printed lines may interleave
-    _report(caught, "bad targets", lambda: model.fit(x, wrong, epochs=1, verbose=0, distributed=True))
+    _report(
+        caught, "bad targets", lambda: model.fit(x, wrong, epochs=1, verbose=0, distributed=True)
+    )
     _report(caught, "bad evaluate", lambda: model.evaluate(x[:, :3], y, distributed=True))
     mine = 100 if dist.rank() == 0 else 120
-    _report(caught, "other lengths", lambda: model.fit(x[:mine], y[:mine], epochs=1, verbose=0, distributed=True))
+    _report(
+        caught,
+        "other lengths",
+        lambda: model.fit(x[:mine], y[:mine], epochs=1, verbose=0, distributed=True),
+    )
     shuffled = x if dist.rank() == 0 else x[::-1]
-    _report(caught, "other values", lambda: model.fit(shuffled, y, epochs=1, verbose=0, distributed=True))
+    _report(
+        caught,
+        "other values",
+        lambda: model.fit(shuffled, y, epochs=1, verbose=0, distributed=True),
+    )
     one_bad = y if dist.rank() == 0 else y + 10  # a label out of range on rank 1 only
     _report(caught, "bad on one", lambda: model.evaluate(x, one_bad, distributed=True))
-    _report(caught, "missing checkpoint", lambda: model.fit(x, y, epochs=3, verbose=0, distributed=True,
-                                                            resume_from=str(out / "no_such_checkpoint.gnet")))
+    _report(
+        caught,
+        "missing checkpoint",
+        lambda: model.fit(
+            x,
+            y,
+            epochs=3,
+            verbose=0,
+            distributed=True,
+            resume_from=str(out / "no_such_checkpoint.gnet"),
+        ),
+    )
     # Nothing was left half done: a fit on the same data now trains in step.
     history = model.fit(x, y, epochs=1, batch_size=64, seed=0, verbose=0, distributed=True)
     # One row for two processes: rank 1 evaluates none of it.
-    one_row = {"distributed": model.evaluate(x[:1], y[:1], distributed=True), "alone": model.evaluate(x[:1], y[:1])}
-    _save(out, "catchable", model, {"caught": caught, "loss": history.history["loss"], "one_row": one_row})
+    one_row = {
+        "distributed": model.evaluate(x[:1], y[:1], distributed=True),
+        "alone": model.evaluate(x[:1], y[:1]),
+    }
+    _save(
+        out,
+        "catchable",
+        model,
+        {"caught": caught, "loss": history.history["loss"], "one_row": one_row},
+    )
 
 
 def _save(out: Path, job: str, model: gn.Model | None, info: dict[str, Any]) -> None:
@@ -213,8 +285,15 @@ def run(out: Path, job: str) -> None:
         _save(out, job, model, info)
     elif job == "resume":  # from a checkpoint written by one process, on two; only rank 0 reads it
         checkpoint = out / f"sgd_one_process_epoch{EPOCHS}.gnet"
-        model, _, info = train_classifier("sgd", 32, out, distributed=True, epochs=2 * EPOCHS, tag="_resumed",
-                                          resume_from=str(checkpoint if dist.is_main() else out / "not_here.gnet"))
+        model, _, info = train_classifier(
+            "sgd",
+            32,
+            out,
+            distributed=True,
+            epochs=2 * EPOCHS,
+            tag="_resumed",
+            resume_from=str(checkpoint if dist.is_main() else out / "not_here.gnet"),
+        )
         _save(out, job, model, info)
     elif job == "traffic":  # what the processes exchange by allgather, per epoch, for the metrics
         _save(out, job, None, traffic())
@@ -225,20 +304,31 @@ def run(out: Path, job: str) -> None:
     elif job == "uneven":  # 101 rows: the shares are padded; a stop on one process stops both
         x, y = data(101)
         model = classifier("adam")
-        history = model.fit(x, y, epochs=5, batch_size=8, seed=0, verbose=0, callbacks=[StopOnRankOne()],
-                            distributed=True)
+        history = model.fit(
+            x,
+            y,
+            epochs=5,
+            batch_size=8,
+            seed=0,
+            verbose=0,
+            callbacks=[StopOnRankOne()],
+            distributed=True,
+        )
         _save(out, job, model, {"epochs": history.epoch, "steps": model._steps_taken})
     elif job == "collectives":
         _save(out, job, None, collectives())
     elif job == "fail":
         x, y = data()
-        classifier("sgd").fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[FailOnRankOne()],
-                              distributed=True)
+        classifier("sgd").fit(
+            x, y, epochs=1, batch_size=32, verbose=0, callbacks=[FailOnRankOne()], distributed=True
+        )
     elif job == "nan":  # one target whose squared error overflows: an infinite loss on one process
         x, _ = data()
         y = regression_targets(x)
         y[5] = 1e300
-        batchnorm_regressor().fit(x, y, epochs=1, batch_size=32, verbose=0, seed=0, distributed=True)
+        batchnorm_regressor().fit(
+            x, y, epochs=1, batch_size=32, verbose=0, seed=0, distributed=True
+        )
     else:
         raise ValueError(f"unknown job {job!r}")
 

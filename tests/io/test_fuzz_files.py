@@ -33,14 +33,24 @@ from hypothesis import strategies as st
 import glassnet as gn
 from glassnet.errors import ModelFileError
 
-MEMORY_ALLOWANCE = 4 * 1024 * 1024  # bytes beyond 2x the file: Python objects of the manifest and the model
+MEMORY_ALLOWANCE = (
+    4 * 1024 * 1024
+)  # bytes beyond 2x the file: Python objects of the manifest and the model
 DEFAULT_EXAMPLES, SLOW_EXAMPLES = 300, 20_000
 
 
 # ----------------------------------------------------------------- the valid files mutated
 def _model() -> gn.Model:
-    return gn.Model([gn.Linear(3, 4), gn.ReLU(), gn.BatchNorm1d(4), gn.Dropout(0.2), gn.Dense(1, activation="sigmoid")],
-                    name="fuzzed")
+    return gn.Model(
+        [
+            gn.Linear(3, 4),
+            gn.ReLU(),
+            gn.BatchNorm1d(4),
+            gn.Dropout(0.2),
+            gn.Dense(1, activation="sigmoid"),
+        ],
+        name="fuzzed",
+    )
 
 
 def _valid_files() -> tuple[bytes, bytes]:
@@ -53,7 +63,10 @@ def _valid_files() -> tuple[bytes, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         model.save(os.path.join(folder, "m.gnet"))
         model.save_weights(os.path.join(folder, "w.npz"))
-        with open(os.path.join(folder, "m.gnet"), "rb") as a, open(os.path.join(folder, "w.npz"), "rb") as b:
+        with (
+            open(os.path.join(folder, "m.gnet"), "rb") as a,
+            open(os.path.join(folder, "w.npz"), "rb") as b,
+        ):
             return a.read(), b.read()
 
 
@@ -77,12 +90,16 @@ def _npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:
 
 def _npy_header(shape: tuple[int, ...], descr: str, payload: bytes = b"") -> bytes:
     """An .npy file whose header declares ``shape`` and ``descr`` whatever data follows."""
-    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}".encode("latin1")
+    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}".encode(
+        "latin1"
+    )
     header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
     return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + payload
 
 
-def _zip(members: list[tuple[str | zipfile.ZipInfo, bytes]], compression: int = zipfile.ZIP_STORED) -> bytes:
+def _zip(
+    members: list[tuple[str | zipfile.ZipInfo, bytes]], compression: int = zipfile.ZIP_STORED
+) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # duplicated names warn; they are what we want here
@@ -123,17 +140,40 @@ def _replaced(document: Any, path: tuple, value: Any) -> Any:
 
 # ----------------------------------------------------------------- strategies
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20)
-    | st.sampled_from([0, -1, 1, 2**31, 2**40, 2**63, "float32", "object", "<U8", "|O", "../../x", "Linear"]),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+    | st.sampled_from(
+        [0, -1, 1, 2**31, 2**40, 2**63, "float32", "object", "<U8", "|O", "../../x", "Linear"]
+    ),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=8,
 )
 # zipfile cuts a name at its first NUL; a name empty after that cannot be written by name.
-entry_names = st.text(min_size=1, max_size=12).filter(lambda name: not name.startswith("\x00")) | st.sampled_from(
-    ["manifest.json", "arrays/0.npy", "../evil.npy", "/abs.npy", "C:evil", "a\\..\\b", "arrays/", "arrays/99.npy"])
-shapes = st.lists(st.integers(min_value=-3, max_value=2**40) | st.sampled_from([0, 1, 2, 3, 4]), max_size=4)
-descrs = st.sampled_from(["<f4", "<f8", "<i8", "|u1", "|b1", "<c16", "<U4", "|O", "|V8", ">f4", "<M8[s]"])
+entry_names = st.text(min_size=1, max_size=12).filter(
+    lambda name: not name.startswith("\x00")
+) | st.sampled_from(
+    [
+        "manifest.json",
+        "arrays/0.npy",
+        "../evil.npy",
+        "/abs.npy",
+        "C:evil",
+        "a\\..\\b",
+        "arrays/",
+        "arrays/99.npy",
+    ]
+)
+shapes = st.lists(
+    st.integers(min_value=-3, max_value=2**40) | st.sampled_from([0, 1, 2, 3, 4]), max_size=4
+)
+descrs = st.sampled_from(
+    ["<f4", "<f8", "<i8", "|u1", "|b1", "<c16", "<U4", "|O", "|V8", ">f4", "<M8[s]"]
+)
 
 
 def _bytes_file(draw: Callable, valid: bytes) -> bytes:
@@ -143,8 +183,11 @@ def _bytes_file(draw: Callable, valid: bytes) -> bytes:
     if kind == "truncate":
         return valid[: draw(st.integers(0, len(valid)))]
     data = bytearray(valid)
-    for position, value in draw(st.lists(st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 255)),
-                                         min_size=1, max_size=8)):
+    for position, value in draw(
+        st.lists(
+            st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 255)), min_size=1, max_size=8
+        )
+    ):
         data[position] = value
     return bytes(data)
 
@@ -157,8 +200,21 @@ def _member_changes(draw: Callable, entries: dict[str, bytes]) -> tuple[list, in
     for _ in range(draw(st.integers(1, 3))):
         index = draw(st.integers(0, len(members) - 1))
         name, data = members[index]
-        kind = draw(st.sampled_from(["rename", "duplicate", "drop", "nested zip", "symlink", "pickle", "header",
-                                     "bomb", "empty"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "rename",
+                    "duplicate",
+                    "drop",
+                    "nested zip",
+                    "symlink",
+                    "pickle",
+                    "header",
+                    "bomb",
+                    "empty",
+                ]
+            )
+        )
         if kind == "rename":
             members[index] = (draw(entry_names), data)
         elif kind == "duplicate":
@@ -166,11 +222,17 @@ def _member_changes(draw: Callable, entries: dict[str, bytes]) -> tuple[list, in
         elif kind == "drop" and len(members) > 1:
             members.pop(index)
         elif kind == "nested zip":
-            members[index] = (name, draw(st.sampled_from([MODEL_FILE, WEIGHTS_FILE, _zip([("x.npy", data)])])))
+            members[index] = (
+                name,
+                draw(st.sampled_from([MODEL_FILE, WEIGHTS_FILE, _zip([("x.npy", data)])])),
+            )
         elif kind == "symlink":
             info = zipfile.ZipInfo(name if isinstance(name, str) else name.filename)
-            info.external_attr = (0o120777 << 16)  # a Unix symlink, its target as content
-            members[index] = (info, draw(st.sampled_from([b"/etc/passwd", b"../m.gnet", b"arrays/0.npy"])))
+            info.external_attr = 0o120777 << 16  # a Unix symlink, its target as content
+            members[index] = (
+                info,
+                draw(st.sampled_from([b"/etc/passwd", b"../m.gnet", b"arrays/0.npy"])),
+            )
         elif kind == "pickle":
             members[index] = (name, _npy(np.array([{"a": 1}], dtype=object), allow_pickle=True))
         elif kind == "header":
@@ -203,10 +265,29 @@ def model_files(draw: Callable) -> bytes:
         if draw(st.booleans()):
             spec["shape"] = draw(shapes)
         if draw(st.booleans()):
-            spec["dtype"] = draw(st.sampled_from(["float32", "float64", "int64", "bool", "uint8", "float16",
-                                                  "object", "complex128", "str", "V8"]))
+            spec["dtype"] = draw(
+                st.sampled_from(
+                    [
+                        "float32",
+                        "float64",
+                        "int64",
+                        "bool",
+                        "uint8",
+                        "float16",
+                        "object",
+                        "complex128",
+                        "str",
+                        "V8",
+                    ]
+                )
+            )
         manifest = _replaced(manifest, ("arrays", name), spec)
-    return _zip([(n, json.dumps(manifest).encode() if n == "manifest.json" else d) for n, d in MODEL_ENTRIES.items()])
+    return _zip(
+        [
+            (n, json.dumps(manifest).encode() if n == "manifest.json" else d)
+            for n, d in MODEL_ENTRIES.items()
+        ]
+    )
 
 
 @st.composite
@@ -226,8 +307,12 @@ class Tally:
         self.worst_excess = 0  # the largest traced peak minus 2x the file's size, in bytes
 
     def figures(self, what: str) -> dict[str, Any]:
-        return {"test": what, "files": self.tried, "outcomes": dict(self.outcomes),
-                "worst_peak_minus_2x_file_bytes": self.worst_excess}
+        return {
+            "test": what,
+            "files": self.tried,
+            "outcomes": dict(self.outcomes),
+            "worst_peak_minus_2x_file_bytes": self.worst_excess,
+        }
 
 
 def _load_checked(data: bytes, load: Callable[[str], Any], tally: Tally) -> None:
@@ -250,7 +335,9 @@ def _load_checked(data: bytes, load: Callable[[str], Any], tally: Tally) -> None
         tally.tried += 1
         tally.outcomes[outcome] += 1
         tally.worst_excess = max(tally.worst_excess, peak - 2 * len(data))
-        assert peak <= 2 * len(data) + MEMORY_ALLOWANCE, f"{peak} bytes traced for a {len(data)}-byte file"
+        assert peak <= 2 * len(data) + MEMORY_ALLOWANCE, (
+            f"{peak} bytes traced for a {len(data)}-byte file"
+        )
 
 
 def _load_model(path: str) -> None:
@@ -268,15 +355,23 @@ def _load_weights_keeping_the_model(template: gn.Model) -> Callable[[str], None]
             for name in before:
                 np.testing.assert_array_equal(after[name], before[name])
             raise
+
     return load
 
 
 def _fuzz(files: st.SearchStrategy[bytes], load: Callable[[str], Any], examples: int) -> Tally:
     tally = Tally()
-    load(_write_once(MODEL_FILE if files is not weights_files_strategy else WEIGHTS_FILE))  # imports happen here
+    load(
+        _write_once(MODEL_FILE if files is not weights_files_strategy else WEIGHTS_FILE)
+    )  # imports happen here
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=examples <= DEFAULT_EXAMPLES,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=examples <= DEFAULT_EXAMPLES,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(files)
     def run(data: bytes) -> None:
         _load_checked(data, load, tally)
@@ -326,7 +421,9 @@ def test_fuzzed_model_files_raise_only_model_file_error() -> None:
 
 
 def test_fuzzed_weights_files_raise_only_model_file_error_and_keep_the_weights() -> None:
-    tally = _fuzz(weights_files_strategy, _load_weights_keeping_the_model(_template()), DEFAULT_EXAMPLES)
+    tally = _fuzz(
+        weights_files_strategy, _load_weights_keeping_the_model(_template()), DEFAULT_EXAMPLES
+    )
     assert tally.outcomes["ModelFileError"] > DEFAULT_EXAMPLES // 2
 
 
@@ -340,8 +437,15 @@ def test_a_file_saved_with_a_schedule_loads(tmp_path) -> None:
     model.fit(x, (x[:, 0] > 0).astype(np.float32), epochs=0, verbose=0)
     optimizer.bind(list(model.parameters()))
     schedule = gn.optim.schedules.CosineAnnealingLR(optimizer, 10)
-    model.fit(x, (x[:, 0] > 0).astype(np.float32), epochs=2, batch_size=8, verbose=0, seed=0,
-              callbacks=[gn.callbacks.LearningRateScheduler(schedule, per="batch")])
+    model.fit(
+        x,
+        (x[:, 0] > 0).astype(np.float32),
+        epochs=2,
+        batch_size=8,
+        verbose=0,
+        seed=0,
+        callbacks=[gn.callbacks.LearningRateScheduler(schedule, per="batch")],
+    )
     assert "initial_lr" in optimizer.param_groups[0]
     model.save(tmp_path / "scheduled.gnet")
     loaded = gn.load_model(tmp_path / "scheduled.gnet")
@@ -377,6 +481,8 @@ def test_fuzzed_files_slow(what: str) -> None:
     if what == "load_model":
         tally = _fuzz(model_files_strategy, _load_model, SLOW_EXAMPLES)
     else:
-        tally = _fuzz(weights_files_strategy, _load_weights_keeping_the_model(_template()), SLOW_EXAMPLES)
+        tally = _fuzz(
+            weights_files_strategy, _load_weights_keeping_the_model(_template()), SLOW_EXAMPLES
+        )
     _record(tally, what)
     assert tally.tried >= SLOW_EXAMPLES * 0.9

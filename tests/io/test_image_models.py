@@ -8,12 +8,34 @@ import pytest
 import glassnet as gn
 
 MODELS = {
-    "torch-names": (lambda: gn.Model([gn.BatchNorm2d(1), gn.MaxPool2d(2), gn.Dropout2d(0.2), gn.AvgPool2d(3, 1, 1),
-                                      gn.Upsample(scale_factor=2, mode="bilinear"), gn.AdaptiveAvgPool2d(2),
-                                      gn.Flatten(), gn.Dense(3, activation="softmax")]), (1, 8, 8)),
-    "keras-names": (lambda: gn.Model([gn.MaxPooling2D(2, padding="same"), gn.UpSampling2D(2),
-                                      gn.AveragePooling2D(2), gn.Flatten(), gn.Dense(8, activation="relu"),
-                                      gn.Dense(3, activation="softmax")]), (7, 7, 2)),
+    "torch-names": (
+        lambda: gn.Model(
+            [
+                gn.BatchNorm2d(1),
+                gn.MaxPool2d(2),
+                gn.Dropout2d(0.2),
+                gn.AvgPool2d(3, 1, 1),
+                gn.Upsample(scale_factor=2, mode="bilinear"),
+                gn.AdaptiveAvgPool2d(2),
+                gn.Flatten(),
+                gn.Dense(3, activation="softmax"),
+            ]
+        ),
+        (1, 8, 8),
+    ),
+    "keras-names": (
+        lambda: gn.Model(
+            [
+                gn.MaxPooling2D(2, padding="same"),
+                gn.UpSampling2D(2),
+                gn.AveragePooling2D(2),
+                gn.Flatten(),
+                gn.Dense(8, activation="relu"),
+                gn.Dense(3, activation="softmax"),
+            ]
+        ),
+        (7, 7, 2),
+    ),
 }
 
 

@@ -25,7 +25,7 @@ import glassnet as gn
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys
     import numpy as np
     import glassnet as gn
@@ -44,14 +44,24 @@ SCRIPT = textwrap.dedent('''
     np.savez(out + ".npz", **model.state_dict())
     with open(out + ".json", "w") as file:
         json.dump(history.history, file)
-''')
+""")
 
 
 def _start(folder: str, mode: str, checkpoint: str, out: str) -> subprocess.Popen:
     with open(os.path.join(folder, "epochs")) as file:
         epochs = file.read()
-    return subprocess.Popen([sys.executable, os.path.join(folder, "train.py"), mode, checkpoint,
-                             os.path.join(folder, out), epochs], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(folder, "train.py"),
+            mode,
+            checkpoint,
+            os.path.join(folder, out),
+            epochs,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _result(folder: str, out: str) -> tuple[dict[str, np.ndarray], dict]:
@@ -73,8 +83,16 @@ def _soak(folder: str, rounds: int, seed: int, epochs: int) -> dict[str, int]:
     length = time.perf_counter() - began
     expected_weights, expected_history = _result(folder, "full")
     rng = np.random.default_rng(seed)
-    tally = {"epochs": epochs, "rounds": 0, "killed": 0, "finished before the kill": 0, "checkpoints loaded": 0,
-             "resumed from a checkpoint": 0, "started over (no checkpoint yet)": 0, "equal bit for bit": 0}
+    tally = {
+        "epochs": epochs,
+        "rounds": 0,
+        "killed": 0,
+        "finished before the kill": 0,
+        "checkpoints loaded": 0,
+        "resumed from a checkpoint": 0,
+        "started over (no checkpoint yet)": 0,
+        "equal bit for bit": 0,
+    }
     for round_ in range(rounds):
         checkpoint = os.path.join(folder, f"run{round_}.gnet")
         process = _start(folder, "run", checkpoint, f"unused{round_}")
@@ -104,7 +122,9 @@ def _soak(folder: str, rounds: int, seed: int, epochs: int) -> dict[str, int]:
         tally["equal bit for bit"] += 1
         tally["rounds"] += 1
         leftovers = [name for name in os.listdir(folder) if name.endswith(".tmp")]
-        for name in leftovers:  # a kill during a save leaves its temporary file; the checkpoint is intact
+        for (
+            name
+        ) in leftovers:  # a kill during a save leaves its temporary file; the checkpoint is intact
             os.remove(os.path.join(folder, name))
     return tally
 

@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, zipfile
     import numpy as np
     import glassnet as gn
@@ -54,14 +54,18 @@ SCRIPT = textwrap.dedent('''
     np.savez(out + ".npz", **model.state_dict())
     with open(out + ".json", "w") as file:
         json.dump(history.history, file)
-''')
+""")
 
 
 def _run(tmp_path, mode: str, checkpoint: str, out: str) -> subprocess.CompletedProcess:
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    return subprocess.run([sys.executable, str(script), mode, str(tmp_path / checkpoint), str(tmp_path / out)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(script), mode, str(tmp_path / checkpoint), str(tmp_path / out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _result(tmp_path, out: str):

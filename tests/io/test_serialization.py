@@ -18,9 +18,18 @@ def _trained_model() -> tuple[gn.Model, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3))
     y = (x[:, 0] + x[:, 1] > 0).astype(float)
-    model = gn.Model([gn.Dense(6, activation="relu", kernel_regularizer="l2"), gn.nn.BatchNorm1d(6),
-                      gn.nn.Dropout(0.1), gn.Dense(1, activation="sigmoid")], name="tiny")
-    model.compile(optimizer=gn.optim.Adam(lr=0.01, amsgrad=True), loss="binary_crossentropy", clipnorm=1.0)
+    model = gn.Model(
+        [
+            gn.Dense(6, activation="relu", kernel_regularizer="l2"),
+            gn.nn.BatchNorm1d(6),
+            gn.nn.Dropout(0.1),
+            gn.Dense(1, activation="sigmoid"),
+        ],
+        name="tiny",
+    )
+    model.compile(
+        optimizer=gn.optim.Adam(lr=0.01, amsgrad=True), loss="binary_crossentropy", clipnorm=1.0
+    )
     model.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0)
     return model, x, y
 
@@ -34,7 +43,10 @@ def test_round_trip_keeps_predictions_compile_settings_and_optimizer_state(tmp_p
     assert loaded.name == "tiny" and loaded.clipping == (1.0, None, None)
     assert type(loaded.optimizer) is gn.optim.Adam and loaded.optimizer.defaults["amsgrad"]
     np.testing.assert_array_equal(loaded.layers[1].running_var, model.layers[1].running_var)
-    continued = [m.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=5).history["loss"] for m in (model, loaded)]
+    continued = [
+        m.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=5).history["loss"]
+        for m in (model, loaded)
+    ]
     assert continued[0] == continued[1]
 
 
@@ -44,7 +56,9 @@ def test_blog_model_round_trip_and_without_optimizer(tmp_path) -> None:
     model = build_founding_model()
     x = np.random.default_rng(1).normal(size=(10, 2))
     model.save(tmp_path / "blog.gnet", include_optimizer=False)
-    np.testing.assert_array_equal(gn.load_model(tmp_path / "blog.gnet").predict(x), model.predict(x))
+    np.testing.assert_array_equal(
+        gn.load_model(tmp_path / "blog.gnet").predict(x), model.predict(x)
+    )
 
 
 def test_custom_layers_need_registration_or_custom_objects(tmp_path) -> None:
@@ -61,7 +75,9 @@ def test_custom_layers_need_registration_or_custom_objects(tmp_path) -> None:
 
     model = gn.Model([gn.Linear(2, 2), Scale(3.0)])
     model.save(tmp_path / "custom.gnet")
-    with pytest.raises(ModelFileError, match=r"unknown layer class 'Scale'.*custom_objects=\{'Scale'"):
+    with pytest.raises(
+        ModelFileError, match=r"unknown layer class 'Scale'.*custom_objects=\{'Scale'"
+    ):
         gn.load_model(tmp_path / "custom.gnet")
     loaded = gn.load_model(tmp_path / "custom.gnet", custom_objects={"Scale": Scale})
     assert loaded.layers[1].factor == 3.0
@@ -74,7 +90,10 @@ def test_the_file_is_a_zip_of_json_and_npy_without_pickle(tmp_path) -> None:
         names = archive.namelist()
         assert names[0] == "manifest.json" and all(n.endswith(".npy") for n in names[1:])
         manifest = json.loads(archive.read("manifest.json"))
-    assert manifest["format_version"] == FORMAT_VERSION and manifest["glassnet_version"] == gn.__version__
+    assert (
+        manifest["format_version"] == FORMAT_VERSION
+        and manifest["glassnet_version"] == gn.__version__
+    )
 
 
 # ----------------------------------------------------------------- hostile and damaged files
@@ -108,14 +127,32 @@ def _first_weight(manifest):
 HOSTILE = {
     "truncated": (lambda m, e: (None, e), "truncate", "not a readable glassnet model file"),
     "not a zip": (None, "garbage", "not a readable glassnet model file"),
-    "missing entry": (lambda m, e: (m, {k: v for k, v in e.items() if k != _first_weight(m)[1]["entry"]}), None,
-                      "missing"),
+    "missing entry": (
+        lambda m, e: (m, {k: v for k, v in e.items() if k != _first_weight(m)[1]["entry"]}),
+        None,
+        "missing",
+    ),
     "extra entry": (lambda m, e: (m, {**e, "notes.txt": b"hi"}), None, "unexpected"),
-    "path traversal": (lambda m, e: (m, {**e, "../evil.npy": b"x"}), None, "points outside the file"),
-    "unknown format version": (lambda m, e: ({**m, "format_version": 0}, e), None, "unknown format version"),
-    "newer glassnet": (lambda m, e: ({**m, "format_version": FORMAT_VERSION + 1, "glassnet_version": "9.0"}, e), None,
-                       "written by a newer glassnet"),
-    "foreign format": (lambda m, e: ({**m, "format": "keras"}, e), None, "not a glassnet model file"),
+    "path traversal": (
+        lambda m, e: (m, {**e, "../evil.npy": b"x"}),
+        None,
+        "points outside the file",
+    ),
+    "unknown format version": (
+        lambda m, e: ({**m, "format_version": 0}, e),
+        None,
+        "unknown format version",
+    ),
+    "newer glassnet": (
+        lambda m, e: ({**m, "format_version": FORMAT_VERSION + 1, "glassnet_version": "9.0"}, e),
+        None,
+        "written by a newer glassnet",
+    ),
+    "foreign format": (
+        lambda m, e: ({**m, "format": "keras"}, e),
+        None,
+        "not a glassnet model file",
+    ),
 }
 
 
@@ -170,7 +207,9 @@ def test_huge_declared_size_is_refused_before_allocating(tmp_path) -> None:
     _, spec = _first_weight(manifest)
     spec["shape"] = [10**6, 10**6]
     _write(tmp_path / "bad.gnet", manifest, entries)
-    with pytest.raises(ModelFileError, match=r"declares \[1000000, 1000000\] float32 .* but its entry holds"):
+    with pytest.raises(
+        ModelFileError, match=r"declares \[1000000, 1000000\] float32 .* but its entry holds"
+    ):
         gn.load_model(tmp_path / "bad.gnet")
 
 
@@ -181,7 +220,9 @@ def test_array_with_the_wrong_shape_for_its_layer(tmp_path) -> None:
     entries[spec["entry"]] = _npy(wrong)
     spec["shape"] = [7, 3]
     _write(tmp_path / "bad.gnet", manifest, entries)
-    with pytest.raises(ModelFileError, match=r"do not fit the architecture.*given \(7, 3\), model has \(6, 3\)"):
+    with pytest.raises(
+        ModelFileError, match=r"do not fit the architecture.*given \(7, 3\), model has \(6, 3\)"
+    ):
         gn.load_model(tmp_path / "bad.gnet")
 
 
@@ -214,7 +255,9 @@ def test_model_bytes_round_trip_keeps_predictions_and_continues_training_identic
 
     model, x, y = _trained_model()
     data = model_to_bytes(model)
-    assert zipfile.ZipFile(io.BytesIO(data)).namelist()[0] == "manifest.json"  # a .gnet file, in memory
+    assert (
+        zipfile.ZipFile(io.BytesIO(data)).namelist()[0] == "manifest.json"
+    )  # a .gnet file, in memory
     copy = model_from_bytes(data)
     np.testing.assert_array_equal(copy.predict(x), model.predict(x))
     model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=1)

@@ -10,7 +10,10 @@ from glassnet.io import atomic_write, load_state_dict, save_state_dict
 
 
 def test_round_trip_keeps_names_values_and_dtypes(tmp_path) -> None:
-    state = {"layer.weight": np.arange(6, dtype=np.float32).reshape(2, 3), "layer.bias": np.zeros(2)}
+    state = {
+        "layer.weight": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "layer.bias": np.zeros(2),
+    }
     save_state_dict(tmp_path / "w.npz", state)
     loaded = load_state_dict(tmp_path / "w.npz")
     assert list(loaded) == list(state)

@@ -25,8 +25,9 @@ def _binary_data(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
     return labels, (1.0 / (1.0 + np.exp(-logits))).reshape(-1, 1)
 
 
-def _multiclass_data(rng: np.random.Generator, n: int,
-                     n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _multiclass_data(
+    rng: np.random.Generator, n: int, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Integer labels (n,) with every class present, softmax probabilities (n, C)."""
     labels = rng.permutation(np.r_[np.arange(n_classes), rng.integers(0, n_classes, n - n_classes)])
     logits = rng.normal(size=(n, n_classes)) + 1.5 * np.eye(n_classes)[labels]

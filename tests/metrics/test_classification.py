@@ -18,8 +18,9 @@ from glassnet.metrics import (
 from .data import EXACT, _binary_data, _multiclass_data, _one_hot
 
 
-def _random_labels(rng: np.random.Generator, n: int,
-                   n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _random_labels(
+    rng: np.random.Generator, n: int, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Random true and predicted labels; some classes may be missing from either side."""
     truth = rng.integers(0, n_classes, n)
     pred = np.where(rng.random(n) < 0.6, truth, rng.integers(0, n_classes, n))
@@ -74,7 +75,8 @@ def test_accuracy_threshold_and_sample_weight_match_sklearn(sk_metrics, rng):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_accuracy_on_softmax_outputs_takes_the_argmax_for_sparse_and_one_hot_labels(
-        sk_metrics, seed):
+    sk_metrics, seed
+):
     rng = np.random.default_rng(seed)
     labels, proba = _multiclass_data(rng, 120, n_classes=4)
     expected = sk_metrics.accuracy_score(labels, proba.argmax(axis=1))
@@ -107,7 +109,8 @@ def test_precision_recall_f1_equal_sklearn(sk_metrics, which, average, seed):
 
 @pytest.mark.parametrize("which", sorted(PRF))
 def test_precision_recall_f1_give_zero_without_warning_when_a_class_is_never_seen(
-        sk_metrics, which):
+    sk_metrics, which
+):
     reference = getattr(sk_metrics, f"{which}_score")
     cases = [([0, 0, 0], [0, 0, 0]), ([0, 1, 0], [0, 0, 0]), ([0, 0, 0], [1, 0, 0])]
     for truth, pred in cases:

@@ -37,8 +37,9 @@ def test_log_loss_multiclass_equals_sklearn_for_sparse_and_one_hot_labels(sk_met
     n_classes = int(rng.integers(3, 6))
     labels, proba = _multiclass_data(rng, int(rng.integers(n_classes, 200)), n_classes)
     weights = rng.random(labels.size)
-    expected = sk_metrics.log_loss(labels, y_proba=proba, labels=range(n_classes),
-                                   sample_weight=weights)
+    expected = sk_metrics.log_loss(
+        labels, y_proba=proba, labels=range(n_classes), sample_weight=weights
+    )
     assert log_loss(labels, proba, sample_weight=weights) == pytest.approx(expected, **EXACT)
     got = log_loss(_one_hot(labels, n_classes), proba, sample_weight=weights)
     assert got == pytest.approx(expected, **EXACT)

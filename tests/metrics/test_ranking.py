@@ -67,7 +67,9 @@ def test_roc_auc_score_accepts_column_vectors_like_model_predict_output(sk_metri
     expected = sk_metrics.roc_auc_score(labels, scores)
     column_labels, column_scores = labels.reshape(-1, 1), scores.reshape(-1, 1)
     assert roc_auc_score(labels, column_scores) == pytest.approx(expected, rel=1e-12, abs=1e-12)
-    assert roc_auc_score(column_labels, column_scores) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert roc_auc_score(column_labels, column_scores) == pytest.approx(
+        expected, rel=1e-12, abs=1e-12
+    )
     assert roc_auc_score(column_labels, scores) == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
@@ -131,7 +133,9 @@ def test_roc_metrics_reject_mismatched_shapes_naming_both(metric):
 
 
 def test_roc_auc_score_rejects_scores_with_several_columns():
-    with pytest.raises(ShapeError, match=r"y_score: expected shape \(n,\) or \(n, 1\), got \(3, 2\)"):
+    with pytest.raises(
+        ShapeError, match=r"y_score: expected shape \(n,\) or \(n, 1\), got \(3, 2\)"
+    ):
         roc_auc_score([0, 1, 0], np.zeros((3, 2)))
 
 
@@ -174,8 +178,9 @@ def test_roc_auc_with_sample_weights_equals_sklearn(sk_metrics, seed):
     labels, proba = _tied_multiclass_data(rng, 90, 4)
     weights = rng.random(labels.size)
     for average in ("macro", "weighted"):
-        expected = sk_metrics.roc_auc_score(labels, proba, multi_class="ovr", average=average,
-                                            sample_weight=weights)
+        expected = sk_metrics.roc_auc_score(
+            labels, proba, multi_class="ovr", average=average, sample_weight=weights
+        )
         got = roc_auc_score(labels, proba, average=average, sample_weight=weights)
         assert got == pytest.approx(expected, **EXACT)
 

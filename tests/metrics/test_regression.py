@@ -10,7 +10,6 @@ from glassnet.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 from .data import EXACT
 
-
 # ============================== regression
 REGRESSION = {"mse": mean_squared_error, "mae": mean_absolute_error, "r2": r2_score}
 SK_REGRESSION = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "r2": "r2_score"}

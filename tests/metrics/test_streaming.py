@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -112,57 +113,162 @@ def _ours_prf(fn, average="binary"):
 
 
 STREAM_CASES = [
-    StreamCase("accuracy_binary", lambda: gm.get("accuracy"), "binary", _sk_accuracy,
-               lambda y, p, w: accuracy(y, p, sample_weight=w)),
-    StreamCase("acc_binary_column", lambda: gm.get("acc"), "binary_column", _sk_accuracy,
-               lambda y, p, w: accuracy(y, p, sample_weight=w)),
-    StreamCase("accuracy_sparse", lambda: gm.get("accuracy"), "sparse", _sk_accuracy,
-               lambda y, p, w: accuracy(y, p, sample_weight=w)),
-    StreamCase("accuracy_one_hot", lambda: gm.get("accuracy"), "one_hot", _sk_accuracy,
-               lambda y, p, w: accuracy(y, p, sample_weight=w)),
+    StreamCase(
+        "accuracy_binary",
+        lambda: gm.get("accuracy"),
+        "binary",
+        _sk_accuracy,
+        lambda y, p, w: accuracy(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "acc_binary_column",
+        lambda: gm.get("acc"),
+        "binary_column",
+        _sk_accuracy,
+        lambda y, p, w: accuracy(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "accuracy_sparse",
+        lambda: gm.get("accuracy"),
+        "sparse",
+        _sk_accuracy,
+        lambda y, p, w: accuracy(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "accuracy_one_hot",
+        lambda: gm.get("accuracy"),
+        "one_hot",
+        _sk_accuracy,
+        lambda y, p, w: accuracy(y, p, sample_weight=w),
+    ),
     StreamCase("binary_accuracy", lambda: gm.get("binary_accuracy"), "binary", _sk_accuracy),
-    StreamCase("categorical_accuracy", lambda: gm.get("categorical_accuracy"), "one_hot",
-               _sk_accuracy),
-    StreamCase("sparse_categorical_accuracy", lambda: gm.get("sparse_categorical_accuracy"),
-               "sparse", _sk_accuracy),
-    StreamCase("precision_binary", lambda: gm.get("precision"), "binary", _sk_prf("precision"),
-               _ours_prf(precision_score)),
-    StreamCase("recall_binary", lambda: gm.get("recall"), "binary_column", _sk_prf("recall"),
-               _ours_prf(recall_score)),
+    StreamCase(
+        "categorical_accuracy", lambda: gm.get("categorical_accuracy"), "one_hot", _sk_accuracy
+    ),
+    StreamCase(
+        "sparse_categorical_accuracy",
+        lambda: gm.get("sparse_categorical_accuracy"),
+        "sparse",
+        _sk_accuracy,
+    ),
+    StreamCase(
+        "precision_binary",
+        lambda: gm.get("precision"),
+        "binary",
+        _sk_prf("precision"),
+        _ours_prf(precision_score),
+    ),
+    StreamCase(
+        "recall_binary",
+        lambda: gm.get("recall"),
+        "binary_column",
+        _sk_prf("recall"),
+        _ours_prf(recall_score),
+    ),
     StreamCase("f1_binary", lambda: gm.get("f1"), "binary", _sk_prf("f1"), _ours_prf(f1_score)),
-    StreamCase("precision_macro", lambda: gm.get("precision"), "sparse",
-               _sk_prf("precision", "macro"), _ours_prf(precision_score, "macro")),
-    StreamCase("recall_weighted", lambda: Recall(average="weighted"), "one_hot",
-               _sk_prf("recall", "weighted"), _ours_prf(recall_score, "weighted")),
-    StreamCase("f1_weighted", lambda: F1Score(average="weighted"), "sparse",
-               _sk_prf("f1", "weighted"), _ours_prf(f1_score, "weighted")),
-    StreamCase("f1_macro_on_sigmoid", lambda: F1Score(average="macro"), "binary",
-               _sk_prf("f1", "macro"), _ours_prf(f1_score, "macro")),
-    StreamCase("auc_binary", lambda: gm.get("auc"), "binary", _sk_auc(),
-               lambda y, p, w: roc_auc_score(y, p, sample_weight=w)),
-    StreamCase("auc_ovr_macro", lambda: gm.get("auc"), "sparse", _sk_auc(),
-               lambda y, p, w: roc_auc_score(y, p, sample_weight=w)),
-    StreamCase("auc_ovr_weighted_one_hot", lambda: AUC(average="weighted"), "one_hot",
-               _sk_auc("weighted"),
-               lambda y, p, w: roc_auc_score(y, p, average="weighted", sample_weight=w)),
-    StreamCase("log_loss_binary", lambda: gm.get("log_loss"), "binary", _sk_log_loss,
-               lambda y, p, w: log_loss(y, p, sample_weight=w)),
-    StreamCase("binary_crossentropy", lambda: gm.get("binary_crossentropy"), "binary_column",
-               _sk_log_loss),
-    StreamCase("log_loss_sparse", lambda: LogLoss(), "sparse", _sk_log_loss,
-               lambda y, p, w: log_loss(y, p, sample_weight=w)),
-    StreamCase("log_loss_one_hot", lambda: gm.get("categorical_crossentropy"), "one_hot",
-               _sk_log_loss),
-    StreamCase("mse", lambda: gm.get("mse"), "regression", _sk_regression("mean_squared_error"),
-               lambda y, p, w: mean_squared_error(y, p, sample_weight=w)),
-    StreamCase("mae", lambda: gm.get("mae"), "regression", _sk_regression("mean_absolute_error"),
-               lambda y, p, w: mean_absolute_error(y, p, sample_weight=w)),
-    StreamCase("r2", lambda: gm.get("r2"), "regression", _sk_regression("r2_score"),
-               lambda y, p, w: r2_score(y, p, sample_weight=w)),
-    StreamCase("mse_three_outputs", lambda: MeanSquaredError(), "regression3",
-               _sk_regression("mean_squared_error")),
-    StreamCase("r2_three_outputs", lambda: R2Score(), "regression3", _sk_regression("r2_score"),
-               lambda y, p, w: r2_score(y, p, sample_weight=w)),
+    StreamCase(
+        "precision_macro",
+        lambda: gm.get("precision"),
+        "sparse",
+        _sk_prf("precision", "macro"),
+        _ours_prf(precision_score, "macro"),
+    ),
+    StreamCase(
+        "recall_weighted",
+        lambda: Recall(average="weighted"),
+        "one_hot",
+        _sk_prf("recall", "weighted"),
+        _ours_prf(recall_score, "weighted"),
+    ),
+    StreamCase(
+        "f1_weighted",
+        lambda: F1Score(average="weighted"),
+        "sparse",
+        _sk_prf("f1", "weighted"),
+        _ours_prf(f1_score, "weighted"),
+    ),
+    StreamCase(
+        "f1_macro_on_sigmoid",
+        lambda: F1Score(average="macro"),
+        "binary",
+        _sk_prf("f1", "macro"),
+        _ours_prf(f1_score, "macro"),
+    ),
+    StreamCase(
+        "auc_binary",
+        lambda: gm.get("auc"),
+        "binary",
+        _sk_auc(),
+        lambda y, p, w: roc_auc_score(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "auc_ovr_macro",
+        lambda: gm.get("auc"),
+        "sparse",
+        _sk_auc(),
+        lambda y, p, w: roc_auc_score(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "auc_ovr_weighted_one_hot",
+        lambda: AUC(average="weighted"),
+        "one_hot",
+        _sk_auc("weighted"),
+        lambda y, p, w: roc_auc_score(y, p, average="weighted", sample_weight=w),
+    ),
+    StreamCase(
+        "log_loss_binary",
+        lambda: gm.get("log_loss"),
+        "binary",
+        _sk_log_loss,
+        lambda y, p, w: log_loss(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "binary_crossentropy", lambda: gm.get("binary_crossentropy"), "binary_column", _sk_log_loss
+    ),
+    StreamCase(
+        "log_loss_sparse",
+        lambda: LogLoss(),
+        "sparse",
+        _sk_log_loss,
+        lambda y, p, w: log_loss(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "log_loss_one_hot", lambda: gm.get("categorical_crossentropy"), "one_hot", _sk_log_loss
+    ),
+    StreamCase(
+        "mse",
+        lambda: gm.get("mse"),
+        "regression",
+        _sk_regression("mean_squared_error"),
+        lambda y, p, w: mean_squared_error(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "mae",
+        lambda: gm.get("mae"),
+        "regression",
+        _sk_regression("mean_absolute_error"),
+        lambda y, p, w: mean_absolute_error(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "r2",
+        lambda: gm.get("r2"),
+        "regression",
+        _sk_regression("r2_score"),
+        lambda y, p, w: r2_score(y, p, sample_weight=w),
+    ),
+    StreamCase(
+        "mse_three_outputs",
+        lambda: MeanSquaredError(),
+        "regression3",
+        _sk_regression("mean_squared_error"),
+    ),
+    StreamCase(
+        "r2_three_outputs",
+        lambda: R2Score(),
+        "regression3",
+        _sk_regression("r2_score"),
+        lambda y, p, w: r2_score(y, p, sample_weight=w),
+    ),
 ]
 
 
@@ -182,7 +288,8 @@ def _stream(metric: Metric, y, p, w, batches) -> float:
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("case", STREAM_CASES, ids=lambda case: case.name)
 def test_streaming_metric_over_batches_equals_function_and_sklearn_on_all_data(
-        sk_metrics, case, weighted, seed):
+    sk_metrics, case, weighted, seed
+):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(20, 300))
     y, p = _make_data(case.data, rng, n)
@@ -208,7 +315,13 @@ def test_merging_the_states_of_processes_equals_one_metric_on_all_batches(case, 
     parts = [np.arange(0, 50), np.arange(50, 50), np.arange(50, n)]
     processes = [case.make_metric() for _ in parts]
     for metric, rows in zip(processes, parts):
-        _stream(metric, y[rows], p[rows], None if w is None else w[rows], _batches(rng, len(rows)) if len(rows) else [])
+        _stream(
+            metric,
+            y[rows],
+            p[rows],
+            None if w is None else w[rows],
+            _batches(rng, len(rows)) if len(rows) else [],
+        )
     merged = case.make_metric()
     for metric in processes:
         merged.merge_state(metric)
@@ -268,8 +381,9 @@ def test_streaming_macro_average_skips_classes_never_seen_like_sklearn(sk_metric
     for index in np.array_split(np.arange(90), 4):
         metric.update_state(labels[index], proba[index])
     which = make.__name__.lower().replace("score", "")
-    expected = getattr(sk_metrics, f"{which}_score")(labels, proba.argmax(axis=1), average="macro",
-                                                     zero_division=0)
+    expected = getattr(sk_metrics, f"{which}_score")(
+        labels, proba.argmax(axis=1), average="macro", zero_division=0
+    )
     assert metric.result() == pytest.approx(expected, **EXACT)
 
 
@@ -320,12 +434,23 @@ def test_binary_accuracy_threshold_is_configurable():
 # ============================== get
 @pytest.mark.parametrize(
     ("name", "cls"),
-    [("accuracy", Accuracy), ("acc", Accuracy), ("binary_accuracy", BinaryAccuracy),
-     ("categorical_accuracy", CategoricalAccuracy),
-     ("sparse_categorical_accuracy", SparseCategoricalAccuracy), ("precision", Precision),
-     ("recall", Recall), ("f1", F1Score), ("auc", AUC), ("mse", MeanSquaredError),
-     ("mae", MeanAbsoluteError), ("r2", R2Score), ("log_loss", LogLoss),
-     ("binary_crossentropy", BinaryCrossentropy), ("AUC", AUC)],
+    [
+        ("accuracy", Accuracy),
+        ("acc", Accuracy),
+        ("binary_accuracy", BinaryAccuracy),
+        ("categorical_accuracy", CategoricalAccuracy),
+        ("sparse_categorical_accuracy", SparseCategoricalAccuracy),
+        ("precision", Precision),
+        ("recall", Recall),
+        ("f1", F1Score),
+        ("auc", AUC),
+        ("mse", MeanSquaredError),
+        ("mae", MeanAbsoluteError),
+        ("r2", R2Score),
+        ("log_loss", LogLoss),
+        ("binary_crossentropy", BinaryCrossentropy),
+        ("AUC", AUC),
+    ],
 )
 def test_get_resolves_keras_names_keeping_the_given_name_as_log_key(name, cls):
     metric = gm.get(name)
@@ -363,8 +488,11 @@ def test_get_wraps_a_per_sample_function_as_a_mean_metric():
 
 
 # ============================== clear errors
-@pytest.mark.parametrize("make", [SparseCategoricalAccuracy, Accuracy, Precision, AUC, LogLoss],
-                         ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "make",
+    [SparseCategoricalAccuracy, Accuracy, Precision, AUC, LogLoss],
+    ids=lambda cls: cls.__name__,
+)
 def test_labels_outside_the_output_columns_are_refused_clearly(make):
     proba = _softmax(np.zeros((3, 3)))
     with pytest.raises(InputError, match=r"class labels must be integers in \[0, 3\).*got \[3\]"):
@@ -375,8 +503,11 @@ def test_labels_outside_the_output_columns_are_refused_clearly(make):
         make().update_state([0, 1.5, 2], proba)
 
 
-@pytest.mark.parametrize("make", [BinaryAccuracy, Accuracy, Precision, Recall, AUC, LogLoss],
-                         ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "make",
+    [BinaryAccuracy, Accuracy, Precision, Recall, AUC, LogLoss],
+    ids=lambda cls: cls.__name__,
+)
 def test_binary_labels_other_than_zero_and_one_are_refused_clearly(make):
     with pytest.raises(InputError, match=r"binary labels must be 0 or 1, got \[2\]"):
         make().update_state([0, 1, 2], [[0.2], [0.7], [0.9]])

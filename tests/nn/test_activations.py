@@ -42,7 +42,9 @@ def test_layer_matches_torch_and_keeps_shape_and_dtype(layer_class, twin, torch,
 def test_units_mismatch_names_the_layer_and_shapes(layer_class) -> None:
     layer = layer_class(5)
     layer.name = "act_1"
-    with pytest.raises(ShapeError, match=r"act_1: expected input of shape \(batch, 5\), got \(3, 2\)"):
+    with pytest.raises(
+        ShapeError, match=r"act_1: expected input of shape \(batch, 5\), got \(3, 2\)"
+    ):
         layer(gn.Tensor(np.zeros((3, 2), dtype=np.float32)))
 
 

@@ -50,7 +50,9 @@ MHA_CASES = [
     MHACase("attn-bool", masks=("attn_bool",)),
     MHACase("attn-float-per-head", masks=("attn_float_heads",)),
     MHACase("both-masks", masks=("kpm", "attn_bool"), call={"need_weights": False}),
-    MHACase("causal", self_attention=True, length=5, masks=("causal",), call={"need_weights": False}),
+    MHACase(
+        "causal", self_attention=True, length=5, masks=("causal",), call={"need_weights": False}
+    ),
 ]
 
 
@@ -59,13 +61,21 @@ def _mha_inputs(case: MHACase, rng: np.random.Generator) -> dict[str, np.ndarray
     n = 1 if case.batch is None else case.batch
 
     def seq(length: int, features: int) -> np.ndarray:
-        shape = (*lead, length, features) if case.batch_first or case.batch is None else (length, n, features)
+        shape = (
+            (*lead, length, features)
+            if case.batch_first or case.batch is None
+            else (length, n, features)
+        )
         return rng.standard_normal(shape)
 
     query = seq(case.length, case.embed_dim)
     key = query if case.self_attention else seq(case.source, case.kdim or case.embed_dim)
     value = query if case.self_attention else seq(case.source, case.vdim or case.embed_dim)
-    source = query.shape[-2] if case.self_attention and (case.batch_first or case.batch is None) else case.source
+    source = (
+        query.shape[-2]
+        if case.self_attention and (case.batch_first or case.batch is None)
+        else case.source
+    )
     if case.self_attention:
         source = case.length
     inputs = {"query": query, "key": key, "value": value}
@@ -87,10 +97,25 @@ def _mha_inputs(case: MHACase, rng: np.random.Generator) -> dict[str, np.ndarray
 
 
 def _pair(case: MHACase, torch):
-    theirs = torch.nn.MultiheadAttention(case.embed_dim, case.num_heads, bias=case.bias, kdim=case.kdim,
-                                         vdim=case.vdim, batch_first=case.batch_first, dtype=torch.float64).eval()
-    ours = gn.nn.MultiheadAttention(case.embed_dim, case.num_heads, bias=case.bias, kdim=case.kdim, vdim=case.vdim,
-                                    batch_first=case.batch_first, dtype=np.float64, rng=0).eval()
+    theirs = torch.nn.MultiheadAttention(
+        case.embed_dim,
+        case.num_heads,
+        bias=case.bias,
+        kdim=case.kdim,
+        vdim=case.vdim,
+        batch_first=case.batch_first,
+        dtype=torch.float64,
+    ).eval()
+    ours = gn.nn.MultiheadAttention(
+        case.embed_dim,
+        case.num_heads,
+        bias=case.bias,
+        kdim=case.kdim,
+        vdim=case.vdim,
+        batch_first=case.batch_first,
+        dtype=np.float64,
+        rng=0,
+    ).eval()
     ours.load_state_dict({k: from_torch(v) for k, v in theirs.state_dict().items()})
     return ours, theirs
 
@@ -115,11 +140,15 @@ def test_multihead_attention_matches_torch(case: MHACase, rng, torch) -> None:
         assert_close(f"{case.name} weights", weights.data, from_torch(t_weights), *TOL)
     upstream = rng.standard_normal(out.shape)
     loss = (out * upstream).sum() + (0 if weights is None else (weights * weights).sum())
-    t_loss = (t_out * to_torch(upstream)).sum() + (0 if t_weights is None else (t_weights * t_weights).sum())
+    t_loss = (t_out * to_torch(upstream)).sum() + (
+        0 if t_weights is None else (t_weights * t_weights).sum()
+    )
     loss.backward()
     t_loss.backward()
     for name in names:
-        assert_close(f"{case.name} d{name}", ours_in[name].grad, from_torch(theirs_in[name].grad), *TOL)
+        assert_close(
+            f"{case.name} d{name}", ours_in[name].grad, from_torch(theirs_in[name].grad), *TOL
+        )
     t_params = dict(theirs.named_parameters())
     for name, param in ours.named_parameters():
         assert_close(f"{case.name} d{name}", param.grad, from_torch(t_params[name].grad), *TOL)
@@ -128,8 +157,9 @@ def test_multihead_attention_matches_torch(case: MHACase, rng, torch) -> None:
 def test_parameter_names_layout_and_init_are_torchs(torch) -> None:
     theirs = torch.nn.MultiheadAttention(16, 4, kdim=6, vdim=5)
     ours = gn.nn.MultiheadAttention(16, 4, kdim=6, vdim=5, rng=0)
-    assert [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()] == \
-        [(k, v.shape) for k, v in ours.state_dict().items()]
+    assert [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()] == [
+        (k, v.shape) for k, v in ours.state_dict().items()
+    ]
     same = gn.nn.MultiheadAttention(64, 4, rng=0)
     limit = math.sqrt(6 / (64 + 3 * 64))  # Xavier uniform on (3E, E)
     w = same.in_proj_weight.data
@@ -141,7 +171,11 @@ def test_parameter_names_layout_and_init_are_torchs(torch) -> None:
 def test_gradcheck_through_the_layer(rng) -> None:
     layer = gn.nn.MultiheadAttention(4, 2, kdim=3, vdim=2, dtype=np.float64, rng=1)
     mask = np.array([[False, False, True], [False, True, False]])
-    query, key, value = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 2))
+    query, key, value = (
+        rng.standard_normal((2, 2, 4)),
+        rng.standard_normal((2, 3, 3)),
+        rng.standard_normal((2, 3, 2)),
+    )
     assert gn.gradcheck(lambda q, k, v: layer(q, k, v, attn_mask=mask)[0], query, key, value)
 
 
@@ -174,25 +208,49 @@ def test_dropout_only_in_training_and_seeded(rng) -> None:
     np.testing.assert_array_equal(c.data, d.data)
 
 
-@pytest.mark.parametrize("build, call, message", [
-    (lambda: gn.nn.MultiheadAttention(10, 3), None,
-     r"MultiheadAttention: embed_dim=10 is not divisible by num_heads=3.*\[1, 2, 5, 10\]"),
-    (lambda: gn.nn.MultiheadAttention(8, 2), {"query": (2, 4, 6)},
-     r"query has 6 features, the layer was built for embed_dim=8.*query \(2, 4, 6\)"),
-    (lambda: gn.nn.MultiheadAttention(8, 2, kdim=5), {"key": (2, 5, 8)},
-     r"key has 8 features, the layer was built for kdim=5.*Pass kdim=8"),
-    (lambda: gn.nn.MultiheadAttention(8, 2), {"value": (2, 6, 8)}, r"same batch and length"),
-    (lambda: gn.nn.MultiheadAttention(8, 2), {"key_padding_mask": (5, 2)},
-     r"key_padding_mask must have shape \(N, S\) = \(2, 5\), got \(5, 2\).*transposed"),
-    (lambda: gn.nn.MultiheadAttention(8, 2), {"attn_mask": (5, 4)},
-     r"attn_mask must have shape \(L, S\) = \(4, 5\) or \(N \* num_heads, L, S\) = \(4, 4, 5\), got \(5, 4\)"),
-    (lambda: gn.nn.MultiheadAttention(8, 2), {"query": (2, 4, 2, 8)}, r"expected query, key and value of 3 axes"),
-])
+@pytest.mark.parametrize(
+    "build, call, message",
+    [
+        (
+            lambda: gn.nn.MultiheadAttention(10, 3),
+            None,
+            r"MultiheadAttention: embed_dim=10 is not divisible by num_heads=3.*\[1, 2, 5, 10\]",
+        ),
+        (
+            lambda: gn.nn.MultiheadAttention(8, 2),
+            {"query": (2, 4, 6)},
+            r"query has 6 features, the layer was built for embed_dim=8.*query \(2, 4, 6\)",
+        ),
+        (
+            lambda: gn.nn.MultiheadAttention(8, 2, kdim=5),
+            {"key": (2, 5, 8)},
+            r"key has 8 features, the layer was built for kdim=5.*Pass kdim=8",
+        ),
+        (lambda: gn.nn.MultiheadAttention(8, 2), {"value": (2, 6, 8)}, r"same batch and length"),
+        (
+            lambda: gn.nn.MultiheadAttention(8, 2),
+            {"key_padding_mask": (5, 2)},
+            r"key_padding_mask must have shape \(N, S\) = \(2, 5\), got \(5, 2\).*transposed",
+        ),
+        (
+            lambda: gn.nn.MultiheadAttention(8, 2),
+            {"attn_mask": (5, 4)},
+            r"attn_mask must have shape \(L, S\) = \(4, 5\) or \(N \* num_heads, L, S\) = \(4, 4, 5\), got \(5, 4\)",
+        ),
+        (
+            lambda: gn.nn.MultiheadAttention(8, 2),
+            {"query": (2, 4, 2, 8)},
+            r"expected query, key and value of 3 axes",
+        ),
+    ],
+)
 def test_bad_input_names_layer_shapes_and_fix(build, call, message) -> None:
     with pytest.raises(ShapeError, match=message):
         layer = build()
         shapes = {"query": (2, 4, 8), "key": (2, 5, 8), "value": (2, 5, 8), **call}
-        arrays = {k: np.zeros(v, dtype=bool if "mask" in k else np.float32) for k, v in shapes.items()}
+        arrays = {
+            k: np.zeros(v, dtype=bool if "mask" in k else np.float32) for k, v in shapes.items()
+        }
         before = layer.state_dict()
         try:
             layer(**arrays)
@@ -202,7 +260,9 @@ def test_bad_input_names_layer_shapes_and_fix(build, call, message) -> None:
 
 
 # ----------------------------------------------------------------- Keras MultiHeadAttention
-def _keras_oracle(torch, params: dict[str, Any], query, value, key, mask, causal: bool, key_dim: int):
+def _keras_oracle(
+    torch, params: dict[str, Any], query, value, key, mask, causal: bool, key_dim: int
+):
     """Keras's computation, written with torch.einsum on the same weights."""
     q = torch.einsum("btf,fhd->bhtd", query, params["query_kernel"]) + params["query_bias"][:, None]
     k = torch.einsum("bsf,fhd->bhsd", key, params["key_kernel"]) + params["key_bias"][:, None]
@@ -215,16 +275,28 @@ def _keras_oracle(torch, params: dict[str, Any], query, value, key, mask, causal
         allowed = allowed & mask[:, None]
     weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
     out = torch.einsum("bhts,bhsd->bthd", weights, v)
-    return torch.einsum("bthd,hdo->bto", out, params["output_kernel"]) + params["output_bias"], weights
+    return torch.einsum("bthd,hdo->bto", out, params["output_kernel"]) + params[
+        "output_bias"
+    ], weights
 
 
-@pytest.mark.parametrize("options, call", [
-    ({}, {}),
-    ({"value_dim": 3, "output_shape": 5}, {"key": True}),
-    ({"use_bias": False}, {"mask": True}),
-    ({}, {"causal": True, "self": True}),
-    ({"num_heads": 1}, {"mask": True, "causal": True}),
-], ids=["plain", "value-dim-output-shape-key", "mask-no-bias", "causal-self", "one-head-mask-causal"])
+@pytest.mark.parametrize(
+    "options, call",
+    [
+        ({}, {}),
+        ({"value_dim": 3, "output_shape": 5}, {"key": True}),
+        ({"use_bias": False}, {"mask": True}),
+        ({}, {"causal": True, "self": True}),
+        ({"num_heads": 1}, {"mask": True, "causal": True}),
+    ],
+    ids=[
+        "plain",
+        "value-dim-output-shape-key",
+        "mask-no-bias",
+        "causal-self",
+        "one-head-mask-causal",
+    ],
+)
 def test_keras_multi_head_attention_matches_oracle(options, call, rng, torch) -> None:
     settings = {"num_heads": 2, "key_dim": 4, **options}
     layer = gn.nn.MultiHeadAttention(**settings, dtype=np.float64, rng=0).eval()
@@ -242,14 +314,32 @@ def test_keras_multi_head_attention_matches_oracle(options, call, rng, torch) ->
     t_in = [to_torch(a, requires_grad=True) for a in arrays]
     v_in, t_value = (None, t_in[0]) if call.get("self") else (tensors[1], t_in[1])
     k_in, t_key = (tensors[-1], t_in[-1]) if key is not None else (None, t_value)
-    out, scores = layer(tensors[0], v_in, key=k_in, attention_mask=mask, return_attention_scores=True,
-                        use_causal_mask=call.get("causal", False))
+    out, scores = layer(
+        tensors[0],
+        v_in,
+        key=k_in,
+        attention_mask=mask,
+        return_attention_scores=True,
+        use_causal_mask=call.get("causal", False),
+    )
     params = {name: to_torch(p.data, requires_grad=True) for name, p in layer.named_parameters()}
     if not settings.get("use_bias", True):
-        params.update({f"{part}_bias": torch.zeros(1, dtype=torch.float64)
-                       for part in ("query", "key", "value", "output")})
-    t_out, t_scores = _keras_oracle(torch, params, t_in[0], t_value, t_key,
-                                    None if mask is None else to_torch(mask), call.get("causal", False), 4)
+        params.update(
+            {
+                f"{part}_bias": torch.zeros(1, dtype=torch.float64)
+                for part in ("query", "key", "value", "output")
+            }
+        )
+    t_out, t_scores = _keras_oracle(
+        torch,
+        params,
+        t_in[0],
+        t_value,
+        t_key,
+        None if mask is None else to_torch(mask),
+        call.get("causal", False),
+        4,
+    )
     assert_close("output", out.data, from_torch(t_out), *TOL)
     assert_close("scores", scores.data, from_torch(t_scores), *TOL)
     upstream = rng.standard_normal(out.shape)
@@ -267,20 +357,32 @@ def test_keras_layer_builds_lazily_with_keras_shapes() -> None:
     out = layer(np.ones((2, 5, 6), dtype=np.float32), np.ones((2, 8, 9), dtype=np.float32))
     assert out.shape == (2, 5, 7) and out.dtype == np.float32
     shapes = {name: p.shape for name, p in layer.named_parameters()}
-    assert shapes == {"query_kernel": (6, 3, 4), "query_bias": (3, 4), "key_kernel": (9, 3, 4), "key_bias": (3, 4),
-                      "value_kernel": (9, 3, 2), "value_bias": (3, 2), "output_kernel": (3, 2, 7),
-                      "output_bias": (7,)}
+    assert shapes == {
+        "query_kernel": (6, 3, 4),
+        "query_bias": (3, 4),
+        "key_kernel": (9, 3, 4),
+        "key_bias": (3, 4),
+        "value_kernel": (9, 3, 2),
+        "value_bias": (3, 2),
+        "output_kernel": (3, 2, 7),
+        "output_bias": (7,),
+    }
     # Keras's GlorotUniform on an einsum kernel (6, 3, 4): fans 3 * 6 and 4 * 6.
     assert np.abs(layer.query_kernel.data).max() <= math.sqrt(6 / (18 + 24))
 
 
-@pytest.mark.parametrize("call, message", [
-    ({"attention_mask": np.ones((2, 4, 4), bool)},
-     r"attention_mask must be broadcastable to \(B, T, S\) = \(2, 4, 5\) \(e.g. \(B, 1, S\)\) or to \(T, S\) = \(4, 5\), got \(2, 4, 4\)"),
-    ({"query": np.ones((2, 4))}, r"expected query \(B, T, features\).*x\[\.\.\., None\]"),
-    ({"query": np.ones((2, 4, 3))}, r"query has 3 features, the layer was built for 6"),
-    ({"key": np.ones((2, 4, 6))}, r"same batch and length"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            {"attention_mask": np.ones((2, 4, 4), bool)},
+            r"attention_mask must be broadcastable to \(B, T, S\) = \(2, 4, 5\) \(e.g. \(B, 1, S\)\) or to \(T, S\) = \(4, 5\), got \(2, 4, 4\)",
+        ),
+        ({"query": np.ones((2, 4))}, r"expected query \(B, T, features\).*x\[\.\.\., None\]"),
+        ({"query": np.ones((2, 4, 3))}, r"query has 3 features, the layer was built for 6"),
+        ({"key": np.ones((2, 4, 6))}, r"same batch and length"),
+    ],
+)
 def test_keras_layer_bad_input(call, message) -> None:
     layer = gn.nn.MultiHeadAttention(2, 4, query_features=6, rng=0)
     arrays = {"query": np.ones((2, 4, 6)), "value": np.ones((2, 5, 6)), **call}
@@ -316,8 +418,11 @@ def test_integer_masks_of_torch_layer_are_refused(rng) -> None:
     mha = gn.nn.MultiheadAttention(4, 2, rng=0)
     x = rng.standard_normal((2, 5, 4)).astype(np.float32)
     padding = np.array([[0, 0, 0, 1, 1]] * 2)  # meant as "ignore the last two keys"
-    with pytest.raises(DTypeError, match=r"^MultiheadAttention: key_padding_mask must be boolean \(True = ignore "
-                                         r"that key\) or floating .*got dtype int64.*key_padding_mask\.astype\(bool\)"):
+    with pytest.raises(
+        DTypeError,
+        match=r"^MultiheadAttention: key_padding_mask must be boolean \(True = ignore "
+        r"that key\) or floating .*got dtype int64.*key_padding_mask\.astype\(bool\)",
+    ):
         mha(x, x, x, key_padding_mask=padding)
     with pytest.raises(DTypeError, match=r"^MultiheadAttention: attn_mask must be boolean .*int64"):
         mha(x, x, x, attn_mask=np.zeros((5, 5), dtype=np.int64))
@@ -330,11 +435,17 @@ def test_keras_layer_casts_masks_to_bool_and_broadcasts_them(rng) -> None:
     x = rng.standard_normal((2, 4, 6)).astype(np.float32)
     keys = np.array([[1, 1, 1, 0], [1, 1, 0, 0]])  # Keras: nonzero = attend
     full = np.broadcast_to(keys[:, None, :], (2, 4, 4))
-    out, scores = layer(x, attention_mask=keys[:, None, :], return_attention_scores=True)  # (B, 1, S)
-    expected, expected_scores = layer(x, attention_mask=full.astype(bool), return_attention_scores=True)
+    out, scores = layer(
+        x, attention_mask=keys[:, None, :], return_attention_scores=True
+    )  # (B, 1, S)
+    expected, expected_scores = layer(
+        x, attention_mask=full.astype(bool), return_attention_scores=True
+    )
     np.testing.assert_array_equal(out.data, expected.data)
     np.testing.assert_array_equal(scores.data, expected_scores.data)
     np.testing.assert_array_equal(scores.data[1, :, :, 2:], 0)
     # A query with no key gets weights 0 (Keras spreads them uniformly): documented.
-    _, none = layer(x, attention_mask=np.zeros((2, 1, 4), dtype=np.int64), return_attention_scores=True)
+    _, none = layer(
+        x, attention_mask=np.zeros((2, 1, 4), dtype=np.int64), return_attention_scores=True
+    )
     np.testing.assert_array_equal(none.data, 0)

@@ -15,7 +15,9 @@ def test_builds_from_the_first_input_and_then_checks_it() -> None:
     out = layer(gn.Tensor(np.ones((2, 4), dtype=np.float32)))
     assert out.shape == (2, 3) and layer.weight.shape == (3, 4) and np.all(out.data >= 0)
     layer.name = "dense_1"
-    with pytest.raises(ShapeError, match=r"dense_1: expected input of shape \(batch, 4\), got \(2, 5\)"):
+    with pytest.raises(
+        ShapeError, match=r"dense_1: expected input of shape \(batch, 4\), got \(2, 5\)"
+    ):
         layer(gn.Tensor(np.ones((2, 5), dtype=np.float32)))
 
 
@@ -27,12 +29,15 @@ def test_input_shape_builds_at_once_and_equals_linear_with_the_same_weights() ->
     np.testing.assert_array_equal(dense(x).data, linear(x).data)
 
 
-@pytest.mark.parametrize("activation, reference", [
-    ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
-    ("tanh", np.tanh),
-    ("softmax", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)),
-    (None, lambda z: z),
-])
+@pytest.mark.parametrize(
+    "activation, reference",
+    [
+        ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+        ("tanh", np.tanh),
+        ("softmax", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)),
+        (None, lambda z: z),
+    ],
+)
 def test_activation_is_applied_to_the_pre_activation(activation, reference) -> None:
     layer = gn.Dense(3, activation=activation, input_shape=(2,), dtype=np.float64, rng=0)
     x = gn.Tensor(np.random.default_rng(1).normal(size=(5, 2)))

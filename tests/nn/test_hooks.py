@@ -48,7 +48,9 @@ def test_forward_pre_hook_and_forward_hook_may_replace_args_and_output(torch, rn
 def test_forward_hook_sees_module_args_and_output():
     layer = gn.nn.ReLU()
     seen = []
-    with layer.register_forward_hook(lambda m, args, out: seen.append((m, args[0].shape, out.shape))):
+    with layer.register_forward_hook(
+        lambda m, args, out: seen.append((m, args[0].shape, out.shape))
+    ):
         layer(gn.Tensor(np.ones((3, 2))))
     layer(gn.Tensor(np.ones((3, 2))))  # removed at the end of the with block
     assert seen == [(layer, (3, 2), (3, 2))]
@@ -57,8 +59,12 @@ def test_forward_hook_sees_module_args_and_output():
 def test_full_backward_hook_gets_torchs_grad_input_and_grad_output(torch, rng):
     layer, twin, x = _pair(torch, rng)
     ours, theirs = [], []
-    layer.register_full_backward_hook(lambda m, gi, go: ours.append((gi[0].data.copy(), go[0].data.copy())))
-    twin.register_full_backward_hook(lambda m, gi, go: theirs.append((gi[0].numpy().copy(), go[0].numpy().copy())))
+    layer.register_full_backward_hook(
+        lambda m, gi, go: ours.append((gi[0].data.copy(), go[0].data.copy()))
+    )
+    twin.register_full_backward_hook(
+        lambda m, gi, go: theirs.append((gi[0].numpy().copy(), go[0].numpy().copy()))
+    )
     xt = gn.Tensor(x, requires_grad=True)
     (layer(xt) ** 2).sum().backward()
     tx = torch.from_numpy(x).requires_grad_()
@@ -109,7 +115,9 @@ def test_backward_hook_on_a_module_with_two_differentiable_inputs_says_what_to_d
 def test_hooks_fire_on_submodules_of_a_model_in_order():
     model = gn.Model([gn.Linear(2, 3, rng=0), gn.ReLU(), gn.Linear(3, 1, rng=0)])
     order = []
-    handles = [layer.register_forward_hook(lambda m, a, o: order.append(m.name)) for layer in model.layers]
+    handles = [
+        layer.register_forward_hook(lambda m, a, o: order.append(m.name)) for layer in model.layers
+    ]
     model(gn.Tensor(np.ones((2, 2), dtype=np.float32)))
     for handle in handles:
         handle.remove()

@@ -16,16 +16,19 @@ def _rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("name, expected_std", [
-    ("glorot_uniform", math.sqrt(2 / (300 + 400))),
-    ("glorot_normal", math.sqrt(2 / (300 + 400))),
-    ("xavier_uniform", math.sqrt(2 / (300 + 400))),
-    ("he_uniform", math.sqrt(2 / 300)),
-    ("he_normal", math.sqrt(2 / 300)),
-    ("kaiming_normal", math.sqrt(2 / 300)),
-    ("lecun_uniform", math.sqrt(1 / 300)),
-    ("lecun_normal", math.sqrt(1 / 300)),
-])
+@pytest.mark.parametrize(
+    "name, expected_std",
+    [
+        ("glorot_uniform", math.sqrt(2 / (300 + 400))),
+        ("glorot_normal", math.sqrt(2 / (300 + 400))),
+        ("xavier_uniform", math.sqrt(2 / (300 + 400))),
+        ("he_uniform", math.sqrt(2 / 300)),
+        ("he_normal", math.sqrt(2 / 300)),
+        ("kaiming_normal", math.sqrt(2 / 300)),
+        ("lecun_uniform", math.sqrt(1 / 300)),
+        ("lecun_normal", math.sqrt(1 / 300)),
+    ],
+)
 def test_variance_scaling_initializers_have_their_standard_deviation(name, expected_std) -> None:
     w = init.get(name)(SHAPE, _rng())
     assert w.shape == SHAPE and w.dtype == np.float32
@@ -61,7 +64,9 @@ def test_fans_follow_torch_layout_including_convolution_kernels() -> None:
 
 
 def test_same_generator_state_repeats_bit_for_bit() -> None:
-    np.testing.assert_array_equal(init.glorot_uniform(SHAPE, _rng()), init.glorot_uniform(SHAPE, _rng()))
+    np.testing.assert_array_equal(
+        init.glorot_uniform(SHAPE, _rng()), init.glorot_uniform(SHAPE, _rng())
+    )
 
 
 def test_schemes_pair_weight_and_bias_initializers() -> None:

@@ -13,7 +13,9 @@ def _torch_twin(torch, layer, bidirectional=False):
     """A torch layer (float64) holding a Keras layer's weights (one bias -> bias_ih, zero bias_hh)."""
     kind = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}[type(layer).__name__]
     options = {"nonlinearity": layer.activation} if kind == "RNN" else {}
-    theirs = getattr(torch.nn, kind)(layer.in_features, layer.units, batch_first=True, **options).double()
+    theirs = getattr(torch.nn, kind)(
+        layer.in_features, layer.units, batch_first=True, **options
+    ).double()
     with torch.no_grad():
         theirs.weight_ih_l0.copy_(torch.tensor(layer.weight_ih.data))
         theirs.weight_hh_l0.copy_(torch.tensor(layer.weight_hh.data))
@@ -66,7 +68,9 @@ def test_go_backwards_returns_steps_in_reading_order():
 def test_bidirectional_merges_like_keras_and_matches_torch(torch, merge_mode):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(3, 6, 2))
-    layer = gn.Bidirectional(gn.LSTM(4, return_sequences=True, dtype=np.float64, rng=0), merge_mode=merge_mode)
+    layer = gn.Bidirectional(
+        gn.LSTM(4, return_sequences=True, dtype=np.float64, rng=0), merge_mode=merge_mode
+    )
     out = layer(x)
     theirs = torch.nn.LSTM(2, 4, batch_first=True, bidirectional=True).double()
     with torch.no_grad():
@@ -77,7 +81,13 @@ def test_bidirectional_merges_like_keras_and_matches_torch(torch, merge_mode):
             getattr(theirs, f"bias_hh_l0{suffix}").zero_()
     tout = theirs(torch.tensor(x))[0].detach().numpy()
     fw, bw = tout[..., :4], tout[..., 4:]
-    expected = {"concat": tout, "sum": fw + bw, "mul": fw * bw, "ave": (fw + bw) / 2, None: [fw, bw]}[merge_mode]
+    expected = {
+        "concat": tout,
+        "sum": fw + bw,
+        "mul": fw * bw,
+        "ave": (fw + bw) / 2,
+        None: [fw, bw],
+    }[merge_mode]
     if merge_mode is None:
         for got, want in zip(out, expected):
             np.testing.assert_allclose(got.data, want, rtol=1e-10)
@@ -85,11 +95,14 @@ def test_bidirectional_merges_like_keras_and_matches_torch(torch, merge_mode):
         np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: gn.LSTM(5, rng=0),
-    lambda: gn.Bidirectional(gn.GRU(5, rng=0)),
-    lambda: gn.SimpleRNN(5, rng=0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gn.LSTM(5, rng=0),
+        lambda: gn.Bidirectional(gn.GRU(5, rng=0)),
+        lambda: gn.SimpleRNN(5, rng=0),
+    ],
+)
 def test_embedding_mask_zero_makes_padding_invisible(make):
     rng = np.random.default_rng(3)
     tokens = rng.integers(1, 20, size=(4, 9))
@@ -98,7 +111,7 @@ def test_embedding_mask_zero_makes_padding_invisible(make):
     model = gn.Model([gn.Embedding(20, 3, mask_zero=True, rng=0), make(), gn.Dense(2, rng=0)])
     predicted = model.predict(padded)
     for i, length in enumerate(lengths):
-        alone = model.predict(padded[i:i + 1, :length])
+        alone = model.predict(padded[i : i + 1, :length])
         np.testing.assert_allclose(predicted[i], alone[0], rtol=1e-5, atol=1e-6)
 
 
@@ -132,8 +145,13 @@ def test_model_with_recurrent_layers_fits_saves_loads_and_summarizes(tmp_path):
     rng = np.random.default_rng(6)
     x = rng.normal(size=(64, 10, 2)).astype(np.float32)
     y = x[:, :, 0].sum(axis=1, keepdims=True)
-    model = gn.Model([gn.Bidirectional(gn.GRU(8, return_sequences=True, input_shape=(10, 2))),
-                      gn.LSTM(8, dropout=0.1, recurrent_dropout=0.1), gn.Dense(1)])
+    model = gn.Model(
+        [
+            gn.Bidirectional(gn.GRU(8, return_sequences=True, input_shape=(10, 2))),
+            gn.LSTM(8, dropout=0.1, recurrent_dropout=0.1),
+            gn.Dense(1),
+        ]
+    )
     text = model.summary(print_fn=lambda s: None)
     assert "(None, 10, 16)" in text and "(None, 8)" in text
     model.compile(optimizer="adam", loss="mse", clipnorm=1.0)
@@ -159,7 +177,9 @@ def test_bad_input_in_a_model_names_the_layer_and_changes_no_weight():
     model = gn.Model([gn.LSTM(4, input_shape=(None, 3), rng=0), gn.Dense(1, rng=0)])
     model.compile(optimizer="sgd", loss="mse")
     before = model.state_dict()
-    with pytest.raises(ShapeError, match=r"lstm_1 expects \(N, T, features\); got \(8, 10\): add a features axis"):
+    with pytest.raises(
+        ShapeError, match=r"lstm_1 expects \(N, T, features\); got \(8, 10\): add a features axis"
+    ):
         model.fit(np.ones((8, 10)), np.ones((8, 1)), epochs=1, verbose=0)
     with pytest.raises(ShapeError, match="expected input of shape"):
         model.fit(np.ones((8, 10, 2)), np.ones((8, 1)), epochs=1, verbose=0)
@@ -170,9 +190,14 @@ def test_bad_input_in_a_model_names_the_layer_and_changes_no_weight():
 def test_wrappers_masks_and_embedding_survive_a_model_file(tmp_path):
     tokens = np.random.default_rng(7).integers(1, 9, size=(5, 6))
     tokens[:, 4:] = 0
-    model = gn.Model([gn.Embedding(9, 4, mask_zero=True, rng=0),
-                      gn.Bidirectional(gn.SimpleRNN(3, return_sequences=True, rng=0), merge_mode="ave"),
-                      gn.TimeDistributed(gn.Dense(2, rng=0)), gn.GRU(3, go_backwards=True, rng=0)])
+    model = gn.Model(
+        [
+            gn.Embedding(9, 4, mask_zero=True, rng=0),
+            gn.Bidirectional(gn.SimpleRNN(3, return_sequences=True, rng=0), merge_mode="ave"),
+            gn.TimeDistributed(gn.Dense(2, rng=0)),
+            gn.GRU(3, go_backwards=True, rng=0),
+        ]
+    )
     expected = model.predict(tokens)
     model.save(tmp_path / "wrapped.gnet")
     loaded = gn.load_model(tmp_path / "wrapped.gnet")
@@ -184,18 +209,30 @@ def test_wrappers_masks_and_embedding_survive_a_model_file(tmp_path):
 def test_names_keras_layers_at_the_top_and_pytorch_layers_in_nn():
     from glassnet.nn import keras_recurrent
 
-    assert gn.LSTM is gn.layers.LSTM is keras_recurrent.LSTM and gn.GRU is gn.layers.GRU is keras_recurrent.GRU
-    assert gn.nn.LSTM.__module__ == "glassnet.nn.recurrent" and gn.nn.GRU.__module__ == "glassnet.nn.recurrent"
+    assert (
+        gn.LSTM is gn.layers.LSTM is keras_recurrent.LSTM
+        and gn.GRU is gn.layers.GRU is keras_recurrent.GRU
+    )
+    assert (
+        gn.nn.LSTM.__module__ == "glassnet.nn.recurrent"
+        and gn.nn.GRU.__module__ == "glassnet.nn.recurrent"
+    )
     for name in ("SimpleRNN", "Bidirectional", "TimeDistributed", "Masking", "Embedding"):
         assert getattr(gn, name) is getattr(gn.nn, name) is getattr(gn.layers, name)
     output, (h_n, c_n) = gn.nn.LSTM(2, 3)(np.ones((1, 4, 2), np.float32))  # PyTorch's contract
     assert (output.shape, h_n.shape, c_n.shape) == ((1, 4, 3), (1, 1, 3), (1, 1, 3))
-    assert gn.LSTM(3)(np.ones((1, 4, 2), np.float32)).shape == (1, 3)    # Keras's contract
+    assert gn.LSTM(3)(np.ones((1, 4, 2), np.float32)).shape == (1, 3)  # Keras's contract
 
 
 def test_summary_shows_a_free_sequence_length_as_none():
-    model = gn.Model([gn.Bidirectional(gn.LSTM(8, return_sequences=True, input_shape=(None, 3))),
-                      gn.TimeDistributed(gn.Dense(1)), gn.GRU(4), gn.Dense(1)])
+    model = gn.Model(
+        [
+            gn.Bidirectional(gn.LSTM(8, return_sequences=True, input_shape=(None, 3))),
+            gn.TimeDistributed(gn.Dense(1)),
+            gn.GRU(4),
+            gn.Dense(1),
+        ]
+    )
     text = model.summary(print_fn=lambda s: None)
     assert "(None, None, 16)" in text and "(None, None, 1)" in text and "(None, 4)" in text
     assert "(None, 1) " in text  # the head's one unit is not the free axis

@@ -30,7 +30,9 @@ def test_no_bias() -> None:
 
 
 def test_same_rng_gives_same_weights_and_seed_function_repeats() -> None:
-    np.testing.assert_array_equal(gn.Linear(4, 3, rng=7).weight.data, gn.Linear(4, 3, rng=7).weight.data)
+    np.testing.assert_array_equal(
+        gn.Linear(4, 3, rng=7).weight.data, gn.Linear(4, 3, rng=7).weight.data
+    )
     gn.seed(3)
     first = gn.Linear(4, 3).weight.data.copy()
     gn.seed(3)
@@ -46,7 +48,9 @@ def test_blog_uniform_scheme_draws_weights_and_biases_in_unit_interval() -> None
 def test_wrong_feature_count_names_the_layer_and_both_shapes() -> None:
     layer = gn.Linear(2, 5, rng=0)
     layer.name = "linear_1"
-    with pytest.raises(ShapeError, match=r"linear_1: expected input of shape \(batch, 2\), got \(10, 3\)"):
+    with pytest.raises(
+        ShapeError, match=r"linear_1: expected input of shape \(batch, 2\), got \(10, 3\)"
+    ):
         layer(gn.Tensor(np.zeros((10, 3), dtype=np.float32)))
 
 
@@ -82,5 +86,9 @@ def test_matches_torch_linear_values_and_gradients(torch, rng) -> None:
 
 def test_layer_gradients_pass_gradcheck() -> None:
     layer = gn.Linear(3, 2, dtype=np.float64, rng=0)
-    assert gn.gradcheck(lambda x, w, b: gn.functional.linear(x, w, b),
-                        gn.Tensor(np.random.default_rng(0).normal(size=(4, 3))), layer.weight, layer.bias)
+    assert gn.gradcheck(
+        lambda x, w, b: gn.functional.linear(x, w, b),
+        gn.Tensor(np.random.default_rng(0).normal(size=(4, 3))),
+        layer.weight,
+        layer.bias,
+    )

@@ -27,7 +27,12 @@ def test_parameters_register_on_assignment_own_first_then_submodules_as_torch() 
 
 def test_nested_sequential_gives_dotted_indices() -> None:
     net = gn.Sequential(gn.Linear(2, 3, rng=0), gn.ReLU(), gn.Sequential(gn.Linear(3, 1, rng=0)))
-    assert [n for n, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.0.weight", "2.0.bias"]
+    assert [n for n, _ in net.named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "2.0.weight",
+        "2.0.bias",
+    ]
     assert len(net) == 3 and isinstance(net[1], gn.ReLU)
 
 
@@ -59,11 +64,23 @@ def test_reassigning_a_registered_name_moves_it_to_the_end_and_switches_its_regi
     block.scale = gn.Parameter(np.zeros(4, dtype=np.float32))
     block.first = gn.Linear(3, 4, rng=2)
     assert [n for n, _ in block.named_parameters()] == [
-        "scale", "second.weight", "second.bias", "first.weight", "first.bias"]
-    block.first = gn.Parameter(np.ones(1, dtype=np.float32))  # a Module's name now holds a Parameter
+        "scale",
+        "second.weight",
+        "second.bias",
+        "first.weight",
+        "first.bias",
+    ]
+    block.first = gn.Parameter(
+        np.ones(1, dtype=np.float32)
+    )  # a Module's name now holds a Parameter
     block.scale = gn.Linear(1, 1, rng=0)  # and a Parameter's name a Module
     assert [n for n, _ in block.named_parameters()] == [
-        "first", "second.weight", "second.bias", "scale.weight", "scale.bias"]
+        "first",
+        "second.weight",
+        "second.bias",
+        "scale.weight",
+        "scale.bias",
+    ]
     block.note = 3  # a plain, unregistered name touches no registry
     assert "note" not in dict(block.named_parameters()) and block.note == 3
 

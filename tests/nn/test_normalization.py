@@ -27,7 +27,9 @@ def test_batch_norm_running_statistics_and_eval_match_torch(torch, rng) -> None:
     ours.eval()
     theirs.eval()
     test = rng.normal(size=(5, 3))
-    assert_close("eval output", ours(gn.Tensor(test)).data, from_torch(theirs(to_torch(test))), 1e-12, 1e-10)
+    assert_close(
+        "eval output", ours(gn.Tensor(test)).data, from_torch(theirs(to_torch(test))), 1e-12, 1e-10
+    )
 
 
 def test_batch_norm_state_dict_holds_running_statistics() -> None:
@@ -79,8 +81,14 @@ def test_model_with_batch_norm_and_dropout_fits_and_summarizes() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 3))
     y = (x[:, 0] > 0).astype(float)
-    model = gn.Model([gn.Dense(8, activation="relu"), gn.nn.BatchNorm1d(8), gn.nn.Dropout(0.2, rng=0),
-                      gn.Dense(1, activation="sigmoid")])
+    model = gn.Model(
+        [
+            gn.Dense(8, activation="relu"),
+            gn.nn.BatchNorm1d(8),
+            gn.nn.Dropout(0.2, rng=0),
+            gn.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=gn.optim.SGD(lr=0.1), loss="binary_crossentropy")
     model.fit(x, y, epochs=3, batch_size=16, verbose=0, seed=0)
     assert "batchnorm1d_1 (BatchNorm1d)" in model.summary(print_fn=lambda text: None)
@@ -92,7 +100,9 @@ def test_predict_and_evaluate_run_in_eval_mode_and_fit_in_training_mode() -> Non
     np.testing.assert_allclose(model.predict(x), 4.0)  # no dropout at inference
     model.compile(optimizer=gn.optim.SGD(lr=0.0), loss="mse")
     seen = []
-    spy = gn.callbacks.LambdaCallback(on_batch_begin=lambda batch, logs: seen.append(model.layers[0].training))
+    spy = gn.callbacks.LambdaCallback(
+        on_batch_begin=lambda batch, logs: seen.append(model.layers[0].training)
+    )
     model.eval()
     model.fit(x, np.zeros(50), epochs=1, verbose=0, callbacks=[spy])
     assert seen and all(seen) and not model.layers[0].training
@@ -101,7 +111,9 @@ def test_predict_and_evaluate_run_in_eval_mode_and_fit_in_training_mode() -> Non
 
 @pytest.mark.parametrize("cls", [gn.nn.BatchNorm1d, gn.nn.BatchNorm2d])
 def test_batch_norm_refuses_pytorchs_cumulative_momentum_at_construction(cls) -> None:
-    with pytest.raises(gn.errors.InputError, match=r"momentum=None, PyTorch's cumulative average, is not supported"):
+    with pytest.raises(
+        gn.errors.InputError, match=r"momentum=None, PyTorch's cumulative average, is not supported"
+    ):
         cls(3, momentum=None)
     with pytest.raises(gn.errors.InputError, match="momentum must be a number in"):
         cls(3, momentum=1.5)

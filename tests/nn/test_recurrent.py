@@ -38,16 +38,30 @@ MORE_CONFIGS = [(1, False, True), (2, False, False), (1, True, True), (2, True, 
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("num_layers,bidirectional,with_lengths",
-                         CONFIGS + [pytest.param(*c, marks=pytest.mark.slow) for c in MORE_CONFIGS])
-def test_layer_matches_torch_values_and_every_gradient(torch, kind, num_layers, bidirectional, with_lengths):
+@pytest.mark.parametrize(
+    "num_layers,bidirectional,with_lengths",
+    CONFIGS + [pytest.param(*c, marks=pytest.mark.slow) for c in MORE_CONFIGS],
+)
+def test_layer_matches_torch_values_and_every_gradient(
+    torch, kind, num_layers, bidirectional, with_lengths
+):
     rng = np.random.default_rng(0)
     n, steps, features, hidden = 4, 50, 3, 5
-    theirs, ours = _pair(torch, kind, input_size=features, hidden_size=hidden, num_layers=num_layers,
-                         bidirectional=bidirectional, batch_first=True)
+    theirs, ours = _pair(
+        torch,
+        kind,
+        input_size=features,
+        hidden_size=hidden,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=True,
+    )
     directions = 2 if bidirectional else 1
     x = rng.normal(size=(n, steps, features))
-    states = [rng.normal(size=(num_layers * directions, n, hidden)) for _ in range(2 if kind == "lstm" else 1)]
+    states = [
+        rng.normal(size=(num_layers * directions, n, hidden))
+        for _ in range(2 if kind == "lstm" else 1)
+    ]
     lengths = np.array([50, 17, 1, 33]) if with_lengths else None
     w_out = rng.normal(size=(n, steps, directions * hidden))
     w_states = [rng.normal(size=s.shape) for s in states]
@@ -56,14 +70,17 @@ def test_layer_matches_torch_values_and_every_gradient(torch, kind, num_layers, 
     tstates = [torch.tensor(s, requires_grad=True) for s in states]
     hx = tuple(tstates) if kind == "lstm" else tstates[0]
     if with_lengths:
-        packed = torch.nn.utils.rnn.pack_padded_sequence(tx, torch.tensor(lengths), batch_first=True,
-                                                         enforce_sorted=False)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(
+            tx, torch.tensor(lengths), batch_first=True, enforce_sorted=False
+        )
         tout, tfinal = theirs(packed, hx)
         tout, _ = torch.nn.utils.rnn.pad_packed_sequence(tout, batch_first=True, total_length=steps)
     else:
         tout, tfinal = theirs(tx, hx)
     tfinal = list(tfinal) if kind == "lstm" else [tfinal]
-    tloss = (tout * torch.tensor(w_out)).sum() + sum((f * torch.tensor(w)).sum() for f, w in zip(tfinal, w_states))
+    tloss = (tout * torch.tensor(w_out)).sum() + sum(
+        (f * torch.tensor(w)).sum() for f, w in zip(tfinal, w_states)
+    )
     tloss.backward()
 
     gx = gn.Tensor(x, requires_grad=True)
@@ -99,7 +116,9 @@ def test_batch_first_false_and_default_states(torch, kind):
 @pytest.mark.parametrize("kind", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
 def test_cells_match_torch(torch, kind):
     rng = np.random.default_rng(2)
-    name = {"rnn_tanh": "RNNCell", "rnn_relu": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}[kind]
+    name = {"rnn_tanh": "RNNCell", "rnn_relu": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}[
+        kind
+    ]
     options = {"nonlinearity": kind[4:]} if kind.startswith("rnn") else {}
     theirs = getattr(torch.nn, name)(3, 4, **options).double()
     ours = getattr(gn.nn, name)(3, 4, dtype=np.float64, **options)
@@ -133,11 +152,16 @@ def test_cells_match_torch(torch, kind):
 def test_parameter_names_shapes_and_init_follow_torch(torch):
     theirs = torch.nn.LSTM(3, 8, num_layers=2, bidirectional=True)
     ours = gn.nn.LSTM(3, 8, num_layers=2, bidirectional=True, rng=0)
-    assert {k: tuple(v.shape) for k, v in theirs.state_dict().items()} == \
-        {k: v.shape for k, v in ours.state_dict().items()}
+    assert {k: tuple(v.shape) for k, v in theirs.state_dict().items()} == {
+        k: v.shape for k, v in ours.state_dict().items()
+    }
     bound = 1 / np.sqrt(8)
     values = np.concatenate([p.data.ravel() for p in ours.parameters()])
-    assert values.dtype == np.float32 and -bound <= values.min() < -0.9 * bound and 0.9 * bound < values.max() <= bound
+    assert (
+        values.dtype == np.float32
+        and -bound <= values.min() < -0.9 * bound
+        and 0.9 * bound < values.max() <= bound
+    )
 
 
 def test_dropout_between_layers_only_in_training():
@@ -149,16 +173,37 @@ def test_dropout_between_layers_only_in_training():
     np.testing.assert_array_equal(layer(x)[0].data, layer(x)[0].data)
 
 
-@pytest.mark.parametrize(("call", "error", "message"), [
-    (lambda m: m(np.ones((32, 10), np.float32)), ShapeError,
-     r"LSTM expects \(N, T, features\); got \(32, 10\): add a features axis, x\[\.\.\., None\]"),
-    (lambda m: m(np.ones((2, 5, 4), np.float32)), ShapeError, "expected 3 features per step"),
-    (lambda m: m(np.ones((2, 5, 3), np.float32), lengths=[5, 6]), InputError, r"lengths must lie in \[1, 5\]"),
-    (lambda m: m(np.ones((2, 5, 3), np.float32), lengths=[0, 2]), InputError, "sample 0 has length 0"),
-    (lambda m: m(np.ones((2, 5, 3), np.float32), lengths=[1, 2, 3]), InputError, r"shape \(2,\)"),
-    (lambda m: m(np.ones((2, 5, 3), np.float32), (np.zeros((1, 2, 4)), np.zeros((1, 3, 4)))), ShapeError,
-     r"c0 must have shape .* \(1, 2, 4\), got \(1, 3, 4\)"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda m: m(np.ones((32, 10), np.float32)),
+            ShapeError,
+            r"LSTM expects \(N, T, features\); got \(32, 10\): add a features axis, x\[\.\.\., None\]",
+        ),
+        (lambda m: m(np.ones((2, 5, 4), np.float32)), ShapeError, "expected 3 features per step"),
+        (
+            lambda m: m(np.ones((2, 5, 3), np.float32), lengths=[5, 6]),
+            InputError,
+            r"lengths must lie in \[1, 5\]",
+        ),
+        (
+            lambda m: m(np.ones((2, 5, 3), np.float32), lengths=[0, 2]),
+            InputError,
+            "sample 0 has length 0",
+        ),
+        (
+            lambda m: m(np.ones((2, 5, 3), np.float32), lengths=[1, 2, 3]),
+            InputError,
+            r"shape \(2,\)",
+        ),
+        (
+            lambda m: m(np.ones((2, 5, 3), np.float32), (np.zeros((1, 2, 4)), np.zeros((1, 3, 4)))),
+            ShapeError,
+            r"c0 must have shape .* \(1, 2, 4\), got \(1, 3, 4\)",
+        ),
+    ],
+)
 def test_bad_input_raises_clearly_and_changes_no_weight(call, error, message):
     layer = gn.nn.LSTM(3, 4, rng=0)
     before = layer.state_dict()

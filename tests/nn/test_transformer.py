@@ -26,8 +26,9 @@ LAYER_CASES = [
 
 
 def _torch_layer(torch, options):
-    return torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=12, dtype=torch.float64,
-                                            **{"batch_first": True, **options})
+    return torch.nn.TransformerEncoderLayer(
+        8, 2, dim_feedforward=12, dtype=torch.float64, **{"batch_first": True, **options}
+    )
 
 
 def _masks(call, rng, n, t):
@@ -47,11 +48,16 @@ def _compare(ours, theirs, x, masks, call, rng, torch, encoder: bool) -> None:
     xin = gn.Tensor(x, requires_grad=True)
     tin = to_torch(x, requires_grad=True)
     mask_key = "mask" if encoder else "src_mask"
-    ours_kw = {mask_key: masks.get("mask"), "src_key_padding_mask": masks.get("padding"),
-               "is_causal": bool(call.get("causal"))}
-    theirs_kw = {mask_key: None if "mask" not in masks else to_torch(masks["mask"]),
-                 "src_key_padding_mask": None if "padding" not in masks else to_torch(masks["padding"]),
-                 "is_causal": bool(call.get("causal"))}
+    ours_kw = {
+        mask_key: masks.get("mask"),
+        "src_key_padding_mask": masks.get("padding"),
+        "is_causal": bool(call.get("causal")),
+    }
+    theirs_kw = {
+        mask_key: None if "mask" not in masks else to_torch(masks["mask"]),
+        "src_key_padding_mask": None if "padding" not in masks else to_torch(masks["padding"]),
+        "is_causal": bool(call.get("causal")),
+    }
     out = ours(xin, **ours_kw)
     t_out = theirs(tin, **theirs_kw)
     assert_close("output", out.data, from_torch(t_out), *TOL)
@@ -65,19 +71,34 @@ def _compare(ours, theirs, x, masks, call, rng, torch, encoder: bool) -> None:
         assert_close(f"{name} grad", param.grad, from_torch(t_params[name].grad), *TOL)
 
 
-@pytest.mark.parametrize("options, call", LAYER_CASES, ids=["post-norm", "gelu-pre-norm", "seq-first",
-                                                            "no-bias-causal", "padding-causal", "float-mask"])
+@pytest.mark.parametrize(
+    "options, call",
+    LAYER_CASES,
+    ids=[
+        "post-norm",
+        "gelu-pre-norm",
+        "seq-first",
+        "no-bias-causal",
+        "padding-causal",
+        "float-mask",
+    ],
+)
 def test_encoder_layer_matches_torch(options, call, rng, torch) -> None:
     theirs = _torch_layer(torch, options).eval()
-    ours = gn.nn.TransformerEncoderLayer(8, 2, dim_feedforward=12, dtype=np.float64, rng=0, **options).eval()
+    ours = gn.nn.TransformerEncoderLayer(
+        8, 2, dim_feedforward=12, dtype=np.float64, rng=0, **options
+    ).eval()
     ours.load_state_dict({k: from_torch(v) for k, v in theirs.state_dict().items()})
     n, t = 3, 5
     x = rng.standard_normal((n, t, 8) if options.get("batch_first", True) else (t, n, 8))
     _compare(ours, theirs, x, _masks(call, rng, n, t), call, rng, torch, encoder=False)
 
 
-@pytest.mark.parametrize("with_norm, call", [(False, {}), (True, {"causal": True, "padding": True})],
-                         ids=["plain", "final-norm-causal-padding"])
+@pytest.mark.parametrize(
+    "with_norm, call",
+    [(False, {}), (True, {"causal": True, "padding": True})],
+    ids=["plain", "final-norm-causal-padding"],
+)
 def test_encoder_matches_torch(with_norm, call, rng, torch) -> None:
     layer = _torch_layer(torch, {"norm_first": with_norm})
     norm = torch.nn.LayerNorm(8, dtype=torch.float64) if with_norm else None
@@ -86,8 +107,11 @@ def test_encoder_matches_torch(with_norm, call, rng, torch) -> None:
         for param in theirs.parameters():
             param.add_(torch.randn_like(param) * 0.1)
     ours_norm = gn.nn.LayerNorm(8, dtype=np.float64) if with_norm else None
-    ours = gn.nn.TransformerEncoder(gn.nn.TransformerEncoderLayer(8, 2, 12, norm_first=with_norm, dtype=np.float64),
-                                    3, norm=ours_norm).eval()
+    ours = gn.nn.TransformerEncoder(
+        gn.nn.TransformerEncoderLayer(8, 2, 12, norm_first=with_norm, dtype=np.float64),
+        3,
+        norm=ours_norm,
+    ).eval()
     ours.load_state_dict({k: from_torch(v) for k, v in theirs.state_dict().items()})
     x = rng.standard_normal((2, 6, 8))
     _compare(ours, theirs, x, _masks(call, rng, 2, 6), call, rng, torch, encoder=True)
@@ -125,33 +149,57 @@ def test_positional_encoding_matches_the_formula(torch) -> None:
     seq_first = gn.nn.PositionalEncoding(6, batch_first=False)(np.zeros((7, 2, 6))).data
     np.testing.assert_allclose(seq_first[:, 1], out[1], rtol=1e-6)
     odd = gn.nn.PositionalEncoding(5)(np.zeros((1, 3, 5))).data  # an odd d_model keeps its last sin
-    assert odd.shape == (1, 3, 5) and odd[0, 1, 4] == pytest.approx(math.sin(1 / 10000 ** (4 / 5)), rel=1e-6)
+    assert odd.shape == (1, 3, 5) and odd[0, 1, 4] == pytest.approx(
+        math.sin(1 / 10000 ** (4 / 5)), rel=1e-6
+    )
     xin = gn.Tensor(np.ones((1, 3, 6)), requires_grad=True)
     pe(xin).sum().backward()
     np.testing.assert_array_equal(xin.grad, 1)
 
 
-@pytest.mark.parametrize("build, shape, message", [
-    (lambda: gn.nn.TransformerEncoderLayer(8, 3), None,
-     r"^TransformerEncoderLayer: d_model=8 is not divisible by nhead=3 .*Use nhead in \[1, 2, 4, 8\]"),
-    (lambda: gn.nn.TransformerEncoderLayer(8, 2, 12), (2, 5, 6),
-     r"expected input \(N, T, d_model\) or \(T, d_model\) with d_model=8, got \(2, 5, 6\)\. Project the features to 8"),
-    (lambda: gn.nn.PositionalEncoding(8, max_len=4), (2, 5, 8), r"T <= max_len=4, got \(2, 5, 8\)"),
-])
+@pytest.mark.parametrize(
+    "build, shape, message",
+    [
+        (
+            lambda: gn.nn.TransformerEncoderLayer(8, 3),
+            None,
+            r"^TransformerEncoderLayer: d_model=8 is not divisible by nhead=3 .*Use nhead in \[1, 2, 4, 8\]",
+        ),
+        (
+            lambda: gn.nn.TransformerEncoderLayer(8, 2, 12),
+            (2, 5, 6),
+            r"expected input \(N, T, d_model\) or \(T, d_model\) with d_model=8, got \(2, 5, 6\)\. Project the features to 8",
+        ),
+        (
+            lambda: gn.nn.PositionalEncoding(8, max_len=4),
+            (2, 5, 8),
+            r"T <= max_len=4, got \(2, 5, 8\)",
+        ),
+    ],
+)
 def test_bad_input(build, shape, message) -> None:
     with pytest.raises(ShapeError, match=message):
         build()(np.zeros(shape, dtype=np.float32))
-    with pytest.raises(ValueError, match="activation must be 'relu', 'gelu' or a function of a Tensor, got 'tanh'"):
+    with pytest.raises(
+        ValueError, match="activation must be 'relu', 'gelu' or a function of a Tensor, got 'tanh'"
+    ):
         gn.nn.TransformerEncoderLayer(8, 2, activation="tanh")
 
 
 def test_model_with_attention_layers_summarizes_saves_and_loads(tmp_path, rng) -> None:
     gn.seed(0)
-    model = gn.Model([gn.PositionalEncoding(8),
-                      gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, norm_first=True, bias=False), 2,
-                                            norm=gn.nn.LayerNorm(8)),
-                      gn.MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3, output_shape=5),
-                      gn.Dense(1)])
+    model = gn.Model(
+        [
+            gn.PositionalEncoding(8),
+            gn.TransformerEncoder(
+                gn.TransformerEncoderLayer(8, 2, 16, norm_first=True, bias=False),
+                2,
+                norm=gn.nn.LayerNorm(8),
+            ),
+            gn.MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3, output_shape=5),
+            gn.Dense(1),
+        ]
+    )
     x = rng.standard_normal((4, 6, 8)).astype(np.float32)
     before = model.predict(x)
     assert before.shape == (4, 6, 1)
@@ -170,10 +218,16 @@ def test_attention_layers_are_traceable_only_without_dropout() -> None:
     from glassnet.training.compiled_step import traceable
 
     # With dropout they draw masks while training (Dropout, attention dropout), so fit runs them eagerly.
-    assert traceable(gn.PositionalEncoding(4)) and traceable(gn.TransformerEncoder(gn.TransformerEncoderLayer(4, 2), 1))
-    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(gn.MultiHeadAttention(2, 2, dropout=0.1))
+    assert traceable(gn.PositionalEncoding(4)) and traceable(
+        gn.TransformerEncoder(gn.TransformerEncoderLayer(4, 2), 1)
+    )
+    assert not traceable(gn.TransformerEncoderLayer(4, 2)) and not traceable(
+        gn.MultiHeadAttention(2, 2, dropout=0.1)
+    )
     assert not traceable(gn.nn.MultiheadAttention(4, 2, dropout=0.1))
-    assert traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0)) and traceable(gn.MultiHeadAttention(2, 2))
+    assert traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0)) and traceable(
+        gn.MultiHeadAttention(2, 2)
+    )
     assert traceable(gn.nn.MultiheadAttention(4, 2))
     # A function of the user's may do anything; glassnet's own gelu is the named one.
     assert not traceable(gn.TransformerEncoderLayer(4, 2, dropout=0.0, activation=lambda t: t))
@@ -194,9 +248,14 @@ def test_fit_replays_an_encoder_without_dropout_bit_for_bit_as_eager(rng, monkey
 
     def train(run_eagerly: bool) -> dict:
         gn.seed(0)
-        model = gn.Model([gn.PositionalEncoding(8),
-                          gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2),
-                          gn.MultiHeadAttention(num_heads=2, key_dim=4), gn.Dense(1)])
+        model = gn.Model(
+            [
+                gn.PositionalEncoding(8),
+                gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2),
+                gn.MultiHeadAttention(num_heads=2, key_dim=4),
+                gn.Dense(1),
+            ]
+        )
         model.compile(optimizer="adam", loss="mse", run_eagerly=run_eagerly)
         model.fit(x, y, epochs=2, batch_size=4, seed=0, verbose=0)
         return model.state_dict()
@@ -229,10 +288,15 @@ def test_a_bad_mask_inside_a_model_names_the_nested_layer() -> None:
     model = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16), 2)])
     encoder = model.layers[0]
     x = np.zeros((2, 5, 8), dtype=np.float32)
-    with pytest.raises(ShapeError, match=r"^transformerencoder_1\.layers\.0\.self_attn: attn_mask must have shape "
-                                         r"\(L, S\) = \(5, 5\)"):
+    with pytest.raises(
+        ShapeError,
+        match=r"^transformerencoder_1\.layers\.0\.self_attn: attn_mask must have shape "
+        r"\(L, S\) = \(5, 5\)",
+    ):
         encoder(x, mask=np.zeros((4, 5), dtype=bool))
-    with pytest.raises(ShapeError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 5\), got \(2, 4\)"):
+    with pytest.raises(
+        ShapeError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 5\), got \(2, 4\)"
+    ):
         encoder(x, src_key_padding_mask=np.zeros((2, 4), dtype=bool))
 
 
@@ -243,17 +307,34 @@ def test_float32_encoder_stays_float32_and_near_torch(rng, torch) -> None:
     x = rng.standard_normal((3, 5, 8)).astype(np.float32)
     out = ours(x, is_causal=True, src_mask=np.triu(np.ones((5, 5), bool), 1))
     with torch.no_grad():
-        expected = theirs(to_torch(x), is_causal=True, src_mask=to_torch(np.triu(np.ones((5, 5), bool), 1)))
+        expected = theirs(
+            to_torch(x), is_causal=True, src_mask=to_torch(np.triu(np.ones((5, 5), bool), 1))
+        )
     assert out.dtype == np.float32
     assert_close("float32 output", out.data, from_torch(expected), 1e-5, 1e-4)
 
 
 def test_encoder_layer_gradients_match_finite_differences(rng) -> None:
-    layer = gn.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation="gelu", norm_first=True,
-                                          dtype=np.float64, rng=0)
+    layer = gn.nn.TransformerEncoderLayer(
+        4,
+        2,
+        dim_feedforward=6,
+        dropout=0.0,
+        activation="gelu",
+        norm_first=True,
+        dtype=np.float64,
+        rng=0,
+    )
     padding = np.array([[False, False, True], [False, False, False]])
-    assert gn.gradcheck(lambda x: layer(x, src_key_padding_mask=padding, is_causal=True,
-                                        src_mask=np.triu(np.ones((3, 3), bool), 1)), rng.standard_normal((2, 3, 4)))
+    assert gn.gradcheck(
+        lambda x: layer(
+            x,
+            src_key_padding_mask=padding,
+            is_causal=True,
+            src_mask=np.triu(np.ones((3, 3), bool), 1),
+        ),
+        rng.standard_normal((2, 3, 4)),
+    )
 
 
 def test_integer_masks_are_refused_naming_the_layer_and_argument() -> None:
@@ -261,8 +342,11 @@ def test_integer_masks_are_refused_naming_the_layer_and_argument() -> None:
 
     x = np.zeros((2, 5, 8), dtype=np.float32)
     layer = gn.nn.TransformerEncoderLayer(8, 2, 16)
-    with pytest.raises(DTypeError, match=r"^TransformerEncoderLayer: src_key_padding_mask must be boolean .*int64.*"
-                                         r"src_key_padding_mask\.astype\(bool\)"):
+    with pytest.raises(
+        DTypeError,
+        match=r"^TransformerEncoderLayer: src_key_padding_mask must be boolean .*int64.*"
+        r"src_key_padding_mask\.astype\(bool\)",
+    ):
         layer(x, src_key_padding_mask=np.array([[0, 0, 0, 1, 1]] * 2))
     model = gn.Model([gn.TransformerEncoder(layer, 2)])
     with pytest.raises(DTypeError, match=r"^transformerencoder_1: mask must be boolean .*int32"):
@@ -279,15 +363,21 @@ def test_dropout_generators_are_left_to_fit_unless_given() -> None:
 def test_copied_layers_draw_independent_attention_dropout(rng) -> None:
     encoder = gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, rng=0), 3)
     x = rng.standard_normal((2, 5, 8)).astype(np.float32)
-    outs = [layer.self_attn(x, x, x, need_weights=False)[0].data for layer in encoder.layers]  # same weights
+    outs = [
+        layer.self_attn(x, x, x, need_weights=False)[0].data for layer in encoder.layers
+    ]  # same weights
     assert not np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[1], outs[2])
     again = gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, rng=0), 3)
-    np.testing.assert_array_equal(again.layers[1].self_attn(x, x, x, need_weights=False)[0].data, outs[1])
+    np.testing.assert_array_equal(
+        again.layers[1].self_attn(x, x, x, need_weights=False)[0].data, outs[1]
+    )
 
 
 def _fit_encoder(global_seed: int, fit_seed: int, x, y) -> dict:
     gn.seed(global_seed)
-    model = gn.Model([gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.3), 2), gn.Dense(1)])
+    model = gn.Model(
+        [gn.TransformerEncoder(gn.TransformerEncoderLayer(8, 2, 16, dropout=0.3), 2), gn.Dense(1)]
+    )
     model.compile(optimizer="adam", loss="mse")
     model.fit(x, y, epochs=2, batch_size=4, seed=fit_seed, verbose=0)
     return model.state_dict()
@@ -301,8 +391,10 @@ def test_seeded_fit_with_attention_dropout_repeats_bit_for_bit(rng) -> None:
     for name, array in first.items():
         np.testing.assert_array_equal(second[name], array, err_msg=name)
     other = _fit_encoder(1, 1, x, y)
-    assert not np.array_equal(other["transformerencoder_1.layers.0.linear1.weight"],
-                              first["transformerencoder_1.layers.0.linear1.weight"])
+    assert not np.array_equal(
+        other["transformerencoder_1.layers.0.linear1.weight"],
+        first["transformerencoder_1.layers.0.linear1.weight"],
+    )
 
 
 def test_submodules_are_named_once_when_the_model_names_the_encoder() -> None:
@@ -317,14 +409,17 @@ def test_submodules_are_named_once_when_the_model_names_the_encoder() -> None:
 def test_unbatched_input_callable_activation_and_numpy_sizes(rng) -> None:
     import json
 
-    layer = gn.nn.TransformerEncoderLayer(np.int64(8), np.int64(2), np.int64(12), activation=gn.functional.gelu,
-                                          rng=0).eval()
+    layer = gn.nn.TransformerEncoderLayer(
+        np.int64(8), np.int64(2), np.int64(12), activation=gn.functional.gelu, rng=0
+    ).eval()
     named = gn.nn.TransformerEncoderLayer(8, 2, 12, activation="gelu", rng=0).eval()
     x = rng.standard_normal((3, 5, 8)).astype(np.float32)
     padding = np.array([False, False, False, True, True])
     np.testing.assert_array_equal(layer(x).data, named(x).data)
-    np.testing.assert_array_equal(layer(x[0], src_key_padding_mask=padding).data,
-                                  layer(x[:1], src_key_padding_mask=padding[None]).data[0])
+    np.testing.assert_array_equal(
+        layer(x[0], src_key_padding_mask=padding).data,
+        layer(x[:1], src_key_padding_mask=padding[None]).data[0],
+    )
     assert json.dumps(layer.get_config()) == json.dumps(named.get_config())
     with pytest.raises(TypeError, match="cannot be written to a model file"):
         gn.nn.TransformerEncoderLayer(8, 2, activation=lambda t: t).get_config()
@@ -342,4 +437,10 @@ def test_unbatched_input_matches_torch(rng, torch) -> None:
     padding = np.array([False, False, False, False, True])
     with torch.no_grad():
         expected = theirs(to_torch(x), src_key_padding_mask=to_torch(padding))
-    assert_close("unbatched output", ours(x, src_key_padding_mask=padding).data, from_torch(expected), 1e-5, 1e-4)
+    assert_close(
+        "unbatched output",
+        ours(x, src_key_padding_mask=padding).data,
+        from_torch(expected),
+        1e-5,
+        1e-4,
+    )

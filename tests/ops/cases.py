@@ -70,7 +70,9 @@ class OpCase:
         for kink in self.avoid:
             near = np.abs(values - kink) < self.margin
             # Push samples off the kink, to the side they were on, so differences stay one-sided.
-            values[near] = kink + np.where(values[near] >= kink, 1, -1) * (self.margin + rng.uniform(0, 0.1, near.sum()))
+            values[near] = kink + np.where(values[near] >= kink, 1, -1) * (
+                self.margin + rng.uniform(0, 0.1, near.sum())
+            )
         return values
 
 
@@ -86,11 +88,29 @@ class ErrorCase:
 
 
 def _gather() -> tuple[list[OpCase], list[ErrorCase]]:
-    from . import (cases_activation, cases_arithmetic, cases_conv, cases_losses, cases_math,
-                   cases_normalization, cases_pooling, cases_reduce, cases_shape)
+    from . import (
+        cases_activation,
+        cases_arithmetic,
+        cases_conv,
+        cases_losses,
+        cases_math,
+        cases_normalization,
+        cases_pooling,
+        cases_reduce,
+        cases_shape,
+    )
 
-    families = [cases_arithmetic, cases_math, cases_reduce, cases_shape, cases_activation, cases_losses,
-                cases_normalization, cases_conv, cases_pooling]
+    families = [
+        cases_arithmetic,
+        cases_math,
+        cases_reduce,
+        cases_shape,
+        cases_activation,
+        cases_losses,
+        cases_normalization,
+        cases_conv,
+        cases_pooling,
+    ]
     cases = [case for family in families for case in getattr(family, "CASES", [])]
     errors = [case for family in families for case in getattr(family, "ERROR_CASES", [])]
     return cases, errors

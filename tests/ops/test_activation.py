@@ -120,12 +120,16 @@ def test_softplus_with_an_overflowing_beta_x_returns_x_like_torch() -> None:
     np.testing.assert_array_equal(grad, [0.0, 1.0])
 
 
-@pytest.mark.parametrize("fn, expected", [
-    (F.relu, 0.0),
-    (lambda x: F.leaky_relu(x, negative_slope=0.2), 0.2),
-    (lambda x: F.elu(x, alpha=0.5), 0.5),
-    (F.selu, SELU_ALPHA * SELU_SCALE),
-], ids=["relu", "leaky_relu", "elu", "selu"])
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (F.relu, 0.0),
+        (lambda x: F.leaky_relu(x, negative_slope=0.2), 0.2),
+        (lambda x: F.elu(x, alpha=0.5), 0.5),
+        (F.selu, SELU_ALPHA * SELU_SCALE),
+    ],
+    ids=["relu", "leaky_relu", "elu", "selu"],
+)
 def test_gradient_at_the_kink_is_torchs(fn, expected: float) -> None:
     # torch: relu' = 0, leaky_relu' = slope, elu' = alpha (times scale for selu) at x = 0.
     y, grad = _value_and_grad(fn, np.array([0.0]))
@@ -267,8 +271,9 @@ def test_softmax_and_log_softmax_agree_with_composed_forms() -> None:
         e = np.exp(x)
         expected = e / e.sum(axis=axis, keepdims=True)
         np.testing.assert_allclose(F.softmax(gn.Tensor(x), axis=axis).data, expected, rtol=1e-13)
-        np.testing.assert_allclose(F.log_softmax(gn.Tensor(x), axis=axis).data, np.log(expected),
-                                   rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(
+            F.log_softmax(gn.Tensor(x), axis=axis).data, np.log(expected), rtol=1e-13, atol=1e-14
+        )
 
 
 def test_log_softmax_gradient_is_dy_minus_softmax_times_sum_of_dy() -> None:
@@ -276,7 +281,7 @@ def test_log_softmax_gradient_is_dy_minus_softmax_times_sum_of_dy() -> None:
     x = rng.normal(size=(3, 4))
     dy = rng.normal(size=(3, 4))
     for axis in (0, 1):
-        _, grad = _value_and_grad(lambda t: F.log_softmax(t, axis=axis), x, upstream=dy)
+        _, grad = _value_and_grad(lambda t, axis=axis: F.log_softmax(t, axis=axis), x, upstream=dy)
         softmax = F.softmax(gn.Tensor(x), axis=axis).data
         expected = dy - softmax * dy.sum(axis=axis, keepdims=True)
         np.testing.assert_allclose(grad, expected, rtol=1e-12)
@@ -285,7 +290,7 @@ def test_log_softmax_gradient_is_dy_minus_softmax_times_sum_of_dy() -> None:
 @pytest.mark.parametrize("name, value", [("softmax", 1.0), ("log_softmax", 0.0)])
 def test_softmax_of_a_scalar_is_one_value_along_axis_0_as_torch(name: str, value: float) -> None:
     for axis in (0, -1):
-        y, grad = _value_and_grad(lambda t: ALL[name](t, axis=axis), np.array(3.0))
+        y, grad = _value_and_grad(lambda t, axis=axis: ALL[name](t, axis=axis), np.array(3.0))
         assert y.shape == () and grad.shape == ()
         assert y == value and grad == 0.0
 
@@ -293,7 +298,7 @@ def test_softmax_of_a_scalar_is_one_value_along_axis_0_as_torch(name: str, value
 @pytest.mark.parametrize("name", list(ALONG_AXIS))
 def test_empty_axis_gives_an_empty_result_and_gradient(name: str) -> None:
     for shape, axis in [((3, 0), -1), ((0, 3), 0), ((2, 0, 4), 1), ((0, 3), -1)]:
-        y, grad = _value_and_grad(lambda t: ALL[name](t, axis=axis), np.ones(shape))
+        y, grad = _value_and_grad(lambda t, axis=axis: ALL[name](t, axis=axis), np.ones(shape))
         assert y.shape == shape and grad.shape == shape
 
 
@@ -315,8 +320,9 @@ def test_softmax_ties_share_probability_equally() -> None:
 
 def test_softmax_accepts_lists_and_numpy_integer_axes() -> None:
     np.testing.assert_allclose(F.softmax([[0.0, 0.0]], axis=np.int64(1)).data, [[0.5, 0.5]])
-    np.testing.assert_allclose(F.log_softmax(np.zeros((2, 2)), axis=np.int32(0)).data,
-                               np.full((2, 2), -math.log(2)))
+    np.testing.assert_allclose(
+        F.log_softmax(np.zeros((2, 2)), axis=np.int32(0)).data, np.full((2, 2), -math.log(2))
+    )
 
 
 def test_tensor_methods_call_the_functional_ops() -> None:

@@ -41,11 +41,26 @@ CASES = [
     AttentionCase("causal-L>S", (2, 6, 4), (2, 3, 4), (2, 3, 2), is_causal=True),
     AttentionCase("causal-L<S", (2, 3, 4), (2, 6, 4), (2, 6, 2), is_causal=True),
     AttentionCase("bool-LS", (2, 4, 3), (2, 5, 3), (2, 5, 2), mask="bool", mask_shape=(4, 5)),
-    AttentionCase("bool-per-batch-head", (2, 3, 4, 3), (2, 3, 5, 3), (2, 3, 5, 2), mask="bool",
-                  mask_shape=(2, 1, 4, 5)),
+    AttentionCase(
+        "bool-per-batch-head",
+        (2, 3, 4, 3),
+        (2, 3, 5, 3),
+        (2, 3, 5, 2),
+        mask="bool",
+        mask_shape=(2, 1, 4, 5),
+    ),
     AttentionCase("float-LS", (2, 4, 3), (2, 5, 3), (2, 5, 2), mask="float", mask_shape=(4, 5)),
-    AttentionCase("float-full", (2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 2), mask="float", mask_shape=(2, 2, 4, 5)),
-    AttentionCase("neg-inf", (2, 4, 3), (2, 5, 3), (2, 5, 2), mask="neg_inf", mask_shape=(4, 5), scale=0.7),
+    AttentionCase(
+        "float-full",
+        (2, 2, 4, 3),
+        (2, 2, 5, 3),
+        (2, 2, 5, 2),
+        mask="float",
+        mask_shape=(2, 2, 4, 5),
+    ),
+    AttentionCase(
+        "neg-inf", (2, 4, 3), (2, 5, 3), (2, 5, 2), mask="neg_inf", mask_shape=(4, 5), scale=0.7
+    ),
 ]
 
 
@@ -66,14 +81,18 @@ def _inputs(case: AttentionCase, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def _ours(case: AttentionCase, q, k, v, mask=None):
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=case.is_causal, scale=case.scale)
+    return F.scaled_dot_product_attention(
+        q, k, v, attn_mask=mask, is_causal=case.is_causal, scale=case.scale
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_gradients_match_finite_differences(case: AttentionCase, rng) -> None:
     arrays = _inputs(case, rng)
-    tensors = [gn.Tensor(a, requires_grad=a.dtype.kind == "f" and case.mask != "neg_inf" or i < 3)
-               for i, a in enumerate(arrays)]
+    tensors = [
+        gn.Tensor(a, requires_grad=a.dtype.kind == "f" and case.mask != "neg_inf" or i < 3)
+        for i, a in enumerate(arrays)
+    ]
     assert gn.gradcheck(lambda *t: _ours(case, *t), *tensors)
 
 
@@ -85,7 +104,11 @@ def test_values_and_gradients_match_torch(case: AttentionCase, rng, torch) -> No
     theirs_in = [to_torch(a, requires_grad=g) for a, g in zip(arrays, grads)]
     ours = _ours(case, *ours_in)
     theirs = torch.nn.functional.scaled_dot_product_attention(
-        *theirs_in[:3], attn_mask=theirs_in[3] if case.mask else None, is_causal=case.is_causal, scale=case.scale)
+        *theirs_in[:3],
+        attn_mask=theirs_in[3] if case.mask else None,
+        is_causal=case.is_causal,
+        scale=case.scale,
+    )
     assert_close(f"{case.name} value", ours.data, from_torch(theirs), 1e-12, 1e-10)
     upstream = rng.standard_normal(ours.shape)
     ours.backward(upstream)
@@ -120,14 +143,19 @@ def test_attention_weights_match_torch_softmax(case: AttentionCase, rng, torch) 
 
 
 def test_fully_masked_query_gives_zero_output_and_gradient_as_torch(rng, torch) -> None:
-    q, k, v = rng.standard_normal((1, 3, 4)), rng.standard_normal((1, 5, 4)), rng.standard_normal((1, 5, 2))
+    q, k, v = (
+        rng.standard_normal((1, 3, 4)),
+        rng.standard_normal((1, 5, 4)),
+        rng.standard_normal((1, 5, 2)),
+    )
     mask = np.ones((3, 5), dtype=bool)
     mask[1] = False
     tq = gn.Tensor(q, requires_grad=True)
     out = F.scaled_dot_product_attention(tq, k, v, attn_mask=mask)
     out.sum().backward()
-    theirs = torch.nn.functional.scaled_dot_product_attention(to_torch(q), to_torch(k), to_torch(v),
-                                                              attn_mask=to_torch(mask))
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        to_torch(q), to_torch(k), to_torch(v), attn_mask=to_torch(mask)
+    )
     assert_close("fully masked", out.data, from_torch(theirs), 1e-12, 1e-10)
     assert np.all(out.data[0, 1] == 0) and np.all(tq.grad[0, 1] == 0)
     assert np.all(np.isfinite(tq.grad))
@@ -149,7 +177,11 @@ def test_float32_stays_float32_with_a_float64_mask(rng) -> None:
 
 
 def test_dropout_on_the_weights_is_seeded_and_scaled(rng) -> None:
-    q, k, v = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 6, 3)), rng.standard_normal((2, 6, 5))
+    q, k, v = (
+        rng.standard_normal((2, 4, 3)),
+        rng.standard_normal((2, 6, 3)),
+        rng.standard_normal((2, 6, 5)),
+    )
     first = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5, rng=7)
     again = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5, rng=7)
     np.testing.assert_array_equal(first.data, again.data)
@@ -157,17 +189,22 @@ def test_dropout_on_the_weights_is_seeded_and_scaled(rng) -> None:
     weights = F.attention_weights(q, k).data
     np.testing.assert_allclose(first.data, (weights * keep * 2.0) @ v, rtol=1e-12)
     tensors = [gn.Tensor(a, requires_grad=True) for a in (q, k, v)]
-    assert gn.gradcheck(lambda *t: F.scaled_dot_product_attention(*t, dropout_p=0.3, rng=3), *tensors)
+    assert gn.gradcheck(
+        lambda *t: F.scaled_dot_product_attention(*t, dropout_p=0.3, rng=3), *tensors
+    )
     zero = F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)
     np.testing.assert_array_equal(zero.data, 0)
 
 
-@pytest.mark.parametrize("shapes, message", [
-    (((2, 3, 4), (2, 5, 3), (2, 5, 2)), r"share E.*q \(2, 3, 4\), k \(2, 5, 3\)"),
-    (((2, 3, 4), (2, 5, 4), (2, 6, 2)), r"share S"),
-    (((2, 3, 4), (3, 5, 4), (3, 5, 2)), r"do not broadcast"),
-    (((4,), (5, 4), (5, 2)), r"expected q \(\*, L, E\)"),
-])
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        (((2, 3, 4), (2, 5, 3), (2, 5, 2)), r"share E.*q \(2, 3, 4\), k \(2, 5, 3\)"),
+        (((2, 3, 4), (2, 5, 4), (2, 6, 2)), r"share S"),
+        (((2, 3, 4), (3, 5, 4), (3, 5, 2)), r"do not broadcast"),
+        (((4,), (5, 4), (5, 2)), r"expected q \(\*, L, E\)"),
+    ],
+)
 def test_bad_shapes_name_every_input(shapes, message) -> None:
     arrays = [np.zeros(shape) for shape in shapes]
     with pytest.raises(ShapeError, match=message):
@@ -177,7 +214,9 @@ def test_bad_shapes_name_every_input(shapes, message) -> None:
 def test_mask_that_does_not_broadcast_is_refused() -> None:
     q = np.zeros((2, 3, 4))
     with pytest.raises(ShapeError, match=r"\(\*, 3, 5\); got .*attn_mask \(3, 4\)"):
-        F.scaled_dot_product_attention(q, np.zeros((2, 5, 4)), np.zeros((2, 5, 4)), attn_mask=np.ones((3, 4), bool))
+        F.scaled_dot_product_attention(
+            q, np.zeros((2, 5, 4)), np.zeros((2, 5, 4)), attn_mask=np.ones((3, 4), bool)
+        )
     with pytest.raises(ValueError, match="not both"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), bool), is_causal=True)
 
@@ -187,10 +226,15 @@ def test_integer_masks_are_refused_as_torch_refuses_them() -> None:
 
     q = np.ones((2, 3, 4), dtype=np.float32)
     ones = np.ones((3, 3), dtype=np.int64)  # 0/1 integers would be *added* to the scores
-    for function, call in (("scaled_dot_product_attention", lambda m: F.scaled_dot_product_attention(q, q, q, m)),
-                           ("attention_weights", lambda m: F.attention_weights(q, q, m))):
-        with pytest.raises(DTypeError, match=rf"^{function}: attn_mask must be boolean .* got dtype int64\..*"
-                                             r"attn_mask\.astype\(bool\)"):
+    for function, call in (
+        ("scaled_dot_product_attention", lambda m: F.scaled_dot_product_attention(q, q, q, m)),
+        ("attention_weights", lambda m: F.attention_weights(q, q, m)),
+    ):
+        with pytest.raises(
+            DTypeError,
+            match=rf"^{function}: attn_mask must be boolean .* got dtype int64\..*"
+            r"attn_mask\.astype\(bool\)",
+        ):
             call(ones)
         assert issubclass(DTypeError, TypeError)
         call(ones.astype(bool))

@@ -23,7 +23,9 @@ def test_conv_values_and_gradients_match_torch_to_1e10(case, torch, rng) -> None
         ours.backward(upstream)
         theirs.backward(to_torch(upstream))
         for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
-            assert_close(f"{case.name} grad {i}", o.grad, from_torch(t.grad), atol=1e-12, rtol=1e-10)
+            assert_close(
+                f"{case.name} grad {i}", o.grad, from_torch(t.grad), atol=1e-12, rtol=1e-10
+            )
 
 
 def test_columns_are_built_in_reused_memory_and_not_kept(rng) -> None:
@@ -66,6 +68,8 @@ def test_very_large_columns_are_not_kept_between_calls(rng, monkeypatch) -> None
     kept = {slot: id(buffer) for slot, buffer in _scratch.buffers.items()}
     x = rng.standard_normal((2, 3, 8, 8))
     w = rng.standard_normal((4, 3, 3, 3))
-    expected = F.conv2d(x, w, padding=1).data  # columns of 2 * 10 * 8 * 27 floats: more than 1000 bytes
+    expected = F.conv2d(
+        x, w, padding=1
+    ).data  # columns of 2 * 10 * 8 * 27 floats: more than 1000 bytes
     assert {slot: id(buffer) for slot, buffer in _scratch.buffers.items()} == kept
     np.testing.assert_allclose(expected, F.conv2d(x, w.copy(), padding=1).data)

@@ -64,7 +64,9 @@ KINDS = {case.name: _kind(case) for case in CASES if case.torch_fn is not None}
 def _renamed(draw, case: OpCase) -> tuple[tuple[int, ...], ...]:
     template = draw(st.sampled_from(list(case.shapes)))
     sizes = sorted({size for shape in template for size in shape if size >= 2})
-    new = dict(zip(sizes, draw(st.lists(st.integers(0, 5), min_size=len(sizes), max_size=len(sizes)))))
+    new = dict(
+        zip(sizes, draw(st.lists(st.integers(0, 5), min_size=len(sizes), max_size=len(sizes))))
+    )
     return tuple(tuple(new.get(size, size) for size in shape) for shape in template)
 
 
@@ -74,12 +76,19 @@ def shapes_for(draw, case: OpCase) -> tuple[tuple[int, ...], ...]:
     if kind == "unary":
         return (draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)),)
     if kind == "binary":
-        return tuple(draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0,
-                                                            max_side=4)).input_shapes)
+        return tuple(
+            draw(
+                hnp.mutually_broadcastable_shapes(
+                    num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=4
+                )
+            ).input_shapes
+        )
     return _renamed(draw, case)
 
 
-def _check(case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed: int, torch) -> None:
+def _check(
+    case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed: int, torch
+) -> None:
     assume(all(int(np.prod(shape)) <= MAX_ELEMENTS for shape in shapes))
     rng = np.random.default_rng(seed)
     try:
@@ -95,7 +104,9 @@ def _check(case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed:
     except (RuntimeError, ValueError, IndexError, TypeError):
         theirs = None
     ours_in = [gn.Tensor(a, requires_grad=d) for a, d in zip(arrays, differentiable)]
-    if theirs is None:  # torch refuses the call: glassnet may refuse it in any way, or compute something
+    if (
+        theirs is None
+    ):  # torch refuses the call: glassnet may refuse it in any way, or compute something
         try:
             case.fn(*ours_in)
         except Exception:  # noqa: BLE001
@@ -112,7 +123,9 @@ def _check(case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed:
         raise
     atol, rtol = tolerances(dtype)
     what = f"{case.name}{[a.shape for a in arrays]} {np.dtype(dtype).name}"
-    assert ours.shape == tuple(theirs.shape), f"{what}: shape {ours.shape}, torch {tuple(theirs.shape)}"
+    assert ours.shape == tuple(theirs.shape), (
+        f"{what}: shape {ours.shape}, torch {tuple(theirs.shape)}"
+    )
     assert_close(f"{what} value", ours.data, from_torch(theirs), atol, rtol)
     if not ours.requires_grad:
         return
@@ -124,7 +137,9 @@ def _check(case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed:
             warnings.simplefilter("ignore")
             try:
                 theirs.backward(to_torch(upstream))
-            except RuntimeError:  # torch refuses some backward passes on empty axes (adaptive pooling)
+            except (
+                RuntimeError
+            ):  # torch refuses some backward passes on empty axes (adaptive pooling)
                 torch_has_gradients = False
     for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
         if differentiable[i] and torch_has_gradients:
@@ -132,9 +147,13 @@ def _check(case: OpCase, shapes: tuple[tuple[int, ...], ...], dtype: type, seed:
             got = np.zeros_like(arrays[i]) if o.grad is None else o.grad
             assert got.shape == arrays[i].shape, f"{what}: grad {i} has shape {got.shape}"
             assert_close(f"{what} grad of input {i}", got, expected, atol, rtol)
-    if dtype is np.float64 and np.isfinite(ours.data).all():  # finite differences of NaN mean nothing
+    if (
+        dtype is np.float64 and np.isfinite(ours.data).all()
+    ):  # finite differences of NaN mean nothing
         tensors = [gn.Tensor(a, requires_grad=d) for a, d in zip(arrays, differentiable)]
-        assert gn.gradcheck(case.fn, *tensors, atol=case.gradcheck_atol, rtol=case.gradcheck_rtol), what
+        assert gn.gradcheck(
+            case.fn, *tensors, atol=case.gradcheck_atol, rtol=case.gradcheck_rtol
+        ), what
 
 
 TWINNED = [case for case in CASES if case.torch_fn is not None]
@@ -142,9 +161,18 @@ BY_NAME = {case.name: case for case in TWINNED}
 
 
 def _drive(case: OpCase, examples: int, torch) -> None:
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(shapes=shapes_for(case), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        shapes=shapes_for(case),
+        dtype=st.sampled_from([np.float32, np.float64]),
+        seed=st.integers(0, 2**32 - 1),
+    )
     def run(shapes, dtype, seed) -> None:
         _check(case, shapes, dtype, seed, torch)
 
@@ -176,7 +204,7 @@ FOUND = [
     ("var-ddof1-all", ((1,),), np.float32),
     ("embedding", ((4, 0),), np.float64),
     ("conv2d-no-bias", ((1, 0, 1, 1), (1, 0, 0, 0)), np.float32),  # now refused: an empty kernel
-    ("adaptive_avg_pool2d-tiles", ((0, 0, 1, 1),), np.float64),      # torch's backward refuses it
+    ("adaptive_avg_pool2d-tiles", ((0, 0, 1, 1),), np.float64),  # torch's backward refuses it
 ]
 
 

@@ -17,8 +17,9 @@ def _tensors(case: OpCase, arrays: list[np.ndarray]) -> list[gn.Tensor]:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_backward_matches_finite_differences(case: OpCase, rng: np.random.Generator) -> None:
     for arrays in case.samples(rng, np.float64):
-        assert gn.gradcheck(case.fn, *_tensors(case, arrays), atol=case.gradcheck_atol,
-                            rtol=case.gradcheck_rtol)
+        assert gn.gradcheck(
+            case.fn, *_tensors(case, arrays), atol=case.gradcheck_atol, rtol=case.gradcheck_rtol
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -34,8 +35,9 @@ def test_float32_gradients_keep_shape_and_dtype(case: OpCase, rng: np.random.Gen
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_float32_ops_compute_their_gradients_in_float32(case: OpCase, rng: np.random.Generator,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_float32_ops_compute_their_gradients_in_float32(
+    case: OpCase, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The engine casts every gradient to its input's dtype, which would hide a backward that
     # turns a float32 upstream gradient into float64 (twice the memory traffic). Look at what each
     # op's backward returns. (An op whose output is float64, e.g. astype, rightly gets float64.)
@@ -46,7 +48,9 @@ def test_float32_ops_compute_their_gradients_in_float32(case: OpCase, rng: np.ra
 
     def spy(fn, dy, grads, routes):
         if dy.dtype == np.float32:
-            dxs = fn.backward(dy)  # backward leaves the saved arrays intact (retain_graph relies on it)
+            dxs = fn.backward(
+                dy
+            )  # backward leaves the saved arrays intact (retain_graph relies on it)
             for dx in dxs if isinstance(dxs, tuple) else (dxs,):
                 if isinstance(dx, np.ndarray) and dx.dtype == np.float64:
                     upcast.append(fn.name)
@@ -61,7 +65,9 @@ def test_float32_ops_compute_their_gradients_in_float32(case: OpCase, rng: np.ra
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_backward_never_writes_into_its_upstream_gradient(case: OpCase, rng: np.random.Generator) -> None:
+def test_backward_never_writes_into_its_upstream_gradient(
+    case: OpCase, rng: np.random.Generator
+) -> None:
     # A replay hands every backward the same read-only seed, and an op may pass dy on to several
     # inputs: an op that wrote into dy would fail there, or corrupt another input's gradient.
     for arrays in case.samples(rng, np.float64):

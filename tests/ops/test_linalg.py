@@ -11,7 +11,9 @@ import glassnet.functional as F
 from glassnet.ops.linalg import LinearReLU
 
 
-def _grads(fn, x: np.ndarray, w: np.ndarray, b: np.ndarray, upstream: np.ndarray) -> list[np.ndarray]:
+def _grads(
+    fn, x: np.ndarray, w: np.ndarray, b: np.ndarray, upstream: np.ndarray
+) -> list[np.ndarray]:
     tensors = [gn.Tensor(a, requires_grad=True) for a in (x, w, b)]
     fn(*tensors).backward(upstream)
     return [t.grad for t in tensors]
@@ -26,8 +28,12 @@ def test_linear_relu_equals_relu_of_linear_bit_for_bit(dtype) -> None:
     rng = np.random.default_rng(0)
     x, w, b = (rng.normal(size=s).astype(dtype) for s in ((7, 5), (4, 5), (4,)))
     upstream = rng.normal(size=(7, 4)).astype(dtype)
-    np.testing.assert_array_equal(F.linear_relu(x, w, b).data, _unfused(gn.Tensor(x), gn.Tensor(w), gn.Tensor(b)).data)
-    for fused, plain in zip(_grads(F.linear_relu, x, w, b, upstream), _grads(_unfused, x, w, b, upstream)):
+    np.testing.assert_array_equal(
+        F.linear_relu(x, w, b).data, _unfused(gn.Tensor(x), gn.Tensor(w), gn.Tensor(b)).data
+    )
+    for fused, plain in zip(
+        _grads(F.linear_relu, x, w, b, upstream), _grads(_unfused, x, w, b, upstream)
+    ):
         assert fused.dtype == dtype
         np.testing.assert_array_equal(fused, plain)
 
@@ -43,7 +49,9 @@ def test_linear_relu_gradient_is_zero_at_a_zero_pre_activation_as_torch() -> Non
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 @pytest.mark.parametrize("with_bias", [True, False])
-def test_non_finite_upstream_gradient_where_relu_is_off_gives_zero_as_torch(bad: float, with_bias: bool) -> None:
+def test_non_finite_upstream_gradient_where_relu_is_off_gives_zero_as_torch(
+    bad: float, with_bias: bool
+) -> None:
     # A fast multiply by the mask would give 0 * inf = NaN there; torch's threshold_backward gives 0.
     x = np.array([[1.0, 2.0], [-1.0, -2.0]])
     w = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -79,7 +87,9 @@ def test_dense_relu_runs_the_fused_op_with_the_same_gradients_as_dense_then_relu
 
 def test_dense_relu_shape_error_names_the_layer_and_both_shapes() -> None:
     layer = gn.Dense(4, activation="relu", input_shape=(3,), name="hidden")
-    with pytest.raises(gn.errors.ShapeError, match=r"hidden: expected input of shape \(batch, 3\), got \(2, 5\)"):
+    with pytest.raises(
+        gn.errors.ShapeError, match=r"hidden: expected input of shape \(batch, 3\), got \(2, 5\)"
+    ):
         layer(gn.Tensor(np.ones((2, 5), dtype=np.float32)))
 
 
@@ -88,7 +98,9 @@ def test_dense_relu_subclass_with_its_own_pre_activation_is_respected() -> None:
         def pre_activation(self, x):
             return super().pre_activation(x) + 100.0
 
-    out = Shifted(2, activation="relu", input_shape=(3,))(gn.Tensor(np.zeros((1, 3), dtype=np.float32)))
+    out = Shifted(2, activation="relu", input_shape=(3,))(
+        gn.Tensor(np.zeros((1, 3), dtype=np.float32))
+    )
     np.testing.assert_array_equal(out.data, [[100.0, 100.0]])
 
 

@@ -19,8 +19,9 @@ from ..oracle import from_torch, to_torch
 F32 = np.float32
 
 
-def _value_and_grad(loss: Callable[..., gn.Tensor], x: np.ndarray, *args: Any,
-                    **options: Any) -> tuple[np.ndarray, np.ndarray]:
+def _value_and_grad(
+    loss: Callable[..., gn.Tensor], x: np.ndarray, *args: Any, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
     """The loss and d(sum of the loss)/dx."""
     xt = gn.Tensor(x, requires_grad=True)
     out = loss(xt, *args, **options)
@@ -42,8 +43,13 @@ def test_bce_with_logits_at_plus_minus_1e4_float32_equals_the_limits() -> None:
 def test_bce_with_logits_pos_weight_at_the_extremes_equals_the_limits() -> None:
     z = np.array([-1e4, 1e4, -1e4], dtype=F32)
     t = np.array([1.0, 0.0, 0.0], dtype=F32)
-    loss, grad = _value_and_grad(F.binary_cross_entropy_with_logits, z, t, reduction="none",
-                                 pos_weight=np.array(3.0, dtype=F32))
+    loss, grad = _value_and_grad(
+        F.binary_cross_entropy_with_logits,
+        z,
+        t,
+        reduction="none",
+        pos_weight=np.array(3.0, dtype=F32),
+    )
     # A missed positive costs w |z|; negatives are unweighted.
     np.testing.assert_array_equal(loss, np.array([3e4, 1e4, 0], dtype=F32))
     np.testing.assert_array_equal(grad, np.array([-3, 1, 0], dtype=F32))
@@ -120,22 +126,53 @@ def _composed_cases(rng: np.random.Generator) -> list[tuple[str, Callable, Calla
         return F.where(np.abs(d.data) <= 0.5, 0.5 * d * d, 0.5 * (F.abs(d) - 0.25)).sum()
 
     return [
-        ("bce_with_logits", lambda a: F.binary_cross_entropy_with_logits(a, t),
-         lambda a: naive_bce(F.sigmoid(a), t), [z]),
-        ("bce_with_logits-soft", lambda a: F.binary_cross_entropy_with_logits(a, soft),
-         lambda a: naive_bce(F.sigmoid(a), soft), [z]),
-        ("bce_with_logits-pos_weight",
-         lambda a: F.binary_cross_entropy_with_logits(a, soft, pos_weight=np.array([2.0, 0.5])),
-         lambda a: -(np.array([2.0, 0.5]) * soft * F.log(F.sigmoid(a))
-                     + (1 - soft) * F.log(1 - F.sigmoid(a))).mean(), [z]),
-        ("bce", lambda a: F.binary_cross_entropy(a, t, reduction="sum"),
-         lambda a: naive_bce(a, t) * a.size, [p]),
-        ("cross_entropy-classes", lambda a: F.cross_entropy(a, labels),
-         lambda a: -(one_hot * F.log_softmax(a, axis=1)).sum(axis=1).mean(), [logits]),
-        ("cross_entropy-smoothing", lambda a: F.cross_entropy(a, labels, label_smoothing=0.2),
-         lambda a: -(smoothed * F.log_softmax(a, axis=1)).sum(axis=1).mean(), [logits]),
-        ("cross_entropy-probabilities", lambda a: F.cross_entropy(a, smoothed, reduction="none"),
-         lambda a: -(smoothed * F.log(F.softmax(a, axis=1))).sum(axis=1), [logits]),
+        (
+            "bce_with_logits",
+            lambda a: F.binary_cross_entropy_with_logits(a, t),
+            lambda a: naive_bce(F.sigmoid(a), t),
+            [z],
+        ),
+        (
+            "bce_with_logits-soft",
+            lambda a: F.binary_cross_entropy_with_logits(a, soft),
+            lambda a: naive_bce(F.sigmoid(a), soft),
+            [z],
+        ),
+        (
+            "bce_with_logits-pos_weight",
+            lambda a: F.binary_cross_entropy_with_logits(a, soft, pos_weight=np.array([2.0, 0.5])),
+            lambda a: (
+                -(
+                    np.array([2.0, 0.5]) * soft * F.log(F.sigmoid(a))
+                    + (1 - soft) * F.log(1 - F.sigmoid(a))
+                ).mean()
+            ),
+            [z],
+        ),
+        (
+            "bce",
+            lambda a: F.binary_cross_entropy(a, t, reduction="sum"),
+            lambda a: naive_bce(a, t) * a.size,
+            [p],
+        ),
+        (
+            "cross_entropy-classes",
+            lambda a: F.cross_entropy(a, labels),
+            lambda a: -(one_hot * F.log_softmax(a, axis=1)).sum(axis=1).mean(),
+            [logits],
+        ),
+        (
+            "cross_entropy-smoothing",
+            lambda a: F.cross_entropy(a, labels, label_smoothing=0.2),
+            lambda a: -(smoothed * F.log_softmax(a, axis=1)).sum(axis=1).mean(),
+            [logits],
+        ),
+        (
+            "cross_entropy-probabilities",
+            lambda a: F.cross_entropy(a, smoothed, reduction="none"),
+            lambda a: -(smoothed * F.log(F.softmax(a, axis=1))).sum(axis=1),
+            [logits],
+        ),
         ("mse", lambda a: F.mse_loss(a, y), lambda a: ((a - y) ** 2).mean(), [x]),
         ("l1", lambda a: F.l1_loss(a, y, reduction="sum"), lambda a: F.abs(a - y).sum(), [x]),
         ("huber", lambda a: F.huber_loss(a, y, reduction="sum", delta=0.5), naive_huber, [x]),
@@ -172,20 +209,27 @@ def test_cross_entropy_label_smoothing_of_unnormalised_targets_matches_torch(tor
 
 # ----------------------------------------------------------------- kinks, as torch
 def test_l1_gradient_is_zero_where_prediction_equals_target() -> None:
-    _, grad = _value_and_grad(F.l1_loss, np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0]),
-                              reduction="sum")
+    _, grad = _value_and_grad(
+        F.l1_loss, np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0]), reduction="sum"
+    )
     np.testing.assert_array_equal(grad, [0.0, 1.0, -1.0])
 
 
 def test_huber_gradient_at_exactly_delta_is_delta() -> None:
-    _, grad = _value_and_grad(F.huber_loss, np.array([0.5, -0.5, 0.0]), np.zeros(3),
-                              reduction="sum", delta=0.5)
+    _, grad = _value_and_grad(
+        F.huber_loss, np.array([0.5, -0.5, 0.0]), np.zeros(3), reduction="sum", delta=0.5
+    )
     np.testing.assert_array_equal(grad, [0.5, -0.5, 0.0])
 
 
 # ----------------------------------------------------------------- dtypes and reductions
-ELEMENTWISE = [F.binary_cross_entropy_with_logits, F.binary_cross_entropy, F.mse_loss,
-               F.l1_loss, F.huber_loss]
+ELEMENTWISE = [
+    F.binary_cross_entropy_with_logits,
+    F.binary_cross_entropy,
+    F.mse_loss,
+    F.l1_loss,
+    F.huber_loss,
+]
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -201,15 +245,17 @@ def test_float32_stays_float32_with_a_float64_target(loss, reduction: str) -> No
 def test_cross_entropy_float32_stays_float32(reduction: str) -> None:
     z = np.zeros((2, 3), dtype=F32)
     for target in (np.array([0, 2]), np.eye(3)[[0, 2]], np.array([0, 2], dtype=np.uint8)):
-        out, grad = _value_and_grad(F.cross_entropy, z, target, reduction=reduction,
-                                    label_smoothing=0.1)
+        out, grad = _value_and_grad(
+            F.cross_entropy, z, target, reduction=reduction, label_smoothing=0.1
+        )
         assert out.dtype == F32 and grad.dtype == F32
 
 
 def test_pos_weight_in_float64_keeps_float32() -> None:
     z = np.zeros((2, 3), dtype=F32)
-    out, grad = _value_and_grad(F.binary_cross_entropy_with_logits, z, np.ones((2, 3)),
-                                pos_weight=np.array([1.0, 2.0, 3.0]))
+    out, grad = _value_and_grad(
+        F.binary_cross_entropy_with_logits, z, np.ones((2, 3)), pos_weight=np.array([1.0, 2.0, 3.0])
+    )
     assert out.dtype == F32 and grad.dtype == F32
 
 
@@ -266,8 +312,11 @@ def test_cross_entropy_accepts_integer_tensor_labels() -> None:
 
 
 # ----------------------------------------------------------------- documentation form
-@pytest.mark.parametrize("op", [losses.BCEWithLogits, losses.BCE, losses.CrossEntropy, losses.MSE,
-                                losses.L1, losses.Huber], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "op",
+    [losses.BCEWithLogits, losses.BCE, losses.CrossEntropy, losses.MSE, losses.L1, losses.Huber],
+    ids=lambda c: c.__name__,
+)
 def test_every_loss_documents_forward_backward_and_shapes(op) -> None:
     for field in ("forward", "backward", "shapes"):
         assert re.search(rf"^\s+{field}: +\S", op.__doc__, re.MULTILINE), f"{op.__name__}: {field}"

@@ -14,8 +14,9 @@ ONES3 = np.ones(3, dtype=np.float32)
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
-def test_maximum_and_minimum_split_tied_gradients_half_and_half_like_torch(name: str,
-                                                                           torch) -> None:
+def test_maximum_and_minimum_split_tied_gradients_half_and_half_like_torch(
+    name: str, torch
+) -> None:
     a_data = np.array([1.0, 2.0, 3.0, -0.5], dtype=np.float32)
     b_data = np.array([1.0, 5.0, 0.0, -0.5], dtype=np.float32)
     a, b = gn.Tensor(a_data, requires_grad=True), gn.Tensor(b_data, requires_grad=True)
@@ -85,12 +86,21 @@ def test_where_broadcasts_and_unbroadcasts_both_branches() -> None:
     assert b.grad.shape == () and b.grad == 3.0
 
 
-@pytest.mark.parametrize("op", [F.exp, F.log, F.sqrt, F.abs, lambda t: F.clip(t, 0.0, 1.0),
-                                lambda t: F.clip(t, np.float64(0.1), np.float64(0.9)),
-                                lambda t: F.maximum(t, 0.7), lambda t: F.minimum(t, 0.7),
-                                lambda t: F.where(t > 0.6, t, 0.0)],
-                         ids=["exp", "log", "sqrt", "abs", "clip", "clip-float64-bounds", "maximum",
-                              "minimum", "where"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        F.exp,
+        F.log,
+        F.sqrt,
+        F.abs,
+        lambda t: F.clip(t, 0.0, 1.0),
+        lambda t: F.clip(t, np.float64(0.1), np.float64(0.9)),
+        lambda t: F.maximum(t, 0.7),
+        lambda t: F.minimum(t, 0.7),
+        lambda t: F.where(t > 0.6, t, 0.0),
+    ],
+    ids=["exp", "log", "sqrt", "abs", "clip", "clip-float64-bounds", "maximum", "minimum", "where"],
+)
 def test_float32_stays_float32_in_values_and_gradients(op) -> None:
     x = gn.Tensor(np.array([0.25, 0.5, 0.75], dtype=np.float32), requires_grad=True)
     y = op(x)

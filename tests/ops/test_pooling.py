@@ -18,21 +18,39 @@ def test_float64_values_and_gradients_match_torch_to_1e_10(case, torch, rng) -> 
     for (x,) in case.samples(rng, np.float64):
         ours_in, theirs_in = gn.Tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
         ours, theirs = case.fn(ours_in), case.torch_fn(theirs_in)
-        assert_close(f"{case.name}{x.shape} value", ours.data, from_torch(theirs), atol=1e-13, rtol=1e-10)
+        assert_close(
+            f"{case.name}{x.shape} value", ours.data, from_torch(theirs), atol=1e-13, rtol=1e-10
+        )
         upstream = rng.standard_normal(ours.shape)
         ours.backward(upstream)
         theirs.backward(to_torch(upstream))
-        assert_close(f"{case.name}{x.shape} grad", ours_in.grad, from_torch(theirs_in.grad), atol=1e-13, rtol=1e-10)
+        assert_close(
+            f"{case.name}{x.shape} grad",
+            ours_in.grad,
+            from_torch(theirs_in.grad),
+            atol=1e-13,
+            rtol=1e-10,
+        )
 
 
-@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
-                                    {"kernel_size": 3, "stride": 2, "ceil_mode": True}, {"kernel_size": (2, 3)}],
-                         ids=["2x2", "3x3-overlap-pad", "ceil", "rect"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kernel_size": 2},
+        {"kernel_size": 3, "stride": 1, "padding": 1},
+        {"kernel_size": 3, "stride": 2, "ceil_mode": True},
+        {"kernel_size": (2, 3)},
+    ],
+    ids=["2x2", "3x3-overlap-pad", "ceil", "rect"],
+)
 def test_max_pool_ties_route_the_gradient_to_the_first_maximum_as_torch(kwargs, torch, rng) -> None:
     # Small integers: most windows hold their maximum more than once.
     x = rng.integers(0, 3, size=(2, 3, 7, 8)).astype(np.float64)
     ours_in, theirs_in = gn.Tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
-    ours, theirs = F.max_pool2d(ours_in, **kwargs), torch.nn.functional.max_pool2d(theirs_in, **kwargs)
+    ours, theirs = (
+        F.max_pool2d(ours_in, **kwargs),
+        torch.nn.functional.max_pool2d(theirs_in, **kwargs),
+    )
     upstream = rng.standard_normal(ours.shape)
     ours.backward(upstream)
     theirs.backward(to_torch(upstream))
@@ -44,7 +62,9 @@ def test_max_pool_ties_route_the_gradient_to_the_first_maximum_as_torch(kwargs, 
 def test_max_pool_sends_each_window_gradient_to_one_element_only() -> None:
     x = gn.Tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        x.grad[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
+    )
 
 
 @pytest.mark.parametrize("op", [MaxPool, AvgPool])
@@ -79,8 +99,13 @@ def test_pooling_and_resize_backward_never_use_np_add_at(monkeypatch, rng) -> No
 
     monkeypatch.setattr(np, "add", AddWithoutAt())
     x = gn.Tensor(rng.standard_normal((2, 2, 7, 7)), requires_grad=True)
-    for y in (F.max_pool2d(x, 3, 2, 1), F.avg_pool2d(x, 3, 2, 1, ceil_mode=True), F.adaptive_avg_pool2d(x, 3),
-              F.interpolate(x, scale_factor=1.5), F.interpolate(x, size=(4, 9), mode="bilinear")):
+    for y in (
+        F.max_pool2d(x, 3, 2, 1),
+        F.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+        F.adaptive_avg_pool2d(x, 3),
+        F.interpolate(x, scale_factor=1.5),
+        F.interpolate(x, size=(4, 9), mode="bilinear"),
+    ):
         y.sum().backward()
 
 
@@ -100,11 +125,18 @@ def test_avg_pool_divisor_override_matches_torch(torch, rng) -> None:
 
 def test_float32_stays_float32() -> None:
     x = gn.Tensor(np.ones((1, 2, 4, 4), dtype=np.float32))
-    for y in (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1), F.adaptive_avg_pool2d(x, 3),
-              F.interpolate(x, scale_factor=2, mode="bilinear"), F.interpolate(x, size=3)):
+    for y in (
+        F.max_pool2d(x, 2),
+        F.avg_pool2d(x, 3, 1, 1),
+        F.adaptive_avg_pool2d(x, 3),
+        F.interpolate(x, scale_factor=2, mode="bilinear"),
+        F.interpolate(x, size=3),
+    ):
         assert y.dtype == np.float32
 
 
 def test_average_pooling_refuses_integer_input_with_the_fix() -> None:
-    with pytest.raises(gn.errors.DTypeError, match=r"avg_pool: expected a float input, got dtype int64"):
+    with pytest.raises(
+        gn.errors.DTypeError, match=r"avg_pool: expected a float input, got dtype int64"
+    ):
         gn.nn.AvgPool2d(2)(gn.Tensor(np.ones((1, 1, 4, 4), dtype=np.int64)))

@@ -12,7 +12,7 @@ import pytest
 import glassnet as gn
 from glassnet.ops.recurrent import gru, lengths_mask, lstm, rnn
 
-N, T, I, H = 3, 4, 2, 3
+N, T, I, H = 3, 4, 2, 3  # noqa: E741 (PyTorch's names: batch, time, input, hidden)
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
@@ -44,8 +44,9 @@ def _inputs(kind: str, rng: np.random.Generator, n_biases: int = 2) -> list[gn.T
 
 
 @pytest.mark.parametrize("kind", list(GATES))
-@pytest.mark.parametrize("variant", ["plain", "reverse", "mask", "mask-reverse", "recurrent-mask",
-                                     "one-bias", "no-bias"])
+@pytest.mark.parametrize(
+    "variant", ["plain", "reverse", "mask", "mask-reverse", "recurrent-mask", "one-bias", "no-bias"]
+)
 def test_gradients_match_finite_differences(kind, variant, rng):
     mask = lengths_mask([4, 1, 2], T) if "mask" in variant and variant != "recurrent-mask" else None
     if variant == "mask":
@@ -66,11 +67,13 @@ def test_masked_steps_output_zero_and_keep_the_last_valid_state(kind, rng):
     full = fn(*inputs, **extra)
     masked = fn(*inputs, mask=lengths_mask(lengths, T), **extra)
     n_states = 2 if kind == "lstm" else 1
-    x, initial, weights = inputs[0], inputs[1:1 + n_states], inputs[1 + n_states:]
+    x, initial, weights = inputs[0], inputs[1 : 1 + n_states], inputs[1 + n_states :]
     for sample, length in enumerate(lengths):
-        alone = [s[sample:sample + 1] for s in initial]
-        truncated = fn(x[sample:sample + 1, :length], *alone, *weights, **extra)
-        np.testing.assert_allclose(masked[0].data[sample, :length], truncated[0].data[0], rtol=1e-12)
+        alone = [s[sample : sample + 1] for s in initial]
+        truncated = fn(x[sample : sample + 1, :length], *alone, *weights, **extra)
+        np.testing.assert_allclose(
+            masked[0].data[sample, :length], truncated[0].data[0], rtol=1e-12
+        )
         assert not masked[0].data[sample, length:].any()
         for state, expected in zip(masked[1:], truncated[1:]):
             np.testing.assert_allclose(state.data[sample], expected.data[0], rtol=1e-12)
@@ -88,4 +91,10 @@ def test_float32_stays_float32_and_saturated_gates_stay_finite(rng):
 
 def test_wrong_weight_shape_names_the_op():
     with pytest.raises(gn.errors.ShapeError, match="lstmsequence: expected x"):
-        lstm(np.ones((2, 3, 2)), np.zeros((2, 3)), np.zeros((2, 3)), np.ones((12, 5)), np.ones((12, 3)))
+        lstm(
+            np.ones((2, 3, 2)),
+            np.zeros((2, 3)),
+            np.zeros((2, 3)),
+            np.ones((12, 5)),
+            np.ones((12, 3)),
+        )

@@ -16,8 +16,9 @@ IDS = ["sum", "mean", "max", "min", "var", "logsumexp"]
 
 
 @pytest.mark.parametrize("name, torch_name", [("max", "amax"), ("min", "amin")])
-def test_tied_extrema_share_the_gradient_evenly_like_torch_amax_amin(name: str, torch_name: str,
-                                                                     torch) -> None:
+def test_tied_extrema_share_the_gradient_evenly_like_torch_amax_amin(
+    name: str, torch_name: str, torch
+) -> None:
     data = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [3.0, 1.0, 1.0]], dtype=np.float32)
     for axis in (1, 0, None):
         x, tx = gn.Tensor(data, requires_grad=True), to_torch(data, requires_grad=True)

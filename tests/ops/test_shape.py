@@ -20,9 +20,20 @@ def _grad_of(fn, data: np.ndarray, upstream: np.ndarray | None = None) -> np.nda
 
 def test_reshape_transpose_broadcast_and_basic_indexing_return_views() -> None:
     x = gn.Tensor(np.arange(24.0).reshape(2, 3, 4))
-    views = [x.reshape(6, 4), x.reshape(-1), x.T, x.transpose(1, 0, 2),
-             F.broadcast_to(x, (5, 2, 3, 4)), x[1], x[:, 1:, ::2], x[::-1], x[..., None, 0],
-             x.unsqueeze(0), x.flatten(1), x[:, :1].squeeze(1)]
+    views = [
+        x.reshape(6, 4),
+        x.reshape(-1),
+        x.T,
+        x.transpose(1, 0, 2),
+        F.broadcast_to(x, (5, 2, 3, 4)),
+        x[1],
+        x[:, 1:, ::2],
+        x[::-1],
+        x[..., None, 0],
+        x.unsqueeze(0),
+        x.flatten(1),
+        x[:, :1].squeeze(1),
+    ]
     for y in views:
         assert np.shares_memory(y.data, x.data), y.shape
 
@@ -143,18 +154,26 @@ def test_concatenate_promotes_mixed_dtypes_and_returns_each_gradient_in_its_inpu
 
 
 SHAPE_OPS = [
-    lambda x: x.reshape(4, 6), lambda x: x.T, lambda x: F.broadcast_to(x, (2, 2, 3, 4)),
-    lambda x: x[np.array([0, 0])], lambda x: x[x > 0], lambda x: x[:, ::-1],
-    lambda x: F.concatenate([x, x], axis=1), lambda x: F.stack([x, x]),
+    lambda x: x.reshape(4, 6),
+    lambda x: x.T,
+    lambda x: F.broadcast_to(x, (2, 2, 3, 4)),
+    lambda x: x[np.array([0, 0])],
+    lambda x: x[x > 0],
+    lambda x: x[:, ::-1],
+    lambda x: F.concatenate([x, x], axis=1),
+    lambda x: F.stack([x, x]),
     lambda x: F.pad(x, 1, value=0.5),
-    lambda x: F.squeeze(x[:1]), lambda x: x.unsqueeze(1), lambda x: x.flatten(1),
+    lambda x: F.squeeze(x[:1]),
+    lambda x: x.unsqueeze(1),
+    lambda x: x.flatten(1),
 ]
 
 
 @pytest.mark.parametrize("op", SHAPE_OPS, ids=range(len(SHAPE_OPS)))
 def test_float32_stays_float32_forward_and_backward(op) -> None:
-    x = gn.Tensor(np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32),
-                  requires_grad=True)
+    x = gn.Tensor(
+        np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32), requires_grad=True
+    )
     y = op(x)
     assert y.dtype == np.float32
     y.backward(np.ones(y.shape, dtype=np.float32))

@@ -64,7 +64,9 @@ def test_clip_grad_norm_is_the_norm_of_all_gradients_concatenated(rng) -> None:
     np.testing.assert_allclose(clipped / flat, clipped[0] / flat[0])  # one factor for all
 
 
-def test_clip_grad_norm_skips_parameters_without_grad_and_takes_a_single_tensor_or_generator() -> None:
+def test_clip_grad_norm_skips_parameters_without_grad_and_takes_a_single_tensor_or_generator() -> (
+    None
+):
     a, b = gn.Parameter(np.zeros(2)), gn.Parameter(np.ones(2))
     a.grad = np.array([3.0, 4.0])
     assert clip_grad_norm_((p for p in [a, b]), 1.0) == pytest.approx(5.0)
@@ -88,11 +90,14 @@ def test_nonfinite_norm_raises_on_request_and_spreads_like_torch(bad, total, tor
         np.testing.assert_array_equal(p.grad, q.grad.numpy())
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(max_norm=1.0, norm_type=0), "norm_type must be > 0 or inf"),
-    (dict(max_norm=1.0, norm_type=-np.inf), "norm_type must be > 0 or inf"),
-    (dict(max_norm=-1.0), "max_norm must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(max_norm=1.0, norm_type=0), "norm_type must be > 0 or inf"),
+        (dict(max_norm=1.0, norm_type=-np.inf), "norm_type must be > 0 or inf"),
+        (dict(max_norm=-1.0), "max_norm must be >= 0"),
+    ],
+)
 def test_clip_grad_norm_bad_arguments_are_named(kwargs, message) -> None:
     p = gn.Parameter(np.zeros(2))
     p.grad = np.ones(2)

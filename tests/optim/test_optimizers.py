@@ -24,8 +24,9 @@ SHAPES = [(3, 2), (4,), (3, 2)]
 STEPS = 100
 
 
-def lion_paper(start: list[np.ndarray], gradients: list[list[np.ndarray]],
-               settings: list[dict[str, Any]]) -> list[np.ndarray]:
+def lion_paper(
+    start: list[np.ndarray], gradients: list[list[np.ndarray]], settings: list[dict[str, Any]]
+) -> list[np.ndarray]:
     """Algorithm 2 of Chen et al. 2023 ("Symbolic Discovery of Optimization Algorithms"), as written.
 
     ``settings[i]`` holds lr, betas and weight_decay for parameter i.
@@ -34,7 +35,11 @@ def lion_paper(start: list[np.ndarray], gradients: list[list[np.ndarray]],
     moments = [np.zeros_like(p) for p in start]
     for step_grads in gradients:
         for i, g in enumerate(step_grads):
-            lr, (beta1, beta2), decay = settings[i]["lr"], settings[i]["betas"], settings[i]["weight_decay"]
+            lr, (beta1, beta2), decay = (
+                settings[i]["lr"],
+                settings[i]["betas"],
+                settings[i]["weight_decay"],
+            )
             c = beta1 * moments[i] + (1 - beta1) * g
             params[i] = params[i] - lr * (np.sign(c) + decay * params[i])
             moments[i] = beta2 * moments[i] + (1 - beta2) * g
@@ -65,7 +70,9 @@ TABLE = [
     Row("Adam", optim.Adam, "Adam", dict(lr=0.01, amsgrad=True)),
     Row("Adam", optim.Adam, "Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
     Row("AdamW", optim.AdamW, "AdamW"),
-    Row("AdamW", optim.AdamW, "AdamW", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.0)),
+    Row(
+        "AdamW", optim.AdamW, "AdamW", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.0)
+    ),
     Row("AdamW", optim.AdamW, "AdamW", dict(lr=0.01, weight_decay=0.1)),
     Row("AdamW", optim.AdamW, "AdamW", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
     Row("RMSprop", optim.RMSprop, "RMSprop"),
@@ -73,14 +80,23 @@ TABLE = [
     Row("RMSprop", optim.RMSprop, "RMSprop", dict(weight_decay=0.1)),
     Row("RMSprop", optim.RMSprop, "RMSprop", dict(momentum=0.9)),
     Row("RMSprop", optim.RMSprop, "RMSprop", dict(centered=True)),
-    Row("RMSprop", optim.RMSprop, "RMSprop", dict(lr=0.001, centered=True, momentum=0.5, weight_decay=0.1)),
+    Row(
+        "RMSprop",
+        optim.RMSprop,
+        "RMSprop",
+        dict(lr=0.001, centered=True, momentum=0.5, weight_decay=0.1),
+    ),
     Row("Adagrad", optim.Adagrad, "Adagrad"),
     Row("Adagrad", optim.Adagrad, "Adagrad", dict(lr=0.1, lr_decay=0.05)),
     Row("Adagrad", optim.Adagrad, "Adagrad", dict(lr=0.1, weight_decay=0.1)),
     Row("Adagrad", optim.Adagrad, "Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
     Row("Adagrad", optim.Adagrad, "Adagrad", dict(lr=0.1, eps=1e-3)),
-    Row("Adagrad", optim.Adagrad, "Adagrad",
-        dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6)),
+    Row(
+        "Adagrad",
+        optim.Adagrad,
+        "Adagrad",
+        dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6),
+    ),
     Row("Adadelta", optim.Adadelta, "Adadelta"),
     Row("Adadelta", optim.Adadelta, "Adadelta", dict(lr=0.5, rho=0.5)),
     Row("Adadelta", optim.Adadelta, "Adadelta", dict(eps=1e-3)),
@@ -111,24 +127,34 @@ def _grouped(params: list[Any], layout: list[dict[str, Any]] | None) -> list[Any
     return [{**group, "params": [params[i] for i in group["params"]]} for group in layout]
 
 
-def run_glassnet(row: Row, start: list[np.ndarray], gradients: list[list[np.ndarray]],
-                 layout: list[dict[str, Any]] | None = None) -> tuple[list[gn.Parameter], optim.Optimizer]:
+def run_glassnet(
+    row: Row,
+    start: list[np.ndarray],
+    gradients: list[list[np.ndarray]],
+    layout: list[dict[str, Any]] | None = None,
+) -> tuple[list[gn.Parameter], optim.Optimizer]:
     params = [gn.Parameter(p.copy()) for p in start]
     optimizer = row.ours(_grouped(params, layout), **row.options)
     _feed(optimizer, params, gradients)
     return params, optimizer
 
 
-def _feed(optimizer: optim.Optimizer, params: list[gn.Parameter], gradients: list[list[np.ndarray]]) -> None:
+def _feed(
+    optimizer: optim.Optimizer, params: list[gn.Parameter], gradients: list[list[np.ndarray]]
+) -> None:
     for step_grads in gradients:
         for p, g in zip(params, step_grads):
             p.grad = g.copy()
         optimizer.step()
 
 
-def run_reference(row: Row, start: list[np.ndarray], gradients: list[list[np.ndarray]],
-                  request: pytest.FixtureRequest,
-                  layout: list[dict[str, Any]] | None = None) -> list[np.ndarray]:
+def run_reference(
+    row: Row,
+    start: list[np.ndarray],
+    gradients: list[list[np.ndarray]],
+    request: pytest.FixtureRequest,
+    layout: list[dict[str, Any]] | None = None,
+) -> list[np.ndarray]:
     """The reference's parameters after the same steps: torch.optim in float64, or a function."""
     if callable(row.reference):
         groups = layout or [{"params": list(range(len(start)))}]
@@ -153,7 +179,9 @@ def run_reference(row: Row, start: list[np.ndarray], gradients: list[list[np.nda
     return [q.detach().numpy() for q in params]
 
 
-def _problem(rng: np.random.Generator, steps: int = STEPS) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+def _problem(
+    rng: np.random.Generator, steps: int = STEPS
+) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
     start = [rng.normal(size=shape) for shape in SHAPES]
     return start, [[rng.normal(size=shape) for shape in SHAPES] for _ in range(steps)]
 
@@ -224,7 +252,9 @@ def test_loading_state_of_another_shape_is_a_clear_error(row: Row, rng) -> None:
     start, gradients = _problem(rng, steps=1)
     _, optimizer = run_glassnet(row, start, gradients)
     other = row.ours([gn.Parameter(np.zeros(shape[::-1])) for shape in SHAPES], **row.options)
-    with pytest.raises(ValueError, match=r"of parameter 0 has shape \(3, 2\), the parameter has \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"of parameter 0 has shape \(3, 2\), the parameter has \(2, 3\)"
+    ):
         other.load_state_dict(optimizer.state_dict())
     assert other.state == {}
     single = row.ours([gn.Parameter(np.zeros(SHAPES[0]))], **row.options)
@@ -271,11 +301,15 @@ def test_late_binding_zero_grad_and_parameters_without_gradient(row: Row, rng) -
 
 @pytest.mark.parametrize("row", PER_OPTIMIZER, ids=lambda row: row.name)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_a_large_parameter_updated_in_row_blocks_equals_the_whole_array_update(row: Row, dtype, rng,
-                                                                              monkeypatch) -> None:
+def test_a_large_parameter_updated_in_row_blocks_equals_the_whole_array_update(
+    row: Row, dtype, rng, monkeypatch
+) -> None:
     # 67 rows of 600: above BLOCK_BYTES in both dtypes, in blocks whose last one is shorter.
     start = [rng.normal(size=(67, 600)).astype(dtype), rng.normal(size=(600,)).astype(dtype)]
-    assert start[0].nbytes > optim.optimizer.BLOCK_BYTES and start[0].nbytes % optim.optimizer.BLOCK_BYTES
+    assert (
+        start[0].nbytes > optim.optimizer.BLOCK_BYTES
+        and start[0].nbytes % optim.optimizer.BLOCK_BYTES
+    )
     gradients = [[rng.normal(size=p.shape).astype(dtype) for p in start] for _ in range(5)]
     params = [gn.Parameter(p.copy()) for p in start]
     optimizer = row.ours(params, **row.options)
@@ -303,7 +337,17 @@ def test_descend_scales_by_the_lr_of_each_call_in_the_parameters_dtype() -> None
     small16 = gn.Parameter(np.linspace(-1, 1, 6, dtype=np.float16))
     rng = np.random.default_rng(0)
     # Python numbers, then NumPy scalars (which take part in the product's dtype: float64 here).
-    rates = (0.1, 0.1, 1 / 3, 1e-7, 1 / 3, 2, np.float64(1 / 3), np.logspace(-3, -1, 5)[2], np.float32(0.1))
+    rates = (
+        0.1,
+        0.1,
+        1 / 3,
+        1e-7,
+        1 / 3,
+        2,
+        np.float64(1 / 3),
+        np.logspace(-3, -1, 5)[2],
+        np.float32(0.1),
+    )
     for lr in rates:
         for p in (small32, small64, large32, small32, small16):
             # Directions of the parameter's dtype, and of another one (a float64 grad set by hand).
@@ -312,7 +356,9 @@ def test_descend_scales_by_the_lr_of_each_call_in_the_parameters_dtype() -> None
                 expected = p.data - np.multiply(direction, lr).astype(p.dtype)
                 optimizer.descend(p, direction, lr)
                 assert p.data.dtype == expected.dtype
-                np.testing.assert_array_equal(p.data, expected, err_msg=f"lr {lr!r}, {p.dtype}, {dtype}")
+                np.testing.assert_array_equal(
+                    p.data, expected, err_msg=f"lr {lr!r}, {p.dtype}, {dtype}"
+                )
 
 
 # ---------------------------------------------------------------- argument checks
@@ -322,12 +368,18 @@ BAD_ARGUMENTS = {
     optim.Adam: dict(lr=-1e-3, eps=-1e-8, weight_decay=-0.1, betas=[(1.0, 0.999), (0.9, -0.1)]),
     optim.AdamW: dict(lr=-1e-3, eps=-1e-8, weight_decay=-0.1, betas=[(-0.1, 0.999), (0.9, 1.0)]),
     optim.RMSprop: dict(lr=-0.01, eps=-1e-8, weight_decay=-0.1, alpha=-0.5, momentum=-0.9),
-    optim.Adagrad: dict(lr=-0.01, eps=-1e-10, weight_decay=-0.1, lr_decay=-0.01,
-                        initial_accumulator_value=-1.0),
+    optim.Adagrad: dict(
+        lr=-0.01, eps=-1e-10, weight_decay=-0.1, lr_decay=-0.01, initial_accumulator_value=-1.0
+    ),
     optim.Adadelta: dict(lr=-1.0, eps=-1e-6, weight_decay=-0.1, rho=[1.5, -0.1]),
     optim.Adamax: dict(lr=-2e-3, eps=-1e-8, weight_decay=-0.1, betas=[(1.0, 0.999), (0.9, 1.5)]),
-    optim.NAdam: dict(lr=-2e-3, eps=-1e-8, weight_decay=-0.1, momentum_decay=-4e-3,
-                      betas=[(1.0, 0.999), (0.9, -0.1)]),
+    optim.NAdam: dict(
+        lr=-2e-3,
+        eps=-1e-8,
+        weight_decay=-0.1,
+        momentum_decay=-4e-3,
+        betas=[(1.0, 0.999), (0.9, -0.1)],
+    ),
     optim.Lion: dict(lr=-1e-4, weight_decay=-0.1, betas=[(1.0, 0.99), (0.9, 1.0)]),
 }
 
@@ -349,7 +401,9 @@ def _expected_message(name: str, value: Any) -> str:
     return rf"{name}\b.*{re.escape(str(value))}"
 
 
-@pytest.mark.parametrize("cls, name, value", _bad_cases(), ids=lambda x: getattr(x, "__name__", str(x)))
+@pytest.mark.parametrize(
+    "cls, name, value", _bad_cases(), ids=lambda x: getattr(x, "__name__", str(x))
+)
 def test_bad_argument_raises_value_error_naming_it(cls, name, value) -> None:
     pattern = _expected_message(name, value)
     with pytest.raises(ValueError, match=pattern):
@@ -360,8 +414,11 @@ def test_bad_argument_raises_value_error_naming_it(cls, name, value) -> None:
         cls([{"params": [gn.Parameter(np.ones(2))], name: value}])  # and in each group
 
 
-@pytest.mark.parametrize("cls", [cls for cls in BAD_ARGUMENTS if "eps" in BAD_ARGUMENTS[cls]],
-                         ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "cls",
+    [cls for cls in BAD_ARGUMENTS if "eps" in BAD_ARGUMENTS[cls]],
+    ids=lambda cls: cls.__name__,
+)
 def test_zero_eps_is_refused_but_zero_lr_is_allowed(cls) -> None:
     # The one deliberate difference from torch (issue: "eps <= 0" is bad input): eps = 0 can divide by zero.
     with pytest.raises(ValueError, match="invalid eps value 0.0: must be > 0"):
@@ -370,7 +427,18 @@ def test_zero_eps_is_refused_but_zero_lr_is_allowed(cls) -> None:
 
 
 def test_every_optimizer_is_exported() -> None:
-    names = {"Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "Lion"}
+    names = {
+        "Optimizer",
+        "SGD",
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adagrad",
+        "Adadelta",
+        "Adamax",
+        "NAdam",
+        "Lion",
+    }
     assert names <= set(optim.__all__)
     assert all(issubclass(getattr(optim, name), optim.Optimizer) for name in names)
 
@@ -379,9 +447,18 @@ def test_compile_accepts_every_optimizer_by_name() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 2))
     y = x @ np.array([1.0, -1.0])
-    for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "lion"):
+    for name in (
+        "sgd",
+        "adam",
+        "adamw",
+        "rmsprop",
+        "adagrad",
+        "adadelta",
+        "adamax",
+        "nadam",
+        "lion",
+    ):
         model = gn.Model([gn.Dense(1)])
         model.compile(optimizer=name, loss="mse")
         history = model.fit(x, y, epochs=2, verbose=0, seed=0)
         assert np.isfinite(history.history["loss"][-1]), name
-

@@ -19,7 +19,9 @@ OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+@pytest.mark.parametrize(
+    "options", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items())
+)
 def test_100_steps_match_torch_sgd(options, torch, rng) -> None:
     start = [rng.normal(size=(3, 2)), rng.normal(size=(4,))]
     gradients = [[rng.normal(size=p.shape) for p in start] for _ in range(100)]
@@ -77,12 +79,15 @@ def test_late_binding_with_params_none() -> None:
     np.testing.assert_allclose(p.data, 0.9)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=-0.1), "lr must be >= 0"),
-    (dict(lr=0.1, momentum=-1), "momentum must be >= 0"),
-    (dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum"),
-    (dict(lr=0.1, weight_decay=-1), "weight_decay must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(lr=-0.1), "lr must be >= 0"),
+        (dict(lr=0.1, momentum=-1), "momentum must be >= 0"),
+        (dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum"),
+        (dict(lr=0.1, weight_decay=-1), "weight_decay must be >= 0"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         SGD([gn.Parameter(np.ones(1))], **kwargs)
@@ -94,7 +99,9 @@ def test_empty_parameter_list_and_loading_wrong_shapes_are_errors() -> None:
     p = gn.Parameter(np.ones(3))
     opt = SGD([p], lr=0.1, momentum=0.9)
     with pytest.raises(ValueError, match=r"has shape \(2,\), the parameter has \(3,\)"):
-        opt.load_state_dict({"param_groups": [{"lr": 0.1}], "state": {0: {"momentum_buffer": np.ones(2)}}})
+        opt.load_state_dict(
+            {"param_groups": [{"lr": 0.1}], "state": {0: {"momentum_buffer": np.ones(2)}}}
+        )
 
 
 def test_a_sgd_subclass_with_its_own_descend_is_not_bypassed_by_the_plain_fast_path() -> None:
@@ -137,7 +144,9 @@ def _change_layout(p: gn.Parameter, how: str) -> None:
         p.data.shape = (600, 100)
 
 
-@pytest.mark.parametrize("how", ["transposed view", "new array of another shape", "reshaped in place"])
+@pytest.mark.parametrize(
+    "how", ["transposed view", "new array of another shape", "reshaped in place"]
+)
 def test_a_large_parameter_is_updated_wherever_its_array_now_is(how, rng) -> None:
     p = gn.Parameter(rng.normal(size=(300, 200)))  # float64: 480 KB, above BLOCK_BYTES
     opt = SGD([p], lr=0.1)
@@ -157,7 +166,9 @@ def test_rebinding_forgets_the_old_parameters() -> None:
     opt.bind([new])
     new.grad = np.ones(new.shape)
     opt.step()
-    kept = [entry[1] for entry in opt._blocks.values()]  # the arrays that kept row blocks hold on to
+    kept = [
+        entry[1] for entry in opt._blocks.values()
+    ]  # the arrays that kept row blocks hold on to
     assert len(kept) == 1 and kept[0] is new.data
     np.testing.assert_allclose(new.data, 0.9)
 

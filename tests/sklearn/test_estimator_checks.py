@@ -23,15 +23,21 @@ class LogitsNetwork:
     so that the test ids do not hold a memory address."""
 
     def __call__(self, n_features_in: int, n_outputs: int, units: int = 16) -> gn.Model:
-        return gn.Model([gn.Dense(units, activation="relu", in_features=n_features_in, dtype=np.float64),
-                         gn.Dense(n_outputs, dtype=np.float64)])
+        return gn.Model(
+            [
+                gn.Dense(units, activation="relu", in_features=n_features_in, dtype=np.float64),
+                gn.Dense(n_outputs, dtype=np.float64),
+            ]
+        )
 
     def __repr__(self) -> str:
         return "LogitsNetwork()"
 
 
-ROUTED = [GlassnetClassifier(model=LogitsNetwork(), model__units=16, learning_rate=0.01),
-          GlassnetRegressor(model=LogitsNetwork(), model__units=32)]
+ROUTED = [
+    GlassnetClassifier(model=LogitsNetwork(), model__units=16, learning_rate=0.01),
+    GlassnetRegressor(model=LogitsNetwork(), model__units=32),
+]
 
 
 @parametrize_with_checks([GlassnetClassifier(), GlassnetRegressor()])

@@ -15,7 +15,11 @@ from glassnet.training.compiled_step import CompiledStep, traceable
 def _classes(n: int = 120, classes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 5))
-    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5) if classes == 3 else (x[:, 0] + x[:, 2] > 0).astype(int)
+    y = (
+        (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5)
+        if classes == 3
+        else (x[:, 0] + x[:, 2] > 0).astype(int)
+    )
     return x, y
 
 
@@ -44,12 +48,16 @@ def _assert_trains_as_eager(build, x, y, settings, replays) -> gn.Model:
     weights, eager_weights = model.state_dict(), eager.state_dict()
     assert weights.keys() == eager_weights.keys()
     for name, value in weights.items():
-        assert value.dtype == eager_weights[name].dtype and np.array_equal(value, eager_weights[name]), name
+        assert value.dtype == eager_weights[name].dtype and np.array_equal(
+            value, eager_weights[name]
+        ), name
     return model
 
 
 def _mlp(classes: int = 3, activation: str = "softmax", **dense) -> gn.Model:
-    return gn.Model([gn.Dense(8, activation="relu", **dense), gn.Dense(classes, activation=activation, **dense)])
+    return gn.Model(
+        [gn.Dense(8, activation="relu", **dense), gn.Dense(classes, activation=activation, **dense)]
+    )
 
 
 def _step(model: gn.Model, weighted: bool = False):
@@ -63,34 +71,105 @@ REGRESSION_X, REGRESSION_Y = _regression()
 SPARSE = dict(optimizer="adam", loss="sparse_categorical_crossentropy")
 
 COMPILED = {
-    "sparse_adam_metrics_validation": (_mlp, CLASSES_X, CLASSES_Y, lambda: (
-        {**SPARSE, "metrics": ["accuracy"]}, dict(epochs=3, batch_size=16, validation_split=0.2))),
-    "sigmoid_binary_crossentropy": (lambda: _mlp(1, "sigmoid"), BINARY_X, BINARY_Y, lambda: (
-        dict(optimizer=gn.optim.SGD(lr=0.1), loss="binary_crossentropy", metrics=["accuracy"]),
-        dict(epochs=3, batch_size=16))),
-    "mse_regression": (lambda: gn.Model([gn.Dense(8, activation="tanh"), gn.Dense(1)]), REGRESSION_X, REGRESSION_Y,
-                       lambda: (dict(optimizer=gn.optim.SGD(lr=0.01, momentum=0.9), loss="mse"),
-                                dict(epochs=3, batch_size=16, validation_split=0.25))),
-    "one_hot_categorical": (_mlp, CLASSES_X, np.eye(3)[CLASSES_Y], lambda: (
-        dict(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"]),
-        dict(epochs=3, batch_size=16))),
-    "kernel_regularizer": (lambda: _mlp(kernel_regularizer=gn.regularizers.L2(0.01)), CLASSES_X, CLASSES_Y,
-                           lambda: (SPARSE, dict(epochs=3, batch_size=16))),
-    "clipnorm": (_mlp, CLASSES_X, CLASSES_Y, lambda: (
-        dict(optimizer=gn.optim.SGD(lr=0.5), loss="sparse_categorical_crossentropy", clipnorm=0.1),
-        dict(epochs=3, batch_size=16))),
-    "learning_rate_scheduler": (_mlp, CLASSES_X, CLASSES_Y, lambda: (
-        dict(optimizer=gn.optim.SGD(lr=0.2), loss="sparse_categorical_crossentropy"),
-        dict(epochs=3, batch_size=16, callbacks=[LearningRateScheduler(lambda epoch, lr: 0.2 / (epoch + 1))]))),
-    "smaller_last_batch": (_mlp, CLASSES_X, CLASSES_Y,
-                           lambda: (SPARSE, dict(epochs=3, batch_size=50))),  # 50, 50, 20: two batch shapes
-    "full_batch": (_mlp, CLASSES_X, CLASSES_Y, lambda: (
-        {**SPARSE, "metrics": ["accuracy"]}, dict(epochs=4, batch_size=None))),
-    "float64": (lambda: _mlp(dtype=np.float64), CLASSES_X, CLASSES_Y,
-                lambda: (SPARSE, dict(epochs=3, batch_size=16))),
-    "traceable_layers": (lambda: gn.Model([gn.Input(5), gn.Dense(8), gn.nn.LayerNorm(8), gn.GELU(),
-                                           gn.Sequential(gn.Linear(8, 3)), gn.Softmax()]),
-                         CLASSES_X, CLASSES_Y, lambda: (SPARSE, dict(epochs=3, batch_size=16))),
+    "sparse_adam_metrics_validation": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (
+            {**SPARSE, "metrics": ["accuracy"]},
+            dict(epochs=3, batch_size=16, validation_split=0.2),
+        ),
+    ),
+    "sigmoid_binary_crossentropy": (
+        lambda: _mlp(1, "sigmoid"),
+        BINARY_X,
+        BINARY_Y,
+        lambda: (
+            dict(optimizer=gn.optim.SGD(lr=0.1), loss="binary_crossentropy", metrics=["accuracy"]),
+            dict(epochs=3, batch_size=16),
+        ),
+    ),
+    "mse_regression": (
+        lambda: gn.Model([gn.Dense(8, activation="tanh"), gn.Dense(1)]),
+        REGRESSION_X,
+        REGRESSION_Y,
+        lambda: (
+            dict(optimizer=gn.optim.SGD(lr=0.01, momentum=0.9), loss="mse"),
+            dict(epochs=3, batch_size=16, validation_split=0.25),
+        ),
+    ),
+    "one_hot_categorical": (
+        _mlp,
+        CLASSES_X,
+        np.eye(3)[CLASSES_Y],
+        lambda: (
+            dict(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"]),
+            dict(epochs=3, batch_size=16),
+        ),
+    ),
+    "kernel_regularizer": (
+        lambda: _mlp(kernel_regularizer=gn.regularizers.L2(0.01)),
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (SPARSE, dict(epochs=3, batch_size=16)),
+    ),
+    "clipnorm": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (
+            dict(
+                optimizer=gn.optim.SGD(lr=0.5), loss="sparse_categorical_crossentropy", clipnorm=0.1
+            ),
+            dict(epochs=3, batch_size=16),
+        ),
+    ),
+    "learning_rate_scheduler": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (
+            dict(optimizer=gn.optim.SGD(lr=0.2), loss="sparse_categorical_crossentropy"),
+            dict(
+                epochs=3,
+                batch_size=16,
+                callbacks=[LearningRateScheduler(lambda epoch, lr: 0.2 / (epoch + 1))],
+            ),
+        ),
+    ),
+    "smaller_last_batch": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (SPARSE, dict(epochs=3, batch_size=50)),
+    ),  # 50, 50, 20: two batch shapes
+    "full_batch": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: ({**SPARSE, "metrics": ["accuracy"]}, dict(epochs=4, batch_size=None)),
+    ),
+    "float64": (
+        lambda: _mlp(dtype=np.float64),
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (SPARSE, dict(epochs=3, batch_size=16)),
+    ),
+    "traceable_layers": (
+        lambda: gn.Model(
+            [
+                gn.Input(5),
+                gn.Dense(8),
+                gn.nn.LayerNorm(8),
+                gn.GELU(),
+                gn.Sequential(gn.Linear(8, 3)),
+                gn.Softmax(),
+            ]
+        ),
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (SPARSE, dict(epochs=3, batch_size=16)),
+    ),
 }
 
 
@@ -105,7 +184,9 @@ def test_compiled_fit_equals_run_eagerly_bit_for_bit(case, replays) -> None:
         assert recorded in (1, 2)
     # Otherwise fit keeps its step for the whole fit too: each batch shape (one or two) recorded once.
     assert recorded in (1, 2) and replays
-    if batch_size is None:  # the full batch is recorded in the first epoch, replayed in the next ones
+    if (
+        batch_size is None
+    ):  # the full batch is recorded in the first epoch, replayed in the next ones
         assert recorded == 1 and len(replays) == epochs - 1
     if case == "float64":
         assert all(p.dtype == np.float64 for p in model.parameters())
@@ -118,7 +199,9 @@ def test_the_step_records_each_batch_shape_once_and_replays_it() -> None:
     models = []
     for run_eagerly in (False, True):
         model = _mlp()
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=run_eagerly)
+        model.compile(
+            optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=run_eagerly
+        )
         model.fit(x, y, epochs=0, verbose=0)  # builds the layers and binds the optimizer
         models.append(model)
     models[1].load_state_dict(models[0].state_dict())
@@ -159,22 +242,63 @@ def _sparse(**fit) -> tuple[dict, dict]:
 
 
 EAGER = {
-    "dropout": (lambda: gn.Model([gn.Dense(8, activation="relu"), gn.nn.Dropout(0.3),
-                                  gn.Dense(3, activation="softmax")]), CLASSES_X, CLASSES_Y, _sparse),
-    "batch_norm": (lambda: gn.Model([gn.Dense(8), gn.nn.BatchNorm1d(8), gn.ReLU(), gn.Dense(3, activation="softmax")]),
-                   CLASSES_X, CLASSES_Y, _sparse),
-    "dense_subclass": (lambda: gn.Model([PlainDense(8, activation="relu"), gn.Dense(3, activation="softmax")]),
-                       CLASSES_X, CLASSES_Y, _sparse),
-    "custom_module": (lambda: gn.Model([Scale(5), gn.Dense(8, activation="relu"), gn.Dense(3, activation="softmax")]),
-                      CLASSES_X, CLASSES_Y, _sparse),
-    "model_subclass": (lambda: Custom([gn.Dense(8, activation="relu"), gn.Dense(3, activation="softmax")]),
-                       CLASSES_X, CLASSES_Y, _sparse),
-    "sample_weight": (_mlp, CLASSES_X, CLASSES_Y,
-                      lambda: _sparse(sample_weight=np.linspace(0.5, 2.0, len(CLASSES_Y)))),
-    "class_weight": (_mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(class_weight={0: 1.0, 1: 2.0, 2: 0.5})),
-    "callable_loss": (lambda: gn.Model([gn.Dense(8, activation="tanh"), gn.Dense(1)]), REGRESSION_X, REGRESSION_Y,
-                      lambda: (dict(optimizer="adam", loss=lambda y_pred, y_true: F.mse_loss(y_pred, y_true)),
-                               dict(epochs=2, batch_size=16))),
+    "dropout": (
+        lambda: gn.Model(
+            [gn.Dense(8, activation="relu"), gn.nn.Dropout(0.3), gn.Dense(3, activation="softmax")]
+        ),
+        CLASSES_X,
+        CLASSES_Y,
+        _sparse,
+    ),
+    "batch_norm": (
+        lambda: gn.Model(
+            [gn.Dense(8), gn.nn.BatchNorm1d(8), gn.ReLU(), gn.Dense(3, activation="softmax")]
+        ),
+        CLASSES_X,
+        CLASSES_Y,
+        _sparse,
+    ),
+    "dense_subclass": (
+        lambda: gn.Model([PlainDense(8, activation="relu"), gn.Dense(3, activation="softmax")]),
+        CLASSES_X,
+        CLASSES_Y,
+        _sparse,
+    ),
+    "custom_module": (
+        lambda: gn.Model(
+            [Scale(5), gn.Dense(8, activation="relu"), gn.Dense(3, activation="softmax")]
+        ),
+        CLASSES_X,
+        CLASSES_Y,
+        _sparse,
+    ),
+    "model_subclass": (
+        lambda: Custom([gn.Dense(8, activation="relu"), gn.Dense(3, activation="softmax")]),
+        CLASSES_X,
+        CLASSES_Y,
+        _sparse,
+    ),
+    "sample_weight": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: _sparse(sample_weight=np.linspace(0.5, 2.0, len(CLASSES_Y))),
+    ),
+    "class_weight": (
+        _mlp,
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: _sparse(class_weight={0: 1.0, 1: 2.0, 2: 0.5}),
+    ),
+    "callable_loss": (
+        lambda: gn.Model([gn.Dense(8, activation="tanh"), gn.Dense(1)]),
+        REGRESSION_X,
+        REGRESSION_Y,
+        lambda: (
+            dict(optimizer="adam", loss=lambda y_pred, y_true: F.mse_loss(y_pred, y_true)),
+            dict(epochs=2, batch_size=16),
+        ),
+    ),
 }
 
 
@@ -183,7 +307,9 @@ def test_models_that_cannot_be_replayed_train_eagerly(case, replays) -> None:
     build, x, y, settings = EAGER[case]
     model = _assert_trains_as_eager(build, x, y, settings, replays)
     assert replays == []
-    assert not isinstance(_step(model, weighted=case in ("sample_weight", "class_weight")), CompiledStep)
+    assert not isinstance(
+        _step(model, weighted=case in ("sample_weight", "class_weight")), CompiledStep
+    )
 
 
 def test_run_eagerly_never_compiles(replays) -> None:
@@ -194,13 +320,21 @@ def test_run_eagerly_never_compiles(replays) -> None:
 
 
 def test_traceable_is_read_from_the_class_itself() -> None:
-    assert traceable(gn.Dense(2)) and traceable(gn.ReLU()) and traceable(gn.losses.MeanSquaredError())
-    assert not traceable(PlainDense(2)) and not traceable(gn.nn.Dropout(0.5)) and not traceable(Custom())
+    assert (
+        traceable(gn.Dense(2)) and traceable(gn.ReLU()) and traceable(gn.losses.MeanSquaredError())
+    )
+    assert (
+        not traceable(PlainDense(2))
+        and not traceable(gn.nn.Dropout(0.5))
+        and not traceable(Custom())
+    )
     assert not traceable(gn.nn.BatchNorm1d(2)) and not traceable(gn.losses.get(lambda a, b: a))
 
 
 def test_a_traceable_property_decides_per_instance_and_is_not_inherited() -> None:
-    class MyDropout(gn.nn.Dropout):  # inherits the property: its forward might differ, so not traceable
+    class MyDropout(
+        gn.nn.Dropout
+    ):  # inherits the property: its forward might differ, so not traceable
         pass
 
     assert traceable(gn.nn.Dropout(0.0)) and not traceable(gn.nn.Dropout(0.5))
@@ -217,7 +351,9 @@ class RowCentring(gn.Module):
 
 
 def _centring_model() -> gn.Model:
-    return gn.Model([RowCentring(), gn.Dense(8, activation="relu"), gn.Dense(3, activation="softmax")])
+    return gn.Model(
+        [RowCentring(), gn.Dense(8, activation="relu"), gn.Dense(3, activation="softmax")]
+    )
 
 
 def test_a_batch_sized_constant_outside_the_ops_leaves_the_step_eager(replays) -> None:
@@ -261,7 +397,9 @@ class FreezeFirstLayer(Callback):
 
 
 def test_a_parameter_frozen_by_a_callback_stops_training(replays) -> None:
-    _assert_trains_as_eager(_mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(callbacks=[FreezeFirstLayer()]), replays)
+    _assert_trains_as_eager(
+        _mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(callbacks=[FreezeFirstLayer()]), replays
+    )
 
 
 class PickedNLL(gn.losses.SparseCategoricalCrossEntropy):
@@ -274,8 +412,13 @@ class PickedNLL(gn.losses.SparseCategoricalCrossEntropy):
 
 
 def test_a_traceable_loss_that_indexes_by_label_trains_as_eager(replays) -> None:
-    _assert_trains_as_eager(lambda: _mlp(activation="linear"), CLASSES_X, CLASSES_Y,
-                            lambda: (dict(optimizer="sgd", loss=PickedNLL()), dict(epochs=2, batch_size=16)), replays)
+    _assert_trains_as_eager(
+        lambda: _mlp(activation="linear"),
+        CLASSES_X,
+        CLASSES_Y,
+        lambda: (dict(optimizer="sgd", loss=PickedNLL()), dict(epochs=2, batch_size=16)),
+        replays,
+    )
 
 
 # ----------------------------------------------------------------- what changes during fit
@@ -301,7 +444,9 @@ class UnfreezeFirstLayerMidEpoch(Callback):
 @pytest.mark.parametrize("callback", [UnfreezeFirstLayerAfterEpoch0, UnfreezeFirstLayerMidEpoch])
 def test_a_parameter_unfrozen_during_fit_starts_training(callback, replays) -> None:
     # A leaf recorded as frozen is a constant of the recording: unfreezing it must re-record.
-    _assert_trains_as_eager(_mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(callbacks=[callback()]), replays)
+    _assert_trains_as_eager(
+        _mlp, CLASSES_X, CLASSES_Y, lambda: _sparse(callbacks=[callback()]), replays
+    )
     assert replays
 
 
@@ -333,15 +478,21 @@ def test_a_user_regularizer_keeps_the_step_eager(replays) -> None:
 class SwitchToMae(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 0:
-            self.model.compile(optimizer=self.model.optimizer, loss="mae", run_eagerly=self.model.run_eagerly)
+            self.model.compile(
+                optimizer=self.model.optimizer, loss="mae", run_eagerly=self.model.run_eagerly
+            )
 
 
 def test_compile_called_by_a_callback_applies_from_the_next_epoch(replays) -> None:
-    settings = lambda: (dict(optimizer=gn.optim.SGD(lr=0.01), loss="mse"),  # noqa: E731
-                        dict(epochs=3, batch_size=16, callbacks=[SwitchToMae()]))
+    settings = lambda: (  # noqa: E731
+        dict(optimizer=gn.optim.SGD(lr=0.01), loss="mse"),
+        dict(epochs=3, batch_size=16, callbacks=[SwitchToMae()]),
+    )
     build = lambda: gn.Model([gn.Dense(8, activation="tanh"), gn.Dense(1)])  # noqa: E731
     model, history = _train(build, REGRESSION_X, REGRESSION_Y, False, settings)
-    assert history["loss"][1] == pytest.approx(model.evaluate(REGRESSION_X, REGRESSION_Y)["loss"], rel=0.5)
+    assert history["loss"][1] == pytest.approx(
+        model.evaluate(REGRESSION_X, REGRESSION_Y)["loss"], rel=0.5
+    )
     _assert_trains_as_eager(build, REGRESSION_X, REGRESSION_Y, settings, replays)
 
 
@@ -383,7 +534,9 @@ def test_a_replayed_step_lets_go_of_its_activations() -> None:
     x, y = CLASSES_X[:16].astype(np.float32), CLASSES_Y[:16]
     step(x, y)
     _, output = step(x, y)  # replayed
-    (replay, output_tensor, *_), = step.replays.values()
+    ((replay, output_tensor, *_),) = step.replays.values()
     assert output_tensor.data is output and output.shape == (16, 3)
-    intermediates = [out for _, _, out in replay.ops if out is not output_tensor and out is not replay.loss]
+    intermediates = [
+        out for _, _, out in replay.ops if out is not output_tensor and out is not replay.loss
+    ]
     assert intermediates and all(out.data.size == 0 for out in intermediates)

@@ -20,7 +20,9 @@ def _blobs(n: int = 300, classes: int = 3, seed: int = 0):
 
 def _classifier(classes: int = 3) -> gn.Model:
     model = gn.Model([gn.Dense(16, activation="relu"), gn.Dense(classes, activation="softmax")])
-    model.compile(optimizer=gn.optim.SGD(lr=0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=gn.optim.SGD(lr=0.1, momentum=0.9), loss="sparse_categorical_crossentropy"
+    )
     return model
 
 
@@ -62,7 +64,9 @@ def test_regression_with_mse_and_validation_data() -> None:
     y = x @ np.array([1.0, 2.0, -1.0, 0.5])
     model = gn.Model([gn.Dense(1)])
     model.compile(optimizer=gn.optim.SGD(lr=0.05), loss="mse")
-    history = model.fit(x[:150], y[:150], epochs=30, validation_data=(x[150:], y[150:]), verbose=0, seed=0)
+    history = model.fit(
+        x[:150], y[:150], epochs=30, validation_data=(x[150:], y[150:]), verbose=0, seed=0
+    )
     assert history.history["val_loss"][-1] < 1e-3
 
 
@@ -79,7 +83,9 @@ def test_same_seed_repeats_fit_bit_for_bit() -> None:
 
 
 def test_validation_split_is_random_stratified_and_seeded() -> None:
-    y = np.repeat([0, 1, 2], [50, 30, 20])  # sorted by class: Keras's last-rows split would be all class 2
+    y = np.repeat(
+        [0, 1, 2], [50, 30, 20]
+    )  # sorted by class: Keras's last-rows split would be all class 2
     train, held_out = validation_indices(y, 0.2, True, np.random.default_rng(0))
     assert np.bincount(y[held_out]).tolist() == [10, 6, 4]
     assert len(np.intersect1d(train, held_out)) == 0 and len(train) + len(held_out) == 100
@@ -93,7 +99,9 @@ def test_class_weight_and_sample_weight_change_the_loss() -> None:
     for kwargs in ({}, {"class_weight": {0: 1.0, 1: 3.0}}, {"sample_weight": np.full(len(y), 2.0)}):
         model = gn.Model([gn.Dense(1, activation="sigmoid", rng=0)])
         model.compile(optimizer=gn.optim.SGD(lr=0.0), loss="binary_crossentropy")
-        losses.append(model.fit(x, y, epochs=1, batch_size=None, verbose=0, **kwargs).history["loss"][0])
+        losses.append(
+            model.fit(x, y, epochs=1, batch_size=None, verbose=0, **kwargs).history["loss"][0]
+        )
     assert losses[1] > losses[0]
     assert losses[2] == pytest.approx(2 * losses[0], rel=1e-5)
 
@@ -124,11 +132,14 @@ def test_fit_before_compile_says_what_to_call() -> None:
         gn.Model([gn.Dense(1)]).fit(np.ones((4, 2)), np.ones(4))
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(batch_size=0), ValueError, "batch_size must be a positive integer"),
-    (dict(validation_split=1.0), ValueError, r"validation_split must lie in \[0, 1\)"),
-    (dict(validation_split=-0.1), ValueError, r"validation_split must lie in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(batch_size=0), ValueError, "batch_size must be a positive integer"),
+        (dict(validation_split=1.0), ValueError, r"validation_split must lie in \[0, 1\)"),
+        (dict(validation_split=-0.1), ValueError, r"validation_split must lie in \[0, 1\)"),
+    ],
+)
 def test_bad_fit_arguments(kwargs, error, message) -> None:
     x, y = _blobs()
     with pytest.raises(error, match=message):
@@ -142,7 +153,9 @@ def test_labels_outside_the_output_range_are_named_before_training() -> None:
     y_bad[-1] = 7
     model.fit(x[:3], y[:3], epochs=0, verbose=0)  # builds the model
     before = model.state_dict()
-    with pytest.raises(InputError, match=r"labels must lie in \[0, 3\) for the model's 3 outputs, found label 7"):
+    with pytest.raises(
+        InputError, match=r"labels must lie in \[0, 3\) for the model's 3 outputs, found label 7"
+    ):
         model.fit(x, y_bad, epochs=1, verbose=0)
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
@@ -152,7 +165,9 @@ def test_label_shapes_that_fit_neither_loss_are_explained() -> None:
     x, y = _blobs()
     model = _classifier()
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    with pytest.raises(ShapeError, match=r"expected one-hot labels of shape \(300, 3\).*sparse_categorical"):
+    with pytest.raises(
+        ShapeError, match=r"expected one-hot labels of shape \(300, 3\).*sparse_categorical"
+    ):
         model.fit(x, y, verbose=0)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     with pytest.raises(ShapeError, match=r"expected integer labels of shape \(300,\)"):
@@ -185,7 +200,9 @@ def test_seed_repeats_dropout_masks_too() -> None:
     x, y = _blobs()
     runs = []
     for _ in range(2):
-        model = gn.Model([gn.Dense(16, activation="relu"), gn.nn.Dropout(0.5), gn.Dense(3, activation="softmax")])
+        model = gn.Model(
+            [gn.Dense(16, activation="relu"), gn.nn.Dropout(0.5), gn.Dense(3, activation="softmax")]
+        )
         model.compile(optimizer=gn.optim.SGD(lr=0.1), loss="sparse_categorical_crossentropy")
         runs.append(model.fit(x, y, epochs=2, verbose=0, seed=3).history["loss"])
     assert runs[0] == runs[1]
@@ -194,8 +211,11 @@ def test_seed_repeats_dropout_masks_too() -> None:
 def test_compiled_metrics_appear_in_history_with_val_twins_and_in_evaluate() -> None:
     x, y = _blobs()
     model = gn.Model([gn.Dense(16, activation="relu"), gn.Dense(3, activation="softmax")])
-    model.compile(optimizer=gn.optim.Adam(lr=0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", "f1"])
+    model.compile(
+        optimizer=gn.optim.Adam(lr=0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy", "f1"],
+    )
     history = model.fit(x, y, epochs=10, validation_split=0.2, verbose=0, seed=0)
     assert {"loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1"} <= set(history.history)
     assert history.history["accuracy"][-1] > 0.9
@@ -223,14 +243,20 @@ def test_fit_takes_a_label_per_step_for_outputs_per_step() -> None:
     x = rng.normal(size=(40, 6, 3)).astype(np.float32)
     y = (x[..., 0] > 0).astype(np.int64)  # (40, 6): one class per step
     model = gn.Model([_PerStep(3, 2)])
-    model.compile(optimizer=gn.optim.SGD(lr=0.5), loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True))
+    model.compile(
+        optimizer=gn.optim.SGD(lr=0.5),
+        loss=gn.losses.SparseCategoricalCrossEntropy(from_logits=True),
+    )
     history = model.fit(x, y, epochs=20, batch_size=8, verbose=0, seed=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     logits = model.predict(x)
     expected = gn.functional.cross_entropy(gn.Tensor(logits.reshape(-1, 2)), y.reshape(-1)).item()
     assert model.evaluate(x, y)["loss"] == pytest.approx(expected, rel=1e-5)
-    with pytest.raises(ShapeError, match=r"expected integer labels of shape \(40, 6\) for outputs of shape "
-                                         r"\(40, 6, 2\), got \(40, 5\)"):
+    with pytest.raises(
+        ShapeError,
+        match=r"expected integer labels of shape \(40, 6\) for outputs of shape "
+        r"\(40, 6, 2\), got \(40, 5\)",
+    ):
         model.fit(x, y[:, :5], verbose=0)
 
 
@@ -239,7 +265,9 @@ def test_fit_takes_targets_per_step_for_mse() -> None:
     model = gn.Model([_PerStep(3, 2)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(x, x[..., :2], epochs=1, verbose=0)
-    with pytest.raises(ShapeError, match=r"outputs have shape \(16, 5, 2\) but the targets have shape \(16, 5, 3\)"):
+    with pytest.raises(
+        ShapeError, match=r"outputs have shape \(16, 5, 2\) but the targets have shape \(16, 5, 3\)"
+    ):
         model.fit(x, x, verbose=0)
 
 
@@ -281,11 +309,15 @@ def test_class_weight_and_sample_weight_apply_per_position() -> None:
     np.testing.assert_array_equal(weights, np.array([1.0, 10.0, 100.0])[y])
     per_position = np.random.default_rng(3).uniform(size=y.shape)
     np.testing.assert_array_equal(model._sample_weights(y, per_position, None), per_position)
-    np.testing.assert_array_equal(model._sample_weights(y, np.arange(20.0), None),
-                                  np.broadcast_to(np.arange(20.0)[:, None], y.shape))
+    np.testing.assert_array_equal(
+        model._sample_weights(y, np.arange(20.0), None),
+        np.broadcast_to(np.arange(20.0)[:, None], y.shape),
+    )
     one_hot = np.eye(3)[y]
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    np.testing.assert_array_equal(model._sample_weights(one_hot, None, {2: 5.0}), np.where(y == 2, 5.0, 1.0))
+    np.testing.assert_array_equal(
+        model._sample_weights(one_hot, None, {2: 5.0}), np.where(y == 2, 5.0, 1.0)
+    )
     model.fit(x, one_hot, epochs=1, verbose=0, class_weight={2: 5.0}, sample_weight=per_position)
 
 

@@ -141,38 +141,96 @@ def _bad_y(kind: str, rng: np.random.Generator) -> Any:
     return y
 
 
-X_KINDS = ["good", "nan", "inf", "overflows float32", "huge", "object", "object numbers", "string", "complex", "bool",
-           "int", "float64", "ragged", "1-D", "3-D", "0-D", "empty", "wrong width", "features first",
-           "dataframe text", "dataframe numbers", "sparse", "none", "dict"]
-Y_KINDS = ["good", "nan", "inf", "overflows float32", "string", "object", "complex", "int", "bool", "out of [0, 1]",
-           "short", "long", "2-D wide", "row", "3-D", "empty", "sparse", "series", "none", "scalar"]
+X_KINDS = [
+    "good",
+    "nan",
+    "inf",
+    "overflows float32",
+    "huge",
+    "object",
+    "object numbers",
+    "string",
+    "complex",
+    "bool",
+    "int",
+    "float64",
+    "ragged",
+    "1-D",
+    "3-D",
+    "0-D",
+    "empty",
+    "wrong width",
+    "features first",
+    "dataframe text",
+    "dataframe numbers",
+    "sparse",
+    "none",
+    "dict",
+]
+Y_KINDS = [
+    "good",
+    "nan",
+    "inf",
+    "overflows float32",
+    "string",
+    "object",
+    "complex",
+    "int",
+    "bool",
+    "out of [0, 1]",
+    "short",
+    "long",
+    "2-D wide",
+    "row",
+    "3-D",
+    "empty",
+    "sparse",
+    "series",
+    "none",
+    "scalar",
+]
 CALLS = ["fit", "fit validation_data", "train", "evaluate", "predict"]
 
 
 def _snapshot(model: gn.Model) -> dict[str, Any]:
-    return {"weights": {k: v.copy() for k, v in model.state_dict().items()},
-            "optimizer": copy.deepcopy(model.optimizer.state_dict()),
-            "steps": model._steps_taken, "loss": list(model.loss)}
+    return {
+        "weights": {k: v.copy() for k, v in model.state_dict().items()},
+        "optimizer": copy.deepcopy(model.optimizer.state_dict()),
+        "steps": model._steps_taken,
+        "loss": list(model.loss),
+    }
 
 
 def _assert_same(before: dict[str, Any], after: dict[str, Any], what: str) -> None:
     assert before["steps"] == after["steps"] and before["loss"] == after["loss"], what
     assert before["weights"].keys() == after["weights"].keys(), what
     for name in before["weights"]:
-        np.testing.assert_array_equal(after["weights"][name], before["weights"][name], err_msg=f"{what}: {name}")
+        np.testing.assert_array_equal(
+            after["weights"][name], before["weights"][name], err_msg=f"{what}: {name}"
+        )
     old, new = before["optimizer"], after["optimizer"]
     assert old["param_groups"] == new["param_groups"], what
     assert old["state"].keys() == new["state"].keys(), what
     for index, entries in old["state"].items():
         for key, value in entries.items():
-            np.testing.assert_array_equal(new["state"][index][key], value, err_msg=f"{what}: state {index} {key}")
+            np.testing.assert_array_equal(
+                new["state"][index][key], value, err_msg=f"{what}: state {index} {key}"
+            )
 
 
 def _call(model: gn.Model, call: str, x: Any, y: Any, rng: np.random.Generator) -> None:
     if call == "fit":
         model.fit(x, y, epochs=2, batch_size=4, verbose=0, seed=1)
     elif call == "fit validation_data":
-        model.fit(_good_x(rng), _good_y(rng), epochs=1, batch_size=4, verbose=0, seed=1, validation_data=(x, y))
+        model.fit(
+            _good_x(rng),
+            _good_y(rng),
+            epochs=1,
+            batch_size=4,
+            verbose=0,
+            seed=1,
+            validation_data=(x, y),
+        )
     elif call == "train":
         model.train(x, y, epochs=2, learning_rate=0.1, seed=1)
     elif call == "evaluate":
@@ -199,34 +257,57 @@ def _try(call: str, x_kind: str, y_kind: str, seed: int) -> str:
     return "handled"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
-@given(call=st.sampled_from(CALLS), x_kind=st.sampled_from(X_KINDS), y_kind=st.sampled_from(Y_KINDS),
-       seed=st.integers(0, 2**16))
-def test_bad_input_raises_glassnet_errors_and_leaves_the_model_unchanged(call, x_kind, y_kind, seed) -> None:
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    call=st.sampled_from(CALLS),
+    x_kind=st.sampled_from(X_KINDS),
+    y_kind=st.sampled_from(Y_KINDS),
+    seed=st.integers(0, 2**16),
+)
+def test_bad_input_raises_glassnet_errors_and_leaves_the_model_unchanged(
+    call, x_kind, y_kind, seed
+) -> None:
     _try(call, x_kind, y_kind, seed)
 
 
 @pytest.mark.parametrize("call", CALLS)
-@pytest.mark.parametrize("x_kind", [k for k in X_KINDS if k not in ("good", "bool", "int", "float64",
-                                                                    "object numbers", "dataframe numbers", "huge")])
+@pytest.mark.parametrize(
+    "x_kind",
+    [
+        k
+        for k in X_KINDS
+        if k
+        not in ("good", "bool", "int", "float64", "object numbers", "dataframe numbers", "huge")
+    ],
+)
 def test_every_bad_x_is_refused(call: str, x_kind: str) -> None:
     assert _try(call, x_kind, "good", 0) != "handled"
 
 
 @pytest.mark.parametrize("call", [c for c in CALLS if c != "predict"])
-@pytest.mark.parametrize("y_kind", [k for k in Y_KINDS if k not in ("good", "int", "bool", "series")])
+@pytest.mark.parametrize(
+    "y_kind", [k for k in Y_KINDS if k not in ("good", "int", "bool", "series")]
+)
 def test_every_bad_y_is_refused(call: str, y_kind: str) -> None:
     assert _try(call, "good", y_kind, 0) != "handled"
 
 
-@pytest.mark.parametrize("x_kind, message", [
-    ("sparse", r"SciPy sparse matrix of shape \(12, 3\).*X.toarray\(\)"),
-    ("dict", "got a dict"),
-    ("complex", r"dtype complex64. Take its .real"),
-    ("overflows float32", "beyond the range of float32"),
-    ("dataframe text", "containing str values"),
-])
+@pytest.mark.parametrize(
+    "x_kind, message",
+    [
+        ("sparse", r"SciPy sparse matrix of shape \(12, 3\).*X.toarray\(\)"),
+        ("dict", "got a dict"),
+        ("complex", r"dtype complex64. Take its .real"),
+        ("overflows float32", "beyond the range of float32"),
+        ("dataframe text", "containing str values"),
+    ],
+)
 def test_messages_name_the_fix(x_kind: str, message: str) -> None:
     with pytest.raises(GlassnetError, match=message):
         copy.deepcopy(TRAINED).predict(_bad_x(x_kind, np.random.default_rng(0)))

@@ -10,9 +10,17 @@ import glassnet as gn
 
 def test_from_torch_copies_layers_and_weights(torch) -> None:
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.LeakyReLU(0.2), torch.nn.BatchNorm1d(8),
-                              torch.nn.Dropout(0.1), torch.nn.Linear(8, 4), torch.nn.LayerNorm(4), torch.nn.GELU(),
-                              torch.nn.Linear(4, 2), torch.nn.Softmax(dim=1))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(3, 8),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.BatchNorm1d(8),
+        torch.nn.Dropout(0.1),
+        torch.nn.Linear(8, 4),
+        torch.nn.LayerNorm(4),
+        torch.nn.GELU(),
+        torch.nn.Linear(4, 2),
+        torch.nn.Softmax(dim=1),
+    )
     net.train()
     net(torch.randn(32, 3))  # running statistics
     net.eval()
@@ -24,13 +32,27 @@ def test_from_torch_copies_layers_and_weights(torch) -> None:
 
 
 def test_to_torch_round_trip_keeps_outputs(torch) -> None:
-    model = gn.Model([gn.Input((3,)), gn.Dense(6, activation="relu"), gn.Tanh(), gn.Dense(2, activation="softmax")])
+    model = gn.Model(
+        [
+            gn.Input((3,)),
+            gn.Dense(6, activation="relu"),
+            gn.Tanh(),
+            gn.Dense(2, activation="softmax"),
+        ]
+    )
     x = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
     net = model.to_torch().eval()
     with torch.no_grad():
         np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model.predict(x), atol=1e-6)
-    back = gn.Model.from_torch(torch.nn.Sequential(*[m for block in net for m in
-                                                     (block if isinstance(block, torch.nn.Sequential) else [block])]))
+    back = gn.Model.from_torch(
+        torch.nn.Sequential(
+            *[
+                m
+                for block in net
+                for m in (block if isinstance(block, torch.nn.Sequential) else [block])
+            ]
+        )
+    )
     np.testing.assert_allclose(back.predict(x), model.predict(x), atol=1e-6)
 
 

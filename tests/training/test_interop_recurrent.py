@@ -12,7 +12,9 @@ import glassnet as gn
 @pytest.mark.parametrize("num_layers,bidirectional", [(1, False), (2, True)])
 def test_from_torch_recurrent_plus_linear_matches_torch(torch, kind, num_layers, bidirectional):
     torch.manual_seed(0)
-    rnn = getattr(torch.nn, kind)(3, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=True)
+    rnn = getattr(torch.nn, kind)(
+        3, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=True
+    )
     directions = 2 if bidirectional else 1
     head = torch.nn.Linear(5 * directions, 2)
     x = np.random.default_rng(0).normal(size=(4, 7, 3)).astype(np.float32)
@@ -23,17 +25,25 @@ def test_from_torch_recurrent_plus_linear_matches_torch(torch, kind, num_layers,
     model = gn.Model.from_torch([rnn, head])
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-4, atol=1e-5)
     back = model.to_torch()
-    np.testing.assert_allclose(back(torch.from_numpy(x)).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        back(torch.from_numpy(x)).detach().numpy(), expected, rtol=1e-4, atol=1e-5
+    )
 
 
 def test_to_torch_keeps_sequences_and_time_distributed(torch):
-    model = gn.Model([gn.Bidirectional(gn.GRU(4, return_sequences=True, input_shape=(6, 2), rng=0),
-                                       merge_mode="sum"),
-                      gn.TimeDistributed(gn.Dense(3, rng=0))])
+    model = gn.Model(
+        [
+            gn.Bidirectional(
+                gn.GRU(4, return_sequences=True, input_shape=(6, 2), rng=0), merge_mode="sum"
+            ),
+            gn.TimeDistributed(gn.Dense(3, rng=0)),
+        ]
+    )
     x = np.random.default_rng(1).normal(size=(2, 6, 2)).astype(np.float32)
     converted = model.to_torch()
-    np.testing.assert_allclose(converted(torch.from_numpy(x)).detach().numpy(), model.predict(x), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        converted(torch.from_numpy(x)).detach().numpy(), model.predict(x), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_to_torch_refuses_what_torch_layers_cannot_do():

@@ -38,7 +38,9 @@ def _rss() -> int:
 
 
 def _founding_model() -> gn.Model:
-    return gn.Model([gn.Linear(2, 5), gn.ReLU(5), gn.Linear(5, 2), gn.ReLU(2), gn.Linear(2, 1), gn.Sigmoid(1)])
+    return gn.Model(
+        [gn.Linear(2, 5), gn.ReLU(5), gn.Linear(5, 2), gn.ReLU(2), gn.Linear(2, 1), gn.Sigmoid(1)]
+    )
 
 
 def _memory_over_steps(steps: int) -> dict[str, float]:
@@ -58,13 +60,23 @@ def _memory_over_steps(steps: int) -> dict[str, float]:
             samples.append((done, tracemalloc.get_traced_memory()[0], _rss()))
 
     try:
-        model.fit(x, y, epochs=(WARMUP_STEPS + steps) // STEPS_PER_EPOCH, batch_size=10, verbose=0, seed=0,
-                  callbacks=[gn.callbacks.LambdaCallback(on_epoch_end=measure)])
+        model.fit(
+            x,
+            y,
+            epochs=(WARMUP_STEPS + steps) // STEPS_PER_EPOCH,
+            batch_size=10,
+            verbose=0,
+            seed=0,
+            callbacks=[gn.callbacks.LambdaCallback(on_epoch_end=measure)],
+        )
     finally:
         tracemalloc.stop()
     _, traced_start, rss_start = samples[0]
-    return {"steps": samples[-1][0], "traced_growth_bytes": max(s[1] for s in samples) - traced_start,
-            "rss_growth_bytes": max(s[2] for s in samples) - rss_start}
+    return {
+        "steps": samples[-1][0],
+        "traced_growth_bytes": max(s[1] for s in samples) - traced_start,
+        "rss_growth_bytes": max(s[2] for s in samples) - rss_start,
+    }
 
 
 def _record(figures: dict) -> None:
@@ -103,7 +115,9 @@ def test_graphs_are_freed_without_the_cycle_collector() -> None:
         gc.enable()
 
 
-def test_the_fast_path_keeps_a_bounded_number_of_replays_when_the_batch_shape_changes_every_step() -> None:
+def test_the_fast_path_keeps_a_bounded_number_of_replays_when_the_batch_shape_changes_every_step() -> (
+    None
+):
     model = _founding_model()
     model.compile(optimizer=gn.optim.SGD(lr=0.01), loss="binary_crossentropy")
     model.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0, seed=0)
@@ -127,7 +141,7 @@ def test_the_fast_path_keeps_a_bounded_number_of_replays_when_the_batch_shape_ch
     assert traced[1] - traced[0] < 256 * 1024, traced
 
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import hashlib, sys
     import numpy as np
     import glassnet as gn
@@ -142,7 +156,7 @@ SCRIPT = textwrap.dedent('''
         digest.update(name.encode()); digest.update(np.ascontiguousarray(value).tobytes())
     digest.update(repr(history.history).encode())
     print(digest.hexdigest())
-''')
+""")
 
 
 def test_one_seed_gives_the_same_bits_in_fresh_processes(tmp_path) -> None:
@@ -151,7 +165,9 @@ def test_one_seed_gives_the_same_bits_in_fresh_processes(tmp_path) -> None:
     env = {**os.environ, "PYTHONHASHSEED": "random"}  # the hash seed must not matter either
     digests = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env
+        )
         assert done.returncode == 0, done.stderr
         digests.append(done.stdout.strip())
     assert digests[0] == digests[1] and len(digests[0]) == 64

@@ -23,8 +23,14 @@ def _weights(model: gn.Model) -> list[np.ndarray]:
 
 def test_layers_are_named_by_kind_and_parameters_by_layer() -> None:
     model = build_founding_model()
-    assert [layer.name for layer in model.layers] == ["linear_1", "relu_1", "linear_2", "relu_2", "linear_3",
-                                                      "sigmoid_1"]
+    assert [layer.name for layer in model.layers] == [
+        "linear_1",
+        "relu_1",
+        "linear_2",
+        "relu_2",
+        "linear_3",
+        "sigmoid_1",
+    ]
     assert [n for n, _ in model.named_parameters()][:2] == ["linear_1.weight", "linear_1.bias"]
 
 
@@ -45,7 +51,7 @@ def test_predict_returns_probabilities_without_building_a_graph() -> None:
     out = model.predict(X)
     assert isinstance(out, np.ndarray) and out.shape == (200, 1) and out.dtype == np.float32
     assert np.all((out >= 0) & (out <= 1))
-    assert not model(gn.Tensor(X.astype(np.float32))).creator is None
+    assert model(gn.Tensor(X.astype(np.float32))).creator is not None
     np.testing.assert_array_equal(model.predict(X, batch_size=7), out)
 
 
@@ -86,18 +92,27 @@ def test_sigmoid_plus_bce_trains_through_logits_with_the_same_gradient(torch) ->
     before = _weights(model)
     model.train(X, Y, learning_rate=0.1, epochs=1)
     assert np.isfinite(model.loss[0])
-    net = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU(),
-                              torch.nn.Linear(2, 1))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 5),
+        torch.nn.ReLU(),
+        torch.nn.Linear(5, 2),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2, 1),
+    )
     with torch.no_grad():
         for param, value in zip(net.parameters(), before):
             param.copy_(torch.from_numpy(value))
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        net(torch.from_numpy(X.astype(np.float32))), torch.from_numpy(Y.astype(np.float32)).reshape(-1, 1))
+        net(torch.from_numpy(X.astype(np.float32))),
+        torch.from_numpy(Y.astype(np.float32)).reshape(-1, 1),
+    )
     loss.backward()
     assert model.loss[0] == pytest.approx(loss.item(), rel=1e-5)
     with torch.no_grad():
         for param, value in zip(net.parameters(), _weights(model)):
-            np.testing.assert_allclose(value, (param - 0.1 * param.grad).numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                value, (param - 0.1 * param.grad).numpy(), rtol=1e-5, atol=1e-6
+            )
 
 
 def test_mse_loss_by_name_trains_regression() -> None:
@@ -117,17 +132,32 @@ def test_summary_lists_layers_output_shapes_and_parameter_counts() -> None:
     assert "Total params: 30" in text
 
 
-@pytest.mark.parametrize("X, error, message", [
-    (np.zeros((2, 200)), ShapeError, r"looks features-first.*drop the \.T"),
-    (np.zeros((200, 3)), ShapeError, r"linear_1: expected input of shape \(n_samples, 2\), got X_train of shape "
-                                     r"\(200, 3\)"),
-    (np.zeros((0, 2)), InputError, "at least one sample"),
-    (np.zeros(200), ShapeError, r"expected a samples-first array \(n_samples, n_features\).*reshape\(-1, 1\)"),
-    (np.zeros((200, 4, 3)), ShapeError, r"linear_1: expected input of shape \(n_samples, \.\.\., 2\), got X_train of shape \(200, 4, 3\).*3 features"),
-    (np.full((200, 2), np.nan), InputError, "NaN or infinite"),
-    (np.array([["a", "b"]] * 200), DTypeError, "expected numbers"),
-    (np.array([[1.0, None]] * 200, dtype=object), DTypeError, "Python objects"),
-])
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        (np.zeros((2, 200)), ShapeError, r"looks features-first.*drop the \.T"),
+        (
+            np.zeros((200, 3)),
+            ShapeError,
+            r"linear_1: expected input of shape \(n_samples, 2\), got X_train of shape "
+            r"\(200, 3\)",
+        ),
+        (np.zeros((0, 2)), InputError, "at least one sample"),
+        (
+            np.zeros(200),
+            ShapeError,
+            r"expected a samples-first array \(n_samples, n_features\).*reshape\(-1, 1\)",
+        ),
+        (
+            np.zeros((200, 4, 3)),
+            ShapeError,
+            r"linear_1: expected input of shape \(n_samples, \.\.\., 2\), got X_train of shape \(200, 4, 3\).*3 features",
+        ),
+        (np.full((200, 2), np.nan), InputError, "NaN or infinite"),
+        (np.array([["a", "b"]] * 200), DTypeError, "expected numbers"),
+        (np.array([[1.0, None]] * 200, dtype=object), DTypeError, "Python objects"),
+    ],
+)
 def test_bad_inputs_are_refused_before_any_weight_changes(X, error, message) -> None:
     _, Y = _data()
     model = build_founding_model()
@@ -158,12 +188,15 @@ def test_huge_finite_values_whose_sums_overflow_are_accepted() -> None:
     assert as_features(X, 4, "dense_1", np.dtype(np.float32)) is X
 
 
-@pytest.mark.parametrize("Y, error, message", [
-    (np.zeros(150), ShapeError, "X has 200 samples, Y_train has 150"),
-    (np.zeros((1, 200)), ShapeError, r"one row of labels.*drop the \.T"),
-    (np.full(200, 2.0), InputError, r"labels must lie in \[0, 1\], got values from 2 to 2"),
-    (np.full(200, np.inf), InputError, "NaN or infinite"),
-])
+@pytest.mark.parametrize(
+    "Y, error, message",
+    [
+        (np.zeros(150), ShapeError, "X has 200 samples, Y_train has 150"),
+        (np.zeros((1, 200)), ShapeError, r"one row of labels.*drop the \.T"),
+        (np.full(200, 2.0), InputError, r"labels must lie in \[0, 1\], got values from 2 to 2"),
+        (np.full(200, np.inf), InputError, "NaN or infinite"),
+    ],
+)
 def test_bad_labels_are_refused(Y, error, message) -> None:
     X, _ = _data()
     with pytest.raises(error, match=message):
@@ -227,22 +260,34 @@ def test_train_builds_lazy_dense_layers_before_making_its_optimizer() -> None:
 def test_a_narrow_default_output_layer_starts_at_zero() -> None:
     # The founding network: the output layer is fed by 2 units, which a random start can kill.
     assert np.all(_head_weights_after_setup(list(build_founding_model().layers)) == 0)
-    assert np.all(_head_weights_after_setup([gn.Dense(4, activation="relu"), gn.Dense(1, activation="sigmoid")],
-                                            keras=True) == 0)
+    assert np.all(
+        _head_weights_after_setup(
+            [gn.Dense(4, activation="relu"), gn.Dense(1, activation="sigmoid")], keras=True
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("keras", [False, True])
 def test_a_wide_or_explicitly_initialized_output_layer_keeps_its_random_start(keras: bool) -> None:
     # 8 or more units feed it (see glassnet.nn.init.NARROW_WIDTH), or the user chose its init.
     wide = [gn.Dense(gn.nn.init.NARROW_WIDTH, activation="relu"), gn.Dense(1, activation="sigmoid")]
-    explicit = [gn.Dense(2, activation="relu"), gn.Dense(1, activation="sigmoid", kernel_initializer="he_uniform")]
+    explicit = [
+        gn.Dense(2, activation="relu"),
+        gn.Dense(1, activation="sigmoid", kernel_initializer="he_uniform"),
+    ]
     for layers in (wide, explicit):
         assert np.any(_head_weights_after_setup(layers, keras) != 0)
 
 
 def test_a_lazily_built_float64_model_gets_float64_inputs() -> None:
     X, Y = _data()
-    model = gn.Model([gn.Dense(4, activation="relu", dtype=np.float64), gn.Dense(1, activation="sigmoid", dtype=np.float64)])
+    model = gn.Model(
+        [
+            gn.Dense(4, activation="relu", dtype=np.float64),
+            gn.Dense(1, activation="sigmoid", dtype=np.float64),
+        ]
+    )
     assert model.dtype == np.float64
     model.train(X, Y, epochs=2, seed=0)
     assert model.layers[0].weight.dtype == np.float64
@@ -250,19 +295,26 @@ def test_a_lazily_built_float64_model_gets_float64_inputs() -> None:
 
 
 @pytest.mark.parametrize("method", ["fit", "train"])
-def test_a_call_with_zero_epochs_leaves_the_weights_and_a_later_seed_still_draws_them(method) -> None:
+def test_a_call_with_zero_epochs_leaves_the_weights_and_a_later_seed_still_draws_them(
+    method,
+) -> None:
     x = np.random.default_rng(0).normal(size=(64, 4))
     y = (x[:, 0] > 0).astype(int)
 
     def weights_after(pre_call: bool) -> list[np.ndarray]:
         model = gn.Model([gn.Dense(8, activation="relu"), gn.Dense(2, activation="softmax")])
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-        run = (lambda **kw: model.fit(x, y, verbose=0, **kw)) if method == "fit" else (
-            lambda **kw: model.train(x, y, loss="sparse_categorical_crossentropy", **kw))
+        run = (
+            (lambda **kw: model.fit(x, y, verbose=0, **kw))
+            if method == "fit"
+            else (lambda **kw: model.train(x, y, loss="sparse_categorical_crossentropy", **kw))
+        )
         if pre_call:
             before = [p.data.copy() for p in model.parameters()] if model.layers[0].built else None
             run(epochs=0)
-            assert before is None or all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+            assert before is None or all(
+                np.array_equal(a, p.data) for a, p in zip(before, model.parameters())
+            )
         run(epochs=1, seed=3)
         return [p.data.copy() for p in model.parameters()]
 

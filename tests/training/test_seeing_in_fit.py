@@ -16,8 +16,12 @@ def _data(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _model() -> gn.Model:
-    model = gn.Model([gn.Dense(8, activation="relu", input_shape=(4,), rng=0),
-                      gn.Dense(1, activation="sigmoid", rng=1)])
+    model = gn.Model(
+        [
+            gn.Dense(8, activation="relu", input_shape=(4,), rng=0),
+            gn.Dense(1, activation="sigmoid", rng=1),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     return model
 
@@ -32,7 +36,8 @@ def _watched_fit(run_eagerly: bool) -> tuple[gn.Model, list[tuple[np.ndarray, np
     model.run_eagerly = run_eagerly
     seen = []
     handle = model.layers[0].register_forward_hook(
-        lambda m, args, out: seen.append((args[0].data.copy(), out.data.copy())))
+        lambda m, args, out: seen.append((args[0].data.copy(), out.data.copy()))
+    )
     model.compile("adam", "binary_crossentropy", run_eagerly=run_eagerly)
     _fit(model)
     handle.remove()
@@ -43,25 +48,32 @@ def test_forward_hooks_fire_on_replayed_batches_and_change_no_bit(replays):
     plain = _model()
     _fit(plain)
     hooked, seen = _watched_fit(run_eagerly=False)
-    assert len(seen) == 3 * 6 and len(replays) == 2 * (3 * 6 - 1)  # both fits replayed all but their first batch
+    assert len(seen) == 3 * 6 and len(replays) == 2 * (
+        3 * 6 - 1
+    )  # both fits replayed all but their first batch
     for a, b in zip(plain.parameters(), hooked.parameters()):
         assert np.array_equal(a.data, b.data)
     # On replayed batches the hook sees what an eager step shows it: that batch's input and output.
     _, seen_eagerly = _watched_fit(run_eagerly=True)
-    assert all(np.array_equal(x, x2) and np.array_equal(out, out2)
-               for (x, out), (x2, out2) in zip(seen, seen_eagerly, strict=True))
+    assert all(
+        np.array_equal(x, x2) and np.array_equal(out, out2)
+        for (x, out), (x2, out2) in zip(seen, seen_eagerly, strict=True)
+    )
 
 
 def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
     model = _model()
     eager = _model()
     eager.compile("adam", "binary_crossentropy", run_eagerly=True)
-    with model.layers[0].register_forward_hook(lambda m, args, out: out * 0.5), \
-            eager.layers[0].register_forward_hook(lambda m, args, out: out * 0.5):
+    with (
+        model.layers[0].register_forward_hook(lambda m, args, out: out * 0.5),
+        eager.layers[0].register_forward_hook(lambda m, args, out: out * 0.5),
+    ):
         _fit(model)
         _fit(eager)
-    assert replays == [] and all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(),
-                                                                                eager.parameters()))
+    assert replays == [] and all(
+        np.array_equal(a.data, b.data) for a, b in zip(model.parameters(), eager.parameters())
+    )
 
 
 def test_a_forward_pre_hook_makes_fit_step_aside(replays):
@@ -96,8 +108,12 @@ def test_check_numerics_names_the_op_and_layer_that_overflowed():
     model.layers[0].weight.data[:] = 1e38  # finite weights and data ...
     x[1:] = 10.0  # ... whose product overflows float32 in the first layer (fit checks row 0 first)
     with pytest.raises(NonFiniteError, match=r"(linear|linear_relu) in layer 'dense_1'") as info:
-        model.fit(x, y, epochs=1, batch_size=16, verbose=0, check_numerics=True)  # no seed: keeps the weights
-    assert "input 0: (16, 4) float32" in str(info.value) and "test_seeing_in_fit.py" in str(info.value)
+        model.fit(
+            x, y, epochs=1, batch_size=16, verbose=0, check_numerics=True
+        )  # no seed: keeps the weights
+    assert "input 0: (16, 4) float32" in str(info.value) and "test_seeing_in_fit.py" in str(
+        info.value
+    )
 
 
 def test_check_numerics_names_the_loss_when_the_loss_overflows():
@@ -107,4 +123,3 @@ def test_check_numerics_names_the_loss_when_the_loss_overflows():
     y = np.full(len(x), 3e38, dtype=np.float32)  # finite targets whose squared error is not
     with pytest.raises(NonFiniteError, match=r"in layer 'loss \(mse\)'"):
         model.fit(x, y, epochs=1, batch_size=16, verbose=0, check_numerics=True)
-

@@ -25,8 +25,17 @@ def _data(seed: int, n: int = 64) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _model() -> gn.Model:
-    model = gn.Model([gn.Linear(4, 16, rng=0), gn.ReLU(), gn.BatchNorm1d(16), gn.Dropout(0.5),
-                      gn.Linear(16, 16, rng=1), gn.Tanh(), gn.Dense(1, activation="sigmoid")])
+    model = gn.Model(
+        [
+            gn.Linear(4, 16, rng=0),
+            gn.ReLU(),
+            gn.BatchNorm1d(16),
+            gn.Dropout(0.5),
+            gn.Linear(16, 16, rng=1),
+            gn.Tanh(),
+            gn.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=gn.optim.Adam(lr=0.01), loss="binary_crossentropy")
     return model
 
@@ -56,7 +65,9 @@ def test_four_threads_predicting_on_one_model_get_the_sequential_results() -> No
     model = _model()
     x, y = _data(0)
     model.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0)
-    model.train(True)  # left in training mode: predict must still use eval mode (no dropout) throughout
+    model.train(
+        True
+    )  # left in training mode: predict must still use eval mode (no dropout) throughout
     inputs = [_data(10 + i)[0] for i in range(4)]
     expected = [model.predict(batch) for batch in inputs]
 
@@ -76,7 +87,9 @@ def test_evaluate_and_predict_overlap_on_one_model() -> None:
     loss, prediction = model.evaluate(x, y)["loss"], model.predict(x)
 
     def work(index: int) -> list:
-        return [model.evaluate(x, y)["loss"] if index % 2 else model.predict(x) for _ in range(ROUNDS)]
+        return [
+            model.evaluate(x, y)["loss"] if index % 2 else model.predict(x) for _ in range(ROUNDS)
+        ]
 
     for index, outputs in enumerate(_in_threads(work, 4)):
         for output in outputs:
@@ -91,7 +104,9 @@ def test_fit_on_two_models_in_two_threads_gives_each_its_single_threaded_result(
     fresh = [_model(), _model()]
 
     def fit(index: int, model: gn.Model) -> tuple[dict, dict]:
-        history = model.fit(*data[index], epochs=4, batch_size=8, verbose=0, seed=index, validation_split=0.25)
+        history = model.fit(
+            *data[index], epochs=4, batch_size=8, verbose=0, seed=index, validation_split=0.25
+        )
         return history.history, model.state_dict()
 
     alone = [fit(i, copy.deepcopy(fresh[i])) for i in range(2)]

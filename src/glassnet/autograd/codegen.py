@@ -74,7 +74,12 @@ def _compiled(source: str) -> CodeType:
         if code is None:
             filename = f"<glassnet replay {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
             code = compile(source, filename, "exec")
-            linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+            linecache.cache[filename] = (
+                len(source),
+                None,
+                source.splitlines(keepends=True),
+                filename,
+            )
             while len(_CODE_CACHE) >= CODE_CACHE_SIZE:
                 oldest = _CODE_CACHE.pop(next(iter(_CODE_CACHE)))
                 linecache.cache.pop(oldest.co_filename, None)
@@ -82,10 +87,17 @@ def _compiled(source: str) -> CodeType:
         return code
 
 
-def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],
-                 leaves: Sequence[Tensor], backward_steps: Sequence[tuple[Function, Routes]], loss: Tensor,
-                 released: Sequence[Tensor], released_array: np.ndarray, check_inputs: Callable[..., None],
-                 leaves_changed: Callable[[], None]) -> ReplayCode:
+def write_replay(
+    inputs: Sequence[Tensor],
+    ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],
+    leaves: Sequence[Tensor],
+    backward_steps: Sequence[tuple[Function, Routes]],
+    loss: Tensor,
+    released: Sequence[Tensor],
+    released_array: np.ndarray,
+    check_inputs: Callable[..., None],
+    leaves_changed: Callable[[], None],
+) -> ReplayCode:
     """Write the straight-line functions of a replay (see the module docstring).
 
     Args:
@@ -101,10 +113,18 @@ def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequenc
         leaves_changed: called (and expected to raise) when a leaf's ``requires_grad`` differs
             from the recording's.
     """
-    namespace: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "GraphError": GraphError,
-                                 "as_gradient": _as_gradient, "gradient_tuple": _gradient_tuple,
-                                 "accumulate_leaf": _accumulate_leaf, "FREED": _FREED, "RELEASED": released_array,
-                                 "check_inputs": check_inputs, "leaves_changed": leaves_changed}
+    namespace: dict[str, Any] = {
+        "ndarray": np.ndarray,
+        "asarray": np.asarray,
+        "GraphError": GraphError,
+        "as_gradient": _as_gradient,
+        "gradient_tuple": _gradient_tuple,
+        "accumulate_leaf": _accumulate_leaf,
+        "FREED": _FREED,
+        "RELEASED": released_array,
+        "check_inputs": check_inputs,
+        "leaves_changed": leaves_changed,
+    }
     names: dict[int, str] = {}  # id(tensor) -> its name in the namespace
     arrays: dict[int, str] = {}  # id(tensor) -> the local holding its array in run
 
@@ -128,21 +148,34 @@ def write_replay(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequenc
     lines = _run_source(inputs, ops, leaves, names, arrays, namespace)
     lines.append(f"    return {arrays[id(loss)]}")
     lines += _backward_source(backward_steps, names, op_index, loss)
-    lines += ["", "def release():", '    """Drop the intermediate results\' arrays until the next run."""']
+    lines += [
+        "",
+        "def release():",
+        '    """Drop the intermediate results\' arrays until the next run."""',
+    ]
     lines += [f"    {names[id(t)]}.data = RELEASED" for t in released] or ["    pass"]
     return ReplayCode("\n".join(lines) + "\n", namespace)
 
 
-def _run_source(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],
-                leaves: Sequence[Tensor], names: dict[int, str], arrays: dict[int, str],
-                namespace: dict[str, Any]) -> list[str]:
+def _run_source(
+    inputs: Sequence[Tensor],
+    ops: Sequence[tuple[Function, Sequence[Tensor], Tensor]],
+    leaves: Sequence[Tensor],
+    names: dict[int, str],
+    arrays: dict[int, str],
+    namespace: dict[str, Any],
+) -> list[str]:
     """The lines of ``run``; binds in ``namespace`` the recorded shapes, dtypes and flags it checks."""
     arguments = ", ".join(f"x{i}" for i in range(len(inputs)))
-    lines = [f"def run({arguments}):",
-             '    """The recorded ops\' forward passes on new input arrays; returns the loss\'s array."""']
+    lines = [
+        f"def run({arguments}):",
+        '    """The recorded ops\' forward passes on new input arrays; returns the loss\'s array."""',
+    ]
     # The common case of the checks in one condition; check_inputs settles the rest, and raises.
-    fast = [f"type(x{i}) is not ndarray or x{i}.shape != SHAPE{i} or x{i}.dtype is not DTYPE{i}"
-            for i in range(len(inputs))]
+    fast = [
+        f"type(x{i}) is not ndarray or x{i}.shape != SHAPE{i} or x{i}.dtype is not DTYPE{i}"
+        for i in range(len(inputs))
+    ]
     for i, tensor in enumerate(inputs):
         namespace[f"SHAPE{i}"], namespace[f"DTYPE{i}"] = tensor.shape, tensor.dtype
     if fast:
@@ -154,49 +187,69 @@ def _run_source(inputs: Sequence[Tensor], ops: Sequence[tuple[Function, Sequence
     lines += [f"    {names[id(t)]}.data = x{i}" for i, t in enumerate(inputs)]
     for index, (fn, args, _) in enumerate(ops):
         reads = ", ".join(arrays.get(id(t), f"{names[id(t)]}.data") for t in args)
-        lines += [f"    # {_label(fn)}",
-                  f"    y{index} = op{index}.forward({reads})",
-                  f"    if type(y{index}) is not ndarray:",
-                  f"        y{index} = asarray(y{index})",
-                  f"    out{index}.data = y{index}",
-                  f"    op{index}.freed = False  # it saved this run's arrays for backward"]
+        lines += [
+            f"    # {_label(fn)}",
+            f"    y{index} = op{index}.forward({reads})",
+            f"    if type(y{index}) is not ndarray:",
+            f"        y{index} = asarray(y{index})",
+            f"    out{index}.data = y{index}",
+            f"    op{index}.freed = False  # it saved this run's arrays for backward",
+        ]
     return lines
 
 
-def _backward_source(backward_steps: Sequence[tuple[Function, Routes]], names: dict[int, str],
-                     op_index: dict[Function, int], loss: Tensor) -> list[str]:
+def _backward_source(
+    backward_steps: Sequence[tuple[Function, Routes]],
+    names: dict[int, str],
+    op_index: dict[Function, int],
+    loss: Tensor,
+) -> list[str]:
     """The lines of ``backward``: the steps of ``tensor._backpropagate``, one block per op."""
     first = op_index[loss.creator]
     pending = [f"g{op_index[fn]}" for fn, _ in backward_steps if fn is not loss.creator]
-    lines = ["", "def backward(seed):",
-             '    """Each op\'s backward, outputs first; gi is the gradient of opi\'s output."""']
+    lines = [
+        "",
+        "def backward(seed):",
+        '    """Each op\'s backward, outputs first; gi is the gradient of opi\'s output."""',
+    ]
     for start in range(0, len(pending), 8):  # none has reached these ops' outputs yet
-        lines.append(f"    {' = '.join(pending[start:start + 8])} = None")
+        lines.append(f"    {' = '.join(pending[start : start + 8])} = None")
     lines.append(f"    g{first} = seed")
     for fn, routes in backward_steps:
         index = op_index[fn]
-        body = [f"# {_label(fn)}",
-                f"if op{index}.freed:",
-                f"    raise GraphError(FREED.format(op{index}.name))",
-                f"dxs = op{index}.backward(g{index})",
-                f"if type(dxs) is not tuple or len(dxs) != {len(fn.inputs)}:",
-                f"    dxs = gradient_tuple(op{index}, dxs)"]
+        body = [
+            f"# {_label(fn)}",
+            f"if op{index}.freed:",
+            f"    raise GraphError(FREED.format(op{index}.name))",
+            f"dxs = op{index}.backward(g{index})",
+            f"if type(dxs) is not tuple or len(dxs) != {len(fn.inputs)}:",
+            f"    dxs = gradient_tuple(op{index}, dxs)",
+        ]
         for position, tensor, producer in routes:
             target = names[id(tensor)]
-            body += [f"dx = dxs[{position}]",
-                     "if dx is not None:",
-                     f"    if type(dx) is not ndarray or dx.dtype is not {target}.data.dtype:",
-                     f"        dx = as_gradient(dx, {target}.data.dtype)"]
+            body += [
+                f"dx = dxs[{position}]",
+                "if dx is not None:",
+                f"    if type(dx) is not ndarray or dx.dtype is not {target}.data.dtype:",
+                f"        dx = as_gradient(dx, {target}.data.dtype)",
+            ]
             if producer is not None:
                 g = f"g{op_index[producer]}"
-                body.append(f"    {g} = dx if {g} is None else {g} + dx  # out of place: dx may alias g{index}")
+                body.append(
+                    f"    {g} = dx if {g} is None else {g} + dx  # out of place: dx may alias g{index}"
+                )
             else:
-                body += [f"    if {target}.grad is None and dx.base is None and dx is not g{index}:",
-                         f"        {target}.grad = dx",
-                         "    else:",
-                         f"        accumulate_leaf({target}, dx, g{index})"]
-        body += [f"op{index}.saved = ()", f"op{index}.freed = True",
-                 f"g{index} = dxs = dx = None  # used: let go of it, as Tensor.backward does"]
+                body += [
+                    f"    if {target}.grad is None and dx.base is None and dx is not g{index}:",
+                    f"        {target}.grad = dx",
+                    "    else:",
+                    f"        accumulate_leaf({target}, dx, g{index})",
+                ]
+        body += [
+            f"op{index}.saved = ()",
+            f"op{index}.freed = True",
+            f"g{index} = dxs = dx = None  # used: let go of it, as Tensor.backward does",
+        ]
         if fn is loss.creator:
             lines += [f"    {line}" for line in body]
         else:  # an op that no gradient reached is skipped, as Tensor.backward skips it

@@ -164,7 +164,9 @@ class Function:
         try:
             out = fn.forward(*arrays)
         except ValueError as exc:
-            if isinstance(exc, GlassnetError):  # already says what is wrong (ShapeError, InputError...)
+            if isinstance(
+                exc, GlassnetError
+            ):  # already says what is wrong (ShapeError, InputError...)
                 raise
             raise fn.shape_error([a.shape for a in arrays], str(exc)) from exc
         creator = None

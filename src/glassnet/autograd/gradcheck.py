@@ -35,8 +35,14 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     return grad
 
 
-def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, seed: int = 0) -> bool:
+def gradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
     """Compare ``fn``'s backward with central finite differences for every differentiable input.
 
     The inputs are copied to float64. The inputs checked are the floating-point tensors with
@@ -99,16 +105,26 @@ def _check_zero_upstream(output: Tensor, tensors: list[Tensor]) -> None:
     output.backward(np.zeros(output.shape), retain_graph=True)
     for position, t in enumerate(tensors):
         if t.grad is not None and np.any(t.grad != 0):
-            raise GradcheckError(f"gradcheck: input {position} got a non-zero gradient from a zero upstream gradient.")
+            raise GradcheckError(
+                f"gradcheck: input {position} got a non-zero gradient from a zero upstream gradient."
+            )
         t.grad = saved_grads[position]
 
 
-def _compare(index: int, tensor: Tensor, analytic: np.ndarray | None, numeric: np.ndarray,
-             atol: float, rtol: float) -> None:
+def _compare(
+    index: int,
+    tensor: Tensor,
+    analytic: np.ndarray | None,
+    numeric: np.ndarray,
+    atol: float,
+    rtol: float,
+) -> None:
     if analytic is None:
         if np.all(numeric == 0):
             return
-        raise GradcheckError(f"gradcheck: input {index} got no gradient, but the numerical one is non-zero.")
+        raise GradcheckError(
+            f"gradcheck: input {index} got no gradient, but the numerical one is non-zero."
+        )
     if analytic.shape != tensor.shape:
         raise GradcheckError(
             f"gradcheck: input {index} has shape {tensor.shape} but its gradient has shape {analytic.shape}."

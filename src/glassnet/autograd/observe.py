@@ -34,9 +34,23 @@ from .function import Function, _grad_mode
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Observation", "observing", "scope", "current_scope", "current_modules", "scopes_wanted", "RemovableHandle",
-           "register_tensor_hook", "hooks_registered", "detect_anomaly", "is_anomaly_enabled", "array_stats",
-           "format_stats", "user_frame", "backward_watch"]
+__all__ = [
+    "Observation",
+    "observing",
+    "scope",
+    "current_scope",
+    "current_modules",
+    "scopes_wanted",
+    "RemovableHandle",
+    "register_tensor_hook",
+    "hooks_registered",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "array_stats",
+    "format_stats",
+    "user_frame",
+    "backward_watch",
+]
 
 Watcher = Callable[[Function, list, Any], None]
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,8 +64,15 @@ def array_stats(array: np.ndarray) -> dict[str, float]:
     """
     array = np.asarray(array)
     if array.dtype.kind not in "biuf" or array.size == 0:
-        return {"mean": float("nan"), "std": float("nan"), "min": float("nan"), "max": float("nan"),
-                "zeros": float("nan"), "nan": 0, "inf": 0}
+        return {
+            "mean": float("nan"),
+            "std": float("nan"),
+            "min": float("nan"),
+            "max": float("nan"),
+            "zeros": float("nan"),
+            "nan": 0,
+            "inf": 0,
+        }
     values = array.astype(np.float64, copy=False)
     finite = np.isfinite(values)
     nan = int(np.isnan(values).sum()) if array.dtype.kind == "f" else 0
@@ -60,15 +81,29 @@ def array_stats(array: np.ndarray) -> dict[str, float]:
     if kept.size == 0:
         mean = std = low = high = float("nan")
     else:
-        mean, std, low, high = float(kept.mean()), float(kept.std()), float(kept.min()), float(kept.max())
-    return {"mean": mean, "std": std, "min": low, "max": high,
-            "zeros": float(np.count_nonzero(values == 0) / values.size), "nan": nan, "inf": inf}
+        mean, std, low, high = (
+            float(kept.mean()),
+            float(kept.std()),
+            float(kept.min()),
+            float(kept.max()),
+        )
+    return {
+        "mean": mean,
+        "std": std,
+        "min": low,
+        "max": high,
+        "zeros": float(np.count_nonzero(values == 0) / values.size),
+        "nan": nan,
+        "inf": inf,
+    }
 
 
 def format_stats(stats: dict[str, float]) -> str:
     """``mean 0.12 std 1.1 min -3 max 4.2 zeros 0% `` plus NaN/Inf counts when there are any."""
-    text = (f"mean {stats['mean']:.3g} std {stats['std']:.3g} min {stats['min']:.3g} "
-            f"max {stats['max']:.3g} zeros {100 * stats['zeros']:.0f}%")
+    text = (
+        f"mean {stats['mean']:.3g} std {stats['std']:.3g} min {stats['min']:.3g} "
+        f"max {stats['max']:.3g} zeros {100 * stats['zeros']:.0f}%"
+    )
     if stats["nan"] or stats["inf"]:
         text += f" NaN {stats['nan']} Inf {stats['inf']}"
     return text
@@ -205,7 +240,9 @@ def register_tensor_hook(tensor: Tensor, hook: Callable[[Tensor], Any]) -> Remov
     replacement (a Tensor or an array of the same shape) or None. On a leaf it runs before the
     gradient is added to ``.grad``, as PyTorch does."""
     if not tensor.requires_grad:
-        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad.")
+        raise RuntimeError(
+            "register_hook: cannot register a hook on a tensor that does not require grad."
+        )
     leaf = tensor.creator is None
     if leaf:
         key = id(tensor)
@@ -241,9 +278,13 @@ def _run_hooks(hooks: list[Callable], grad: np.ndarray) -> np.ndarray:
     for hook in list(hooks):
         result = hook(Tensor._from_op(grad, None))
         if result is not None:
-            replaced = result.data if isinstance(result, Tensor) else np.asarray(result, dtype=grad.dtype)
+            replaced = (
+                result.data if isinstance(result, Tensor) else np.asarray(result, dtype=grad.dtype)
+            )
             if replaced.shape != grad.shape:
-                raise ValueError(f"gradient hook returned shape {replaced.shape}, expected {grad.shape}.")
+                raise ValueError(
+                    f"gradient hook returned shape {replaced.shape}, expected {grad.shape}."
+                )
             grad = replaced
     return grad
 
@@ -261,7 +302,9 @@ class _BackwardWrapper:
     first (``pre``), then the op's own backward, then the watchers see ``(op, dy, grads)``."""
 
     def __init__(self, fn: Function) -> None:
-        self.fn_ref = weakref.ref(fn)  # no cycle: the op holds its wrapper, the wrapper does not hold the op
+        self.fn_ref = weakref.ref(
+            fn
+        )  # no cycle: the op holds its wrapper, the wrapper does not hold the op
         self.pre: list[Callable] = []
         self.post: list[Callable[[Function, np.ndarray, Any], None]] = []
 
@@ -283,7 +326,9 @@ def _backward_wrapper(fn: Function) -> _BackwardWrapper:
     return wrapper
 
 
-def backward_watch(fn: Function, watch: Callable[[Function, np.ndarray, Any], None]) -> Callable[[], None]:
+def backward_watch(
+    fn: Function, watch: Callable[[Function, np.ndarray, Any], None]
+) -> Callable[[], None]:
     """Call ``watch(op, dy, grads)`` after ``fn``'s backward; returns a function that stops it."""
     post = _backward_wrapper(fn).post
     post.append(watch)
@@ -314,7 +359,9 @@ def is_anomaly_enabled() -> bool:
 
 
 def _not_finite(array: Any) -> bool:
-    return isinstance(array, np.ndarray) and array.dtype.kind == "f" and not np.isfinite(array).all()
+    return (
+        isinstance(array, np.ndarray) and array.dtype.kind == "f" and not np.isfinite(array).all()
+    )
 
 
 def _describe_inputs(tensors: list) -> str:
@@ -401,7 +448,10 @@ def detect_anomaly() -> Iterator[None]:
         return
     _anomaly.depth += 1
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), observing(_anomaly_watch):
+        with (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            observing(_anomaly_watch),
+        ):
             yield
     finally:
         _anomaly.depth -= 1

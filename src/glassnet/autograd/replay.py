@@ -102,34 +102,59 @@ class Replay:
     by ops before the recording are refused too.
     """
 
-    def __init__(self, records: Sequence[Record], inputs: Sequence[Tensor], loss: Tensor,
-                 keep: Sequence[Tensor] = ()) -> None:
+    def __init__(
+        self,
+        records: Sequence[Record],
+        inputs: Sequence[Tensor],
+        loss: Tensor,
+        keep: Sequence[Tensor] = (),
+    ) -> None:
         self.inputs = list(inputs)
         self.loss = loss
         self.ops = [(fn, list(args), out) for fn, args, out in records]
         if any(t.creator is not None for t in self.inputs):
-            raise NotReplayableError("Replay: an input was computed by ops (inputs are leaves that stand for data).")
+            raise NotReplayableError(
+                "Replay: an input was computed by ops (inputs are leaves that stand for data)."
+            )
         known = self._check_sources()
         if loss.creator is None or loss.data.size != 1 or id(loss) not in known:
-            raise NotReplayableError("Replay: the loss must be a recorded scalar that requires grad.")
+            raise NotReplayableError(
+                "Replay: the loss must be a recorded scalar that requires grad."
+            )
         if any(id(t) not in known for t in keep):
-            raise NotReplayableError("Replay: a tensor to keep is neither an input nor a recorded result.")
+            raise NotReplayableError(
+                "Replay: a tensor to keep is neither an input nor a recorded result."
+            )
         # The order Tensor.backward would take, so that gradients add up in the same order, with
         # where each Function's input gradients go (the graph does not change between runs).
         backward_steps = [(fn, _routes(fn)) for fn in reversed(_topological_order(loss.creator))]
         # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
         # frozen or unfrozen since the recording makes the replay refuse to run.
         inputs_seen = {id(t) for t in self.inputs}
-        self.leaves = list({id(t): t for _, args, _ in self.ops for t in args
-                            if t.creator is None and id(t) not in inputs_seen}.values())
+        self.leaves = list(
+            {
+                id(t): t
+                for _, args, _ in self.ops
+                for t in args
+                if t.creator is None and id(t) not in inputs_seen
+            }.values()
+        )
         self._input_specs = [(t.shape, t.dtype) for t in self.inputs]
         # d loss / d loss, made once; read-only, since every backward receives this same array.
         self._seed = loss._seed_gradient(None)
         kept = {id(loss)} | {id(t) for t in keep}
         released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
-        self._code = write_replay(self.inputs, self.ops, self.leaves, backward_steps, loss, released, _RELEASED,
-                                  check_inputs=functools.partial(_check_inputs, self._input_specs),
-                                  leaves_changed=_leaves_changed)
+        self._code = write_replay(
+            self.inputs,
+            self.ops,
+            self.leaves,
+            backward_steps,
+            loss,
+            released,
+            _RELEASED,
+            check_inputs=functools.partial(_check_inputs, self._input_specs),
+            leaves_changed=_leaves_changed,
+        )
         self._ran = False
 
     @property
@@ -153,7 +178,9 @@ class Replay:
                 if id(tensor) in known or (tensor.creator is None and tensor.requires_grad):
                     continue  # an input, an earlier op's output, or a parameter
                 if tensor.creator is not None:
-                    raise NotReplayableError(f"Replay: {fn.name} reads a tensor computed before the recording.")
+                    raise NotReplayableError(
+                        f"Replay: {fn.name} reads a tensor computed before the recording."
+                    )
                 if tensor.ndim and tensor.shape[0] in batch:
                     raise NotReplayableError(
                         f"Replay: {fn.name} reads a constant of shape {tensor.shape}, as long as the batch: "
@@ -199,8 +226,10 @@ class Replay:
 def _check_inputs(specs: list[tuple[tuple[int, ...], np.dtype]], *arrays: Any) -> None:
     """Raise unless ``arrays`` fit the recorded (shape, dtype) ``specs``."""
     if len(arrays) != len(specs) or not all(map(_fits, arrays, specs)):
-        raise GraphError(f"Replay.run: expected arrays of (shape, dtype) {specs}, got "
-                         f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}.")
+        raise GraphError(
+            f"Replay.run: expected arrays of (shape, dtype) {specs}, got "
+            f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}."
+        )
 
 
 def _leaves_changed() -> None:

@@ -47,7 +47,9 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     try:
         array = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as exc:
-        raise DTypeError(f"Tensor data: could not convert {type(data).__name__} to numbers ({exc}).") from exc
+        raise DTypeError(
+            f"Tensor data: could not convert {type(data).__name__} to numbers ({exc})."
+        ) from exc
     if array.dtype.kind not in "biuf":
         raise DTypeError(
             f"Tensor data: expected numbers (bool, int or float), got an array of dtype "
@@ -60,8 +62,14 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 
 def _describe_kind(array: np.ndarray) -> str:
-    kinds = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers",
-             "M": "dates", "m": "time deltas"}
+    kinds = {
+        "U": "strings",
+        "S": "bytes",
+        "O": "Python objects",
+        "c": "complex numbers",
+        "M": "dates",
+        "m": "time deltas",
+    }
     return kinds.get(array.dtype.kind, "not numbers")
 
 
@@ -86,8 +94,13 @@ class Tensor:
     # Make NumPy hand mixed expressions (ndarray + Tensor) to Tensor's reflected operators.
     __array_ufunc__ = None
 
-    def __init__(self, data: TensorLike, requires_grad: bool = False, dtype: Any = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        data: TensorLike,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
         if isinstance(data, Tensor):
             data = data.data
         array = _to_array(data, dtype)
@@ -201,7 +214,9 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
         if requires_grad and self.data.dtype.kind != "f":
-            raise DTypeError(f"requires_grad_: only float tensors can require gradients, got {self.dtype}.")
+            raise DTypeError(
+                f"requires_grad_: only float tensors can require gradients, got {self.dtype}."
+            )
         if self.creator is not None and not requires_grad:
             raise GraphError("requires_grad_: an op's output always requires grad; use .detach().")
         self.requires_grad = requires_grad
@@ -251,12 +266,16 @@ class Tensor:
                     f"backward: grad can be omitted only for a one-element tensor (a loss), "
                     f"got shape {self.shape}. Reduce it (e.g. .sum()) or pass grad= of that shape."
                 )
-            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # np.ones_like costs 2 µs
+            seed = np.array(1, dtype=self.data.dtype).reshape(
+                self.data.shape
+            )  # np.ones_like costs 2 µs
             seed.flags.writeable = False  # as a replay's shared seed: no backward may write into dy
             return seed
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.data.dtype)
         if seed.shape != self.shape:
-            raise ShapeError(f"backward: grad must have the tensor's shape {self.shape}, got {seed.shape}.")
+            raise ShapeError(
+                f"backward: grad must have the tensor's shape {self.shape}, got {seed.shape}."
+            )
         return seed.astype(self.data.dtype, copy=False)
 
     # ----------------------------------------------------------------- operators
@@ -444,8 +463,10 @@ def as_constant(value: Any, inputs: tuple[Any, ...]) -> Tensor:
     if isinstance(value, np.ndarray):
         return Tensor._from_op(value, None)
     if isinstance(value, (bool, int, float)):
-        dtype = next((x.data.dtype for x in inputs if isinstance(x, Tensor) and x.data.dtype.kind == "f"),
-                     None)
+        dtype = next(
+            (x.data.dtype for x in inputs if isinstance(x, Tensor) and x.data.dtype.kind == "f"),
+            None,
+        )
         if dtype is None and isinstance(value, float):
             dtype = DEFAULT_FLOAT
         return Tensor._from_op(np.asarray(value, dtype=dtype), None)
@@ -465,8 +486,11 @@ def _topological_order(root: Function) -> list[Function]:
     # model) is its own order; the general walk below handles every other graph.
     chain = [root]
     while True:
-        producers = [t.creator for t, needed in zip(chain[-1].inputs, chain[-1].needs_grad)
-                     if needed and t.creator is not None]
+        producers = [
+            t.creator
+            for t, needed in zip(chain[-1].inputs, chain[-1].needs_grad)
+            if needed and t.creator is not None
+        ]
         if len(producers) != 1:
             break
         chain.append(producers[0])
@@ -497,8 +521,10 @@ def _topological_order(root: Function) -> list[Function]:
 
 
 # The error of a backward through ops that an earlier backward freed (formatted with the op's name).
-_FREED = ("backward: the graph through {} was freed by an earlier backward. "
-         "Pass retain_graph=True to the first backward to go through it twice.")
+_FREED = (
+    "backward: the graph through {} was freed by an earlier backward. "
+    "Pass retain_graph=True to the first backward to go through it twice."
+)
 
 # Where the gradients of one Function's inputs go: for each input that needs one, its position,
 # the tensor, and the Function that produced it (None for a leaf, which keeps it in .grad).
@@ -507,12 +533,18 @@ Routes = tuple[tuple[int, Tensor, Function | None], ...]
 
 def _routes(fn: Function) -> Routes:
     """The :data:`Routes` of ``fn``'s inputs, as the graph stands now."""
-    return tuple((index, tensor, tensor.creator)
-                 for index, (tensor, needed) in enumerate(zip(fn.inputs, fn.needs_grad)) if needed)
+    return tuple(
+        (index, tensor, tensor.creator)
+        for index, (tensor, needed) in enumerate(zip(fn.inputs, fn.needs_grad))
+        if needed
+    )
 
 
-def _backpropagate(steps: Iterable[tuple[Function, Routes]], grads: dict[Function, np.ndarray],
-                   retain_graph: bool = False) -> None:
+def _backpropagate(
+    steps: Iterable[tuple[Function, Routes]],
+    grads: dict[Function, np.ndarray],
+    retain_graph: bool = False,
+) -> None:
     """Run each Function's backward in ``steps`` (outputs before inputs, each with its routes),
     starting from the gradients in ``grads``; without ``retain_graph``, free what each one saved.
 
@@ -549,7 +581,9 @@ def _release_held(grads: dict[Any, Any]) -> None:
         _accumulate_leaf(tensor, total, dx if total is dx else total)
 
 
-def _send_gradients(fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray], routes: Routes) -> None:
+def _send_gradients(
+    fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray], routes: Routes
+) -> None:
     """Run ``fn.backward`` and route each input's gradient to its leaf or its producer."""
     dxs = fn.backward(dy)
     if type(dxs) is not tuple or len(dxs) != len(fn.inputs):
@@ -585,9 +619,13 @@ def _gradient_tuple(fn: Function, dxs: Any) -> tuple[Any, ...]:
         dxs = (dxs,)
     expected = len(fn.inputs)
     # As torch: one gradient per input; trailing Nones (for optional inputs not given) are allowed.
-    if len(dxs) != expected and (len(dxs) < expected or any(dx is not None for dx in dxs[expected:])):
-        raise GraphError(f"{fn.name}.backward returned {len(dxs)} gradients for {expected} inputs: "
-                         "return one per input, None for those that need none.")
+    if len(dxs) != expected and (
+        len(dxs) < expected or any(dx is not None for dx in dxs[expected:])
+    ):
+        raise GraphError(
+            f"{fn.name}.backward returned {len(dxs)} gradients for {expected} inputs: "
+            "return one per input, None for those that need none."
+        )
     return dxs
 
 

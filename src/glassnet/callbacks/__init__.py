@@ -11,6 +11,18 @@ from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .model_checkpoint import ModelCheckpoint
 from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
-           "ModelCheckpoint", "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "GradientFlow",
-           "ActivationHealth", "DiagnosticWarning"]
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "History",
+    "EarlyStopping",
+    "TerminateOnNaN",
+    "LambdaCallback",
+    "ModelCheckpoint",
+    "CSVLogger",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
+    "GradientFlow",
+    "ActivationHealth",
+    "DiagnosticWarning",
+]

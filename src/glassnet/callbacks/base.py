@@ -81,10 +81,16 @@ class CallbackList:
         # Per-batch hooks run thousands of times per fit: call only the callbacks that define them
         # (as Keras does), so that the default callbacks cost nothing per batch. Looked up again
         # after on_train_begin, where a callback may still set a hook on itself.
-        self._batch_begin = [c for c in self.callbacks
-                             if _overrides(c, "on_train_batch_begin") or _overrides(c, "on_batch_begin")]
-        self._batch_end = [c for c in self.callbacks
-                           if _overrides(c, "on_train_batch_end") or _overrides(c, "on_batch_end")]
+        self._batch_begin = [
+            c
+            for c in self.callbacks
+            if _overrides(c, "on_train_batch_begin") or _overrides(c, "on_batch_begin")
+        ]
+        self._batch_end = [
+            c
+            for c in self.callbacks
+            if _overrides(c, "on_train_batch_end") or _overrides(c, "on_batch_end")
+        ]
 
     def batch_hooks(self) -> tuple[bool, bool]:
         """Whether some callback does something in ``on_train_batch_begin`` and in ``on_train_batch_end``

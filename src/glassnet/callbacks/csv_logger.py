@@ -22,7 +22,9 @@ class CSVLogger(Callback):
     In a distributed fit only rank 0 writes the file.
     """
 
-    def __init__(self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False) -> None:
+    def __init__(
+        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+    ) -> None:
         self.filename = os.fspath(filename)
         self.separator = separator
         self.append = append
@@ -32,9 +34,13 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.file = None
-        if not distributed.is_main():  # in a distributed fit rank 0 writes (every process has the same logs)
+        if (
+            not distributed.is_main()
+        ):  # in a distributed fit rank 0 writes (every process has the same logs)
             return
-        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        has_rows = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
         self.file = open(self.filename, "a" if self.append else "w", newline="")
         self.keys = None
         self.header_written = has_rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from typing import Any
+
 import numpy as np
 
 from .base import Callback, Logs
@@ -29,9 +30,16 @@ class EarlyStopping(Callback):
         best_epoch: the epoch with the best value.
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
-                 baseline: float | None = None, restore_best_weights: bool = False,
-                 start_from_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}.")
         self.monitor = monitor
@@ -82,10 +90,16 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_weights)
 
     def __repr__(self) -> str:
-        return f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r})"
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r})"
+        )
 
     def state_dict(self) -> dict[str, Any]:
         return {"wait": self.wait, "best_epoch": self.best_epoch, "best": float(self.tracker.best)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.wait, self.best_epoch, self.tracker.best = state["wait"], state["best_epoch"], state["best"]
+        self.wait, self.best_epoch, self.tracker.best = (
+            state["wait"],
+            state["best_epoch"],
+            state["best"],
+        )

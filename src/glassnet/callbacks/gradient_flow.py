@@ -75,7 +75,9 @@ class GradientFlow(Callback):
                 weight_square += float(np.dot(before, before))
                 np.copyto(previous, param.data)
             self.grad_squares[i] += grad_square
-            if weight_square > 0:  # (a step from all-zero weights has no ratio: the zero output layer's first)
+            if (
+                weight_square > 0
+            ):  # (a step from all-zero weights has no ratio: the zero output layer's first)
                 self.ratios[i] += (update_square / weight_square) ** 0.5
                 self.ratio_counts[i] += 1
 
@@ -97,7 +99,7 @@ class GradientFlow(Callback):
     def _flag(self, epoch: int, name: str, ratio: float) -> None:
         recent = self.recent.setdefault(name, [])
         recent.append(ratio)
-        del recent[:-self.patience]
+        del recent[: -self.patience]
         if not self.warn or len(recent) < self.patience:
             return
         # A lasting state that is not recovering: glassnet's zero output layer, for one, starts out of
@@ -107,13 +109,20 @@ class GradientFlow(Callback):
         if all(r < VANISHING_RATIO for r in recent) and not last > first:
             kind, detail = "vanishing", f"< {VANISHING_RATIO:g}: its weights barely change"
         elif all(r > EXPLODING_RATIO for r in recent) and not last < first:
-            kind, detail = "exploding", f"> {EXPLODING_RATIO:g}: each step rewrites a large part of its weights"
+            kind, detail = (
+                "exploding",
+                f"> {EXPLODING_RATIO:g}: each step rewrites a large part of its weights",
+            )
         else:
             return
         if (name, kind) not in self.warned:
             self.warned.add((name, kind))
-            warnings.warn(f"GradientFlow: epoch {epoch + 1}, layer {name}: update/weight ratio {ratio:.2g} {detail} "
-                          f"({kind}, for {self.patience} epochs).", DiagnosticWarning, stacklevel=_user_stacklevel())
+            warnings.warn(
+                f"GradientFlow: epoch {epoch + 1}, layer {name}: update/weight ratio {ratio:.2g} {detail} "
+                f"({kind}, for {self.patience} epochs).",
+                DiagnosticWarning,
+                stacklevel=_user_stacklevel(),
+            )
 
     def state_dict(self) -> dict[str, Any]:
         return {"warned": [list(pair) for pair in sorted(self.warned)]}

@@ -43,7 +43,11 @@ class History(Callback):
 
         keys = list(self.history)
         epochs = list(range(len(self.epoch)))
-        shown = epochs if len(epochs) <= max_rows else epochs[:max_rows // 2] + [None] + epochs[-(max_rows // 2):]
+        shown = (
+            epochs
+            if len(epochs) <= max_rows
+            else epochs[: max_rows // 2] + [None] + epochs[-(max_rows // 2) :]
+        )
         head = "".join(f"<th>{html.escape(k)}</th>" for k in ["epoch", *keys])
         rows = []
         for i in shown:
@@ -52,8 +56,10 @@ class History(Callback):
                 continue
             cells = [str(self.epoch[i] + 1)] + [_cell(self.history[k], i) for k in keys]
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        return (f"<p><b>History: {len(self.epoch)} epochs</b></p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        return (
+            f"<p><b>History: {len(self.epoch)} epochs</b></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"

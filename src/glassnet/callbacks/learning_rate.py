@@ -23,7 +23,9 @@ class LearningRateScheduler(Callback):
         per: ``"epoch"`` or ``"batch"`` (schedule objects only).
     """
 
-    def __init__(self, schedule: Callable[[int, float], float] | Any, per: str = "epoch", verbose: int = 0) -> None:
+    def __init__(
+        self, schedule: Callable[[int, float], float] | Any, per: str = "epoch", verbose: int = 0
+    ) -> None:
         if per not in ("epoch", "batch"):
             raise ValueError(f"LearningRateScheduler: per must be 'epoch' or 'batch', got {per!r}.")
         self.schedule = schedule
@@ -31,15 +33,19 @@ class LearningRateScheduler(Callback):
         self.verbose = verbose
         self.steps_object = hasattr(schedule, "step")
         if self.steps_object and "metric" in inspect.signature(schedule.step).parameters:
-            raise TypeError("LearningRateScheduler: this schedule needs a metric each step; use "
-                            "glassnet.callbacks.ReduceLROnPlateau(monitor=...) instead.")
+            raise TypeError(
+                "LearningRateScheduler: this schedule needs a metric each step; use "
+                "glassnet.callbacks.ReduceLROnPlateau(monitor=...) instead."
+            )
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         if self.steps_object:
             return
         lr = float(self.schedule(epoch, self.model.optimizer.lr))
         if lr < 0:
-            raise ValueError(f"LearningRateScheduler: the schedule gave a negative learning rate {lr} at epoch {epoch}.")
+            raise ValueError(
+                f"LearningRateScheduler: the schedule gave a negative learning rate {lr} at epoch {epoch}."
+            )
         self.model.optimizer.lr = lr
         if self.verbose:
             print(f"Epoch {epoch + 1}: learning rate {lr:.6g}")
@@ -70,8 +76,17 @@ class ReduceLROnPlateau(Callback):
         min_lr: the learning rate never goes below this.
     """
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, mode: str = "auto",
-                 min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, verbose: int = 0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        verbose: int = 0,
+    ) -> None:
         if not 0.0 < factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must lie in (0, 1), got {factor}.")
         self.monitor = monitor
@@ -92,7 +107,11 @@ class ReduceLROnPlateau(Callback):
         logs = logs if logs is not None else {}
         value = logs.get(self.monitor)
         if value is None:
-            warnings.warn(f"ReduceLROnPlateau: '{self.monitor}' is not in the logs.", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"ReduceLROnPlateau: '{self.monitor}' is not in the logs.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return
         if self.cooldown_left > 0:
             self.cooldown_left -= 1
@@ -107,10 +126,18 @@ class ReduceLROnPlateau(Callback):
         logs["lr"] = self.model.optimizer.lr
 
     def state_dict(self) -> dict[str, Any]:
-        return {"wait": self.wait, "cooldown_left": self.cooldown_left, "best": float(self.tracker.best)}
+        return {
+            "wait": self.wait,
+            "cooldown_left": self.cooldown_left,
+            "best": float(self.tracker.best),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.wait, self.cooldown_left, self.tracker.best = state["wait"], state["cooldown_left"], state["best"]
+        self.wait, self.cooldown_left, self.tracker.best = (
+            state["wait"],
+            state["cooldown_left"],
+            state["best"],
+        )
 
     def _reduce(self, epoch: int) -> None:
         old = self.model.optimizer.lr
@@ -118,6 +145,8 @@ class ReduceLROnPlateau(Callback):
         if new < old:
             self.model.optimizer.lr = new
             if self.verbose:
-                print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate to {new:.6g}.")
+                print(
+                    f"Epoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate to {new:.6g}."
+                )
         self.cooldown_left = self.cooldown
         self.wait = 0

@@ -32,8 +32,14 @@ class ModelCheckpoint(Callback):
     In a distributed fit only rank 0 writes (every process holds the same weights).
     """
 
-    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = False,
-                 mode: str = "auto", verbose: int = 0) -> None:
+    def __init__(
+        self,
+        filepath: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+        verbose: int = 0,
+    ) -> None:
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.save_best_only = save_best_only
@@ -48,8 +54,11 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             value = logs.get(self.monitor)
             if value is None:
-                warnings.warn(f"ModelCheckpoint: '{self.monitor}' is not in the logs; nothing saved.",
-                              RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"ModelCheckpoint: '{self.monitor}' is not in the logs; nothing saved.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
                 return
             if not self.tracker.is_better(value):
                 return

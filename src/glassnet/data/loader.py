@@ -33,12 +33,25 @@ class DataLoader:
     [[0, 1], [2, 3], [4]]
     """
 
-    def __init__(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
-                 seed: random.SeedLike = None, drop_last: bool = False) -> None:
+    def __init__(
+        self,
+        x: Any,
+        y: Any = None,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: random.SeedLike = None,
+        drop_last: bool = False,
+    ) -> None:
         self.x = np.asarray(x)
         self.y = None if y is None else np.asarray(y)
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}.")
+        if (
+            not isinstance(batch_size, (int, np.integer))
+            or isinstance(batch_size, bool)
+            or batch_size <= 0
+        ):
+            raise ValueError(
+                f"DataLoader: batch_size must be a positive integer, got {batch_size!r}."
+            )
         if self.x.ndim == 0:
             raise ValueError("DataLoader: x must have a samples axis, got a scalar.")
         if self.y is not None and len(self.y) != len(self.x):

@@ -8,4 +8,13 @@
 from .diagnose import Diagnosis, LayerReport
 from .trace import InputRecord, OpRecord, Trace, explain, op_formulas, tracing
 
-__all__ = ["Trace", "OpRecord", "InputRecord", "explain", "tracing", "op_formulas", "Diagnosis", "LayerReport"]
+__all__ = [
+    "Trace",
+    "OpRecord",
+    "InputRecord",
+    "explain",
+    "tracing",
+    "op_formulas",
+    "Diagnosis",
+    "LayerReport",
+]

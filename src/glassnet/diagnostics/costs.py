@@ -47,8 +47,15 @@ def layer_costs(model: Any, batch_size: int = 32) -> list[LayerCost] | None:
         if callable(declared):
             flops = int(declared(one["input_shape"]))
         growth = two["bytes"] - one["bytes"]
-        costs.append(LayerCost(layer.display_name, (None, *one["output_shape"]), layer.num_parameters(), flops,
-                               one["bytes"] + growth * (batch_size - 1)))
+        costs.append(
+            LayerCost(
+                layer.display_name,
+                (None, *one["output_shape"]),
+                layer.num_parameters(),
+                flops,
+                one["bytes"] + growth * (batch_size - 1),
+            )
+        )
     return costs
 
 
@@ -56,7 +63,9 @@ def _memory(array: np.ndarray) -> tuple[int, int]:
     return (array.__array_interface__["data"][0], array.nbytes)
 
 
-def _measure(model: Any, sample: tuple[int, ...], batch: int, parameter_ids: set) -> list[dict[str, Any]]:
+def _measure(
+    model: Any, sample: tuple[int, ...], batch: int, parameter_ids: set
+) -> list[dict[str, Any]]:
     """Per layer, at this batch size: FLOPs of its ops, bytes they saved, input and output shapes."""
     results = []
     current: dict[str, Any] = {}
@@ -93,7 +102,7 @@ def format_count(value: int) -> str:
 
 def format_bytes(value: int) -> str:
     """``2048`` -> ``"2.0 KiB"``."""
-    for unit, size in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if value >= size:
             return f"{value / size:.1f} {unit}"
     return f"{value} B"

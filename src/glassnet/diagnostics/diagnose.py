@@ -16,7 +16,14 @@ import numpy as np
 
 from ..autograd.function import enable_grad, no_grad
 from ..autograd.tensor import Tensor
-from .health import EXPLODING_RATIO, VANISHING_RATIO, UnitTally, activation_layers, norm, parameter_layers
+from .health import (
+    EXPLODING_RATIO,
+    VANISHING_RATIO,
+    UnitTally,
+    activation_layers,
+    norm,
+    parameter_layers,
+)
 
 __all__ = ["Diagnosis", "LayerReport", "diagnose"]
 
@@ -34,7 +41,9 @@ class LayerReport:
     saturated: float = float("nan")
     grad_norm: float = float("nan")
     weight_norm: float = float("nan")
-    step_ratio: float = float("nan")  # lr * ||grad|| / ||weights||: the size of one SGD step, relative
+    step_ratio: float = float(
+        "nan"
+    )  # lr * ||grad|| / ||weights||: the size of one SGD step, relative
 
     def cells(self) -> list[str]:
         dead = f"{self.dead} of {self.units}" if self.kind == "relu" else ""
@@ -59,7 +68,15 @@ class Diagnosis:
     findings: list[str] = field(default_factory=list)
     lr: float | None = None
 
-    HEADER = ("layer", "activation", "dead units", "saturated", "grad norm", "weight norm", "lr*grad/weight")
+    HEADER = (
+        "layer",
+        "activation",
+        "dead units",
+        "saturated",
+        "grad norm",
+        "weight norm",
+        "lr*grad/weight",
+    )
 
     @property
     def healthy(self) -> bool:
@@ -71,7 +88,9 @@ class Diagnosis:
         for report in self.layers:
             if report.name == name:
                 return report
-        raise KeyError(f"no layer {name!r} in this diagnosis; layers: {[r.name for r in self.layers]}")
+        raise KeyError(
+            f"no layer {name!r} in this diagnosis; layers: {[r.name for r in self.layers]}"
+        )
 
     def to_text(self) -> str:
         rows = [list(self.HEADER)] + [r.cells() for r in self.layers]
@@ -93,13 +112,23 @@ class Diagnosis:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.HEADER)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r.cells()) + "</tr>" for r in self.layers)
-        items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings) or "<li>No problem found.</li>"
-        return (f"<p><b>{html.escape(self._headline())}</b></p><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table><ul>{items}</ul>")
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r.cells()) + "</tr>"
+            for r in self.layers
+        )
+        items = (
+            "".join(f"<li>{html.escape(f)}</li>" for f in self.findings)
+            or "<li>No problem found.</li>"
+        )
+        return (
+            f"<p><b>{html.escape(self._headline())}</b></p><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table><ul>{items}</ul>"
+        )
 
 
-def diagnose(model: Any, x: Any, y: Any = None, loss: Any = None, batch_size: int = 10000) -> Diagnosis:
+def diagnose(
+    model: Any, x: Any, y: Any = None, loss: Any = None, batch_size: int = 10000
+) -> Diagnosis:
     """``Model.diagnose``; see the module docstring."""
     from .. import losses as losses_module
 
@@ -110,26 +139,39 @@ def diagnose(model: Any, x: Any, y: Any = None, loss: Any = None, batch_size: in
     for name, module, kind in activation_layers(model):
         tally = UnitTally(kind, getattr(module, "unit_axis", None))
         tallies.append((name, tally))
-        handles.append(module.register_forward_hook(lambda m, args, out, tally=tally: tally.add(out.data)))
+        handles.append(
+            module.register_forward_hook(lambda m, args, out, tally=tally: tally.add(out.data))
+        )
     try:
         with model.mode(training=False), no_grad():
-            outputs = [model.forward(Tensor._from_op(features[i:i + batch_size], None)).data
-                       for i in range(0, len(features), batch_size)]
+            outputs = [
+                model.forward(Tensor._from_op(features[i : i + batch_size], None)).data
+                for i in range(0, len(features), batch_size)
+            ]
     finally:
         for handle in handles:
             handle.remove()
     output = np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
     for name, tally in tallies:
-        reports[name] = LayerReport(name, tally.kind, tally.units, tally.dead, tally.saturated_fraction)
+        reports[name] = LayerReport(
+            name, tally.kind, tally.units, tally.dead, tally.saturated_fraction
+        )
     loss_value = None
     lr = _learning_rate(model)
     if y is not None:
-        loss_fn = losses_module.get(loss if loss is not None else (model.compiled_loss or "binary_crossentropy"))
+        loss_fn = losses_module.get(
+            loss if loss is not None else (model.compiled_loss or "binary_crossentropy")
+        )
         loss_value = _gradients(model, features, y, loss_fn, reports, lr, batch_size)
     order = [name for name, _ in parameter_layers(model)] + [name for name, _ in tallies]
     layers = sorted(reports.values(), key=lambda r: _position(model, r.name, order))
-    diagnosis = Diagnosis(len(features), loss_value, float(output.std(axis=0).max()) if output.size else 0.0,
-                          layers, lr=lr)
+    diagnosis = Diagnosis(
+        len(features),
+        loss_value,
+        float(output.std(axis=0).max()) if output.size else 0.0,
+        layers,
+        lr=lr,
+    )
     diagnosis.findings = _findings(model, diagnosis)
     return diagnosis
 
@@ -145,8 +187,15 @@ def _learning_rate(model: Any) -> float:
     return float(lr) if isinstance(lr, (int, float)) else 0.05  # model.train's default
 
 
-def _gradients(model: Any, features: np.ndarray, y: Any, loss_fn: Any, reports: dict[str, LayerReport],
-               lr: float, batch_size: int) -> float:
+def _gradients(
+    model: Any,
+    features: np.ndarray,
+    y: Any,
+    loss_fn: Any,
+    reports: dict[str, LayerReport],
+    lr: float,
+    batch_size: int,
+) -> float:
     """One backward pass of the training loss on all the data; fills the reports' norms."""
     targets = model._targets(y, len(features), loss_fn, "y")
     forward, loss_on_output = model._training_forward(loss_fn)
@@ -160,8 +209,12 @@ def _gradients(model: Any, features: np.ndarray, y: Any, loss_fn: Any, reports: 
             # over all the data, without holding the whole data's graph at once.
             for start in range(0, len(features), batch_size):
                 part = slice(start, start + batch_size)
-                _, loss_tensor = model._forward_loss(forward, loss_on_output, Tensor._from_op(features[part], None),
-                                                     Tensor._from_op(targets[part], None))
+                _, loss_tensor = model._forward_loss(
+                    forward,
+                    loss_on_output,
+                    Tensor._from_op(features[part], None),
+                    Tensor._from_op(targets[part], None),
+                )
                 share = len(features[part]) / len(features)
                 total += float(loss_tensor.data) * share
                 if loss_tensor.requires_grad:
@@ -171,7 +224,11 @@ def _gradients(model: Any, features: np.ndarray, y: Any, loss_fn: Any, reports: 
             grads = [p.grad if p.grad is not None else np.zeros_like(p.data) for p in params]
             report.grad_norm = norm(grads)
             report.weight_norm = norm([p.data for p in params])
-            report.step_ratio = lr * report.grad_norm / report.weight_norm if report.weight_norm > 0 else float("nan")
+            report.step_ratio = (
+                lr * report.grad_norm / report.weight_norm
+                if report.weight_norm > 0
+                else float("nan")
+            )
         return total
     finally:
         for param, grad in saved:
@@ -185,13 +242,17 @@ def _feeding_layer(model: Any, name: str) -> str:
     if name not in names:
         return name
     here = layers[names.index(name)]
-    if getattr(here, "units", None) and getattr(here, "in_features", None):  # Dense(..., activation=...)
+    if getattr(here, "units", None) and getattr(
+        here, "in_features", None
+    ):  # Dense(..., activation=...)
         return f"{name} ({here.in_features} -> {here.units}, {here.activation})"
     if names.index(name) == 0:
         return name
     before = layers[names.index(name) - 1]
     sizes = ""
-    if getattr(before, "in_features", None) and getattr(before, "out_features", getattr(before, "units", None)):
+    if getattr(before, "in_features", None) and getattr(
+        before, "out_features", getattr(before, "units", None)
+    ):
         sizes = f" ({before.in_features} -> {getattr(before, 'out_features', getattr(before, 'units', None))})"
     return f"{before.name}{sizes} -> {name}"
 
@@ -202,39 +263,50 @@ def _findings(model: Any, diagnosis: Diagnosis) -> list[str]:
     for report in diagnosis.layers:
         where = _feeding_layer(model, report.name)
         if report.kind == "relu" and report.units and report.dead == report.units:
-            consequence = ("the model's output no longer depends on its input" if constant else
-                           "nothing passes this layer")
+            consequence = (
+                "the model's output no longer depends on its input"
+                if constant
+                else "nothing passes this layer"
+            )
             findings.append(
                 f"{where}: {report.dead} of {report.units} units dead on all {diagnosis.samples} samples; "
                 f"{consequence}. Causes: every unit's input is negative for every sample (an unlucky "
                 "initialization, or a step too large pushed the weights there), and a dead ReLU passes no "
                 "gradient, so it cannot recover. Try: glassnet's default initialization (He-uniform, zero "
-                "output layer), a smaller learning rate, LeakyReLU, or a wider layer.")
+                "output layer), a smaller learning rate, LeakyReLU, or a wider layer."
+            )
         elif report.kind == "relu" and report.units and report.dead / report.units > MOSTLY:
             findings.append(
                 f"{where}: {report.dead} of {report.units} units dead on all {diagnosis.samples} samples. "
                 "Causes: large steps or biases drifting negative. Try: a smaller learning rate, LeakyReLU, "
-                "or He initialization.")
+                "or He initialization."
+            )
         if report.kind in ("sigmoid", "tanh") and report.saturated > MOSTLY:
             findings.append(
                 f"{where}: {100 * report.saturated:.0f}% of outputs saturated (gradient below 1% of its "
                 "peak). Causes: large pre-activations (unscaled inputs, large weights). Try: standardize the "
-                "inputs, Glorot initialization, normalization layers, or ReLU in hidden layers.")
+                "inputs, Glorot initialization, normalization layers, or ReLU in hidden layers."
+            )
         if report.step_ratio == report.step_ratio and report.grad_norm > 0:
             if report.step_ratio < VANISHING_RATIO:
                 findings.append(
                     f"{report.name}: a gradient step would change its weights by {report.step_ratio:.2g} of their "
                     f"norm (below {VANISHING_RATIO:g}): vanishing gradients. Try: ReLU-family activations, "
-                    "He initialization, normalization layers, or a larger learning rate.")
+                    "He initialization, normalization layers, or a larger learning rate."
+                )
             elif report.step_ratio > EXPLODING_RATIO:
                 findings.append(
                     f"{report.name}: a gradient step would change its weights by {report.step_ratio:.2g} of their "
                     f"norm (above {EXPLODING_RATIO:g}): exploding updates. Try: a smaller learning rate, "
-                    "gradient clipping (compile(clipnorm=1.0)), or normalization layers.")
+                    "gradient clipping (compile(clipnorm=1.0)), or normalization layers."
+                )
         if report.kind == "" and report.grad_norm == 0 and not constant:
-            findings.append(f"{report.name}: its gradient is exactly zero on this data: it does not learn.")
+            findings.append(
+                f"{report.name}: its gradient is exactly zero on this data: it does not learn."
+            )
     if constant and not any("no longer depends" in f for f in findings):
         findings.append(
             f"The output is the same for all {diagnosis.samples} samples (std {diagnosis.output_std:.2g}): the model "
-            "predicts a constant. Look for dead or saturated layers above.")
+            "predicts a constant. Look for dead or saturated layers above."
+        )
     return findings

@@ -23,8 +23,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["activation_kind", "activation_layers", "parameter_layers", "UnitTally", "SATURATION",
-           "VANISHING_RATIO", "EXPLODING_RATIO", "norm"]
+__all__ = [
+    "activation_kind",
+    "activation_layers",
+    "parameter_layers",
+    "UnitTally",
+    "SATURATION",
+    "VANISHING_RATIO",
+    "EXPLODING_RATIO",
+    "norm",
+]
 
 SATURATION = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
 TRACKED = ("relu", "sigmoid", "tanh")
@@ -87,7 +95,11 @@ class UnitTally:
             else:
                 axis = self.unit_axis % output.ndim
                 active = (output > 0).any(axis=tuple(i for i in range(output.ndim) if i != axis))
-            self.alive = active if self.alive is None or self.alive.shape != active.shape else self.alive | active
+            self.alive = (
+                active
+                if self.alive is None or self.alive.shape != active.shape
+                else self.alive | active
+            )
         else:
             low, high = SATURATION[self.kind]
             self.saturated += int(np.count_nonzero((output < low) | (output > high)))
@@ -120,4 +132,4 @@ def norm(arrays: list[np.ndarray]) -> float:
     for array in arrays:
         flat = array.reshape(-1)
         total += float(np.dot(flat, flat))
-    return total ** 0.5
+    return total**0.5

@@ -29,7 +29,7 @@ __all__ = ["Trace", "OpRecord", "InputRecord", "explain", "tracing", "op_formula
 STAT_KEYS = ("mean", "std", "min", "max", "zeros", "nan", "inf")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def op_formulas(op_class: type) -> tuple[str, str]:
     """The ``forward:`` and ``backward:`` lines of an op's docstring (continuation lines joined)."""
     found = {"forward": [], "backward": []}
@@ -63,8 +63,11 @@ def summed_axes(input_shape: tuple[int, ...], output_shape: tuple[int, ...]) -> 
     except ValueError:
         return ()
     extra = len(output_shape) - len(input_shape)
-    return tuple(range(extra)) + tuple(extra + i for i, size in enumerate(input_shape)
-                                       if size == 1 and output_shape[extra + i] != 1)
+    return tuple(range(extra)) + tuple(
+        extra + i
+        for i, size in enumerate(input_shape)
+        if size == 1 and output_shape[extra + i] != 1
+    )
 
 
 @dataclass
@@ -135,33 +138,83 @@ class Trace:
 
     def find(self, op: str | None = None, layer: str | None = None) -> list[OpRecord]:
         """The records of an op name and/or a layer."""
-        return [r for r in self.records if (op is None or r.op == op) and (layer is None or r.layer == layer)]
+        return [
+            r
+            for r in self.records
+            if (op is None or r.op == op) and (layer is None or r.layer == layer)
+        ]
 
     # ------------------------------------------------------------- text
     def forward_rows(self) -> list[list[str]]:
-        rows = [["#", "layer", "op", "inputs", "output", "mean", "std", "min", "max", "zeros", "NaN/Inf"]]
+        rows = [
+            [
+                "#",
+                "layer",
+                "op",
+                "inputs",
+                "output",
+                "mean",
+                "std",
+                "min",
+                "max",
+                "zeros",
+                "NaN/Inf",
+            ]
+        ]
         for r in self.records:
             inputs = ", ".join(f"{i.name} {_shape(i.shape)}" for i in r.inputs)
-            rows.append([str(r.index), r.layer or "-", r.op, inputs, f"{_shape(r.shape)} {r.dtype}",
-                         *_stat_cells(r.stats)])
+            rows.append(
+                [
+                    str(r.index),
+                    r.layer or "-",
+                    r.op,
+                    inputs,
+                    f"{_shape(r.shape)} {r.dtype}",
+                    *_stat_cells(r.stats),
+                ]
+            )
         return rows
 
     def backward_rows(self) -> list[list[str]]:
-        rows = [["#", "layer", "op", "gradient of", "mean", "std", "min", "max", "zeros", "NaN/Inf", "summed over"]]
+        rows = [
+            [
+                "#",
+                "layer",
+                "op",
+                "gradient of",
+                "mean",
+                "std",
+                "min",
+                "max",
+                "zeros",
+                "NaN/Inf",
+                "summed over",
+            ]
+        ]
         for r in self.backward_records:
             for i in r.inputs:
                 if i.grad is None:
                     continue
                 summed = "axes " + ",".join(map(str, i.summed_axes)) if i.summed_axes else ""
-                rows.append([str(r.index), r.layer or "-", r.op, f"{i.name} {_shape(i.shape)}",
-                             *_stat_cells(i.grad), summed])
+                rows.append(
+                    [
+                        str(r.index),
+                        r.layer or "-",
+                        r.op,
+                        f"{i.name} {_shape(i.shape)}",
+                        *_stat_cells(i.grad),
+                        summed,
+                    ]
+                )
         return rows
 
     def to_text(self, formulas: bool = True) -> str:
         """The trace as aligned text: the forward table, then the backward table; with
         ``formulas``, each op's formula (and backward rule) below its row."""
         lines = [self._headline(), "", "Forward (in the order the ops ran)"]
-        lines += _aligned(self.forward_rows(), [r.formula for r in self.records] if formulas else None, "    ")
+        lines += _aligned(
+            self.forward_rows(), [r.formula for r in self.records] if formulas else None, "    "
+        )
         if self.backward_records:
             lines += ["", "Backward (gradients of the loss; the order backward ran)"]
             rules = []
@@ -188,8 +241,11 @@ class Trace:
 
     # ------------------------------------------------------------- notebook and pandas
     def _repr_html_(self) -> str:
-        parts = [f"<p><b>{html.escape(self._headline())}</b></p>", "<p>Forward</p>",
-                 _html_table(self.forward_rows(), [r.formula for r in self.records])]
+        parts = [
+            f"<p><b>{html.escape(self._headline())}</b></p>",
+            "<p>Forward</p>",
+            _html_table(self.forward_rows(), [r.formula for r in self.records]),
+        ]
         if self.backward_records:
             rules = []
             for r in self.backward_records:
@@ -201,16 +257,39 @@ class Trace:
         """One dict per forward op and per input gradient (``pass`` says which), as plain values."""
         rows: list[dict[str, Any]] = []
         for r in self.records:
-            rows.append({"pass": "forward", "index": r.index, "layer": r.layer, "op": r.op, "formula": r.formula,
-                         "inputs": ", ".join(i.name for i in r.inputs),
-                         "input_shapes": [i.shape for i in r.inputs], "shape": r.shape, "dtype": r.dtype,
-                         "summed_axes": (), **r.stats})
+            rows.append(
+                {
+                    "pass": "forward",
+                    "index": r.index,
+                    "layer": r.layer,
+                    "op": r.op,
+                    "formula": r.formula,
+                    "inputs": ", ".join(i.name for i in r.inputs),
+                    "input_shapes": [i.shape for i in r.inputs],
+                    "shape": r.shape,
+                    "dtype": r.dtype,
+                    "summed_axes": (),
+                    **r.stats,
+                }
+            )
         for r in self.backward_records:
             for i in r.inputs:
                 if i.grad is not None:
-                    rows.append({"pass": "backward", "index": r.index, "layer": r.layer, "op": r.op,
-                                 "formula": r.rule, "inputs": i.name, "input_shapes": [i.shape], "shape": i.shape,
-                                 "dtype": i.dtype, "summed_axes": i.summed_axes, **i.grad})
+                    rows.append(
+                        {
+                            "pass": "backward",
+                            "index": r.index,
+                            "layer": r.layer,
+                            "op": r.op,
+                            "formula": r.rule,
+                            "inputs": i.name,
+                            "input_shapes": [i.shape],
+                            "shape": i.shape,
+                            "dtype": i.dtype,
+                            "summed_axes": i.summed_axes,
+                            **i.grad,
+                        }
+                    )
         return rows
 
     def to_pandas(self) -> Any:
@@ -229,15 +308,24 @@ def _shape(shape: tuple[int, ...]) -> str:
 def _stat_cells(stats: dict[str, float]) -> list[str]:
     bad = stats["nan"] + stats["inf"]
     return [f"{stats[k]:.4g}" for k in ("mean", "std", "min", "max")] + [
-        f"{100 * stats['zeros']:.0f}%", f"{stats['nan']}/{stats['inf']}" if bad else "0"]
+        f"{100 * stats['zeros']:.0f}%",
+        f"{stats['nan']}/{stats['inf']}" if bad else "0",
+    ]
 
 
 def _aligned(rows: list[list[str]], notes: list[str] | None, prefix: str) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    numeric = {i for i, head in enumerate(rows[0]) if head in ("#", "mean", "std", "min", "max", "zeros", "NaN/Inf")}
+    numeric = {
+        i
+        for i, head in enumerate(rows[0])
+        if head in ("#", "mean", "std", "min", "max", "zeros", "NaN/Inf")
+    }
     out = []
     for n, row in enumerate(rows):
-        cells = [cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        cells = [
+            cell.rjust(w) if i in numeric else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths))
+        ]
         out.append("  ".join(cells).rstrip())
         if notes is not None and n > 0 and notes[n - 1]:
             out.append(prefix + notes[n - 1])
@@ -279,12 +367,27 @@ class _Builder:
         needs = fn.needs_grad if fn.needs_grad else ()
         for position, tensor in enumerate(tensors):
             data = tensor.data
-            inputs.append(InputRecord(self.name_of(tensor), data.shape, str(data.dtype),
-                                      is_parameter=tensor.creator is None and tensor.requires_grad,
-                                      needs_grad=bool(needs[position]) if position < len(needs) else False,
-                                      summed_axes=summed_axes(data.shape, out.data.shape)))
-        record = OpRecord(len(self.records), fn.name, layer, forward, rule, inputs, out.data.shape,
-                          str(out.data.dtype), array_stats(out.data))
+            inputs.append(
+                InputRecord(
+                    self.name_of(tensor),
+                    data.shape,
+                    str(data.dtype),
+                    is_parameter=tensor.creator is None and tensor.requires_grad,
+                    needs_grad=bool(needs[position]) if position < len(needs) else False,
+                    summed_axes=summed_axes(data.shape, out.data.shape),
+                )
+            )
+        record = OpRecord(
+            len(self.records),
+            fn.name,
+            layer,
+            forward,
+            rule,
+            inputs,
+            out.data.shape,
+            str(out.data.dtype),
+            array_stats(out.data),
+        )
         self.records.append(record)
         self.names[id(out)] = f"#{record.index}"
         if out.creator is fn:
@@ -323,7 +426,9 @@ def module_paths(model: Any) -> dict[int, str]:
     return {id(module): (module.name or path) for path, module in model.named_modules() if path}
 
 
-def trace_ops(names: dict[int, str] | None = None, module_names: dict[int, str] | None = None) -> Any:
+def trace_ops(
+    names: dict[int, str] | None = None, module_names: dict[int, str] | None = None
+) -> Any:
     """Context manager yielding a builder that records every op applied inside (for ``Model.explain``)."""
     return _TraceContext(names or {}, module_names or {})
 
@@ -346,8 +451,11 @@ class _TraceContext:
         self._observing.__exit__(*exc)
 
 
-def explain(loss: Tensor, backward: bool = True, names: dict[str, Tensor] | Iterable[tuple[str, Tensor]] = ()
-            ) -> Trace:
+def explain(
+    loss: Tensor,
+    backward: bool = True,
+    names: dict[str, Tensor] | Iterable[tuple[str, Tensor]] = (),
+) -> Trace:
     """The ops that computed ``loss`` (those on its gradient's path), then its backward pass.
 
     Args:
@@ -415,7 +523,9 @@ def tracing(module: Any = None) -> Iterator[None]:
         yield
 
 
-def explain_model(model: Any, x: Any, y: Any = None, loss: Any = None, training: bool = False) -> Trace:
+def explain_model(
+    model: Any, x: Any, y: Any = None, loss: Any = None, training: bool = False
+) -> Trace:
     """``Model.explain``: one forward (and, given ``y``, backward) pass of ``model`` on ``x``, traced.
 
     The pass is the one training runs (a final Sigmoid or Softmax fused into the loss on logits,
@@ -432,13 +542,21 @@ def explain_model(model: Any, x: Any, y: Any = None, loss: Any = None, training:
     names[id(x_tensor)] = "x"
     loss_fn = None
     if y is not None:
-        loss_fn = losses_module.get(loss if loss is not None else (model.compiled_loss or "binary_crossentropy"))
-    forward, loss_on_output = model._training_forward(loss_fn) if loss_fn is not None else (model.forward, None)
+        loss_fn = losses_module.get(
+            loss if loss is not None else (model.compiled_loss or "binary_crossentropy")
+        )
+    forward, loss_on_output = (
+        model._training_forward(loss_fn) if loss_fn is not None else (model.forward, None)
+    )
     saved_grads = [(p, p.grad) for p in model.parameters()]
     for param, _ in saved_grads:
         param.grad = None
     try:
-        with model.mode(training=training), enable_grad(), trace_ops(names, module_paths(model)) as builder:
+        with (
+            model.mode(training=training),
+            enable_grad(),
+            trace_ops(names, module_paths(model)) as builder,
+        ):
             output = _scoped_forward(model, forward, x_tensor, scope)
             loss_tensor = None
             if loss_fn is not None:
@@ -453,8 +571,10 @@ def explain_model(model: Any, x: Any, y: Any = None, loss: Any = None, training:
         if loss_tensor is not None:
             trace.loss = float(loss_tensor.data)
             if fused:
-                trace.notes.append(f"{model.layers[-1].display_name} is fused into {loss_fn.name} on logits, "
-                                   "as training runs it (the same gradients, without log(0)).")
+                trace.notes.append(
+                    f"{model.layers[-1].display_name} is fused into {loss_fn.name} on logits, "
+                    "as training runs it (the same gradients, without log(0))."
+                )
             if loss_tensor.requires_grad:
                 loss_tensor.backward()
     finally:

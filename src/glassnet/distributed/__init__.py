@@ -42,7 +42,27 @@ from .world import (
     world_size,
 )
 
-__all__ = ["init", "is_initialized", "rank", "world_size", "is_main", "barrier", "communicator", "stop_all_on_error",
-           "broadcast_parameters", "broadcast_buffers", "broadcast_optimizer_state", "broadcast_generator",
-           "broadcast_object", "allreduce_gradients", "allgather", "sum_across_ranks", "any_across_ranks",
-           "FlatBuffer", "GradientAverager", "ShardedLoader", "shard_rows", "contiguous_part"]
+__all__ = [
+    "init",
+    "is_initialized",
+    "rank",
+    "world_size",
+    "is_main",
+    "barrier",
+    "communicator",
+    "stop_all_on_error",
+    "broadcast_parameters",
+    "broadcast_buffers",
+    "broadcast_optimizer_state",
+    "broadcast_generator",
+    "broadcast_object",
+    "allreduce_gradients",
+    "allgather",
+    "sum_across_ranks",
+    "any_across_ranks",
+    "FlatBuffer",
+    "GradientAverager",
+    "ShardedLoader",
+    "shard_rows",
+    "contiguous_part",
+]

@@ -24,9 +24,19 @@ import numpy as np
 
 from .world import communicator, rank, world_size
 
-__all__ = ["FlatBuffer", "GradientAverager", "allreduce_gradients", "broadcast_parameters", "broadcast_buffers",
-           "broadcast_optimizer_state", "broadcast_generator", "broadcast_object", "allgather", "sum_across_ranks",
-           "any_across_ranks"]
+__all__ = [
+    "FlatBuffer",
+    "GradientAverager",
+    "allreduce_gradients",
+    "broadcast_parameters",
+    "broadcast_buffers",
+    "broadcast_optimizer_state",
+    "broadcast_generator",
+    "broadcast_object",
+    "allgather",
+    "sum_across_ranks",
+    "any_across_ranks",
+]
 
 
 class FlatBuffer:
@@ -41,7 +51,10 @@ class FlatBuffer:
         sizes = [int(np.prod(a.shape, dtype=np.int64)) for a in arrays]
         self.data = np.empty(sum(sizes), dtype=self.dtype)
         offsets = np.cumsum([0] + sizes)
-        self.views = [self.data[start:stop].reshape(a.shape) for a, start, stop in zip(arrays, offsets, offsets[1:])]
+        self.views = [
+            self.data[start:stop].reshape(a.shape)
+            for a, start, stop in zip(arrays, offsets, offsets[1:])
+        ]
 
     def pack(self, arrays: Iterable[np.ndarray | None], scale: float | None = None) -> None:
         """Copy ``arrays`` (in the order given at construction) into the buffer, each times ``scale``

@@ -54,8 +54,15 @@ class ShardedLoader(DataLoader):
     the same state.
     """
 
-    def __init__(self, x: Any, batch_size: int, shuffle: bool, seed: random.SeedLike, rank: int,
-                 world_size: int) -> None:
+    def __init__(
+        self,
+        x: Any,
+        batch_size: int,
+        shuffle: bool,
+        seed: random.SeedLike,
+        rank: int,
+        world_size: int,
+    ) -> None:
         super().__init__(x, batch_size=batch_size, shuffle=shuffle, seed=seed)
         self.rank = rank
         self.world_size = world_size
@@ -70,4 +77,4 @@ class ShardedLoader(DataLoader):
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         rows = shard_rows(order, self.rank, self.world_size)
         for start in range(0, len(rows), self.batch_size):
-            yield rows[start:start + self.batch_size]
+            yield rows[start : start + self.batch_size]

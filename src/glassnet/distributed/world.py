@@ -15,8 +15,16 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["init", "is_initialized", "rank", "world_size", "is_main", "barrier", "communicator",
-           "stop_all_on_error"]
+__all__ = [
+    "init",
+    "is_initialized",
+    "rank",
+    "world_size",
+    "is_main",
+    "barrier",
+    "communicator",
+    "stop_all_on_error",
+]
 
 # MPI_COMM_WORLD once init() has run in a world of more than one process, else None.
 _comm: Any = None
@@ -43,14 +51,20 @@ def init() -> None:
         return
     try:
         from mpi4py import MPI
-    except (ImportError, RuntimeError) as exc:  # (RuntimeError: mpi4py found no MPI library to load)
-        launched = [name for name in _LAUNCHER_SIZES if os.environ.get(name, "1").isdigit()
-                    and int(os.environ.get(name, "1")) > 1]
+    except (
+        ImportError,
+        RuntimeError,
+    ) as exc:  # (RuntimeError: mpi4py found no MPI library to load)
+        launched = [
+            name
+            for name in _LAUNCHER_SIZES
+            if os.environ.get(name, "1").isdigit() and int(os.environ.get(name, "1")) > 1
+        ]
         if launched:
             raise ImportError(
                 f"glassnet.distributed: this process was started as one of several ({launched[0]}="
                 f"{os.environ[launched[0]]}) but mpi4py or its MPI library is missing ({exc}); "
-                "install them with pip install \"glassnet[mpi]\"."
+                'install them with pip install "glassnet[mpi]".'
             ) from exc
         _initialized = True
         return
@@ -111,7 +125,11 @@ def stop_all_on_error() -> Iterator[None]:
         # The launcher forwards what a process printed through a pipe, and may end every process
         # as soon as it hears of the Abort: give it a moment to pass the traceback on first.
         time.sleep(_GRACE_SECONDS)
-        code = error.code if isinstance(error, SystemExit) and isinstance(error.code, int) and error.code else 1
+        code = (
+            error.code
+            if isinstance(error, SystemExit) and isinstance(error.code, int) and error.code
+            else 1
+        )
         _comm.Abort(code)
         # MPICH's Abort may return while the launcher ends the processes: leave now, without
         # letting Python print the traceback a second time.

@@ -19,7 +19,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder
+    )
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)

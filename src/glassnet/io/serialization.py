@@ -30,14 +30,25 @@ from ..errors import ModelFileError
 from ..nn.module import Module
 from .atomic import atomic_write
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LAYERS", "register_layer", "layer_config", "build_layer",
-           "write_model_file", "model_file_bytes", "read_model_file"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LAYERS",
+    "register_layer",
+    "layer_config",
+    "build_layer",
+    "write_model_file",
+    "model_file_bytes",
+    "read_model_file",
+]
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-NPY_HEADER_SLACK = 4096  # an .npy header is at most a few hundred bytes; anything beyond is not ours
+NPY_HEADER_SLACK = (
+    4096  # an .npy header is at most a few hundred bytes; anything beyond is not ours
+)
 ALLOWED_DTYPES = {"float16", "float32", "float64", "int32", "int64", "uint8", "bool"}
 
 LAYERS: dict[str, type[Module]] = {}
@@ -57,18 +68,59 @@ def register_layer(cls: type[Module]) -> type[Module]:
 def _register_builtins() -> None:
     from .. import nn
 
-    for name in ("Input", "Linear", "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus",
-                 "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "MultiheadAttention",
-                 "MultiHeadAttention", "TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding",
-                 "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "Bidirectional",
-                 "TimeDistributed", "Masking"):
+    for name in (
+        "Input",
+        "Linear",
+        "Dense",
+        "ReLU",
+        "LeakyReLU",
+        "ELU",
+        "SELU",
+        "GELU",
+        "Sigmoid",
+        "Tanh",
+        "Softplus",
+        "Softmax",
+        "LogSoftmax",
+        "Dropout",
+        "BatchNorm1d",
+        "LayerNorm",
+        "Embedding",
+        "MultiheadAttention",
+        "MultiHeadAttention",
+        "TransformerEncoderLayer",
+        "TransformerEncoder",
+        "PositionalEncoding",
+        "RNN",
+        "LSTM",
+        "GRU",
+        "RNNCell",
+        "LSTMCell",
+        "GRUCell",
+        "SimpleRNN",
+        "Bidirectional",
+        "TimeDistributed",
+        "Masking",
+    ):
         register_layer(getattr(nn, name))
     for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
         register_layer(getattr(nn, name))
     # Pooling, resampling and image layers (issue 14).
-    for name in ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Upsample",
-                 "BatchNorm2d", "Dropout2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-                 "UpSampling2D"):
+    for name in (
+        "MaxPool1d",
+        "MaxPool2d",
+        "AvgPool1d",
+        "AvgPool2d",
+        "AdaptiveAvgPool2d",
+        "Flatten",
+        "Upsample",
+        "BatchNorm2d",
+        "Dropout2d",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "GlobalAveragePooling2D",
+        "UpSampling2D",
+    ):
         register_layer(getattr(nn, name))
     # Keras's LSTM and GRU share their class names with PyTorch's (glassnet.nn.LSTM): they are
     # stored as "keras.LSTM" and "keras.GRU" (their registry_name).
@@ -91,12 +143,17 @@ def layer_config(layer: Module) -> dict[str, Any]:
     """``{"class", "name", "config"}`` for the manifest."""
     get_config = getattr(layer, "get_config", None)
     if get_config is None:
-        raise TypeError(f"{layer.display_name} ({type(layer).__name__}) cannot be saved: it has no get_config().")
+        raise TypeError(
+            f"{layer.display_name} ({type(layer).__name__}) cannot be saved: it has no get_config()."
+        )
     return {"class": layer_class_name(type(layer)), "name": layer.name, "config": get_config()}
 
 
-def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Module]] | None = None,
-                size_limit: int | None = None) -> Module:
+def build_layer(
+    entry: Mapping[str, Any],
+    custom_objects: Mapping[str, type[Module]] | None = None,
+    size_limit: int | None = None,
+) -> Module:
     """The layer a manifest entry describes, from the registry or ``custom_objects`` only.
 
     ``size_limit`` (used when loading a file) refuses configs whose integers could make the layer
@@ -120,13 +177,17 @@ def build_layer(entry: Mapping[str, Any], custom_objects: Mapping[str, type[Modu
     if size_limit is not None:
         _check_config_sizes(name, class_name, config, size_limit)
     # A wrapper (Bidirectional, TimeDistributed) stores the layer it wraps as a nested entry.
-    config = {key: build_layer(value, custom_objects, size_limit) if _is_layer_entry(value) else value
-              for key, value in config.items()}
+    config = {
+        key: build_layer(value, custom_objects, size_limit) if _is_layer_entry(value) else value
+        for key, value in config.items()
+    }
     try:
         layer = known[class_name](**config)
     except Exception as exc:  # a constructor given a file's config: any failure is the file's fault
-        raise ModelFileError(f"layer {name!r} ({class_name}) cannot be built from {config}: "
-                             f"{type(exc).__name__}: {exc}") from exc
+        raise ModelFileError(
+            f"layer {name!r} ({class_name}) cannot be built from {config}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     layer.name = name
     return layer
 
@@ -143,11 +204,16 @@ def config_size(config: Mapping[str, Any]) -> int:
     a layer of billions of weights. A weight matrix takes two sizes from the config, so this
     product bounds what a layer allocates.
     """
-    sizes = sorted((abs(value) for key, value in _config_integers(config) if key not in NOT_SIZES), reverse=True)
+    sizes = sorted(
+        (abs(value) for key, value in _config_integers(config) if key not in NOT_SIZES),
+        reverse=True,
+    )
     return (sizes[0] if sizes else 0) * (sizes[1] if len(sizes) > 1 else 1)
 
 
-def _check_config_sizes(name: Any, class_name: str, config: Mapping[str, Any], size_limit: int) -> None:
+def _check_config_sizes(
+    name: Any, class_name: str, config: Mapping[str, Any], size_limit: int
+) -> None:
     size = config_size(config)
     if size > size_limit:
         raise ModelFileError(
@@ -169,12 +235,15 @@ def _config_integers(value: Any, key: str = "") -> list[tuple[str, int]]:
 
 
 def _is_layer_entry(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) <= {"class", "name", "config"} and "class" in value
+    return (
+        isinstance(value, dict) and set(value) <= {"class", "name", "config"} and "class" in value
+    )
 
 
 # ----------------------------------------------------------------- writing
-def write_model_file(path: str | os.PathLike[str], manifest: dict[str, Any],
-                     arrays: Mapping[str, np.ndarray]) -> None:
+def write_model_file(
+    path: str | os.PathLike[str], manifest: dict[str, Any], arrays: Mapping[str, np.ndarray]
+) -> None:
     """Write ``manifest`` plus ``arrays`` (keyed by logical name) atomically to ``path``."""
     content = model_file_bytes(manifest, arrays)
     atomic_write(path, lambda file: file.write(content))
@@ -187,7 +256,9 @@ def model_file_bytes(manifest: dict[str, Any], arrays: Mapping[str, np.ndarray])
     for index, (name, value) in enumerate(arrays.items()):
         array = np.ascontiguousarray(value)
         if array.dtype.name not in ALLOWED_DTYPES:
-            raise TypeError(f"write_model_file: {name} has dtype {array.dtype}, which model files do not hold.")
+            raise TypeError(
+                f"write_model_file: {name} has dtype {array.dtype}, which model files do not hold."
+            )
         entry = f"arrays/{index}.npy"
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
@@ -204,13 +275,18 @@ def model_file_bytes(manifest: dict[str, Any], arrays: Mapping[str, np.ndarray])
 
 
 # ----------------------------------------------------------------- reading
-def read_model_file(path: str | os.PathLike[str] | bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_model_file(
+    path: str | os.PathLike[str] | bytes,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The manifest and the arrays of a model file (a path, or the file's bytes), after every
     check in the module docstring."""
     in_memory = isinstance(path, (bytes, bytearray, memoryview))
     where = "<model bytes>" if in_memory else os.fspath(path)
     try:
-        with (io.BytesIO(path) if in_memory else open(where, "rb")) as file, zipfile.ZipFile(file) as archive:
+        with (
+            io.BytesIO(path) if in_memory else open(where, "rb") as file,
+            zipfile.ZipFile(file) as archive,
+        ):
             size = len(path) if in_memory else os.fstat(file.fileno()).st_size
             infos = check_members(where, archive, size)
             manifest = _read_manifest(where, archive, infos)
@@ -223,21 +299,39 @@ def read_model_file(path: str | os.PathLike[str] | bytes) -> tuple[dict[str, Any
             expected = {MANIFEST, *entries}
             missing, extra = expected - set(infos), set(infos) - expected
             if missing or extra:
-                raise ModelFileError(f"{where}: entries do not match the manifest (missing {sorted(missing)}, "
-                                     f"unexpected {sorted(extra)}).")
-            arrays = {name: _read_array(where, archive, infos, name, spec) for name, spec in listing.items()}
+                raise ModelFileError(
+                    f"{where}: entries do not match the manifest (missing {sorted(missing)}, "
+                    f"unexpected {sorted(extra)})."
+                )
+            arrays = {
+                name: _read_array(where, archive, infos, name, spec)
+                for name, spec in listing.items()
+            }
     except FileNotFoundError:
         raise
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
-            NotImplementedError, RuntimeError, OverflowError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        NotImplementedError,
+        RuntimeError,
+        OverflowError,
+    ) as exc:
         # NotImplementedError: an unknown compression method; RuntimeError: an encrypted entry.
-        raise ModelFileError(f"{where}: not a readable glassnet model file ({type(exc).__name__}: {exc}).") from exc
+        raise ModelFileError(
+            f"{where}: not a readable glassnet model file ({type(exc).__name__}: {exc})."
+        ) from exc
     return manifest, arrays
 
 
-def check_members(where: str, archive: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
+def check_members(
+    where: str, archive: zipfile.ZipFile, file_size: int
+) -> dict[str, zipfile.ZipInfo]:
     """The zip's entries by name, after refusing what glassnet never writes and what could exhaust memory.
 
     Every entry must be a plain file stored without compression, under a name that stays inside
@@ -251,34 +345,50 @@ def check_members(where: str, archive: zipfile.ZipFile, file_size: int) -> dict[
             raise ModelFileError(f"{where}: an entry has no name.")
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ".." in parts or ":" in name or "\x00" in name:
-            raise ModelFileError(f"{where}: refusing the entry name {name!r} (it points outside the file).")
+            raise ModelFileError(
+                f"{where}: refusing the entry name {name!r} (it points outside the file)."
+            )
         if name in infos:
             raise ModelFileError(f"{where}: the entry {name!r} appears twice.")
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no Unix file type
         if info.is_dir() or kind not in (0, stat.S_IFREG):
-            raise ModelFileError(f"{where}: the entry {name!r} is not a plain file (a folder or a symlink).")
+            raise ModelFileError(
+                f"{where}: the entry {name!r} is not a plain file (a folder or a symlink)."
+            )
         if info.compress_type != zipfile.ZIP_STORED:
-            raise ModelFileError(f"{where}: the entry {name!r} is compressed; glassnet files store their entries "
-                                 "uncompressed (write them with glassnet or numpy.savez, not savez_compressed).")
+            raise ModelFileError(
+                f"{where}: the entry {name!r} is compressed; glassnet files store their entries "
+                "uncompressed (write them with glassnet or numpy.savez, not savez_compressed)."
+            )
         if info.file_size != info.compress_size:
-            raise ModelFileError(f"{where}: the entry {name!r} declares {info.file_size} bytes but stores "
-                                 f"{info.compress_size}.")
+            raise ModelFileError(
+                f"{where}: the entry {name!r} declares {info.file_size} bytes but stores "
+                f"{info.compress_size}."
+            )
         infos[name] = info
     if sum(info.file_size for info in infos.values()) > file_size:
-        raise ModelFileError(f"{where}: its entries declare more bytes than the file holds ({file_size}).")
+        raise ModelFileError(
+            f"{where}: its entries declare more bytes than the file holds ({file_size})."
+        )
     return infos
 
 
-def _read_manifest(where: str, archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo]) -> dict[str, Any]:
+def _read_manifest(
+    where: str, archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo]
+) -> dict[str, Any]:
     info = infos.get(MANIFEST)
     if info is None:
         raise ModelFileError(f"{where}: no {MANIFEST}; this is not a glassnet model file.")
     if info.file_size > MAX_MANIFEST_BYTES:
-        raise ModelFileError(f"{where}: the manifest declares {info.file_size} bytes, more than a model needs.")
+        raise ModelFileError(
+            f"{where}: the manifest declares {info.file_size} bytes, more than a model needs."
+        )
     try:
         manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFileError(f"{where}: the manifest is not valid JSON ({type(exc).__name__}).") from exc
+        raise ModelFileError(
+            f"{where}: the manifest is not valid JSON ({type(exc).__name__})."
+        ) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         raise ModelFileError(f"{where}: not a glassnet model file (format {found!r}).")
@@ -299,11 +409,18 @@ def _entry_of(where: str, name: str, spec: Any) -> str:
     return spec["entry"]
 
 
-def _read_array(where: str, archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo], name: str,
-                spec: Mapping[str, Any]) -> np.ndarray:
+def _read_array(
+    where: str,
+    archive: zipfile.ZipFile,
+    infos: Mapping[str, zipfile.ZipInfo],
+    name: str,
+    spec: Mapping[str, Any],
+) -> np.ndarray:
     shape, dtype_name = spec.get("shape"), spec.get("dtype")
     if not isinstance(dtype_name, str) or dtype_name not in ALLOWED_DTYPES:
-        raise ModelFileError(f"{where}: array {name!r} declares dtype {dtype_name!r}; model files hold numbers only.")
+        raise ModelFileError(
+            f"{where}: array {name!r} declares dtype {dtype_name!r}; model files hold numbers only."
+        )
     if not isinstance(shape, list) or not all(type(size) is int and size >= 0 for size in shape):
         raise ModelFileError(f"{where}: array {name!r} declares an invalid shape {shape!r}.")
     nbytes = math.prod(shape) * np.dtype(dtype_name).itemsize
@@ -328,21 +445,36 @@ def read_npy(where: str, archive: zipfile.ZipFile, entry: str, what: str) -> np.
     with archive.open(info) as member:
         try:
             version = np.lib.format.read_magic(member)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
             if read_header is None:
                 raise ValueError(f"unsupported .npy version {version}")
             shape, fortran_order, dtype = read_header(member, max_header_size=NPY_HEADER_SLACK)
         except (ValueError, SyntaxError, TypeError, EOFError, OverflowError) as exc:
             raise ModelFileError(f"{where}: {what} is not an .npy array ({exc}).") from exc
-        if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
-            raise ModelFileError(f"{where}: {what} holds {dtype}; glassnet files hold numbers only, never objects.")
+        if (
+            dtype.kind not in "biuf"
+            or dtype.hasobject
+            or dtype.fields is not None
+            or dtype.subdtype is not None
+        ):
+            raise ModelFileError(
+                f"{where}: {what} holds {dtype}; glassnet files hold numbers only, never objects."
+            )
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes != info.file_size - member.tell():
-            raise ModelFileError(f"{where}: {what} declares {shape} {dtype} ({nbytes} bytes of data) but its entry "
-                                 f"holds {info.file_size - member.tell()}.")
+            raise ModelFileError(
+                f"{where}: {what} declares {shape} {dtype} ({nbytes} bytes of data) but its entry "
+                f"holds {info.file_size - member.tell()}."
+            )
         data = member.read(nbytes)
     if len(data) != nbytes:
         raise ModelFileError(f"{where}: {what} is cut short.")
     # Copied once out of the read-only bytes: callers get a writable array, as from np.load.
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C").copy(order="K")
+    return (
+        np.frombuffer(data, dtype=dtype)
+        .reshape(shape, order="F" if fortran_order else "C")
+        .copy(order="K")
+    )

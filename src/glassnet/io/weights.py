@@ -46,8 +46,17 @@ def load_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         raise
     except ModelFileError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, NotImplementedError,
-            RuntimeError, OverflowError) as exc:
+    except (
+        ValueError,
+        OSError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        KeyError,
+        NotImplementedError,
+        RuntimeError,
+        OverflowError,
+    ) as exc:
         raise ModelFileError(
             f"{where}: not a readable glassnet weights file (.npz): {type(exc).__name__}: {exc}"
         ) from exc

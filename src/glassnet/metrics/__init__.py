@@ -28,5 +28,10 @@ from .regression import *  # noqa: F401,F403
 from .streaming import *  # noqa: F401,F403
 
 # Each name is declared once, in the __all__ of the module that defines it.
-__all__ = [*classification.__all__, *ranking.__all__, *probabilistic.__all__, *regression.__all__,
-           *streaming.__all__]
+__all__ = [
+    *classification.__all__,
+    *ranking.__all__,
+    *probabilistic.__all__,
+    *regression.__all__,
+    *streaming.__all__,
+]

@@ -123,8 +123,9 @@ def _output_columns(y_pred: Any, what: str) -> np.ndarray:
     if scores.ndim == 1:
         scores = scores.reshape(-1, 1)
     if scores.ndim != 2 or scores.shape[1] == 0:
-        raise ShapeError(f"{what}: expected y_pred of shape (n,), (n, 1) or (n, C), got "
-                         f"{scores.shape}.")
+        raise ShapeError(
+            f"{what}: expected y_pred of shape (n,), (n, 1) or (n, C), got {scores.shape}."
+        )
     return scores
 
 

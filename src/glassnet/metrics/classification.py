@@ -50,8 +50,10 @@ def _binary_hits(y_true: Any, y_pred: Any, threshold: float, what: str) -> np.nd
     truth = np.asarray(y_true)
     truth = truth.reshape(len(truth), -1) if truth.ndim >= 1 else truth
     if truth.ndim != 2 or truth.shape != scores.shape:
-        raise ShapeError(f"{what}: expected y_true of shape (n,) or {scores.shape} for y_pred "
-                         f"of shape {np.shape(y_pred)}, got {np.shape(y_true)}.")
+        raise ShapeError(
+            f"{what}: expected y_true of shape (n,) or {scores.shape} for y_pred "
+            f"of shape {np.shape(y_pred)}, got {np.shape(y_true)}."
+        )
     labels = _binary_targets(truth.reshape(-1), what).reshape(truth.shape)
     return np.mean((scores >= threshold) == (labels == 1), axis=1)
 
@@ -113,8 +115,9 @@ def accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5, sample_weight: An
 
 
 # ----------------------------------------------------------------------------- confusion counts
-def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None,
-                     sample_weight: Any = None) -> np.ndarray:
+def confusion_matrix(
+    y_true: Any, y_pred: Any, labels: Any = None, sample_weight: Any = None
+) -> np.ndarray:
     """Counts C[i, j] of samples with true label ``labels[i]`` predicted as ``labels[j]``.
 
     ``labels`` defaults to the sorted union of the labels in ``y_true`` and ``y_pred``; samples
@@ -135,15 +138,17 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None,
     else:
         classes = _column(labels, "confusion_matrix labels")
         if classes.size == 0 or np.unique(classes).size != classes.size:
-            raise InputError(f"confusion_matrix: labels must be non-empty and distinct, got "
-                             f"{classes.tolist()}.")
+            raise InputError(
+                f"confusion_matrix: labels must be non-empty and distinct, got {classes.tolist()}."
+            )
     true_index, true_known = _positions(classes, truth)
     pred_index, pred_known = _positions(classes, pred)
     kept = true_known & pred_known
     k = classes.size
     cells = true_index[kept] * k + pred_index[kept]
-    counts = np.bincount(cells, weights=None if weights is None else weights[kept],
-                         minlength=k * k).reshape(k, k)
+    counts = np.bincount(
+        cells, weights=None if weights is None else weights[kept], minlength=k * k
+    ).reshape(k, k)
     return counts.astype(np.int64 if weights is None else np.float64)
 
 
@@ -163,9 +168,14 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray, zero_division: float
     return np.where(denominator == 0, zero_division, numerator / safe)
 
 
-def _scores_from_counts(true_positives: np.ndarray, predicted: np.ndarray, actual: np.ndarray,
-                        average: str, positive: int | None,
-                        zero_division: float) -> tuple[float, float, float]:
+def _scores_from_counts(
+    true_positives: np.ndarray,
+    predicted: np.ndarray,
+    actual: np.ndarray,
+    average: str,
+    positive: int | None,
+    zero_division: float,
+) -> tuple[float, float, float]:
     """Precision, recall and F1 from per-class counts, averaged as scikit-learn.
 
     precision_c = TP_c / predicted_c, recall_c = TP_c / actual_c,
@@ -174,11 +184,13 @@ def _scores_from_counts(true_positives: np.ndarray, predicted: np.ndarray, actua
     macro: plain mean over classes; weighted: mean weighted by ``actual_c`` (the support).
     """
     if average == "binary":
-        true_positives, predicted, actual = (np.atleast_1d(a[positive])
-                                             for a in (true_positives, predicted, actual))
+        true_positives, predicted, actual = (
+            np.atleast_1d(a[positive]) for a in (true_positives, predicted, actual)
+        )
     elif average == "micro":
-        true_positives, predicted, actual = (np.atleast_1d(a.sum())
-                                             for a in (true_positives, predicted, actual))
+        true_positives, predicted, actual = (
+            np.atleast_1d(a.sum()) for a in (true_positives, predicted, actual)
+        )
     precision = _divide(true_positives, predicted, zero_division)
     recall = _divide(true_positives, actual, zero_division)
     f1 = _divide(2 * true_positives, predicted + actual, zero_division)
@@ -190,9 +202,15 @@ def _scores_from_counts(true_positives: np.ndarray, predicted: np.ndarray, actua
     return float(np.mean(precision)), float(np.mean(recall)), float(np.mean(f1))
 
 
-def _precision_recall_f1(y_true: Any, y_pred: Any, average: str, pos_label: Any,
-                         zero_division: float, sample_weight: Any,
-                         what: str) -> tuple[float, float, float]:
+def _precision_recall_f1(
+    y_true: Any,
+    y_pred: Any,
+    average: str,
+    pos_label: Any,
+    zero_division: float,
+    sample_weight: Any,
+    what: str,
+) -> tuple[float, float, float]:
     _check_average(average, what)
     truth = _column(y_true, f"{what} y_true")
     pred = _column(y_pred, f"{what} y_pred")
@@ -208,17 +226,26 @@ def _precision_recall_f1(y_true: Any, y_pred: Any, average: str, pos_label: Any,
                 "use average='macro', 'weighted' or 'micro' for more."
             )
         if classes.size == 2 and pos_label not in classes:
-            raise InputError(f"{what}: pos_label={pos_label!r} is not one of the labels "
-                             f"{classes.tolist()}.")
+            raise InputError(
+                f"{what}: pos_label={pos_label!r} is not one of the labels {classes.tolist()}."
+            )
         classes = np.union1d(classes, [pos_label])
         positive = int(np.flatnonzero(classes == pos_label)[0])
     counts = confusion_matrix(truth, pred, labels=classes, sample_weight=sample_weight)
-    return _scores_from_counts(np.diag(counts), counts.sum(axis=0), counts.sum(axis=1),
-                               average, positive, zero_division)
+    return _scores_from_counts(
+        np.diag(counts), counts.sum(axis=0), counts.sum(axis=1), average, positive, zero_division
+    )
 
 
-def precision_score(y_true: Any, y_pred: Any, *, average: str = "binary", pos_label: Any = 1,
-                    zero_division: float = 0.0, sample_weight: Any = None) -> float:
+def precision_score(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    average: str = "binary",
+    pos_label: Any = 1,
+    zero_division: float = 0.0,
+    sample_weight: Any = None,
+) -> float:
     """Precision TP / (TP + FP) of predicted labels, as scikit-learn's ``precision_score``.
 
     ``average``: "binary" (class ``pos_label`` only), "macro" (mean over the labels present in
@@ -228,12 +255,20 @@ def precision_score(y_true: Any, y_pred: Any, *, average: str = "binary", pos_la
     >>> precision_score([0, 1, 1, 0], [1, 1, 0, 0])
     0.5
     """
-    return _precision_recall_f1(y_true, y_pred, average, pos_label, zero_division,
-                                sample_weight, "precision_score")[0]
+    return _precision_recall_f1(
+        y_true, y_pred, average, pos_label, zero_division, sample_weight, "precision_score"
+    )[0]
 
 
-def recall_score(y_true: Any, y_pred: Any, *, average: str = "binary", pos_label: Any = 1,
-                 zero_division: float = 0.0, sample_weight: Any = None) -> float:
+def recall_score(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    average: str = "binary",
+    pos_label: Any = 1,
+    zero_division: float = 0.0,
+    sample_weight: Any = None,
+) -> float:
     """Recall TP / (TP + FN) of predicted labels, as scikit-learn's ``recall_score``.
 
     ``average`` as in :func:`precision_score`; a class absent from ``y_true`` scores
@@ -242,12 +277,20 @@ def recall_score(y_true: Any, y_pred: Any, *, average: str = "binary", pos_label
     >>> recall_score([0, 1, 1, 1], [1, 1, 0, 1])
     0.6666666666666666
     """
-    return _precision_recall_f1(y_true, y_pred, average, pos_label, zero_division,
-                                sample_weight, "recall_score")[1]
+    return _precision_recall_f1(
+        y_true, y_pred, average, pos_label, zero_division, sample_weight, "recall_score"
+    )[1]
 
 
-def f1_score(y_true: Any, y_pred: Any, *, average: str = "binary", pos_label: Any = 1,
-             zero_division: float = 0.0, sample_weight: Any = None) -> float:
+def f1_score(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    average: str = "binary",
+    pos_label: Any = 1,
+    zero_division: float = 0.0,
+    sample_weight: Any = None,
+) -> float:
     """F1 = 2 PR / (P + R) = 2 TP / (2 TP + FP + FN), as scikit-learn's ``f1_score``.
 
     ``average`` as in :func:`precision_score`; macro F1 is the mean of per-class F1 values, not
@@ -256,5 +299,6 @@ def f1_score(y_true: Any, y_pred: Any, *, average: str = "binary", pos_label: An
     >>> f1_score([0, 1, 1, 1], [1, 1, 0, 1])
     0.6666666666666666
     """
-    return _precision_recall_f1(y_true, y_pred, average, pos_label, zero_division,
-                                sample_weight, "f1_score")[2]
+    return _precision_recall_f1(
+        y_true, y_pred, average, pos_label, zero_division, sample_weight, "f1_score"
+    )[2]

@@ -26,15 +26,19 @@ def _log_losses(y_true: Any, y_pred: Any, what: str) -> np.ndarray:
     """Per-sample cross-entropy -sum_c y_c log(clip(p_c, eps, 1 - eps)), eps of float64."""
     proba = _finite_scores(y_pred, what)
     if proba.size and (proba.min() < 0 or proba.max() > 1):
-        raise InputError(f"{what}: y_pred must be probabilities in [0, 1], got values in "
-                         f"[{proba.min():.4g}, {proba.max():.4g}].")
+        raise InputError(
+            f"{what}: y_pred must be probabilities in [0, 1], got values in "
+            f"[{proba.min():.4g}, {proba.max():.4g}]."
+        )
     if proba.ndim == 1 or (proba.ndim == 2 and proba.shape[1] == 1):
         p = proba.reshape(-1)
         truth = _binary_targets(y_true, what)
         _same_length(what, truth, p)
         # 1 - p is clipped after the subtraction, as scikit-learn does.
-        return -(truth * np.log(np.clip(p, _EPS, 1 - _EPS))
-                 + (1 - truth) * np.log(np.clip(1 - p, _EPS, 1 - _EPS)))
+        return -(
+            truth * np.log(np.clip(p, _EPS, 1 - _EPS))
+            + (1 - truth) * np.log(np.clip(1 - p, _EPS, 1 - _EPS))
+        )
     proba = _output_columns(proba, what)
     logs = np.log(np.clip(proba, _EPS, 1 - _EPS))
     targets = np.asarray(y_true)

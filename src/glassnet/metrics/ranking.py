@@ -95,8 +95,9 @@ def _auc(truth: np.ndarray, score: np.ndarray, weights: np.ndarray | None) -> fl
     return _rank_auc(truth, score) if weights is None else _weighted_auc(truth, score, weights)
 
 
-def roc_auc_score(y_true: Any, y_score: Any, *, average: str = "macro",
-                  sample_weight: Any = None) -> float:
+def roc_auc_score(
+    y_true: Any, y_score: Any, *, average: str = "macro", sample_weight: Any = None
+) -> float:
     """Area under the ROC curve, exact, with tied scores counted as half (Mann-Whitney U).
 
     AUC = (sum of the positives' ranks - P (P + 1) / 2) / (P N), where tied scores share their

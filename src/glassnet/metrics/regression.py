@@ -19,8 +19,10 @@ def _regression_inputs(y_true: Any, y_pred: Any, what: str) -> tuple[np.ndarray,
     truth = truth.reshape(-1, 1) if truth.ndim == 1 else truth
     pred = pred.reshape(-1, 1) if pred.ndim == 1 else pred
     if truth.ndim != 2 or truth.shape != pred.shape:
-        raise ShapeError(f"{what}: expected y_true and y_pred of the same shape (n,) or (n, k), "
-                         f"got {np.shape(y_true)} and {np.shape(y_pred)}.")
+        raise ShapeError(
+            f"{what}: expected y_true and y_pred of the same shape (n,) or (n, k), "
+            f"got {np.shape(y_true)} and {np.shape(y_pred)}."
+        )
     if truth.shape[0] == 0:
         raise InputError(f"{what}: got no samples.")
     if not (np.all(np.isfinite(truth)) and np.all(np.isfinite(pred))):

@@ -277,22 +277,36 @@ class R2Score(Metric):
         if batch_weight == 0:
             return
         batch_mean = w @ truth / batch_weight
-        self._add(batch_weight, batch_mean, w @ (truth - batch_mean) ** 2, w @ (truth - pred) ** 2, "this batch")
+        self._add(
+            batch_weight,
+            batch_mean,
+            w @ (truth - batch_mean) ** 2,
+            w @ (truth - pred) ** 2,
+            "this batch",
+        )
 
     def merge_state(self, other: Metric) -> None:
         if other.mean is not None:
             self._add(other.weight, other.mean, other.m2, other.residual, "the state merged in")
 
-    def _add(self, batch_weight: float, batch_mean: np.ndarray, batch_m2: np.ndarray, batch_residual: np.ndarray,
-             what: str) -> None:
+    def _add(
+        self,
+        batch_weight: float,
+        batch_mean: np.ndarray,
+        batch_m2: np.ndarray,
+        batch_residual: np.ndarray,
+        what: str,
+    ) -> None:
         """Merge the statistics of more rows (a batch, or what another process saw) into the state."""
         if self.mean is None:
             self.weight, self.mean = batch_weight, batch_mean
             self.m2, self.residual = batch_m2, batch_residual
             return
         if batch_mean.shape != self.mean.shape:
-            raise ShapeError(f"{self.name}: earlier batches had {self.mean.size} outputs, {what} "
-                             f"has {batch_mean.size}.")
+            raise ShapeError(
+                f"{self.name}: earlier batches had {self.mean.size} outputs, {what} "
+                f"has {batch_mean.size}."
+            )
         delta = batch_mean - self.mean
         total = self.weight + batch_weight
         self.mean = self.mean + delta * (batch_weight / total)
@@ -317,8 +331,13 @@ class _ConfusionMetric(Metric):
 
     _which = 0  # index into (precision, recall, f1)
 
-    def __init__(self, average: str | None = None, threshold: float = 0.5,
-                 zero_division: float = 0.0, name: str | None = None) -> None:
+    def __init__(
+        self,
+        average: str | None = None,
+        threshold: float = 0.5,
+        zero_division: float = 0.0,
+        name: str | None = None,
+    ) -> None:
         if average is not None:
             _check_average(average, name or self.default_name)
         self.average = average
@@ -342,8 +361,10 @@ class _ConfusionMetric(Metric):
             self.counts = np.zeros((k, k))
             self.present = np.zeros(k, dtype=bool)
         elif self.counts.shape[0] != k:
-            raise ShapeError(f"{self.name}: earlier batches had {self.counts.shape[0]} classes, "
-                             f"this one has {k}.")
+            raise ShapeError(
+                f"{self.name}: earlier batches had {self.counts.shape[0]} classes, "
+                f"this one has {k}."
+            )
         self.counts += np.bincount(truth * k + pred, weights=weights, minlength=k * k).reshape(k, k)
         self.present |= np.bincount(np.r_[truth, pred], minlength=k) > 0
 
@@ -354,8 +375,10 @@ class _ConfusionMetric(Metric):
             self.counts, self.present = other.counts.copy(), other.present.copy()
             return
         if self.counts.shape != other.counts.shape:
-            raise ShapeError(f"{self.name}: this metric has {self.counts.shape[0]} classes, the one "
-                             f"merged in has {other.counts.shape[0]}.")
+            raise ShapeError(
+                f"{self.name}: this metric has {self.counts.shape[0]} classes, the one "
+                f"merged in has {other.counts.shape[0]}."
+            )
         self.counts += other.counts
         self.present |= other.present
 
@@ -379,9 +402,14 @@ class _ConfusionMetric(Metric):
         average = self.average or ("binary" if k == 2 else "macro")
         kept = np.ones(k, dtype=bool) if average == "binary" else self.present
         counts = self.counts[np.ix_(kept, kept)]
-        scores = _scores_from_counts(np.diag(counts), counts.sum(axis=0), counts.sum(axis=1),
-                                     average, 1 if average == "binary" else None,
-                                     self.zero_division)
+        scores = _scores_from_counts(
+            np.diag(counts),
+            counts.sum(axis=0),
+            counts.sum(axis=1),
+            average,
+            1 if average == "binary" else None,
+            self.zero_division,
+        )
         return scores[self._which]
 
 
@@ -438,8 +466,10 @@ class AUC(Metric):
             labels = _class_indices(y_true, width, self.name)
         _same_length(self.name, labels, scores)
         if self.scores and self.scores[0].shape[1] != width:
-            raise ShapeError(f"{self.name}: earlier batches had {self.scores[0].shape[1]} "
-                             f"columns of y_pred, this one has {width}.")
+            raise ShapeError(
+                f"{self.name}: earlier batches had {self.scores[0].shape[1]} "
+                f"columns of y_pred, this one has {width}."
+            )
         weights = _sample_weight(sample_weight, labels.size, self.name)
         self.weighted |= weights is not None
         self.scores.append(scores)
@@ -448,8 +478,10 @@ class AUC(Metric):
 
     def merge_state(self, other: Metric) -> None:
         if self.scores and other.scores and self.scores[0].shape[1] != other.scores[0].shape[1]:
-            raise ShapeError(f"{self.name}: this metric has {self.scores[0].shape[1]} columns of y_pred, "
-                             f"the one merged in has {other.scores[0].shape[1]}.")
+            raise ShapeError(
+                f"{self.name}: this metric has {self.scores[0].shape[1]} columns of y_pred, "
+                f"the one merged in has {other.scores[0].shape[1]}."
+            )
         self.scores += other.scores
         self.labels += other.labels
         self.weights += other.weights
@@ -512,5 +544,6 @@ def get(metric: str | Metric | type[Metric] | Callable[[Any, Any], Any]) -> Metr
         raise ValueError(f"Unknown metric {metric!r}; valid names: {', '.join(sorted(METRICS))}.")
     if callable(metric):
         return MeanMetricWrapper(metric)
-    raise TypeError(f"metric: expected a name, a Metric or a callable, got "
-                    f"{type(metric).__name__}.")
+    raise TypeError(
+        f"metric: expected a name, a Metric or a callable, got {type(metric).__name__}."
+    )

@@ -6,9 +6,20 @@
 """
 
 from . import init
-from .activations import (ELU, GELU, SELU, Activation, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
-                          Softplus, Tanh)
-from .attention import MultiheadAttention, MultiHeadAttention
+from .activations import (
+    ELU,
+    GELU,
+    SELU,
+    Activation,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from .attention import MultiHeadAttention, MultiheadAttention
 from .containers import Sequential
 from .conv import Conv1D, Conv1d, Conv2D, Conv2d, Conv2DTranspose, ConvTranspose2d
 from .dense import Dense
@@ -19,11 +30,19 @@ from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
-from .pooling import (AdaptiveAvgPool2d, AveragePooling2D, AvgPool1d, AvgPool2d, GlobalAveragePooling2D, MaxPool1d,
-                      MaxPool2d, MaxPooling2D)
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AveragePooling2D,
+    AvgPool1d,
+    AvgPool2d,
+    GlobalAveragePooling2D,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPooling2D,
+)
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .regularization import Dropout, Dropout2d
-from .reshaping import Flatten, UpSampling2D, Upsample
+from .reshaping import Flatten, Upsample, UpSampling2D
 from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [

@@ -13,8 +13,19 @@ from ..errors import ShapeError
 from ..ops import activation as ops
 from .module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softplus", "Softmax",
-           "LogSoftmax", "Activation"]
+__all__ = [
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "GELU",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "Softmax",
+    "LogSoftmax",
+    "Activation",
+]
 
 
 class Activation(Module):
@@ -36,10 +47,14 @@ class Activation(Module):
 
     def __init__(self, units: int | None = None) -> None:
         super().__init__()
-        if units is not None and (not isinstance(units, int) or isinstance(units, bool) or units <= 0):
+        if units is not None and (
+            not isinstance(units, int) or isinstance(units, bool) or units <= 0
+        ):
             hint = ""
             if isinstance(units, float) and len(self.options()) > 0:
-                hint = f" The first argument is the blog's units; pass {self.options()[0]}= by name."
+                hint = (
+                    f" The first argument is the blog's units; pass {self.options()[0]}= by name."
+                )
             raise ValueError(
                 f"{type(self).__name__}: units must be a positive integer or None, got {units!r}.{hint}"
             )
@@ -62,7 +77,11 @@ class Activation(Module):
         """The layer's keyword options besides ``units`` (e.g. ``negative_slope``)."""
         import inspect
 
-        return [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "units")]
+        return [
+            name
+            for name in inspect.signature(cls.__init__).parameters
+            if name not in ("self", "units")
+        ]
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values: ``units`` and the layer's options."""
@@ -155,7 +174,9 @@ class Softplus(Activation):
 
     traceable = True
 
-    def __init__(self, units: int | None = None, beta: float = 1.0, threshold: float = 20.0) -> None:
+    def __init__(
+        self, units: int | None = None, beta: float = 1.0, threshold: float = 20.0
+    ) -> None:
         super().__init__(units)
         self.beta = beta
         self.threshold = threshold

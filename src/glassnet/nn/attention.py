@@ -44,7 +44,9 @@ def _data(x: TensorLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def check_heads(layer: str, embed_dim: int, num_heads: int, names: tuple[str, str] = ("embed_dim", "num_heads")) -> None:
+def check_heads(
+    layer: str, embed_dim: int, num_heads: int, names: tuple[str, str] = ("embed_dim", "num_heads")
+) -> None:
     """Positive integer sizes with ``embed_dim`` a multiple of ``num_heads``, else an error naming ``layer``
     and its arguments ``names`` (the encoder layer calls them d_model and nhead)."""
     dim_name, heads_name = names
@@ -72,8 +74,16 @@ def _join_heads(x: Tensor) -> Tensor:
     return x.transpose(0, 2, 1, 3).reshape(n, t, heads * d)
 
 
-def _attend(layer: Module, q: Tensor, k: Tensor, v: Tensor, mask: TensorLike | None, p: float,
-            need_weights: bool, rng: Any) -> tuple[Tensor, Tensor | None]:
+def _attend(
+    layer: Module,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask: TensorLike | None,
+    p: float,
+    need_weights: bool,
+    rng: Any,
+) -> tuple[Tensor, Tensor | None]:
     """The heads' attention: the fused op, or (when the weights are wanted) weights, dropout, product.
 
     Both give the same output; the second keeps the weights (after dropout, as torch returns them).
@@ -130,9 +140,18 @@ class MultiheadAttention(Module):
     ((3, 5, 8), (3, 5, 5))
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 kdim: int | None = None, vdim: int | None = None, batch_first: bool = True,
-                 dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = True,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+    ) -> None:
         super().__init__()
         check_heads("MultiheadAttention", embed_dim, num_heads)
         if not 0.0 <= dropout <= 1.0:
@@ -181,9 +200,17 @@ class MultiheadAttention(Module):
             return [self.in_proj_weight]
         return [self.q_proj_weight, self.k_proj_weight, self.v_proj_weight]
 
-    def forward(self, query: TensorLike, key: TensorLike, value: TensorLike, key_padding_mask: TensorLike | None = None,
-                need_weights: bool = True, attn_mask: TensorLike | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self,
+        query: TensorLike,
+        key: TensorLike,
+        value: TensorLike,
+        key_padding_mask: TensorLike | None = None,
+        need_weights: bool = True,
+        attn_mask: TensorLike | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         query, key, value = (x if isinstance(x, Tensor) else Tensor(x) for x in (query, key, value))
         unbatched = query.ndim == 2
         if unbatched:
@@ -195,7 +222,9 @@ class MultiheadAttention(Module):
         self._check_inputs(query, key, value)
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
         if is_causal and attn_mask is None:
-            attn_mask = ~causal_mask(length, source)  # torch's convention here: True = do not attend
+            attn_mask = ~causal_mask(
+                length, source
+            )  # torch's convention here: True = do not attend
         mask = self._merged_mask(attn_mask, key_padding_mask, n, length, source)
         q, k, v = self._project(query, key, value)
         heads, weights = _attend(self, q, k, v, mask, self.dropout, need_weights, self.rng)
@@ -215,14 +244,18 @@ class MultiheadAttention(Module):
         """q, k, v, each split into heads ``(N, H, T, head_dim)``."""
         e = self.embed_dim
         b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
+        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
         if self._qkv_same_embed_dim:
             w = self.in_proj_weight
             if query is key and key is value:  # self-attention: one product, then split
                 qkv = linear(query, w, b)
-                q, k, v = qkv[..., :e], qkv[..., e:2 * e], qkv[..., 2 * e:]
+                q, k, v = qkv[..., :e], qkv[..., e : 2 * e], qkv[..., 2 * e :]
             else:
-                q, k, v = linear(query, w[:e], bq), linear(key, w[e:2 * e], bk), linear(value, w[2 * e:], bv)
+                q, k, v = (
+                    linear(query, w[:e], bq),
+                    linear(key, w[e : 2 * e], bk),
+                    linear(value, w[2 * e :], bv),
+                )
         else:
             q = linear(query, self.q_proj_weight, bq)
             k = linear(key, self.k_proj_weight, bk)
@@ -234,19 +267,34 @@ class MultiheadAttention(Module):
         got = f"query {query.shape}, key {key.shape}, value {value.shape}"
         layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
         if not query.ndim == key.ndim == value.ndim == 3:
-            raise ShapeError(f"{name}: expected query, key and value of 3 axes {layout} (or 2 without a batch), "
-                             f"got {got}.")
-        for what, x, size, arg in (("query", query, self.embed_dim, "embed_dim"), ("key", key, self.kdim, "kdim"),
-                                   ("value", value, self.vdim, "vdim")):
+            raise ShapeError(
+                f"{name}: expected query, key and value of 3 axes {layout} (or 2 without a batch), "
+                f"got {got}."
+            )
+        for what, x, size, arg in (
+            ("query", query, self.embed_dim, "embed_dim"),
+            ("key", key, self.kdim, "kdim"),
+            ("value", value, self.vdim, "vdim"),
+        ):
             if x.shape[-1] != size:
-                raise ShapeError(f"{name}: {what} has {x.shape[-1]} features, the layer was built for {arg}={size}; "
-                                 f"got {got}. Pass {arg}={x.shape[-1]} or project the {what} first.")
+                raise ShapeError(
+                    f"{name}: {what} has {x.shape[-1]} features, the layer was built for {arg}={size}; "
+                    f"got {got}. Pass {arg}={x.shape[-1]} or project the {what} first."
+                )
         if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
-            raise ShapeError(f"{name}: key and value need the same batch and length, and query the same batch "
-                             f"(batch_first={self.batch_first}); got {got}.")
+            raise ShapeError(
+                f"{name}: key and value need the same batch and length, and query the same batch "
+                f"(batch_first={self.batch_first}); got {got}."
+            )
 
-    def _merged_mask(self, attn_mask: TensorLike | None, key_padding_mask: TensorLike | None, n: int, length: int,
-                     source: int) -> TensorLike | None:
+    def _merged_mask(
+        self,
+        attn_mask: TensorLike | None,
+        key_padding_mask: TensorLike | None,
+        n: int,
+        length: int,
+        source: int,
+    ) -> TensorLike | None:
         """One additive mask broadcastable to (N, H, L, S) from torch's two "ignore" masks."""
         name = self.display_name
         merged: TensorLike | None = None
@@ -255,25 +303,42 @@ class MultiheadAttention(Module):
             if shape == (length, source):
                 merged = _ignore_to_additive(attn_mask, self.dtype, name, "attn_mask")
             elif shape == (n * self.num_heads, length, source):
-                merged = _ignore_to_additive(attn_mask, self.dtype, name, "attn_mask").reshape(n, self.num_heads, length, source)
+                merged = _ignore_to_additive(attn_mask, self.dtype, name, "attn_mask").reshape(
+                    n, self.num_heads, length, source
+                )
             else:
-                raise ShapeError(f"{name}: attn_mask must have shape (L, S) = ({length}, {source}) or (N * num_heads, "
-                                 f"L, S) = ({n * self.num_heads}, {length}, {source}), got {shape}.")
+                raise ShapeError(
+                    f"{name}: attn_mask must have shape (L, S) = ({length}, {source}) or (N * num_heads, "
+                    f"L, S) = ({n * self.num_heads}, {length}, {source}), got {shape}."
+                )
         if key_padding_mask is not None:
             shape = _data(key_padding_mask).shape
             if shape != (n, source):
-                hint = " It looks transposed: pass key_padding_mask.T." if shape == (source, n) else ""
-                raise ShapeError(f"{name}: key_padding_mask must have shape (N, S) = ({n}, {source}), got "
-                                 f"{shape}.{hint}")
-            padding = _ignore_to_additive(key_padding_mask, self.dtype, name, "key_padding_mask").reshape(n, 1, 1, source)
+                hint = (
+                    " It looks transposed: pass key_padding_mask.T." if shape == (source, n) else ""
+                )
+                raise ShapeError(
+                    f"{name}: key_padding_mask must have shape (N, S) = ({n}, {source}), got "
+                    f"{shape}.{hint}"
+                )
+            padding = _ignore_to_additive(
+                key_padding_mask, self.dtype, name, "key_padding_mask"
+            ).reshape(n, 1, 1, source)
             merged = padding if merged is None else merged + padding
         return merged
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
-        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "dropout": self.dropout,
-                "bias": self.use_bias, "kdim": self.kdim, "vdim": self.vdim, "batch_first": self.batch_first,
-                "dtype": self.dtype.name}
+        return {
+            "embed_dim": self.embed_dim,
+            "num_heads": self.num_heads,
+            "dropout": self.dropout,
+            "bias": self.use_bias,
+            "kdim": self.kdim,
+            "vdim": self.vdim,
+            "batch_first": self.batch_first,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
@@ -288,7 +353,9 @@ def _ignore_to_additive(mask: TensorLike, dtype: np.dtype, where: str, argument:
     return mask if isinstance(mask, Tensor) else Tensor(array.astype(dtype, copy=False))
 
 
-def _keras_glorot_uniform(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+def _keras_glorot_uniform(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype
+) -> np.ndarray:
     """Keras's GlorotUniform on an einsum kernel: fan_in = shape[-2] * prod(shape[:-2]),
     fan_out = shape[-1] * prod(shape[:-2])."""
     receptive = math.prod(shape[:-2])
@@ -335,14 +402,31 @@ class MultiHeadAttention(Module):
     ((3, 5, 6), (3, 2, 5, 7))
     """
 
-    def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
-                 use_bias: bool = True, output_shape: int | None = None, query_features: int | None = None,
-                 key_features: int | None = None, value_features: int | None = None, dtype: Any = np.float32,
-                 rng: random.SeedLike = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        num_heads: int,
+        key_dim: int,
+        value_dim: int | None = None,
+        dropout: float = 0.0,
+        use_bias: bool = True,
+        output_shape: int | None = None,
+        query_features: int | None = None,
+        key_features: int | None = None,
+        value_features: int | None = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__()
-        for arg, size in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim or key_dim)):
+        for arg, size in (
+            ("num_heads", num_heads),
+            ("key_dim", key_dim),
+            ("value_dim", value_dim or key_dim),
+        ):
             if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size <= 0:
-                raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, got {size!r}.")
+                raise ValueError(
+                    f"MultiHeadAttention: {arg} must be a positive integer, got {size!r}."
+                )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiHeadAttention: dropout must lie in [0, 1], got {dropout}.")
         self.num_heads = int(num_heads)
@@ -371,20 +455,31 @@ class MultiHeadAttention(Module):
         """Without dropout the forward applies the same ops to any batch; with dropout it draws masks."""
         return self.dropout == 0.0
 
-    def build(self, query_features: int, value_features: int, key_features: int | None = None,
-              rng: random.SeedLike = None) -> None:
+    def build(
+        self,
+        query_features: int,
+        value_features: int,
+        key_features: int | None = None,
+        rng: random.SeedLike = None,
+    ) -> None:
         """Create the weights for inputs with these feature counts (the last axes)."""
         self.query_features, self.value_features = int(query_features), int(value_features)
         self.key_features = int(key_features) if key_features is not None else self.value_features
         out = self.output_shape or self.query_features
         heads, kd, vd = self.num_heads, self.key_dim, self.value_dim
-        shapes = {"query": ((self.query_features, heads, kd), (heads, kd)),
-                  "key": ((self.key_features, heads, kd), (heads, kd)),
-                  "value": ((self.value_features, heads, vd), (heads, vd)),
-                  "output": ((heads, vd, out), (out,))}
+        shapes = {
+            "query": ((self.query_features, heads, kd), (heads, kd)),
+            "key": ((self.key_features, heads, kd), (heads, kd)),
+            "value": ((self.value_features, heads, vd), (heads, vd)),
+            "output": ((heads, vd, out), (out,)),
+        }
         for part, (kernel, bias) in shapes.items():
             setattr(self, f"{part}_kernel", Parameter(np.zeros(kernel, dtype=self.dtype)))
-            setattr(self, f"{part}_bias", Parameter(np.zeros(bias, dtype=self.dtype)) if self.use_bias else None)
+            setattr(
+                self,
+                f"{part}_bias",
+                Parameter(np.zeros(bias, dtype=self.dtype)) if self.use_bias else None,
+            )
         self.reset_parameters(rng if rng is not None else self.rng)
 
     def reset_parameters(self, rng: random.SeedLike = None) -> None:
@@ -400,14 +495,23 @@ class MultiHeadAttention(Module):
                 bias.data[...] = 0
         self.freshly_initialized = True
 
-    def forward(self, query: TensorLike, value: TensorLike | None = None, key: TensorLike | None = None,
-                attention_mask: TensorLike | None = None, return_attention_scores: bool = False,
-                training: bool | None = None, use_causal_mask: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        query: TensorLike,
+        value: TensorLike | None = None,
+        key: TensorLike | None = None,
+        attention_mask: TensorLike | None = None,
+        return_attention_scores: bool = False,
+        training: bool | None = None,
+        use_causal_mask: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         query = query if isinstance(query, Tensor) else Tensor(query)
         value = query if value is None else value if isinstance(value, Tensor) else Tensor(value)
         key = value if key is None else key if isinstance(key, Tensor) else Tensor(key)
         self._check_inputs(query, value, key)
-        mask = self._attend_mask(attention_mask, use_causal_mask, query.shape[0], query.shape[1], value.shape[1])
+        mask = self._attend_mask(
+            attention_mask, use_causal_mask, query.shape[0], query.shape[1], value.shape[1]
+        )
         q = _split_heads(self._einsum_in(query, "query"), self.num_heads)
         k = _split_heads(self._einsum_in(key, "key"), self.num_heads)
         v = _split_heads(self._einsum_in(value, "value"), self.num_heads)
@@ -434,22 +538,32 @@ class MultiHeadAttention(Module):
         name = self.display_name
         got = f"query {query.shape}, value {value.shape}, key {key.shape}"
         if not query.ndim == value.ndim == key.ndim == 3:
-            raise ShapeError(f"{name}: expected query (B, T, features), value and key (B, S, features), got {got}. "
-                             "Add a features axis with x[..., None] for one feature per step.")
+            raise ShapeError(
+                f"{name}: expected query (B, T, features), value and key (B, S, features), got {got}. "
+                "Add a features axis with x[..., None] for one feature per step."
+            )
         if key.shape[:2] != value.shape[:2] or query.shape[0] != value.shape[0]:
-            raise ShapeError(f"{name}: value and key need the same batch and length, and query the same batch; "
-                             f"got {got}.")
+            raise ShapeError(
+                f"{name}: value and key need the same batch and length, and query the same batch; "
+                f"got {got}."
+            )
         if not self.built:
             self.build(query.shape[-1], value.shape[-1], key.shape[-1])
             return
-        for what, x, size in (("query", query, self.query_features), ("value", value, self.value_features),
-                              ("key", key, self.key_features)):
+        for what, x, size in (
+            ("query", query, self.query_features),
+            ("value", value, self.value_features),
+            ("key", key, self.key_features),
+        ):
             if x.shape[-1] != size:
-                raise ShapeError(f"{name}: {what} has {x.shape[-1]} features, the layer was built for {size}; "
-                                 f"got {got}. Use a new layer for inputs of other sizes.")
+                raise ShapeError(
+                    f"{name}: {what} has {x.shape[-1]} features, the layer was built for {size}; "
+                    f"got {got}. Use a new layer for inputs of other sizes."
+                )
 
-    def _attend_mask(self, attention_mask: TensorLike | None, causal: bool, batch: int, length: int,
-                     source: int) -> np.ndarray | None:
+    def _attend_mask(
+        self, attention_mask: TensorLike | None, causal: bool, batch: int, length: int, source: int
+    ) -> np.ndarray | None:
         """A boolean (attend = True) mask broadcastable to (B, H, T, S), or None.
 
         Like Keras, any dtype is cast to bool (nonzero = attend), and a mask of 3 axes broadcastable
@@ -464,9 +578,11 @@ class MultiHeadAttention(Module):
                 if array.ndim not in (2, 3) or np.broadcast_shapes(array.shape, full) != full:
                     raise ValueError
             except ValueError:
-                raise ShapeError(f"{self.display_name}: attention_mask must be broadcastable to (B, T, S) = ({batch}, "
-                                 f"{length}, {source}) (e.g. (B, 1, S)) or to (T, S) = ({length}, {source}), got "
-                                 f"{array.shape}.") from None
+                raise ShapeError(
+                    f"{self.display_name}: attention_mask must be broadcastable to (B, T, S) = ({batch}, "
+                    f"{length}, {source}) (e.g. (B, 1, S)) or to (T, S) = ({length}, {source}), got "
+                    f"{array.shape}."
+                ) from None
             mask = array[:, None] if array.ndim == 3 else array
         if causal:
             lower = causal_mask(length, source)
@@ -475,10 +591,18 @@ class MultiHeadAttention(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (with the input sizes once built)."""
-        return {"num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
-                "dropout": self.dropout, "use_bias": self.use_bias, "output_shape": self.output_shape,
-                "query_features": self.query_features, "key_features": self.key_features,
-                "value_features": self.value_features, "dtype": self.dtype.name}
+        return {
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "output_shape": self.output_shape,
+            "query_features": self.query_features,
+            "key_features": self.key_features,
+            "value_features": self.value_features,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         return f"num_heads={self.num_heads}, key_dim={self.key_dim}, value_dim={self.value_dim}"

@@ -31,7 +31,9 @@ IntOrTuple = int | Sequence[int]
 
 def _ints(value: IntOrTuple, n: int, what: str, layer: str, minimum: int = 1) -> tuple[int, ...]:
     values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+    if len(values) != n or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+    ):
         raise InputError(f"{layer}: {what} must be an int or a tuple of {n} ints, got {value!r}.")
     if any(v < minimum for v in values):
         raise InputError(f"{layer}: {what} must be >= {minimum}, got {value!r}.")
@@ -46,9 +48,11 @@ def _positive(value: Any, what: str, layer: str) -> int:
 
 def _check_groups(layer: str, in_channels: int, out_channels: int, groups: int) -> None:
     if in_channels % groups or out_channels % groups:
-        raise InputError(f"{layer}: groups={groups} must divide in_channels={in_channels} and "
-                         f"out_channels={out_channels}; use a divisor of both (groups=1, or in_channels "
-                         f"for a depthwise convolution).")
+        raise InputError(
+            f"{layer}: groups={groups} must divide in_channels={in_channels} and "
+            f"out_channels={out_channels}; use a divisor of both (groups=1, or in_channels "
+            f"for a depthwise convolution)."
+        )
 
 
 def _channels_hint(layer: str, channels: int, shape: tuple[int, ...], channels_first: bool) -> str:
@@ -56,11 +60,15 @@ def _channels_hint(layer: str, channels: int, shape: tuple[int, ...], channels_f
     n_spatial = len(shape) - 2
     if channels_first and shape[-1] == channels and shape[1] != channels:
         order = (0, len(shape) - 1, *range(1, len(shape) - 1))
-        return (f" The data looks channels-last (N, ..., C): transpose it with x.transpose{order}, or use "
-                f"the Keras layer Conv{n_spatial}D, which takes channels last.")
+        return (
+            f" The data looks channels-last (N, ..., C): transpose it with x.transpose{order}, or use "
+            f"the Keras layer Conv{n_spatial}D, which takes channels last."
+        )
     if not channels_first and shape[1] == channels and shape[-1] != channels:
-        return (f" The data looks channels-first (N, C, ...): pass data_format='channels_first' to {layer}, "
-                f"or transpose it to channels last.")
+        return (
+            f" The data looks channels-first (N, C, ...): pass data_format='channels_first' to {layer}, "
+            f"or transpose it to channels last."
+        )
     return ""
 
 
@@ -83,7 +91,9 @@ class _Conv(Module):
         else:
             shape = (self.out_channels, in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(np.zeros(shape, dtype=self.dtype))
-        self.bias = Parameter(np.zeros(self.out_channels, dtype=self.dtype)) if self.use_bias else None
+        self.bias = (
+            Parameter(np.zeros(self.out_channels, dtype=self.dtype)) if self.use_bias else None
+        )
         self.reset_parameters(rng)
 
     @property
@@ -112,9 +122,11 @@ class _Conv(Module):
     def _check_input(self, x: Tensor, channels_first: bool = True) -> None:
         """Name the layer, the expected and the given shape, and the fix; before any weight changes."""
         if x.dtype != self.dtype:
-            raise InputError(f"{self.display_name}: input dtype {x.dtype} differs from the layer's {self.dtype}: "
-                             f"cast the input (x.astype(np.{self.dtype.name})) or build the layer with "
-                             f"dtype=np.{x.dtype.name}.")
+            raise InputError(
+                f"{self.display_name}: input dtype {x.dtype} differs from the layer's {self.dtype}: "
+                f"cast the input (x.astype(np.{self.dtype.name})) or build the layer with "
+                f"dtype=np.{x.dtype.name}."
+            )
         if x.shape[1:] == getattr(self, "_checked", None):
             return  # the usual case, once per batch
         n = self.n_spatial
@@ -123,12 +135,16 @@ class _Conv(Module):
             axes = "(N, L, C)" if n == 1 else "(N, H, W, C)"
         name = self.display_name
         if x.ndim != n + 2:
-            raise ShapeError(f"{name} expects {axes}; got {x.shape}: {self._rank_fix(x.shape, channels_first)}")
+            raise ShapeError(
+                f"{name} expects {axes}; got {x.shape}: {self._rank_fix(x.shape, channels_first)}"
+            )
         channels = x.shape[1] if channels_first else x.shape[-1]
         if self.built and channels != self.in_channels:
             hint = _channels_hint(name, self.in_channels, x.shape, channels_first)
-            raise ShapeError(f"{name} expects {axes} with C = in_channels = {self.in_channels}; got {x.shape} "
-                             f"({channels} channels)." + (hint or " Check the previous layer's output channels."))
+            raise ShapeError(
+                f"{name} expects {axes} with C = in_channels = {self.in_channels}; got {x.shape} "
+                f"({channels} channels)." + (hint or " Check the previous layer's output channels.")
+            )
         spatial = x.shape[2:] if channels_first else x.shape[1:-1]
         self._check_spatial(spatial, x.shape)
         if self.built:
@@ -139,25 +155,36 @@ class _Conv(Module):
         n = self.n_spatial
         channel = "x[:, None]" if channels_first else "x[..., None]"
         if len(shape) == n + 1:
-            if channels_first and self.built and shape[0] == self.in_channels and self.in_channels != 1:
+            if (
+                channels_first
+                and self.built
+                and shape[0] == self.in_channels
+                and self.in_channels != 1
+            ):
                 return "add the batch axis for one sample, e.g. x[None]."
             return f"add the channel axis, e.g. {channel} (one channel)."
         if len(shape) == n:
             one = "x[None, None]" if channels_first else "x[None, ..., None]"
-            return (f"add the batch and channel axes, e.g. {one} for one sample, or reshape a batch of "
-                    f"flattened samples to {'(N, 1, ...)' if channels_first else '(N, ..., 1)'}.")
+            return (
+                f"add the batch and channel axes, e.g. {one} for one sample, or reshape a batch of "
+                f"flattened samples to {'(N, 1, ...)' if channels_first else '(N, ..., 1)'}."
+            )
         if len(shape) < n:
             return f"a {'signal' if n == 1 else 'image'} batch needs {n + 2} axes."
         return f"{len(shape)} axes, {n + 2} expected: flatten or squeeze the extra axes."
 
     def _check_spatial(self, spatial: tuple[int, ...], shape: tuple[int, ...]) -> None:
         pads = self._pads(spatial)
-        for size, k, s, d, (before, after) in zip(spatial, self.kernel_size, self.stride, self.dilation, pads):
+        for size, k, _stride, d, (before, after) in zip(
+            spatial, self.kernel_size, self.stride, self.dilation, pads
+        ):
             padded = size + before + after
             if not self.transposed and padded < d * (k - 1) + 1:
-                raise ShapeError(f"{self.display_name}: the kernel {self.kernel_size} (dilation {self.dilation}) "
-                                 f"spans {d * (k - 1) + 1} but the input {shape} padded by {pads} is only "
-                                 f"{padded} wide: use a smaller kernel, padding, or a larger input.")
+                raise ShapeError(
+                    f"{self.display_name}: the kernel {self.kernel_size} (dilation {self.dilation}) "
+                    f"spans {d * (k - 1) + 1} but the input {shape} padded by {pads} is only "
+                    f"{padded} wide: use a smaller kernel, padding, or a larger input."
+                )
 
     def receptive_geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None:
         """(kernel, stride, dilation) per spatial axis: what ``Model.summary`` needs for the receptive field."""
@@ -165,17 +192,31 @@ class _Conv(Module):
 
     def regularization_loss(self) -> Tensor | None:
         """The sum of this layer's weight penalties, or None without regularizers."""
-        return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
+        return regularizers.penalty(
+            ((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias))
+        )
 
 
 class _TorchConv(_Conv):
     """PyTorch-named convolution layers (channels first, sizes given up front)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                 padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", init: str | Any = None, dtype: Any = np.float32,
-                 rng: random.SeedLike = None, kernel_regularizer: Any = None,
-                 bias_regularizer: Any = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple = 1,
+        padding: IntOrTuple | str = 0,
+        dilation: IntOrTuple = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        init: str | Any = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+    ) -> None:
         super().__init__()
         layer = type(self).__name__
         n = self.n_spatial
@@ -186,17 +227,23 @@ class _TorchConv(_Conv):
         self.groups = _positive(groups, "groups", layer)
         if isinstance(padding, str):
             if padding not in ("valid", "same") or self.transposed:
-                allowed = "an int or a tuple" if self.transposed else "an int, a tuple, 'valid' or 'same'"
+                allowed = (
+                    "an int or a tuple" if self.transposed else "an int, a tuple, 'valid' or 'same'"
+                )
                 raise InputError(f"{layer}: padding must be {allowed}, got {padding!r}.")
             if padding == "same" and any(s != 1 for s in self.stride):
-                raise InputError(f"{layer}: padding='same' needs stride 1 (as in PyTorch); got stride "
-                                 f"{self.stride}. Give the padding as numbers or use Conv{n}D(padding='same').")
+                raise InputError(
+                    f"{layer}: padding='same' needs stride 1 (as in PyTorch); got stride "
+                    f"{self.stride}. Give the padding as numbers or use Conv{n}D(padding='same')."
+                )
             self.padding: tuple[int, ...] | str = padding
         else:
             self.padding = _ints(padding, n, "padding", layer, minimum=0)
         self.output_padding = (0,) * n  # the transposed convolution sets its own
         if padding_mode != "zeros":
-            raise InputError(f"{layer}: only padding_mode='zeros' is supported, got {padding_mode!r}.")
+            raise InputError(
+                f"{layer}: only padding_mode='zeros' is supported, got {padding_mode!r}."
+            )
         self.use_bias = bool(bias)
         self.uses_default_init = init is None
         self.init = "torch" if init is None else init
@@ -211,28 +258,39 @@ class _TorchConv(_Conv):
         if self.padding == "valid":
             return ((0, 0),) * self.n_spatial
         if self.padding == "same":
-            return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
-                         for k, d in zip(self.kernel_size, self.dilation))
+            return tuple(
+                (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                for k, d in zip(self.kernel_size, self.dilation)
+            )
         return tuple((p, p) for p in self.padding)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
         from .linear import _init_name
 
-        config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
-                  "kernel_size": list(self.kernel_size), "stride": list(self.stride),
-                  "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
-                  "dilation": list(self.dilation), "groups": self.groups, "bias": self.use_bias,
-                  "init": None if self.uses_default_init else _init_name(self.init), "dtype": self.dtype.name,
-                  "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
-                  "bias_regularizer": regularizers.to_config(self.bias_regularizer)}
+        config = {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+            "dilation": list(self.dilation),
+            "groups": self.groups,
+            "bias": self.use_bias,
+            "init": None if self.uses_default_init else _init_name(self.init),
+            "dtype": self.dtype.name,
+            "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
+            "bias_regularizer": regularizers.to_config(self.bias_regularizer),
+        }
         if self.transposed:
             config["output_padding"] = list(self.output_padding)
         return config
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-                f", padding={self.padding}")
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+            f", padding={self.padding}"
+        )
         if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -267,7 +325,15 @@ class Conv2d(_TorchConv):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        return conv2d(x, self.weight, self.bias, self.stride, self._pads(x.shape[2:]), self.dilation, self.groups)
+        return conv2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._pads(x.shape[2:]),
+            self.dilation,
+            self.groups,
+        )
 
 
 class Conv1d(_TorchConv):
@@ -287,7 +353,15 @@ class Conv1d(_TorchConv):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        return conv1d(x, self.weight, self.bias, self.stride, self._pads(x.shape[2:]), self.dilation, self.groups)
+        return conv1d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._pads(x.shape[2:]),
+            self.dilation,
+            self.groups,
+        )
 
 
 class ConvTranspose2d(_TorchConv):
@@ -307,30 +381,72 @@ class ConvTranspose2d(_TorchConv):
     traceable = True
     transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                 padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
-                 dilation: IntOrTuple = 1, padding_mode: str = "zeros", init: str | Any = None,
-                 dtype: Any = np.float32, rng: random.SeedLike = None, kernel_regularizer: Any = None,
-                 bias_regularizer: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, init, dtype, rng, kernel_regularizer, bias_regularizer)
-        self.output_padding = _ints(output_padding, 2, "output_padding", "ConvTranspose2d", minimum=0)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple = 1,
+        padding: IntOrTuple = 0,
+        output_padding: IntOrTuple = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: IntOrTuple = 1,
+        padding_mode: str = "zeros",
+        init: str | Any = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            init,
+            dtype,
+            rng,
+            kernel_regularizer,
+            bias_regularizer,
+        )
+        self.output_padding = _ints(
+            output_padding, 2, "output_padding", "ConvTranspose2d", minimum=0
+        )
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if op >= max(s, d):
-                raise InputError(f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than "
-                                 f"the stride {self.stride} or the dilation {self.dilation}.")
+                raise InputError(
+                    f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than "
+                    f"the stride {self.stride} or the dilation {self.dilation}."
+                )
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                self.groups, self.dilation)
+        return conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )
 
     def _check_spatial(self, spatial: tuple[int, ...], shape: tuple[int, ...]) -> None:
-        for size, k, s, p, op, d in zip(spatial, self.kernel_size, self.stride, self.padding,
-                                        self.output_padding, self.dilation):
+        for size, k, s, p, op, d in zip(
+            spatial, self.kernel_size, self.stride, self.padding, self.output_padding, self.dilation
+        ):
             if (size - 1) * s - 2 * p + d * (k - 1) + op + 1 <= 0:
-                raise ShapeError(f"{self.display_name}: input {shape} with kernel {self.kernel_size}, stride "
-                                 f"{self.stride} and padding {self.padding} gives an empty output: use less padding.")
+                raise ShapeError(
+                    f"{self.display_name}: input {shape} with kernel {self.kernel_size}, stride "
+                    f"{self.stride} and padding {self.padding} gives an empty output: use less padding."
+                )
 
     def receptive_geometry(self) -> None:
         return None  # an upsampling: its output pixels see fractions of input pixels
@@ -343,13 +459,27 @@ class _KerasConv(_Conv):
     """Keras-named convolution layers: ``filters``, ``strides``, ``padding="valid"|"same"``, channels
     last unless ``data_format="channels_first"``, weights created on the first call."""
 
-    def __init__(self, filters: int, kernel_size: IntOrTuple, strides: IntOrTuple = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: IntOrTuple = 1, groups: int = 1,
-                 activation: str | None = None, use_bias: bool = True, kernel_initializer: str | Any = "glorot_uniform",
-                 input_shape: Sequence[int] | None = None, in_channels: int | None = None,
-                 dtype: Any = np.float32, rng: random.SeedLike = None, name: str | None = None,
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 output_padding: IntOrTuple | None = None) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntOrTuple,
+        strides: IntOrTuple = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: IntOrTuple = 1,
+        groups: int = 1,
+        activation: str | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str | Any = "glorot_uniform",
+        input_shape: Sequence[int] | None = None,
+        in_channels: int | None = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        name: str | None = None,
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        output_padding: IntOrTuple | None = None,
+    ) -> None:
         super().__init__()
         layer = type(self).__name__
         n = self.n_spatial
@@ -364,14 +494,21 @@ class _KerasConv(_Conv):
         self.padding = padding
         data_format = data_format or "channels_last"
         if data_format not in ("channels_last", "channels_first"):
-            raise InputError(f"{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}.")
+            raise InputError(
+                f"{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}."
+            )
         self.data_format = data_format
         key = "linear" if activation is None else activation
         if key not in ACTIVATIONS:
-            raise InputError(f"{layer}: unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}.")
+            raise InputError(
+                f"{layer}: unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}."
+            )
         self.activation = key
-        self.output_padding = None if output_padding is None else _ints(output_padding, n, "output_padding",
-                                                                         layer, minimum=0)
+        self.output_padding = (
+            None
+            if output_padding is None
+            else _ints(output_padding, n, "output_padding", layer, minimum=0)
+        )
         self.use_bias = bool(use_bias)
         self.uses_default_init = kernel_initializer == "glorot_uniform"
         self.init = kernel_initializer
@@ -411,7 +548,9 @@ class _KerasConv(_Conv):
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.built and x.ndim == self.n_spatial + 2:
-            self._check_input(x, self.channels_first)  # the shape's rank, before anything is created
+            self._check_input(
+                x, self.channels_first
+            )  # the shape's rank, before anything is created
             self.build(x.shape[1] if self.channels_first else x.shape[-1])
         self._check_input(x, self.channels_first)
         if not self.channels_first:  # (N, ..., C) -> (N, C, ...), a view
@@ -431,20 +570,33 @@ class _KerasConv(_Conv):
         """Constructor arguments as JSON values; ``in_channels`` once built, so loading needs no data."""
         from .linear import _init_name
 
-        config = {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.stride),
-                  "padding": self.padding, "data_format": self.data_format,
-                  "dilation_rate": list(self.dilation), "groups": self.groups, "activation": self.activation,
-                  "use_bias": self.use_bias, "kernel_initializer": _init_name(self.init),
-                  "in_channels": self.in_channels, "dtype": self.dtype.name,
-                  "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
-                  "bias_regularizer": regularizers.to_config(self.bias_regularizer)}
+        config = {
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.stride),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation),
+            "groups": self.groups,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": _init_name(self.init),
+            "in_channels": self.in_channels,
+            "dtype": self.dtype.name,
+            "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
+            "bias_regularizer": regularizers.to_config(self.bias_regularizer),
+        }
         if self.transposed:
-            config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+            config["output_padding"] = (
+                None if self.output_padding is None else list(self.output_padding)
+            )
         return config
 
     def extra_repr(self) -> str:
-        return (f"filters={self.filters}, kernel_size={self.kernel_size}, strides={self.stride}, "
-                f"padding={self.padding!r}, activation={self.activation!r}, in_channels={self.in_channels}")
+        return (
+            f"filters={self.filters}, kernel_size={self.kernel_size}, strides={self.stride}, "
+            f"padding={self.padding!r}, activation={self.activation!r}, in_channels={self.in_channels}"
+        )
 
 
 class Conv2D(_KerasConv):
@@ -476,7 +628,9 @@ class Conv2D(_KerasConv):
 
     def _convolve(self, x: Tensor, spatial: tuple[int, ...], relu: bool = False) -> Tensor:
         convolve = conv2d_relu if relu else conv2d
-        return convolve(x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups)
+        return convolve(
+            x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups
+        )
 
 
 class Conv1D(_KerasConv):
@@ -492,7 +646,9 @@ class Conv1D(_KerasConv):
     n_spatial = 1
 
     def _convolve(self, x: Tensor, spatial: tuple[int, ...], relu: bool = False) -> Tensor:
-        return conv1d(x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups)
+        return conv1d(
+            x, self.weight, self.bias, self.stride, self._pads(spatial), self.dilation, self.groups
+        )
 
 
 class Conv2DTranspose(_KerasConv):
@@ -508,11 +664,13 @@ class Conv2DTranspose(_KerasConv):
     traceable = True
     transposed = True
 
-    def _transpose_geometry(self, spatial: tuple[int, ...]) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    def _transpose_geometry(
+        self, spatial: tuple[int, ...]
+    ) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
         """Crop (before, after) and output_padding that give Keras's output sizes."""
         pads, extra = [], []
         given = self.output_padding or (None,) * self.n_spatial
-        for size, k, s, d, op in zip(spatial, self.kernel_size, self.stride, self.dilation, given):
+        for _size, k, s, d, op in zip(spatial, self.kernel_size, self.stride, self.dilation, given):
             span = d * (k - 1) + 1
             if op is not None:  # Keras: out = (size - 1) s + span - 2 p + op, p = 0 or span // 2
                 p = span // 2 if self.padding == "same" else 0
@@ -535,7 +693,9 @@ class Conv2DTranspose(_KerasConv):
 
     def _convolve(self, x: Tensor, spatial: tuple[int, ...], relu: bool = False) -> Tensor:
         pads, extra = self._transpose_geometry(spatial)
-        return conv_transpose2d(x, self.weight, self.bias, self.stride, pads, extra, self.groups, self.dilation)
+        return conv_transpose2d(
+            x, self.weight, self.bias, self.stride, pads, extra, self.groups, self.dilation
+        )
 
     def receptive_geometry(self) -> None:
         return None  # an upsampling

@@ -64,21 +64,35 @@ class Dense(Module):
 
     traceable = True
 
-    def __init__(self, units: int, activation: str | None = None, kernel_initializer: str | Any = None,
-                 use_bias: bool = True, input_shape: tuple[int, ...] | None = None, in_features: int | None = None,
-                 dtype: Any = np.float32, rng: random.SeedLike = None, name: str | None = None,
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: str | None = None,
+        kernel_initializer: str | Any = None,
+        use_bias: bool = True,
+        input_shape: tuple[int, ...] | None = None,
+        in_features: int | None = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        name: str | None = None,
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+    ) -> None:
         super().__init__()
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}.")
         key = "linear" if activation is None else activation
         if key not in ACTIVATIONS:
-            raise ValueError(f"Dense: unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}.")
+            raise ValueError(
+                f"Dense: unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}."
+            )
         self.units = int(units)
         self.activation = key
         self.use_bias = use_bias
         self.uses_default_init = kernel_initializer is None
-        self.init = initializers.DEFAULT_SCHEME if kernel_initializer is None else kernel_initializer
+        self.init = (
+            initializers.DEFAULT_SCHEME if kernel_initializer is None else kernel_initializer
+        )
         initializers.get_scheme(self.init)  # fail now, not at the first call, on an unknown name
         self.dtype = np.dtype(dtype)
         self.rng = rng
@@ -137,7 +151,9 @@ class Dense(Module):
             return  # the usual case, once per batch: one comparison
         if not self.built:
             if x.ndim == 0:
-                raise ShapeError(f"{self.display_name}: expected input of shape (batch, features), got a scalar.")
+                raise ShapeError(
+                    f"{self.display_name}: expected input of shape (batch, features), got a scalar."
+                )
             self.build(x.shape[-1])
         elif x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(
@@ -147,17 +163,24 @@ class Dense(Module):
 
     def regularization_loss(self) -> Tensor | None:
         """The sum of this layer's weight penalties, or None without regularizers."""
-        return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
+        return regularizers.penalty(
+            ((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias))
+        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
         from .linear import _init_name
 
-        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
-                "kernel_initializer": None if self.uses_default_init else _init_name(self.init),
-                "in_features": self.in_features, "dtype": self.dtype.name,
-                "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
-                "bias_regularizer": regularizers.to_config(self.bias_regularizer)}
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": None if self.uses_default_init else _init_name(self.init),
+            "in_features": self.in_features,
+            "dtype": self.dtype.name,
+            "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
+            "bias_regularizer": regularizers.to_config(self.bias_regularizer),
+        }
 
     def extra_repr(self) -> str:
         return f"units={self.units}, activation={self.activation!r}, in_features={self.in_features}"

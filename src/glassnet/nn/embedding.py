@@ -27,11 +27,19 @@ class Embedding(Module):
         Input: integer indices of any shape ``(*)``. Output: ``(*, embedding_dim)``.
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = np.float32,
-                 rng: random.SeedLike = None, mask_zero: bool = False) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        mask_zero: bool = False,
+    ) -> None:
         super().__init__()
         if num_embeddings <= 0 or embedding_dim <= 0:
-            raise ValueError(f"Embedding: sizes must be positive, got {num_embeddings} and {embedding_dim}.")
+            raise ValueError(
+                f"Embedding: sizes must be positive, got {num_embeddings} and {embedding_dim}."
+            )
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.mask_zero = bool(mask_zero)
@@ -46,11 +54,15 @@ class Embedding(Module):
         if values.dtype.kind == "f":
             whole = values.astype(np.int64)
             if not np.array_equal(whole, values):
-                raise InputError(f"{self.display_name}: indices must be whole numbers, got {values.ravel()[:3]}...")
+                raise InputError(
+                    f"{self.display_name}: indices must be whole numbers, got {values.ravel()[:3]}..."
+                )
             values = whole
         if values.size and (values.min() < 0 or values.max() >= self.num_embeddings):
-            raise InputError(f"{self.display_name}: indices must lie in [0, {self.num_embeddings}), got values from "
-                             f"{values.min()} to {values.max()}.")
+            raise InputError(
+                f"{self.display_name}: indices must lie in [0, {self.num_embeddings}), got values from "
+                f"{values.min()} to {values.max()}."
+            )
         return values
 
     def compute_mask(self, indices: Any, mask: Any = None) -> np.ndarray | None:
@@ -61,8 +73,12 @@ class Embedding(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
-                "dtype": self.weight.dtype.name, "mask_zero": self.mask_zero}
+        return {
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "dtype": self.weight.dtype.name,
+            "mask_zero": self.mask_zero,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"

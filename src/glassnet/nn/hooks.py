@@ -71,7 +71,9 @@ def hooked_call(self: Module, *args: Any, **kwargs: Any) -> Any:
             result = hook(self, args, output)
             if result is not None:
                 output, replaced = result, True
-        if _Taps.calls is not None:  # fit is recording its step: its replays will call the hooks again
+        if (
+            _Taps.calls is not None
+        ):  # fit is recording its step: its replays will call the hooks again
             _Taps.calls.append((self, args, computed, replaced))
     if state is not None and isinstance(output, Tensor):
         output = state.wrap_output(output)
@@ -140,7 +142,9 @@ def install(module_class: Any) -> None:
 def add_hook(module: Module, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
     """Register ``hook`` in ``module``'s hooks of ``kind`` (one of :data:`HOOK_KINDS`)."""
     if not callable(hook):
-        raise TypeError(f"{module.display_name}: a hook must be callable, got {type(hook).__name__}.")
+        raise TypeError(
+            f"{module.display_name}: a hook must be callable, got {type(hook).__name__}."
+        )
     hooks = module.__dict__.get(kind)
     if hooks is None:
         hooks = {}
@@ -201,8 +205,12 @@ class _BackwardHookState:
         return _BackwardHookOutput.apply(output, state=self)
 
     def fire(self, grad_input: np.ndarray | None) -> np.ndarray | None:
-        grads = tuple(Tensor._from_op(grad_input, None) if i in self.needing and grad_input is not None else None
-                      for i in self.positions)
+        grads = tuple(
+            Tensor._from_op(grad_input, None)
+            if i in self.needing and grad_input is not None
+            else None
+            for i in self.positions
+        )
         grad_output = tuple(Tensor._from_op(g, None) for g in self.grad_output or ())
         for hook in self.hooks:
             result = hook(self.module, grads, grad_output)
@@ -211,7 +219,11 @@ class _BackwardHookState:
         if not self.needing:
             return None
         chosen = grads[self.positions.index(self.needing[0])]
-        return None if chosen is None else (chosen.data if isinstance(chosen, Tensor) else np.asarray(chosen))
+        return (
+            None
+            if chosen is None
+            else (chosen.data if isinstance(chosen, Tensor) else np.asarray(chosen))
+        )
 
 
 class _BackwardHookOutput(Function):

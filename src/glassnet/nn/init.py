@@ -58,30 +58,48 @@ def fans(shape: Shape) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def zeros(shape: Shape, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> np.ndarray:
+def zeros(
+    shape: Shape, rng: np.random.Generator | None = None, dtype: Any = np.float32
+) -> np.ndarray:
     """All zeros."""
     return np.zeros(shape, dtype=dtype)
 
 
-def ones(shape: Shape, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> np.ndarray:
+def ones(
+    shape: Shape, rng: np.random.Generator | None = None, dtype: Any = np.float32
+) -> np.ndarray:
     """All ones."""
     return np.ones(shape, dtype=dtype)
 
 
-def constant(shape: Shape, rng: np.random.Generator | None = None, dtype: Any = np.float32,
-             value: float = 0.0) -> np.ndarray:
+def constant(
+    shape: Shape,
+    rng: np.random.Generator | None = None,
+    dtype: Any = np.float32,
+    value: float = 0.0,
+) -> np.ndarray:
     """Every entry equal to ``value``; use ``partial(constant, value=0.1)``."""
     return np.full(shape, value, dtype=dtype)
 
 
-def uniform(shape: Shape, rng: np.random.Generator, dtype: Any = np.float32, low: float = -0.05,
-            high: float = 0.05) -> np.ndarray:
+def uniform(
+    shape: Shape,
+    rng: np.random.Generator,
+    dtype: Any = np.float32,
+    low: float = -0.05,
+    high: float = 0.05,
+) -> np.ndarray:
     """U(low, high); Keras's RandomUniform defaults."""
     return rng.uniform(low, high, size=shape).astype(dtype)
 
 
-def normal(shape: Shape, rng: np.random.Generator, dtype: Any = np.float32, mean: float = 0.0,
-           std: float = 0.05) -> np.ndarray:
+def normal(
+    shape: Shape,
+    rng: np.random.Generator,
+    dtype: Any = np.float32,
+    mean: float = 0.0,
+    std: float = 0.05,
+) -> np.ndarray:
     """N(mean, std^2); Keras's RandomNormal defaults."""
     return rng.normal(mean, std, size=shape).astype(dtype)
 
@@ -125,8 +143,9 @@ def lecun_normal(shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
     return rng.normal(0.0, math.sqrt(1.0 / fan_in), size=shape).astype(dtype)
 
 
-def orthogonal(shape: Shape, rng: np.random.Generator, dtype: Any = np.float32,
-               gain: float = 1.0) -> np.ndarray:
+def orthogonal(
+    shape: Shape, rng: np.random.Generator, dtype: Any = np.float32, gain: float = 1.0
+) -> np.ndarray:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (Saxe et al. 2014)."""
     if len(shape) < 2:
         raise ValueError(f"orthogonal: expected a shape with at least 2 axes, got {shape}.")
@@ -144,8 +163,9 @@ def _blog_uniform(shape: Shape, rng: np.random.Generator, dtype: Any = np.float3
     return rng.random(size=shape).astype(dtype)
 
 
-def _torch_bias(shape: Shape, rng: np.random.Generator, dtype: Any = np.float32,
-                fan_in: int = 1) -> np.ndarray:
+def _torch_bias(
+    shape: Shape, rng: np.random.Generator, dtype: Any = np.float32, fan_in: int = 1
+) -> np.ndarray:
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
@@ -179,8 +199,14 @@ BiasInitializer = Callable[[Shape, np.random.Generator, Any, int], np.ndarray]
 
 # A scheme: (weight initializer, bias initializer taking fan_in as its 4th argument).
 SCHEMES: dict[str, tuple[Initializer, BiasInitializer]] = {
-    "blog_uniform": (_blog_uniform, lambda shape, rng, dtype, fan_in: _blog_uniform(shape, rng, dtype)),
-    "torch": (_torch_weight, lambda shape, rng, dtype, fan_in: _torch_bias(shape, rng, dtype, fan_in)),
+    "blog_uniform": (
+        _blog_uniform,
+        lambda shape, rng, dtype, fan_in: _blog_uniform(shape, rng, dtype),
+    ),
+    "torch": (
+        _torch_weight,
+        lambda shape, rng, dtype, fan_in: _torch_bias(shape, rng, dtype, fan_in),
+    ),
 }
 
 # glassnet's default, found by the founding-example study (benchmarks/founding_study.py):

@@ -39,7 +39,9 @@ class Input(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if tuple(x.shape[1:]) != self.shape:
-            raise ShapeError(f"{self.display_name}: expected samples of shape {self.shape}, got input {x.shape}.")
+            raise ShapeError(
+                f"{self.display_name}: expected samples of shape {self.shape}, got input {x.shape}."
+            )
         return x
 
     def get_config(self) -> dict[str, Any]:

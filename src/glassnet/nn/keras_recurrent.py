@@ -47,22 +47,39 @@ class _KerasRecurrent(Module):
     supports_masking = True
     activations: tuple[str, ...] = ("tanh",)
 
-    def __init__(self, units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
-                 use_bias: bool = True, return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                 kernel_initializer: str = "glorot_uniform", recurrent_initializer: str = "orthogonal",
-                 input_shape: tuple[int | None, ...] | None = None, in_features: int | None = None,
-                 dtype: Any = np.float32, rng: random.SeedLike = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        recurrent_activation: str = "sigmoid",
+        use_bias: bool = True,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        kernel_initializer: str = "glorot_uniform",
+        recurrent_initializer: str = "orthogonal",
+        input_shape: tuple[int | None, ...] | None = None,
+        in_features: int | None = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__()
         kind = type(self).__name__
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"{kind}: units must be a positive integer, got {units!r}.")
         if activation not in self.activations:
-            raise ValueError(f"{kind}: activation {activation!r} is not supported by the fused op; "
-                             f"use one of {', '.join(map(repr, self.activations))}.")
+            raise ValueError(
+                f"{kind}: activation {activation!r} is not supported by the fused op; "
+                f"use one of {', '.join(map(repr, self.activations))}."
+            )
         if self.gates > 1 and recurrent_activation != "sigmoid":
-            raise ValueError(f"{kind}: recurrent_activation {recurrent_activation!r} is not supported by the "
-                             "fused op; use 'sigmoid' (Keras's default).")
+            raise ValueError(
+                f"{kind}: recurrent_activation {recurrent_activation!r} is not supported by the "
+                "fused op; use 'sigmoid' (Keras's default)."
+            )
         for what, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0.0 <= p < 1.0:
                 raise ValueError(f"{kind}: {what} must lie in [0, 1), got {p}.")
@@ -70,11 +87,17 @@ class _KerasRecurrent(Module):
         initializers.get(recurrent_initializer)
         self.units = int(units)
         self.activation, self.recurrent_activation = activation, recurrent_activation
-        self.use_bias, self.return_sequences, self.return_state = bool(use_bias), bool(return_sequences), \
-            bool(return_state)
+        self.use_bias, self.return_sequences, self.return_state = (
+            bool(use_bias),
+            bool(return_sequences),
+            bool(return_state),
+        )
         self.go_backwards = bool(go_backwards)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
-        self.kernel_initializer, self.recurrent_initializer = kernel_initializer, recurrent_initializer
+        self.kernel_initializer, self.recurrent_initializer = (
+            kernel_initializer,
+            recurrent_initializer,
+        )
         self.dtype = np.dtype(dtype)
         self.rng = rng
         # One generator for the dropout masks: a seed gives a repeatable sequence of different masks.
@@ -115,7 +138,9 @@ class _KerasRecurrent(Module):
         recurrent = initializers.get(self.recurrent_initializer)
         self.weight_ih.data[...] = kernel(self.weight_ih.shape, generator, dtype=self.dtype)
         # Keras draws one (units, G * units) matrix; its transpose is PyTorch's (G * units, units) layout.
-        self.weight_hh.data[...] = recurrent((self.units, self.gates * self.units), generator, dtype=self.dtype).T
+        self.weight_hh.data[...] = recurrent(
+            (self.units, self.gates * self.units), generator, dtype=self.dtype
+        ).T
         for name in self._bias_names():
             getattr(self, name).data[...] = 0
         self._bias_defaults()
@@ -139,17 +164,26 @@ class _KerasRecurrent(Module):
             return None, None
         # Without an rng of its own the layer draws from self.rng, which fit(seed=...) lends its
         # generator to (as it does for Dropout), so a seeded fit repeats its masks.
-        generator = random.rng(self.dropout_rng if self.dropout_rng is not None else getattr(self, "rng", None))
+        generator = random.rng(
+            self.dropout_rng if self.dropout_rng is not None else getattr(self, "rng", None)
+        )
         masks = []
         for p, size in ((self.dropout, x.shape[2]), (self.recurrent_dropout, self.units)):
             keep = None
             if p > 0:
-                keep = (generator.random((x.shape[0], size)) >= p).astype(self.dtype) / self.dtype.type(1 - p)
+                keep = (generator.random((x.shape[0], size)) >= p).astype(
+                    self.dtype
+                ) / self.dtype.type(1 - p)
             masks.append(keep)
         return masks[0], masks[1]
 
-    def sequence(self, x: Any, mask: Any = None, reverse: bool = False,
-                 initial_state: list[Any] | None = None) -> tuple[Tensor, list[Tensor]]:
+    def sequence(
+        self,
+        x: Any,
+        mask: Any = None,
+        reverse: bool = False,
+        initial_state: list[Any] | None = None,
+    ) -> tuple[Tensor, list[Tensor]]:
         """The outputs aligned with the input's steps ``(N, T, units)`` and the final states."""
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.dtype))
         self._check(x)
@@ -157,28 +191,38 @@ class _KerasRecurrent(Module):
         if mask is not None:
             mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
             if mask.shape != x.shape[:2]:
-                raise ShapeError(f"{self.display_name}: mask of shape {mask.shape} does not fit the input "
-                                 f"{tuple(x.shape)}: expected (N, T) = {tuple(x.shape[:2])}.")
+                raise ShapeError(
+                    f"{self.display_name}: mask of shape {mask.shape} does not fit the input "
+                    f"{tuple(x.shape)}: expected (N, T) = {tuple(x.shape[:2])}."
+                )
         input_mask, recurrent_mask = self._dropout_masks(x)
         if input_mask is not None:
             x = mul(x, input_mask[:, np.newaxis, :])
         states = self._initial_states(initial_state, n)
         weights = [self.weight_ih, self.weight_hh] + [getattr(self, b) for b in self._bias_names()]
-        out, *finals = self._run(x, states, weights, mask=mask, reverse=reverse, recurrent_mask=recurrent_mask)
+        out, *finals = self._run(
+            x, states, weights, mask=mask, reverse=reverse, recurrent_mask=recurrent_mask
+        )
         return out, finals
 
     def _initial_states(self, initial_state: list[Any] | None, n: int) -> list[Any]:
         count = 2 if self.gates == 4 else 1
         if initial_state is None:
             return [np.zeros((n, self.units), dtype=self.dtype)] * count
-        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        states = (
+            list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        )
         states = [s if isinstance(s, Tensor) else np.asarray(s, dtype=self.dtype) for s in states]
         if len(states) != count or any(tuple(s.shape) != (n, self.units) for s in states):
-            raise ShapeError(f"{self.display_name}: initial_state must be {count} array(s) of shape (N, units) = "
-                             f"{(n, self.units)}, got {[tuple(s.shape) for s in states]}.")
+            raise ShapeError(
+                f"{self.display_name}: initial_state must be {count} array(s) of shape (N, units) = "
+                f"{(n, self.units)}, got {[tuple(s.shape) for s in states]}."
+            )
         return states
 
-    def _run(self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any) -> tuple[Tensor, ...]:
+    def _run(
+        self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any
+    ) -> tuple[Tensor, ...]:
         raise NotImplementedError
 
     def forward(self, x: Any, mask: Any = None, initial_state: list[Any] | None = None) -> Any:
@@ -198,13 +242,22 @@ class _KerasRecurrent(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"units": self.units, "activation": self.activation, "recurrent_activation": self.recurrent_activation,
-                "use_bias": self.use_bias, "return_sequences": self.return_sequences,
-                "return_state": self.return_state, "go_backwards": self.go_backwards, "dropout": self.dropout,
-                "recurrent_dropout": self.recurrent_dropout, "kernel_initializer": self.kernel_initializer,
-                "recurrent_initializer": self.recurrent_initializer,
-                "input_shape": None if self.input_shape is None else list(self.input_shape),
-                "in_features": self.in_features, "dtype": self.dtype.name}
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation,
+            "use_bias": self.use_bias,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+            "input_shape": None if self.input_shape is None else list(self.input_shape),
+            "in_features": self.in_features,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         text = f"units={self.units}, in_features={self.in_features}"
@@ -223,7 +276,9 @@ class SimpleRNN(_KerasRecurrent):
 
     activations = ("tanh", "relu")
 
-    def _run(self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any) -> tuple[Tensor, ...]:
+    def _run(
+        self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any
+    ) -> tuple[Tensor, ...]:
         return rnn(x, states[0], *weights, nonlinearity=self.activation, **options)
 
 
@@ -245,9 +300,11 @@ class LSTM(_KerasRecurrent):
 
     def _bias_defaults(self) -> None:
         if self.use_bias:
-            self.bias.data[self.units:2 * self.units] = 1.0
+            self.bias.data[self.units : 2 * self.units] = 1.0
 
-    def _run(self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any) -> tuple[Tensor, ...]:
+    def _run(
+        self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any
+    ) -> tuple[Tensor, ...]:
         return lstm(x, states[0], states[1], *weights, **options)
 
 
@@ -265,14 +322,18 @@ class GRU(_KerasRecurrent):
 
     def __init__(self, units: int, *args: Any, reset_after: bool = True, **kwargs: Any) -> None:
         if not reset_after:
-            raise ValueError("GRU: reset_after=False (the original GRU) is not supported; glassnet's GRU is "
-                             "Keras's reset_after=True, PyTorch's formula.")
+            raise ValueError(
+                "GRU: reset_after=False (the original GRU) is not supported; glassnet's GRU is "
+                "Keras's reset_after=True, PyTorch's formula."
+            )
         super().__init__(units, *args, **kwargs)
 
     def _bias_names(self) -> list[str]:
         return ["bias_ih", "bias_hh"] if self.use_bias else []
 
-    def _run(self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any) -> tuple[Tensor, ...]:
+    def _run(
+        self, x: Tensor, states: list[Any], weights: list[Parameter], **options: Any
+    ) -> tuple[Tensor, ...]:
         return gru(x, states[0], *weights, **options)
 
 
@@ -292,19 +353,27 @@ class Bidirectional(Module):
     supports_masking = True
     MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
-    def __init__(self, layer: _KerasRecurrent, merge_mode: str | None = "concat", name: str | None = None) -> None:
+    def __init__(
+        self, layer: _KerasRecurrent, merge_mode: str | None = "concat", name: str | None = None
+    ) -> None:
         super().__init__()
         if not isinstance(layer, _KerasRecurrent):
-            raise TypeError(f"Bidirectional: expected a SimpleRNN, LSTM or GRU layer, got {type(layer).__name__}.")
+            raise TypeError(
+                f"Bidirectional: expected a SimpleRNN, LSTM or GRU layer, got {type(layer).__name__}."
+            )
         if merge_mode not in self.MERGE_MODES:
-            raise ValueError(f"Bidirectional: merge_mode must be one of {self.MERGE_MODES}, got {merge_mode!r}.")
+            raise ValueError(
+                f"Bidirectional: merge_mode must be one of {self.MERGE_MODES}, got {merge_mode!r}."
+            )
         self.merge_mode = merge_mode
         self.name = name
         self.forward_layer = layer
         config = {**layer.get_config(), "go_backwards": not layer.go_backwards}
         # Its own draw: an int seed given to the layer would otherwise give both directions the same weights.
         seed = layer.rng
-        backward_rng = np.random.default_rng([int(seed), 1]) if isinstance(seed, (int, np.integer)) else seed
+        backward_rng = (
+            np.random.default_rng([int(seed), 1]) if isinstance(seed, (int, np.integer)) else seed
+        )
         self.backward_layer = type(layer)(**config, rng=backward_rng)
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self.dtype = layer.dtype
@@ -400,7 +469,9 @@ class TimeDistributed(Module):
     def forward(self, x: Any, mask: Any = None) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
         if x.ndim < 3:
-            raise ShapeError(f"{self.display_name} expects (N, T, ...) with a time axis; got {tuple(x.shape)}.")
+            raise ShapeError(
+                f"{self.display_name} expects (N, T, ...) with a time axis; got {tuple(x.shape)}."
+            )
         n, steps = x.shape[0], x.shape[1]
         y = self.layer(reshape(x, (n * steps, *x.shape[2:])))
         return reshape(y, (n, steps, *y.shape[1:]))
@@ -416,8 +487,11 @@ class TimeDistributed(Module):
 
 def _entry(layer: Module) -> dict[str, Any]:
     """A wrapped layer as a model file's nested entry (see ``glassnet.io.serialization.layer_config``)."""
-    return {"class": type(layer).__dict__.get("registry_name", type(layer).__name__), "name": layer.name,
-            "config": layer.get_config()}
+    return {
+        "class": type(layer).__dict__.get("registry_name", type(layer).__name__),
+        "name": layer.name,
+        "config": layer.get_config(),
+    }
 
 
 class Masking(Module):
@@ -451,4 +525,3 @@ class Masking(Module):
 
     def extra_repr(self) -> str:
         return f"mask_value={self.mask_value}"
-

@@ -17,7 +17,9 @@ from .parameter import Parameter
 __all__ = ["Linear", "initialize_affine"]
 
 
-def initialize_affine(weight: Parameter, bias: Parameter | None, init: Any, rng: random.SeedLike) -> None:
+def initialize_affine(
+    weight: Parameter, bias: Parameter | None, init: Any, rng: random.SeedLike
+) -> None:
     """Draw a weight ``(out, in)`` and bias in place with the scheme or initializer ``init``."""
     generator = random.rng(rng)
     weight_init, bias_init = initializers.get_scheme(init)
@@ -54,9 +56,17 @@ class Linear(Module):
 
     traceable = True
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 init: str | Any = None, dtype: Any = np.float32, rng: random.SeedLike = None,
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Any = None,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+    ) -> None:
         super().__init__()
         for arg, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -92,14 +102,21 @@ class Linear(Module):
 
     def regularization_loss(self) -> Tensor | None:
         """The sum of this layer's weight penalties, or None without regularizers."""
-        return regularizers.penalty(((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias)))
+        return regularizers.penalty(
+            ((self.kernel_regularizer, self.weight), (self.bias_regularizer, self.bias))
+        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (a callable init cannot be saved by name)."""
-        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.use_bias,
-                "init": None if self.uses_default_init else _init_name(self.init), "dtype": self.dtype.name,
-                "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
-                "bias_regularizer": regularizers.to_config(self.bias_regularizer)}
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.use_bias,
+            "init": None if self.uses_default_init else _init_name(self.init),
+            "dtype": self.dtype.name,
+            "kernel_regularizer": regularizers.to_config(self.kernel_regularizer),
+            "bias_regularizer": regularizers.to_config(self.bias_regularizer),
+        }
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.use_bias}"
@@ -107,5 +124,7 @@ class Linear(Module):
 
 def _init_name(init: Any) -> str:
     if not isinstance(init, str):
-        raise TypeError(f"a layer initialized with the callable {init!r} cannot be saved; use an initializer name.")
+        raise TypeError(
+            f"a layer initialized with the callable {init!r} cannot be saved; use an initializer name."
+        )
     return init

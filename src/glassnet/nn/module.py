@@ -77,7 +77,9 @@ class Module:
     def register_buffer(self, name: str, array: np.ndarray) -> None:
         """Keep a non-trainable array (e.g. running statistics) that ``state_dict`` saves."""
         if "_buffers" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before register_buffer.")
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before register_buffer."
+            )
         self._buffers[name] = array
         object.__setattr__(self, name, array)
 
@@ -130,10 +132,12 @@ class Module:
         return self.name or type(self).__name__
 
     # ----------------------------------------------------------------- traversal
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs, each parameter once, in registration order."""
         seen: set[int] = set()
-        for module_prefix, module in (self.named_modules(prefix) if recurse else [(prefix, self)]):
+        for module_prefix, module in self.named_modules(prefix) if recurse else [(prefix, self)]:
             for name, param in module._parameters.items():
                 if id(param) in seen:
                     continue
@@ -155,8 +159,10 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            children = [(f"{name}.{child_name}" if name else child_name, child)
-                        for child_name, child in module._modules.items()]
+            children = [
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in module._modules.items()
+            ]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -209,7 +215,11 @@ class Module:
         params.update((name, Tensor._from_op(array, None)) for name, array in self.named_buffers())
         problems = []
         if strict:
-            problems += [f"missing {name} (shape {params[name].shape})" for name in params if name not in state]
+            problems += [
+                f"missing {name} (shape {params[name].shape})"
+                for name in params
+                if name not in state
+            ]
             problems += [f"unexpected {name}" for name in state if name not in params]
         arrays = {}
         for name, value in state.items():
@@ -236,7 +246,10 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"  ({name}): " + repr(module).replace("\n", "\n  ") for name, module in self._modules.items()]
+        lines = [
+            f"  ({name}): " + repr(module).replace("\n", "\n  ")
+            for name, module in self._modules.items()
+        ]
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"

@@ -26,17 +26,31 @@ class BatchNorm1d(Module):
         Input: ``(batch, num_features)`` or ``(batch, num_features, length)``. Output: the same.
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}.")
+            raise ValueError(
+                f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}."
+            )
         if eps <= 0:
             raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}.")
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float))
+            or not 0 <= momentum <= 1
+        ):
             # PyTorch's momentum=None (a cumulative average of every batch) is not implemented here.
-            raise InputError(f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r} "
-                             "(momentum=None, PyTorch's cumulative average, is not supported; use e.g. 0.1).")
+            raise InputError(
+                f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r} "
+                "(momentum=None, PyTorch's cumulative average, is not supported; use e.g. 0.1)."
+            )
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -47,8 +61,16 @@ class BatchNorm1d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          training=self.training, momentum=self.momentum, eps=self.eps)
+        return batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            training=self.training,
+            momentum=self.momentum,
+            eps=self.eps,
+        )
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
@@ -59,8 +81,13 @@ class BatchNorm1d(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
-                "affine": self.weight is not None, "dtype": self.running_mean.dtype.name}
+        return {
+            "num_features": self.num_features,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "affine": self.weight is not None,
+            "dtype": self.running_mean.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -86,8 +113,10 @@ class BatchNorm2d(BatchNorm1d):
             hint = " Add the batch axis: x[None]."
         elif x.ndim == 2:
             hint = " For (batch, features) data use BatchNorm1d."
-        raise ShapeError(f"{self.display_name}: expected input of shape (N, {self.num_features}, H, W), "
-                         f"got {x.shape}.{hint}")
+        raise ShapeError(
+            f"{self.display_name}: expected input of shape (N, {self.num_features}, H, W), "
+            f"got {x.shape}.{hint}"
+        )
 
 
 class LayerNorm(Module):
@@ -99,12 +128,22 @@ class LayerNorm(Module):
 
     traceable = True
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
         if not shape or any(size <= 0 for size in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must hold positive sizes, got {normalized_shape!r}.")
+            raise ValueError(
+                f"LayerNorm: normalized_shape must hold positive sizes, got {normalized_shape!r}."
+            )
         self.normalized_shape = shape
         self.eps = eps
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
@@ -116,7 +155,7 @@ class LayerNorm(Module):
         return mask
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.shape[x.ndim - len(self.normalized_shape):] != self.normalized_shape:
+        if x.shape[x.ndim - len(self.normalized_shape) :] != self.normalized_shape:
             raise ShapeError(
                 f"{self.display_name}: expected input ending in {self.normalized_shape}, got {x.shape}."
             )
@@ -125,8 +164,13 @@ class LayerNorm(Module):
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
         dtype = self.weight.dtype.name if self.weight is not None else "float32"
-        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
-                "elementwise_affine": self.weight is not None, "bias": self.bias is not None, "dtype": dtype}
+        return {
+            "normalized_shape": list(self.normalized_shape),
+            "eps": self.eps,
+            "elementwise_affine": self.weight is not None,
+            "bias": self.bias is not None,
+            "dtype": dtype,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

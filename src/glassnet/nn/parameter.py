@@ -27,7 +27,9 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
         if self.data.dtype.kind != "f":
-            raise TypeError(f"Parameter: expected floating-point data, got dtype {self.data.dtype}.")
+            raise TypeError(
+                f"Parameter: expected floating-point data, got dtype {self.data.dtype}."
+            )
         # A parameter owns its buffer: optimizers update it in place.
         if not self.data.flags.writeable or not self.data.flags.c_contiguous:
             self.data = np.ascontiguousarray(self.data).copy()

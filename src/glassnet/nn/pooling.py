@@ -19,8 +19,18 @@ from ..ops.reduce import mean
 from ..ops.shape import transpose
 from .module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxPooling2D",
-           "AveragePooling2D", "GlobalAveragePooling2D", "DATA_FORMATS", "check_data_format"]
+__all__ = [
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "DATA_FORMATS",
+    "check_data_format",
+]
 
 IntOrPair = int | Sequence[int]
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -37,8 +47,13 @@ class _TorchPool(Module):
     traceable = True
     dims = 2
 
-    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-                 ceil_mode: bool = False) -> None:
+    def __init__(
+        self,
+        kernel_size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -47,12 +62,21 @@ class _TorchPool(Module):
         # Check the arguments now (with a fitting dummy shape), not at the first batch.
         kernel = pooling._tuple(type(self).__name__, "kernel_size", kernel_size, self.dims)
         shape = (1, 1) + tuple(max(k, 1) for k in kernel)
-        pooling.pool_geometry(type(self).__name__, shape, self.dims, kernel_size, self.stride, padding, ceil_mode)
+        pooling.pool_geometry(
+            type(self).__name__, shape, self.dims, kernel_size, self.stride, padding, ceil_mode
+        )
 
     def geometry(self, x: Tensor) -> pooling.PoolGeometry:
         """The input's windows, checked: errors name this layer and the input's shape."""
-        return pooling.pool_geometry(self.display_name, x.shape, self.dims, self.kernel_size, self.stride,
-                                     self.padding, self.ceil_mode)
+        return pooling.pool_geometry(
+            self.display_name,
+            x.shape,
+            self.dims,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+        )
 
     def receptive_geometry(self) -> tuple[tuple[int, ...], ...]:
         """(kernel, stride, dilation) per spatial axis, for ``Model.summary``'s receptive field."""
@@ -62,12 +86,18 @@ class _TorchPool(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"kernel_size": _json(self.kernel_size), "stride": _json(self.stride),
-                "padding": _json(self.padding), "ceil_mode": self.ceil_mode}
+        return {
+            "kernel_size": _json(self.kernel_size),
+            "stride": _json(self.stride),
+            "padding": _json(self.padding),
+            "ceil_mode": self.ceil_mode,
+        }
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"ceil_mode={self.ceil_mode}")
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
 
 
 class MaxPool2d(_TorchPool):
@@ -110,22 +140,38 @@ class AvgPool2d(_TorchPool):
 
     traceable = True
 
-    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+    def __init__(
+        self,
+        kernel_size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
         if divisor_override is not None and divisor_override <= 0:
-            raise InputError(f"{type(self).__name__}: divisor_override must be positive, got {divisor_override}.")
+            raise InputError(
+                f"{type(self).__name__}: divisor_override must be positive, got {divisor_override}."
+            )
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
-        return pooling.AvgPool.apply(x, geometry=self.geometry(x), count_include_pad=self.count_include_pad,
-                                     divisor_override=self.divisor_override)
+        return pooling.AvgPool.apply(
+            x,
+            geometry=self.geometry(x),
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {**super().get_config(), "count_include_pad": self.count_include_pad,
-                "divisor_override": self.divisor_override}
+        return {
+            **super().get_config(),
+            "count_include_pad": self.count_include_pad,
+            "divisor_override": self.divisor_override,
+        }
 
 
 class AvgPool1d(AvgPool2d):
@@ -138,8 +184,14 @@ class AvgPool1d(AvgPool2d):
     traceable = True
     dims = 1
 
-    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+    def __init__(
+        self,
+        kernel_size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
     def get_config(self) -> dict[str, Any]:
@@ -183,7 +235,9 @@ def check_data_format(layer: str, data_format: str | None) -> str:
     """Keras's ``data_format`` (None means ``"channels_last"``), checked."""
     data_format = "channels_last" if data_format is None else data_format
     if data_format not in DATA_FORMATS:
-        raise InputError(f"{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}.")
+        raise InputError(
+            f"{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}."
+        )
     return data_format
 
 
@@ -203,31 +257,50 @@ def check_image_input(layer: str, x: Tensor, data_format: str) -> None:
         return
     layout = "(N, H, W, C)" if data_format == "channels_last" else "(N, C, H, W)"
     if x.ndim == 3:
-        fix = ("add the batch axis (x[None]) or, for a batch of one-channel images, the channel axis ("
-               + ("x[..., None]" if data_format == "channels_last" else "x[:, None]") + ")")
+        fix = (
+            "add the batch axis (x[None]) or, for a batch of one-channel images, the channel axis ("
+            + ("x[..., None]" if data_format == "channels_last" else "x[:, None]")
+            + ")"
+        )
     elif x.ndim == 2:
-        fix = "add the batch and channel axes, e.g. " + ("x[None, ..., None]" if data_format == "channels_last"
-                                                          else "x[None, None]")
+        fix = "add the batch and channel axes, e.g. " + (
+            "x[None, ..., None]" if data_format == "channels_last" else "x[None, None]"
+        )
     else:
         fix = "give a batch of images"
-    raise ShapeError(f"{layer}: expects input of shape {layout} ({data_format}); got {x.shape}: {fix}.")
+    raise ShapeError(
+        f"{layer}: expects input of shape {layout} ({data_format}); got {x.shape}: {fix}."
+    )
 
 
-def _same_geometry(layer: str, spatial: tuple[int, ...], pool: tuple[int, ...], strides: tuple[int, ...],
-                   padding: str) -> pooling.PoolGeometry:
+def _same_geometry(
+    layer: str,
+    spatial: tuple[int, ...],
+    pool: tuple[int, ...],
+    strides: tuple[int, ...],
+    padding: str,
+) -> pooling.PoolGeometry:
     """Keras's windows: "valid" (no padding) or "same" (out = ceil(size / stride), the odd pixel of
     padding on the right/bottom)."""
     if padding == "valid":
         out = tuple((size - k) // s + 1 for size, k, s in zip(spatial, pool, strides))
         if min(out) <= 0:
-            raise ShapeError(f"{layer}: pool_size {pool} is larger than the input's spatial size {spatial}; use "
-                             f"padding='same', a smaller pool_size or a larger input.")
+            raise ShapeError(
+                f"{layer}: pool_size {pool} is larger than the input's spatial size {spatial}; use "
+                f"padding='same', a smaller pool_size or a larger input."
+            )
         left = (0,) * len(spatial)
     else:
         out = tuple(-(-size // s) for size, s in zip(spatial, strides))
-        total = tuple(max((o - 1) * s + k - size, 0) for o, s, k, size in zip(out, strides, pool, spatial))
+        total = tuple(
+            max((o - 1) * s + k - size, 0) for o, s, k, size in zip(out, strides, pool, spatial)
+        )
         left = tuple(t // 2 for t in total)
-    tiles = padding == "valid" and strides == pool and all(o * k == n for o, k, n in zip(out, pool, spatial))
+    tiles = (
+        padding == "valid"
+        and strides == pool
+        and all(o * k == n for o, k, n in zip(out, pool, spatial))
+    )
     return pooling.PoolGeometry(pool, strides, left, out, tiles)
 
 
@@ -236,14 +309,24 @@ class _KerasPool2D(Module):
 
     traceable = True
 
-    def __init__(self, pool_size: IntOrPair = (2, 2), strides: IntOrPair | None = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        pool_size: IntOrPair = (2, 2),
+        strides: IntOrPair | None = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__()
         cls = type(self).__name__
         self.pool_size = pooling._tuple(cls, "pool_size", pool_size, 2)
-        self.strides = self.pool_size if strides is None else pooling._tuple(cls, "strides", strides, 2)
+        self.strides = (
+            self.pool_size if strides is None else pooling._tuple(cls, "strides", strides, 2)
+        )
         if min(self.pool_size) <= 0 or min(self.strides) <= 0:
-            raise InputError(f"{cls}: pool_size and strides must be positive, got {self.pool_size} and {self.strides}.")
+            raise InputError(
+                f"{cls}: pool_size and strides must be positive, got {self.pool_size} and {self.strides}."
+            )
         if padding not in ("valid", "same"):
             raise InputError(f"{cls}: padding must be 'valid' or 'same', got {padding!r}.")
         self.padding = padding
@@ -253,7 +336,9 @@ class _KerasPool2D(Module):
     def _pool(self, x: Tensor) -> tuple[Tensor, pooling.PoolGeometry]:
         check_image_input(self.display_name, x, self.data_format)
         x = channels_first(x, self.data_format)
-        return x, _same_geometry(self.display_name, x.shape[2:], self.pool_size, self.strides, self.padding)
+        return x, _same_geometry(
+            self.display_name, x.shape[2:], self.pool_size, self.strides, self.padding
+        )
 
     def receptive_geometry(self) -> tuple[tuple[int, ...], ...]:
         """(kernel, stride, dilation) per spatial axis, for ``Model.summary``'s receptive field."""
@@ -261,8 +346,12 @@ class _KerasPool2D(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"pool_size": list(self.pool_size), "strides": list(self.strides), "padding": self.padding,
-                "data_format": self.data_format}
+        return {
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+        }
 
     def extra_repr(self) -> str:
         return f"pool_size={self.pool_size}, strides={self.strides}, padding={self.padding!r}, {self.data_format}"
@@ -309,7 +398,9 @@ class GlobalAveragePooling2D(Module):
 
     traceable = True
 
-    def __init__(self, data_format: str | None = None, keepdims: bool = False, name: str | None = None) -> None:
+    def __init__(
+        self, data_format: str | None = None, keepdims: bool = False, name: str | None = None
+    ) -> None:
         super().__init__()
         self.data_format = check_data_format(type(self).__name__, data_format)
         self.keepdims = keepdims
@@ -326,4 +417,3 @@ class GlobalAveragePooling2D(Module):
 
     def extra_repr(self) -> str:
         return f"{self.data_format}, keepdims={self.keepdims}"
-

@@ -24,22 +24,38 @@ from ..ops.shape import getitem, stack, transpose
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "check_lengths", "check_sequence"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "check_lengths",
+    "check_sequence",
+]
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def check_sequence(layer: str, shape: tuple[int, ...], input_size: int | None, batch_first: bool = True) -> None:
+def check_sequence(
+    layer: str, shape: tuple[int, ...], input_size: int | None, batch_first: bool = True
+) -> None:
     """A ShapeError naming the layer unless ``shape`` is 3-D with ``input_size`` features last."""
     shape = tuple(shape)
     layout = "(N, T, features)" if batch_first else "(T, N, features)"
     if len(shape) != 3:
-        hint = (": add a features axis, x[..., None]" if len(shape) == 2
-                else ": pass one sequence per sample, features last")
+        hint = (
+            ": add a features axis, x[..., None]"
+            if len(shape) == 2
+            else ": pass one sequence per sample, features last"
+        )
         raise ShapeError(f"{layer} expects {layout}; got {shape}{hint}.")
     if input_size is not None and shape[2] != input_size:
-        raise ShapeError(f"{layer}: expected {input_size} features per step (input_size), got {shape[2]} "
-                         f"in input of shape {shape}. Check the data or the layer's input_size.")
+        raise ShapeError(
+            f"{layer}: expected {input_size} features per step (input_size), got {shape[2]} "
+            f"in input of shape {shape}. Check the data or the layer's input_size."
+        )
     if 0 in shape[:2]:
         raise ShapeError(f"{layer}: the input {shape} has no samples or no time steps.")
 
@@ -47,15 +63,22 @@ def check_sequence(layer: str, shape: tuple[int, ...], input_size: int | None, b
 def check_lengths(layer: str, lengths: Any, n: int, steps: int) -> np.ndarray:
     """``lengths`` as an int array of shape ``(n,)`` with 1 <= length <= steps, else an InputError."""
     values = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
-    if values.shape != (n,) or values.dtype.kind not in "iu" and not (
-            values.dtype.kind == "f" and np.all(values == np.round(values))):
-        raise InputError(f"{layer}: lengths must hold one integer per sample, shape ({n},); got "
-                         f"shape {values.shape}, dtype {values.dtype}.")
+    if (
+        values.shape != (n,)
+        or values.dtype.kind not in "iu"
+        and not (values.dtype.kind == "f" and np.all(values == np.round(values)))
+    ):
+        raise InputError(
+            f"{layer}: lengths must hold one integer per sample, shape ({n},); got "
+            f"shape {values.shape}, dtype {values.dtype}."
+        )
     values = values.astype(np.int64)
     bad = np.flatnonzero((values < 1) | (values > steps))
     if bad.size:
-        raise InputError(f"{layer}: lengths must lie in [1, {steps}] (the input's time steps); sample {bad[0]} "
-                         f"has length {values[bad[0]]}. Pad the input to the longest sequence, and drop empty ones.")
+        raise InputError(
+            f"{layer}: lengths must lie in [1, {steps}] (the input's time steps); sample {bad[0]} "
+            f"has length {values[bad[0]]}. Pad the input to the longest sequence, and drop empty ones."
+        )
     return values
 
 
@@ -64,17 +87,34 @@ class _RNNBase(Module):
 
     mode = "RNN_TANH"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+    ) -> None:
         super().__init__()
         kind = type(self).__name__
-        for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        for what, value in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{kind}: {what} must be a positive integer, got {value!r}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"{kind}: dropout must lie in [0, 1), got {dropout}.")
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
+        self.input_size, self.hidden_size, self.num_layers = (
+            int(input_size),
+            int(hidden_size),
+            int(num_layers),
+        )
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional = bool(bidirectional)
         self.dtype = np.dtype(dtype)
@@ -83,8 +123,16 @@ class _RNNBase(Module):
         for layer in range(self.num_layers):
             inputs = self.input_size if layer == 0 else self.hidden_size * self.num_directions
             for suffix in self._suffixes(layer):
-                setattr(self, f"weight_ih{suffix}", Parameter(np.zeros((width, inputs), dtype=self.dtype)))
-                setattr(self, f"weight_hh{suffix}", Parameter(np.zeros((width, self.hidden_size), dtype=self.dtype)))
+                setattr(
+                    self,
+                    f"weight_ih{suffix}",
+                    Parameter(np.zeros((width, inputs), dtype=self.dtype)),
+                )
+                setattr(
+                    self,
+                    f"weight_hh{suffix}",
+                    Parameter(np.zeros((width, self.hidden_size), dtype=self.dtype)),
+                )
                 if self.bias:
                     setattr(self, f"bias_ih{suffix}", Parameter(np.zeros(width, dtype=self.dtype)))
                     setattr(self, f"bias_hh{suffix}", Parameter(np.zeros(width, dtype=self.dtype)))
@@ -95,7 +143,7 @@ class _RNNBase(Module):
         return 2 if self.bidirectional else 1
 
     def _suffixes(self, layer: int) -> list[str]:
-        return [f"_l{layer}", f"_l{layer}_reverse"][:self.num_directions]
+        return [f"_l{layer}", f"_l{layer}_reverse"][: self.num_directions]
 
     def reset_parameters(self, rng: random.SeedLike = None) -> None:
         """PyTorch's initialization: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden))."""
@@ -116,12 +164,18 @@ class _RNNBase(Module):
             return [Tensor._from_op(np.zeros(shape, dtype=self.dtype), None) for _ in range(count)]
         states = list(hx) if count == 2 else [hx]
         if count == 2 and len(states) != 2:
-            raise InputError(f"{type(self).__name__}: hx must be a pair (h0, c0), got {len(states)} items.")
-        tensors = [s if isinstance(s, Tensor) else Tensor(np.asarray(s, dtype=self.dtype)) for s in states]
+            raise InputError(
+                f"{type(self).__name__}: hx must be a pair (h0, c0), got {len(states)} items."
+            )
+        tensors = [
+            s if isinstance(s, Tensor) else Tensor(np.asarray(s, dtype=self.dtype)) for s in states
+        ]
         for name, state in zip(("h0", "c0"), tensors):
             if state.shape != shape:
-                raise ShapeError(f"{type(self).__name__}: {name} must have shape (num_layers * num_directions, "
-                                 f"N, hidden_size) = {shape}, got {tuple(state.shape)}.")
+                raise ShapeError(
+                    f"{type(self).__name__}: {name} must have shape (num_layers * num_directions, "
+                    f"N, hidden_size) = {shape}, got {tuple(state.shape)}."
+                )
         return tensors
 
     def forward(self, x: Any, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
@@ -139,7 +193,9 @@ class _RNNBase(Module):
         if not self.batch_first:
             x = transpose(x, (1, 0, 2))
         n, steps = x.shape[0], x.shape[1]
-        mask = None if lengths is None else lengths_mask(check_lengths(kind, lengths, n, steps), steps)
+        mask = (
+            None if lengths is None else lengths_mask(check_lengths(kind, lengths, n, steps), steps)
+        )
         states = self._initial_states(hx, n)
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -158,13 +214,16 @@ class _RNNBase(Module):
         final = [stack(states_k, axis=0) for states_k in finals]
         return output, (tuple(final) if self.mode == "LSTM" else final[0])
 
-    def _run(self, x: Tensor, initial: list[Tensor], weights: list[Parameter], mask: Any,
-             reverse: bool) -> tuple[Tensor, ...]:
+    def _run(
+        self, x: Tensor, initial: list[Tensor], weights: list[Parameter], mask: Any, reverse: bool
+    ) -> tuple[Tensor, ...]:
         if self.mode == "LSTM":
             return lstm(x, initial[0], initial[1], *weights, mask=mask, reverse=reverse)
         if self.mode == "GRU":
             return gru(x, initial[0], *weights, mask=mask, reverse=reverse)
-        return rnn(x, initial[0], *weights, nonlinearity=self.nonlinearity, mask=mask, reverse=reverse)
+        return rnn(
+            x, initial[0], *weights, nonlinearity=self.nonlinearity, mask=mask, reverse=reverse
+        )
 
     @property
     def nonlinearity(self) -> str:
@@ -172,9 +231,16 @@ class _RNNBase(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
-                "bias": self.bias, "batch_first": self.batch_first, "dropout": self.dropout,
-                "bidirectional": self.bidirectional, "dtype": self.dtype.name}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bias": self.bias,
+            "batch_first": self.batch_first,
+            "dropout": self.dropout,
+            "bidirectional": self.bidirectional,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -209,13 +275,33 @@ class RNN(_RNNBase):
     ((4, 5, 8), (2, 4, 8))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, rng)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            rng,
+        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
@@ -255,11 +341,19 @@ class _CellBase(Module):
 
     mode = "RNN_TANH"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = np.float32,
-                 rng: random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+    ) -> None:
         super().__init__()
         if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(f"{type(self).__name__}: sizes must be positive, got {input_size}, {hidden_size}.")
+            raise ValueError(
+                f"{type(self).__name__}: sizes must be positive, got {input_size}, {hidden_size}."
+            )
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
         self.dtype = np.dtype(dtype)
         width = GATES[self.mode] * self.hidden_size
@@ -276,18 +370,27 @@ class _CellBase(Module):
         kind = type(self).__name__
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.dtype))
         if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise ShapeError(f"{kind} expects (N, {self.input_size}) (one step per sample); got {tuple(x.shape)}.")
+            raise ShapeError(
+                f"{kind} expects (N, {self.input_size}) (one step per sample); got {tuple(x.shape)}."
+            )
         count = 2 if self.mode == "LSTM" else 1
         n = x.shape[0]
         if hx is None:
-            states = [Tensor._from_op(np.zeros((n, self.hidden_size), dtype=self.dtype), None)] * count
+            states = [
+                Tensor._from_op(np.zeros((n, self.hidden_size), dtype=self.dtype), None)
+            ] * count
         else:
             states = list(hx) if count == 2 else [hx]
-            states = [s if isinstance(s, Tensor) else Tensor(np.asarray(s, dtype=self.dtype)) for s in states]
+            states = [
+                s if isinstance(s, Tensor) else Tensor(np.asarray(s, dtype=self.dtype))
+                for s in states
+            ]
             for state in states:
                 if state.shape != (n, self.hidden_size):
-                    raise ShapeError(f"{kind}: the state must have shape (N, hidden_size) = "
-                                     f"{(n, self.hidden_size)}, got {tuple(state.shape)}.")
+                    raise ShapeError(
+                        f"{kind}: the state must have shape (N, hidden_size) = "
+                        f"{(n, self.hidden_size)}, got {tuple(state.shape)}."
+                    )
         names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
         weights = [getattr(self, name) for name in names]
         sequence = getitem(x, (slice(None), None))
@@ -297,13 +400,22 @@ class _CellBase(Module):
         if self.mode == "GRU":
             _, h = gru(sequence, states[0], *weights)
         else:
-            _, h = rnn(sequence, states[0], *weights, nonlinearity="relu" if self.mode == "RNN_RELU" else "tanh")
+            _, h = rnn(
+                sequence,
+                states[0],
+                *weights,
+                nonlinearity="relu" if self.mode == "RNN_RELU" else "tanh",
+            )
         return h, [h]
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "bias": self.bias,
-                "dtype": self.dtype.name}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "bias": self.bias,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -312,10 +424,19 @@ class _CellBase(Module):
 class RNNCell(_CellBase):
     """One Elman RNN step, as ``torch.nn.RNNCell``: ``h' = cell(x, h)``, x ``(N, input_size)``."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 dtype: Any = np.float32, rng: random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}."
+            )
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(input_size, hidden_size, bias, dtype, rng)
 
@@ -324,7 +445,10 @@ class RNNCell(_CellBase):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
-        return {**super().get_config(), "nonlinearity": "relu" if self.mode == "RNN_RELU" else "tanh"}
+        return {
+            **super().get_config(),
+            "nonlinearity": "relu" if self.mode == "RNN_RELU" else "tanh",
+        }
 
 
 class LSTMCell(_CellBase):

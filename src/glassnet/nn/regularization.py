@@ -62,6 +62,8 @@ class Dropout2d(Dropout):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4:
-            raise ShapeError(f"{self.display_name}: expected input of shape (N, C, H, W), got {x.shape}. "
-                             "For other shapes use Dropout.")
+            raise ShapeError(
+                f"{self.display_name}: expected input of shape (N, C, H, W), got {x.shape}. "
+                "For other shapes use Dropout."
+            )
         return dropout2d(x, self.p, training=self.training, rng=self.rng)

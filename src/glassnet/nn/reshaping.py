@@ -31,25 +31,42 @@ class Flatten(Module):
 
     traceable = True
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1, data_format: str | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        data_format: str | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
-        self.data_format = None if data_format is None else check_data_format("Flatten", data_format)
+        self.data_format = (
+            None if data_format is None else check_data_format("Flatten", data_format)
+        )
         self.name = name
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < 2 or not -x.ndim <= self.start_dim < x.ndim or not -x.ndim <= self.end_dim < x.ndim:
-            raise ShapeError(f"{self.display_name}: expects input with a batch axis and axes {self.start_dim} to "
-                             f"{self.end_dim} to flatten; got {x.shape}. Add the batch axis (x[None]) for one sample.")
+        if (
+            x.ndim < 2
+            or not -x.ndim <= self.start_dim < x.ndim
+            or not -x.ndim <= self.end_dim < x.ndim
+        ):
+            raise ShapeError(
+                f"{self.display_name}: expects input with a batch axis and axes {self.start_dim} to "
+                f"{self.end_dim} to flatten; got {x.shape}. Add the batch axis (x[None]) for one sample."
+            )
         if self.data_format == "channels_first" and x.ndim > 2:
             x = transpose(x, (0, *range(2, x.ndim), 1))
         return flatten(x, self.start_dim, self.end_dim)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"start_dim": self.start_dim, "end_dim": self.end_dim, "data_format": self.data_format}
+        return {
+            "start_dim": self.start_dim,
+            "end_dim": self.end_dim,
+            "data_format": self.data_format,
+        }
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -67,16 +84,25 @@ class Upsample(Module):
 
     traceable = True
 
-    def __init__(self, size: int | Sequence[int] | None = None, scale_factor: float | Sequence[float] | None = None,
-                 mode: str = "nearest", align_corners: bool | None = None) -> None:
+    def __init__(
+        self,
+        size: int | Sequence[int] | None = None,
+        scale_factor: float | Sequence[float] | None = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+    ) -> None:
         super().__init__()
         if mode not in resize.MODES:
             raise InputError(f"Upsample: mode must be one of {sorted(resize.MODES)}, got {mode!r}.")
         if (size is None) == (scale_factor is None):
-            raise InputError(f"Upsample: give exactly one of size and scale_factor, got size={size!r}, "
-                             f"scale_factor={scale_factor!r}.")
+            raise InputError(
+                f"Upsample: give exactly one of size and scale_factor, got size={size!r}, "
+                f"scale_factor={scale_factor!r}."
+            )
         if mode == "nearest" and align_corners is not None:
-            raise InputError("Upsample: align_corners only applies to the linear modes; leave it None for 'nearest'.")
+            raise InputError(
+                "Upsample: align_corners only applies to the linear modes; leave it None for 'nearest'."
+            )
         self.size = size
         self.scale_factor = scale_factor
         self.mode = mode
@@ -84,13 +110,19 @@ class Upsample(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         # Checked with this layer's name; then the same op as interpolate.
-        resize.resize_output_size(self.display_name, x.shape, self.size, self.scale_factor, self.mode)
+        resize.resize_output_size(
+            self.display_name, x.shape, self.size, self.scale_factor, self.mode
+        )
         return resize.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"size": _json(self.size), "scale_factor": _json(self.scale_factor), "mode": self.mode,
-                "align_corners": self.align_corners}
+        return {
+            "size": _json(self.size),
+            "scale_factor": _json(self.scale_factor),
+            "mode": self.mode,
+            "align_corners": self.align_corners,
+        }
 
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
@@ -108,14 +140,23 @@ class UpSampling2D(Module):
 
     traceable = True
 
-    def __init__(self, size: int | Sequence[int] = (2, 2), data_format: str | None = None,
-                 interpolation: str = "nearest", name: str | None = None) -> None:
+    def __init__(
+        self,
+        size: int | Sequence[int] = (2, 2),
+        data_format: str | None = None,
+        interpolation: str = "nearest",
+        name: str | None = None,
+    ) -> None:
         super().__init__()
         sizes = (size, size) if isinstance(size, int) else tuple(size)
         if len(sizes) != 2 or not all(isinstance(s, int) and s > 0 for s in sizes):
-            raise InputError(f"UpSampling2D: size must be a positive int or 2 of them, got {size!r}.")
+            raise InputError(
+                f"UpSampling2D: size must be a positive int or 2 of them, got {size!r}."
+            )
         if interpolation not in ("nearest", "bilinear"):
-            raise InputError(f"UpSampling2D: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}.")
+            raise InputError(
+                f"UpSampling2D: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}."
+            )
         self.size = sizes
         self.data_format = check_data_format("UpSampling2D", data_format)
         self.interpolation = interpolation
@@ -134,7 +175,11 @@ class UpSampling2D(Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (what a model file stores)."""
-        return {"size": list(self.size), "data_format": self.data_format, "interpolation": self.interpolation}
+        return {
+            "size": list(self.size),
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }
 
     def extra_repr(self) -> str:
         return f"size={self.size}, {self.data_format}, interpolation={self.interpolation!r}"

@@ -28,7 +28,11 @@ _ACTIVATIONS = {"relu": activation_ops.relu, "gelu": activation_ops.gelu}
 
 def _positive_int(layer: str, arg: str, value: Any) -> int:
     """``value`` as an int if it is a positive integer (Python or NumPy, as torch accepts), else a ValueError."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value <= 0:
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, (bool, np.bool_))
+        or value <= 0
+    ):
         raise ValueError(f"{layer}: {arg} must be a positive integer, got {value!r}.")
     return int(value)
 
@@ -83,32 +87,63 @@ class TransformerEncoderLayer(Module):
         unbatched with ``src_key_padding_mask`` ``(T,)``. Output: the same.
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
-                 batch_first: bool = True, norm_first: bool = False, bias: bool = True, dtype: Any = np.float32,
-                 rng: random.SeedLike = None) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = True,
+        norm_first: bool = False,
+        bias: bool = True,
+        dtype: Any = np.float32,
+        rng: random.SeedLike = None,
+    ) -> None:
         super().__init__()
-        if not (activation in _ACTIVATIONS if isinstance(activation, str) else callable(activation)):
-            raise ValueError(f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a function of a Tensor, "
-                             f"got {activation!r}.")
+        if not (
+            activation in _ACTIVATIONS if isinstance(activation, str) else callable(activation)
+        ):
+            raise ValueError(
+                f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a function of a Tensor, "
+                f"got {activation!r}."
+            )
         d_model = _positive_int("TransformerEncoderLayer", "d_model", d_model)
         nhead = _positive_int("TransformerEncoderLayer", "nhead", nhead)
-        dim_feedforward = _positive_int("TransformerEncoderLayer", "dim_feedforward", dim_feedforward)
+        dim_feedforward = _positive_int(
+            "TransformerEncoderLayer", "dim_feedforward", dim_feedforward
+        )
         check_heads("TransformerEncoderLayer", d_model, nhead, ("d_model", "nhead"))
         # rng seeds the initial weights; the dropout masks draw from it only when it was given. Without
         # it they draw from glassnet's default generator, or from fit's when fit has a seed.
         generator = random.rng(rng)
         dropout_rng = generator if rng is not None else None
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
-        self.dropout_p, self.activation, self.layer_norm_eps = float(dropout), activation, layer_norm_eps
+        self.dropout_p, self.activation, self.layer_norm_eps = (
+            float(dropout),
+            activation,
+            layer_norm_eps,
+        )
         self.batch_first, self.norm_first, self.bias = batch_first, norm_first, bias
         self.dtype = np.dtype(dtype)
         # random.rng(None) is the default generator, so the weights are those drawn from `generator`.
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=True,
-                                            dtype=dtype, rng=dropout_rng)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, init="torch", dtype=dtype, rng=generator)
+        self.self_attn = MultiheadAttention(
+            d_model,
+            nhead,
+            dropout=dropout,
+            bias=bias,
+            batch_first=True,
+            dtype=dtype,
+            rng=dropout_rng,
+        )
+        self.linear1 = Linear(
+            d_model, dim_feedforward, bias=bias, init="torch", dtype=dtype, rng=generator
+        )
         self.dropout = Dropout(dropout, rng=dropout_rng)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, init="torch", dtype=dtype, rng=generator)
+        self.linear2 = Linear(
+            dim_feedforward, d_model, bias=bias, init="torch", dtype=dtype, rng=generator
+        )
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout, rng=dropout_rng)
@@ -147,15 +182,24 @@ class TransformerEncoderLayer(Module):
                 norm.bias.data[...] = 0
         self.freshly_initialized = True
 
-    def forward(self, src: TensorLike, src_mask: TensorLike | None = None,
-                src_key_padding_mask: TensorLike | None = None, is_causal: bool = False) -> Tensor:
+    def forward(
+        self,
+        src: TensorLike,
+        src_mask: TensorLike | None = None,
+        src_key_padding_mask: TensorLike | None = None,
+        is_causal: bool = False,
+    ) -> Tensor:
         x = src if isinstance(src, Tensor) else Tensor(src)
-        _check_masks(self.display_name, {"src_mask": src_mask, "src_key_padding_mask": src_key_padding_mask})
+        _check_masks(
+            self.display_name, {"src_mask": src_mask, "src_key_padding_mask": src_key_padding_mask}
+        )
         unbatched = x.ndim == 2  # (T, d_model), as torch accepts
         if x.ndim not in (2, 3) or x.shape[-1] != self.d_model:
             layout = "(N, T, d_model)" if self.batch_first else "(T, N, d_model)"
-            raise ShapeError(f"{self.display_name}: expected input {layout} or (T, d_model) with d_model={self.d_model}, "
-                             f"got {x.shape}. Project the features to {self.d_model} first (Linear or Embedding).")
+            raise ShapeError(
+                f"{self.display_name}: expected input {layout} or (T, d_model) with d_model={self.d_model}, "
+                f"got {x.shape}. Project the features to {self.d_model} first (Linear or Embedding)."
+            )
         if unbatched:
             x = x.expand_dims(0)
             if src_key_padding_mask is not None:
@@ -172,14 +216,24 @@ class TransformerEncoderLayer(Module):
             return x.squeeze(0)
         return x if self.batch_first else x.transpose(1, 0, 2)
 
-    def _attention_block(self, x: Tensor, mask: TensorLike | None, padding: TensorLike | None,
-                         is_causal: bool) -> Tensor:
-        out, _ = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-                                is_causal=is_causal)
+    def _attention_block(
+        self, x: Tensor, mask: TensorLike | None, padding: TensorLike | None, is_causal: bool
+    ) -> Tensor:
+        out, _ = self.self_attn(
+            x,
+            x,
+            x,
+            attn_mask=mask,
+            key_padding_mask=padding,
+            need_weights=False,
+            is_causal=is_causal,
+        )
         return self.dropout1(out)
 
     def _feed_forward_block(self, x: Tensor) -> Tensor:
-        activation = _ACTIVATIONS[self.activation] if isinstance(self.activation, str) else self.activation
+        activation = (
+            _ACTIVATIONS[self.activation] if isinstance(self.activation, str) else self.activation
+        )
         hidden = self.dropout(activation(self.linear1(x)))
         return self.dropout2(self.linear2(hidden))
 
@@ -187,26 +241,40 @@ class TransformerEncoderLayer(Module):
         """'relu' or 'gelu' when the activation is one of them (by name or as glassnet's function), else None."""
         if isinstance(self.activation, str):
             return self.activation
-        return next((name for name, function in _ACTIVATIONS.items() if self.activation is function), None)
+        return next(
+            (name for name, function in _ACTIVATIONS.items() if self.activation is function), None
+        )
 
     def _activation_name(self) -> str:
         """The activation as a name a config can hold: 'relu', 'gelu', or a TypeError for other functions."""
         name = self._named_activation()
         if name is not None:
             return name
-        raise TypeError(f"{self.display_name}: the activation {self.activation!r} cannot be written to a model file "
-                        f"(only 'relu' and 'gelu' can). Save the weights with state_dict(), or use 'relu' or 'gelu'.")
+        raise TypeError(
+            f"{self.display_name}: the activation {self.activation!r} cannot be written to a model file "
+            f"(only 'relu' and 'gelu' can). Save the weights with state_dict(), or use 'relu' or 'gelu'."
+        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
-        return {"d_model": self.d_model, "nhead": self.nhead, "dim_feedforward": self.dim_feedforward,
-                "dropout": self.dropout_p, "activation": self._activation_name(), "layer_norm_eps": self.layer_norm_eps,
-                "batch_first": self.batch_first, "norm_first": self.norm_first, "bias": self.bias,
-                "dtype": self.dtype.name}
+        return {
+            "d_model": self.d_model,
+            "nhead": self.nhead,
+            "dim_feedforward": self.dim_feedforward,
+            "dropout": self.dropout_p,
+            "activation": self._activation_name(),
+            "layer_norm_eps": self.layer_norm_eps,
+            "batch_first": self.batch_first,
+            "norm_first": self.norm_first,
+            "bias": self.bias,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
-        return (f"d_model={self.d_model}, nhead={self.nhead}, dim_feedforward={self.dim_feedforward}, "
-                f"norm_first={self.norm_first}")
+        return (
+            f"d_model={self.d_model}, nhead={self.nhead}, dim_feedforward={self.dim_feedforward}, "
+            f"norm_first={self.norm_first}"
+        )
 
 
 class TransformerEncoder(Module):
@@ -231,13 +299,20 @@ class TransformerEncoder(Module):
     # with dropout is not traceable, so neither is a model holding it).
     traceable = True
 
-    def __init__(self, encoder_layer: TransformerEncoderLayer | Mapping[str, Any], num_layers: int,
-                 norm: LayerNorm | Mapping[str, Any] | None = None, enable_nested_tensor: bool = True) -> None:
+    def __init__(
+        self,
+        encoder_layer: TransformerEncoderLayer | Mapping[str, Any],
+        num_layers: int,
+        norm: LayerNorm | Mapping[str, Any] | None = None,
+        enable_nested_tensor: bool = True,
+    ) -> None:
         super().__init__()
         if isinstance(encoder_layer, Mapping):
             encoder_layer = TransformerEncoderLayer(**encoder_layer)
         if not isinstance(encoder_layer, TransformerEncoderLayer):
-            raise TypeError(f"TransformerEncoder: expected a TransformerEncoderLayer, got {type(encoder_layer).__name__}.")
+            raise TypeError(
+                f"TransformerEncoder: expected a TransformerEncoderLayer, got {type(encoder_layer).__name__}."
+            )
         num_layers = _positive_int("TransformerEncoder", "num_layers", num_layers)
         if isinstance(norm, Mapping):
             norm = LayerNorm(**norm)
@@ -274,18 +349,30 @@ class TransformerEncoder(Module):
             layer.reset_parameters(generator)
         self.freshly_initialized = True
 
-    def forward(self, src: TensorLike, mask: TensorLike | None = None, src_key_padding_mask: TensorLike | None = None,
-                is_causal: bool = False) -> Tensor:
-        _check_masks(self.display_name, {"mask": mask, "src_key_padding_mask": src_key_padding_mask})
+    def forward(
+        self,
+        src: TensorLike,
+        mask: TensorLike | None = None,
+        src_key_padding_mask: TensorLike | None = None,
+        is_causal: bool = False,
+    ) -> Tensor:
+        _check_masks(
+            self.display_name, {"mask": mask, "src_key_padding_mask": src_key_padding_mask}
+        )
         x = src
         for layer in self.layers:
-            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
+            x = layer(
+                x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal
+            )
         return x if self.norm is None else self.norm(x)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values (the layer and the norm as their configs)."""
-        return {"encoder_layer": self.layers[0].get_config(), "num_layers": self.num_layers,
-                "norm": None if self.norm is None else self.norm.get_config()}
+        return {
+            "encoder_layer": self.layers[0].get_config(),
+            "num_layers": self.num_layers,
+            "norm": None if self.norm is None else self.norm.get_config(),
+        }
 
     def extra_repr(self) -> str:
         return f"num_layers={self.num_layers}"
@@ -319,7 +406,9 @@ class PositionalEncoding(Module):
 
     traceable = True
 
-    def __init__(self, d_model: int, max_len: int = 5000, batch_first: bool = True, dtype: Any = np.float32) -> None:
+    def __init__(
+        self, d_model: int, max_len: int = 5000, batch_first: bool = True, dtype: Any = np.float32
+    ) -> None:
         super().__init__()
         d_model = _positive_int("PositionalEncoding", "d_model", d_model)
         max_len = _positive_int("PositionalEncoding", "max_len", max_len)
@@ -332,15 +421,21 @@ class PositionalEncoding(Module):
         axis = 1 if self.batch_first else 0
         if x.ndim != 3 or x.shape[-1] != self.d_model or x.shape[axis] > self.max_len:
             layout = "(N, T, d_model)" if self.batch_first else "(T, N, d_model)"
-            raise ShapeError(f"{self.display_name}: expected input {layout} with d_model={self.d_model} and "
-                             f"T <= max_len={self.max_len}, got {x.shape}.")
+            raise ShapeError(
+                f"{self.display_name}: expected input {layout} with d_model={self.d_model} and "
+                f"T <= max_len={self.max_len}, got {x.shape}."
+            )
         table = self.pe[: x.shape[axis]].astype(x.dtype, copy=False)
         return x + (table if self.batch_first else table[:, None])
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values."""
-        return {"d_model": self.d_model, "max_len": self.max_len, "batch_first": self.batch_first,
-                "dtype": self.dtype.name}
+        return {
+            "d_model": self.d_model,
+            "max_len": self.max_len,
+            "batch_first": self.batch_first,
+            "dtype": self.dtype.name,
+        }
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}"

@@ -38,8 +38,9 @@ __all__ = ["erf", "erfc"]
 _SWITCH = 2.0
 _SERIES_TERMS = 32
 # c_k = 1 / (1 * 3 * ... * (2k+1)), highest first for Horner's rule.
-_SERIES_COEFFICIENTS = tuple(reversed([1.0 / math.prod(range(1, 2 * k + 2, 2))
-                                       for k in range(_SERIES_TERMS)]))
+_SERIES_COEFFICIENTS = tuple(
+    reversed([1.0 / math.prod(range(1, 2 * k + 2, 2)) for k in range(_SERIES_TERMS)])
+)
 _FRACTION_LEVELS = 60
 # erfc(30) is about 1e-393: 0 in float64. Clipping there keeps a^2 finite for huge or infinite a.
 _FRACTION_CLIP = 30.0

@@ -19,8 +19,18 @@ from ..autograd.tensor import Tensor, TensorLike
 from ..errors import ShapeError
 from ._special import erfc
 
-__all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus", "softmax",
-           "log_softmax"]
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softmax",
+    "log_softmax",
+]
 
 # torch.nn.functional.selu's constants (Klambauer et al. 2017).
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -330,8 +340,10 @@ def _softmax_axis(op: str, x: TensorLike, axis: Any) -> int:
     ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
     bound = max(ndim, 1)
     if not -bound <= axis < bound:
-        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
-                         f"(valid: {-bound} to {bound - 1}).")
+        raise ShapeError(
+            f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
+            f"(valid: {-bound} to {bound - 1})."
+        )
     return axis % bound
 
 

@@ -46,8 +46,14 @@ def _scores(q: np.ndarray, k: np.ndarray, mask: np.ndarray | None, scale: float)
     return scores if mask is None else scores + mask
 
 
-def _score_gradients(fn: Function, ds: np.ndarray, q: np.ndarray, k: np.ndarray, mask_shape: tuple[int, ...] | None,
-                     scale: float) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+def _score_gradients(
+    fn: Function,
+    ds: np.ndarray,
+    q: np.ndarray,
+    k: np.ndarray,
+    mask_shape: tuple[int, ...] | None,
+    scale: float,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """dq, dk and dmask from the gradient of the (scaled, masked) scores ``ds``; q and k are the
     op's first two inputs and the mask its last."""
     dq = dk = dmask = None
@@ -85,7 +91,9 @@ class ScaledDotProductAttention(Function):
         keys, e, ev = input_shapes[1][-2], input_shapes[0][-1], input_shapes[2][-1]
         return int(np.prod(output_shape[:-1])) * int(keys) * (2 * int(e) + 2 * int(ev) + 5)
 
-    def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None
+    ) -> np.ndarray:
         p = _masked_softmax(_scores(q, k, mask, self.scale))
         a = p if self.keep is None else p * self.keep
         self.save(q, k, v, p, a, None if mask is None else mask.shape)
@@ -93,11 +101,17 @@ class ScaledDotProductAttention(Function):
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         q, k, v, p, a, mask_shape = self.saved
-        dv = unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy), v.shape) if self.needs_grad[2] else None
+        dv = (
+            unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy), v.shape)
+            if self.needs_grad[2]
+            else None
+        )
         dp = np.matmul(dy, np.swapaxes(v, -1, -2))
         if self.keep is not None:
             dp = dp * self.keep
-        dq, dk, dmask = _score_gradients(self, _softmax_backward(p, dp), q, k, mask_shape, self.scale)
+        dq, dk, dmask = _score_gradients(
+            self, _softmax_backward(p, dp), q, k, mask_shape, self.scale
+        )
         return (dq, dk, dv) if mask_shape is None else (dq, dk, dv, dmask)
 
 
@@ -125,7 +139,9 @@ class AttentionWeights(Function):
 
     def backward(self, dp: np.ndarray) -> tuple[np.ndarray | None, ...]:
         q, k, p, mask_shape = self.saved
-        dq, dk, dmask = _score_gradients(self, _softmax_backward(p, dp), q, k, mask_shape, self.scale)
+        dq, dk, dmask = _score_gradients(
+            self, _softmax_backward(p, dp), q, k, mask_shape, self.scale
+        )
         return (dq, dk) if mask_shape is None else (dq, dk, dmask)
 
 
@@ -138,7 +154,9 @@ def _data(x: TensorLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def check_mask_dtype(mask: TensorLike, where: str, argument: str, true_means: str = "attend") -> np.ndarray:
+def check_mask_dtype(
+    mask: TensorLike, where: str, argument: str, true_means: str = "attend"
+) -> np.ndarray:
     """``mask`` as an array if it holds booleans or floats, else a DTypeError naming ``where`` and ``argument``.
 
     Integer masks are refused, as torch refuses them: a 0/1 integer mask would otherwise be added to
@@ -147,13 +165,17 @@ def check_mask_dtype(mask: TensorLike, where: str, argument: str, true_means: st
     """
     array = _data(mask)
     if array.dtype != np.bool_ and not np.issubdtype(array.dtype, np.floating):
-        raise DTypeError(f"{where}: {argument} must be boolean (True = {true_means} that key) or floating (added to "
-                         f"the scores), got dtype {array.dtype}. An integer 0/1 mask would be added to the scores; "
-                         f"pass {argument}.astype(bool) for a boolean mask.")
+        raise DTypeError(
+            f"{where}: {argument} must be boolean (True = {true_means} that key) or floating (added to "
+            f"the scores), got dtype {array.dtype}. An integer 0/1 mask would be added to the scores; "
+            f"pass {argument}.astype(bool) for a boolean mask."
+        )
     return array
 
 
-def additive_mask(mask: TensorLike, dtype: np.dtype, where: str = "scaled_dot_product_attention") -> TensorLike:
+def additive_mask(
+    mask: TensorLike, dtype: np.dtype, where: str = "scaled_dot_product_attention"
+) -> TensorLike:
     """A boolean mask (True = attend) as 0 / -inf of ``dtype``; a float mask as it is; others a DTypeError."""
     array = check_mask_dtype(mask, where, "attn_mask")
     if array.dtype == np.bool_:
@@ -162,29 +184,44 @@ def additive_mask(mask: TensorLike, dtype: np.dtype, where: str = "scaled_dot_pr
     return mask if isinstance(mask, Tensor) else array.astype(dtype, copy=False)
 
 
-def _check_shapes(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None) -> tuple[int, ...]:
+def _check_shapes(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None
+) -> tuple[int, ...]:
     """The broadcast leading axes of q, k, v (and the mask), or a ShapeError naming them all."""
     what = f"q {q.shape}, k {k.shape}, v {v.shape}"
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
-        raise ShapeError(f"scaled_dot_product_attention: expected q (*, L, E), k (*, S, E), v (*, S, Ev); "
-                         f"got {what}.")
+        raise ShapeError(
+            f"scaled_dot_product_attention: expected q (*, L, E), k (*, S, E), v (*, S, Ev); "
+            f"got {what}."
+        )
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ShapeError(f"scaled_dot_product_attention: q and k must share E and k and v must share S; "
-                         f"got {what}.")
+        raise ShapeError(
+            f"scaled_dot_product_attention: q and k must share E and k and v must share S; "
+            f"got {what}."
+        )
     try:
         lead = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
         if mask is not None:
             np.broadcast_shapes(mask.shape, (*lead, q.shape[-2], k.shape[-2]))
     except ValueError:
         got = what if mask is None else f"{what}, attn_mask {mask.shape}"
-        raise ShapeError(f"scaled_dot_product_attention: leading axes do not broadcast, or attn_mask does not "
-                         f"broadcast to (*, L, S) = (*, {q.shape[-2]}, {k.shape[-2]}); got {got}.") from None
+        raise ShapeError(
+            f"scaled_dot_product_attention: leading axes do not broadcast, or attn_mask does not "
+            f"broadcast to (*, L, S) = (*, {q.shape[-2]}, {k.shape[-2]}); got {got}."
+        ) from None
     return lead
 
 
-def scaled_dot_product_attention(q: TensorLike, k: TensorLike, v: TensorLike, attn_mask: TensorLike | None = None,
-                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
-                                 rng: random.SeedLike = None) -> Tensor:
+def scaled_dot_product_attention(
+    q: TensorLike,
+    k: TensorLike,
+    v: TensorLike,
+    attn_mask: TensorLike | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    rng: random.SeedLike = None,
+) -> Tensor:
     """``softmax(q @ k^T * scale + mask) @ v``, as ``torch.nn.functional.scaled_dot_product_attention``.
 
     Args:
@@ -208,10 +245,14 @@ def scaled_dot_product_attention(q: TensorLike, k: TensorLike, v: TensorLike, at
     (2, 4, 8)
     """
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"scaled_dot_product_attention: dropout_p must lie in [0, 1], got {dropout_p}.")
+        raise ValueError(
+            f"scaled_dot_product_attention: dropout_p must lie in [0, 1], got {dropout_p}."
+        )
     if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
-                         "(fold the causal mask into attn_mask with glassnet.functional.causal_mask).")
+        raise ValueError(
+            "scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
+            "(fold the causal mask into attn_mask with glassnet.functional.causal_mask)."
+        )
     qd, kd, vd = _data(q), _data(k), _data(v)
     mask = causal_mask(qd.shape[-2], kd.shape[-2]) if is_causal else attn_mask
     lead = _check_shapes(qd, kd, vd, None if mask is None else _data(mask))
@@ -226,11 +267,18 @@ def scaled_dot_product_attention(q: TensorLike, k: TensorLike, v: TensorLike, at
             keep = kept.astype(qd.dtype) * qd.dtype.type(1.0 / (1.0 - dropout_p))
     if mask is None:
         return ScaledDotProductAttention.apply(q, k, v, scale=scale, keep=keep)
-    return ScaledDotProductAttention.apply(q, k, v, additive_mask(mask, qd.dtype), scale=scale, keep=keep)
+    return ScaledDotProductAttention.apply(
+        q, k, v, additive_mask(mask, qd.dtype), scale=scale, keep=keep
+    )
 
 
-def attention_weights(q: TensorLike, k: TensorLike, attn_mask: TensorLike | None = None, is_causal: bool = False,
-                      scale: float | None = None) -> Tensor:
+def attention_weights(
+    q: TensorLike,
+    k: TensorLike,
+    attn_mask: TensorLike | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> Tensor:
     """``softmax(q @ k^T * scale + mask)``: the weights ``scaled_dot_product_attention`` applies to v.
 
     Same arguments and mask semantics as :func:`scaled_dot_product_attention`; returns ``(*, L, S)``.
@@ -244,4 +292,6 @@ def attention_weights(q: TensorLike, k: TensorLike, attn_mask: TensorLike | None
     scale = 1.0 / math.sqrt(qd.shape[-1]) if scale is None else scale
     if mask is None:
         return AttentionWeights.apply(q, k, scale=scale)
-    return AttentionWeights.apply(q, k, additive_mask(mask, qd.dtype, "attention_weights"), scale=scale)
+    return AttentionWeights.apply(
+        q, k, additive_mask(mask, qd.dtype, "attention_weights"), scale=scale
+    )

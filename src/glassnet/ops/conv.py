@@ -37,7 +37,9 @@ Pairs = tuple[tuple[int, int], ...]
 PaddingLike = int | str | Sequence[int] | Sequence[Sequence[int]]
 
 
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     """Output length of a convolution along one axis; ``padding`` is the total added to both ends.
 
     >>> conv_output_size(28, 3, stride=1, padding=2)
@@ -89,8 +91,14 @@ class _Grid:
     Positions: ``(n, y, x)`` for ``n < N, y < Ho, x < Wq`` (``Wq = Wp`` with stride 1, else ``Wo``).
     """
 
-    def __init__(self, x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
-                 padding: Pairs, dilation: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        x_shape: tuple[int, ...],
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        padding: Pairs,
+        dilation: tuple[int, int],
+    ) -> None:
         n, c, h, w = x_shape
         (top, bottom), (left, right) = padding
         self.n, self.channels, self.h, self.w = n, c, h, w
@@ -107,17 +115,21 @@ class _Grid:
 
     def images(self, flat: np.ndarray) -> np.ndarray:
         """The ``(C, N, Hp, Wp)`` view of a flat padded array."""
-        return flat[:, :self.size].reshape(flat.shape[0], self.n, self.hp, self.wp)
+        return flat[:, : self.size].reshape(flat.shape[0], self.n, self.hp, self.wp)
 
     def pad(self, x: np.ndarray) -> np.ndarray:
         """``x (N, C, H, W)`` -> its flat, zero-padded, channels-first copy."""
         flat = np.zeros((self.channels, self.size + self.tail), dtype=x.dtype)
-        self.images(flat)[:, :, self.top:self.top + self.h, self.left:self.left + self.w] = x.transpose(1, 0, 2, 3)
+        self.images(flat)[:, :, self.top : self.top + self.h, self.left : self.left + self.w] = (
+            x.transpose(1, 0, 2, 3)
+        )
         return flat
 
     def crop(self, flat: np.ndarray) -> np.ndarray:
         """The inverse of :meth:`pad` (a view): ``(N, C, H, W)`` from a flat padded array."""
-        images = self.images(flat)[:, :, self.top:self.top + self.h, self.left:self.left + self.w]
+        images = self.images(flat)[
+            :, :, self.top : self.top + self.h, self.left : self.left + self.w
+        ]
         return images.transpose(1, 0, 2, 3)
 
     def outputs(self, y: np.ndarray) -> np.ndarray:
@@ -127,15 +139,17 @@ class _Grid:
         product itself is let go as soon as the copy is made, and no later op copies it again.
         """
         out = np.empty((self.n, y.shape[0], self.ho, self.wo), dtype=y.dtype)
-        out.transpose(1, 0, 2, 3)[...] = y.reshape(y.shape[0], self.n, self.ho, self.wq)[:, :, :, :self.wo]
+        out.transpose(1, 0, 2, 3)[...] = y.reshape(y.shape[0], self.n, self.ho, self.wq)[
+            :, :, :, : self.wo
+        ]
         return out
 
     def output_gradient(self, dy: np.ndarray) -> np.ndarray:
         """``dy (N, O, Ho, Wo)`` -> a new ``(O, positions)`` array, zero at the dropped positions."""
         grid = np.empty((dy.shape[1], self.positions), dtype=dy.dtype)
         rows = grid.reshape(dy.shape[1], self.n, self.ho, self.wq)
-        rows[:, :, :, self.wo:] = 0
-        rows[:, :, :, :self.wo] = dy.transpose(1, 0, 2, 3)
+        rows[:, :, :, self.wo :] = 0
+        rows[:, :, :, : self.wo] = dy.transpose(1, 0, 2, 3)
         return grid
 
     def _taps(self, flat: np.ndarray, writeable: bool = False) -> np.ndarray:
@@ -147,9 +161,19 @@ class _Grid:
         """
         item = flat.itemsize
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        return as_strided(flat, (flat.shape[0], kh, kw, self.n, self.ho, self.wq),
-                          (flat.strides[0], dh * self.wp * item, dw * item, self.hp * self.wp * item,
-                           sh * self.wp * item, sw * item), writeable=writeable)
+        return as_strided(
+            flat,
+            (flat.shape[0], kh, kw, self.n, self.ho, self.wq),
+            (
+                flat.strides[0],
+                dh * self.wp * item,
+                dw * item,
+                self.hp * self.wp * item,
+                sh * self.wp * item,
+                sw * item,
+            ),
+            writeable=writeable,
+        )
 
     def im2col(self, flat: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Columns ``out (C, kh, kw, positions)`` from ``flat``: one copy of a strided view.
@@ -193,8 +217,13 @@ class Conv2d(Function):
               Ho = (H + pt + pb - dh (kh - 1) - 1) // sh + 1 (likewise Wo)
     """
 
-    def __init__(self, stride: tuple[int, int] = (1, 1), padding: Pairs = ((0, 0), (0, 0)),
-                 dilation: tuple[int, int] = (1, 1), groups: int = 1) -> None:
+    def __init__(
+        self,
+        stride: tuple[int, int] = (1, 1),
+        padding: Pairs = ((0, 0), (0, 0)),
+        dilation: tuple[int, int] = (1, 1),
+        groups: int = 1,
+    ) -> None:
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
@@ -206,7 +235,9 @@ class Conv2d(Function):
         kernel_terms = int(np.prod(input_shapes[1][1:]))
         return (2 * kernel_terms + (len(input_shapes) == 3)) * int(np.prod(output_shape))
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         grid = _Grid(x.shape, weight.shape[2:], self.stride, self.padding, self.dilation)
         flat = grid.pad(x)
         w_g = weight.reshape(self.groups, weight.shape[0] // self.groups, -1)
@@ -244,7 +275,7 @@ class Conv2d(Function):
             dcols = _columns(grid, dy.dtype).reshape(g, -1, grid.positions)
             np.matmul(w_g.transpose(0, 2, 1), dy_g, out=dcols)  # (g, (C/g) kh kw, positions)
             dx = grid.crop(grid.col2im(dcols.reshape(grid.channels, *w_shape[2:], grid.positions)))
-        return (dx, dw, db)[:len(self.needs_grad)]
+        return (dx, dw, db)[: len(self.needs_grad)]
 
 
 class Conv2dReLU(Conv2d):
@@ -277,7 +308,9 @@ class Conv1d(Conv2d):
     shapes:   x (N, C, L), W (O, C/g, k), b (O,) -> y (N, O, Lo), Lo = (L + pl + pr - d (k - 1) - 1) // s + 1
     """
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         return super().forward(x[:, :, np.newaxis], weight[:, :, np.newaxis], bias)[:, :, 0]
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
@@ -301,9 +334,14 @@ class ConvTranspose2d(Function):
               Ho = (H - 1) sh - pt - pb + dh (kh - 1) + oph + 1 (likewise Wo)
     """
 
-    def __init__(self, stride: tuple[int, int] = (1, 1), padding: Pairs = ((0, 0), (0, 0)),
-                 output_padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1),
-                 groups: int = 1) -> None:
+    def __init__(
+        self,
+        stride: tuple[int, int] = (1, 1),
+        padding: Pairs = ((0, 0), (0, 0)),
+        output_padding: tuple[int, int] = (0, 0),
+        dilation: tuple[int, int] = (1, 1),
+        groups: int = 1,
+    ) -> None:
         self.stride = stride
         self.padding = padding
         self.output_padding = output_padding
@@ -321,29 +359,48 @@ class ConvTranspose2d(Function):
         ``(N, O, (H - 1) sh + dh (kh - 1) + 1, ...)``, and its output pixels are this op's input pixels."""
         n, _, h, w = x_shape
         kernel = w_shape[2:]
-        span = [(size - 1) * s + d * (k - 1) + 1 for size, s, d, k in zip((h, w), self.stride, self.dilation, kernel)]
-        return _Grid((n, w_shape[1] * self.groups, *span), kernel, self.stride, ((0, 0), (0, 0)), self.dilation)
+        span = [
+            (size - 1) * s + d * (k - 1) + 1
+            for size, s, d, k in zip((h, w), self.stride, self.dilation, kernel)
+        ]
+        return _Grid(
+            (n, w_shape[1] * self.groups, *span),
+            kernel,
+            self.stride,
+            ((0, 0), (0, 0)),
+            self.dilation,
+        )
 
-    def _window(self, grid: _Grid, out_hw: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+    def _window(
+        self, grid: _Grid, out_hw: tuple[int, ...]
+    ) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
         """Where the output sits in the uncropped one: (slices of the output, slices of the uncropped)."""
         ours, full = [], []
         for size, (before, _), span in zip(out_hw, self.padding, (grid.hp, grid.wp)):
-            rows = min(size, span - before)  # output_padding may reach past the last patch: zeros there
+            rows = min(
+                size, span - before
+            )  # output_padding may reach past the last patch: zeros there
             ours.append(slice(0, rows))
             full.append(slice(before, before + rows))
         return (slice(None), slice(None), *ours), (slice(None), slice(None), *full)
 
     def _out_hw(self, grid: _Grid) -> tuple[int, int]:
-        return tuple(span - p[0] - p[1] + op for span, p, op in  # type: ignore[return-value]
-                     zip((grid.hp, grid.wp), self.padding, self.output_padding))
+        return tuple(
+            span - p[0] - p[1] + op
+            for span, p, op in zip((grid.hp, grid.wp), self.padding, self.output_padding)  # type: ignore[return-value]
+        )
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         grid = self._grid(x.shape, weight.shape)
         g = self.groups
         x_g = grid.output_gradient(x).reshape(g, x.shape[1] // g, grid.positions)
         w_g = weight.reshape(g, x.shape[1] // g, -1)
         cols = _columns(grid, x.dtype)
-        np.matmul(w_g.transpose(0, 2, 1), x_g, out=cols.reshape(g, -1, grid.positions))  # (g, (O/g) kh kw, positions)
+        np.matmul(
+            w_g.transpose(0, 2, 1), x_g, out=cols.reshape(g, -1, grid.positions)
+        )  # (g, (O/g) kh kw, positions)
         full = grid.images(grid.col2im(cols))
         ours, theirs = self._window(grid, self._out_hw(grid))
         y = np.zeros((grid.channels, x.shape[0], *self._out_hw(grid)), dtype=x.dtype)
@@ -368,25 +425,34 @@ class ConvTranspose2d(Function):
             dw = np.matmul(x_g, dcols.transpose(0, 2, 1)).reshape(w_shape)
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = dy.sum(axis=(0, 2, 3))
-        return (dx, dw, db)[:len(self.needs_grad)]
+        return (dx, dw, db)[: len(self.needs_grad)]
 
 
 # ---------------------------------------------------------------------------------------------
 # Wrappers: check the arguments once, with messages that say what to change, then apply the op.
 
 
-def _ints(value: int | Sequence[int], n: int, what: str, op: str, minimum: int = 1) -> tuple[int, ...]:
+def _ints(
+    value: int | Sequence[int], n: int, what: str, op: str, minimum: int = 1
+) -> tuple[int, ...]:
     """``value`` as ``n`` ints >= ``minimum`` (an int stands for all ``n``)."""
     values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+    if len(values) != n or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+    ):
         raise InputError(f"{op}: {what} must be an int or a tuple of {n} ints, got {value!r}.")
     if any(v < minimum for v in values):
         raise InputError(f"{op}: {what} must be >= {minimum}, got {value!r}.")
     return tuple(int(v) for v in values)
 
 
-def _padding_pairs(padding: PaddingLike, kernel: tuple[int, ...], stride: tuple[int, ...],
-                   dilation: tuple[int, ...], op: str) -> Pairs:
+def _padding_pairs(
+    padding: PaddingLike,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    op: str,
+) -> Pairs:
     """``padding`` as (before, after) per spatial axis: int, tuple of ints, tuple of pairs,
     ``"valid"`` (none) or ``"same"`` (output size = input size; stride 1 only, as in PyTorch)."""
     n = len(kernel)
@@ -394,69 +460,113 @@ def _padding_pairs(padding: PaddingLike, kernel: tuple[int, ...], stride: tuple[
         if padding == "valid":
             return ((0, 0),) * n
         if padding != "same":
-            raise InputError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}.")
+            raise InputError(
+                f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}."
+            )
         if any(s != 1 for s in stride):
-            raise InputError(f"{op}: padding='same' needs stride 1 (got stride {stride}), as in PyTorch; "
-                             "give the padding as numbers, or use a Keras layer (Conv2D(padding='same')), "
-                             "which pads the TensorFlow way for strides > 1.")
+            raise InputError(
+                f"{op}: padding='same' needs stride 1 (got stride {stride}), as in PyTorch; "
+                "give the padding as numbers, or use a Keras layer (Conv2D(padding='same')), "
+                "which pads the TensorFlow way for strides > 1."
+            )
         # PyTorch's rule: the total d (k - 1) split evenly, the odd one extra at the end.
-        return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
-    if not isinstance(padding, (int, np.integer)) and len(padding) == n and all(
-            not isinstance(p, (int, np.integer)) for p in padding):
+        return tuple(
+            (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation)
+        )
+    if (
+        not isinstance(padding, (int, np.integer))
+        and len(padding) == n
+        and all(not isinstance(p, (int, np.integer)) for p in padding)
+    ):
         pairs = tuple(_ints(p, 2, "padding", op, minimum=0) for p in padding)
         return pairs  # type: ignore[return-value]
     return tuple((p, p) for p in _ints(padding, n, "padding", op, minimum=0))
 
 
-def _check_conv(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int, spatial: int,
-                transposed: bool = False) -> None:
+def _check_conv(
+    op: str,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    groups: int,
+    spatial: int,
+    transposed: bool = False,
+) -> None:
     axes = {1: "(N, C, L)", 2: "(N, C, H, W)"}[spatial]
     if x.ndim != spatial + 2:
         raise ShapeError(f"{op}: input must be {axes}, got shape {x.shape}.")
     if weight.ndim != spatial + 2:
         layout = "(in, out/groups, k...)" if transposed else "(out, in/groups, k...)"
-        raise ShapeError(f"{op}: weight must be {layout} with {spatial} kernel axes, got shape {weight.shape}.")
+        raise ShapeError(
+            f"{op}: weight must be {layout} with {spatial} kernel axes, got shape {weight.shape}."
+        )
     if 0 in weight.shape or x.shape[1] == 0:
-        raise ShapeError(f"{op}: the weight {weight.shape} and the input's channels {x.shape} must not be empty "
-                         "(a kernel of size 0 or no channels computes nothing).")
+        raise ShapeError(
+            f"{op}: the weight {weight.shape} and the input's channels {x.shape} must not be empty "
+            "(a kernel of size 0 or no channels computes nothing)."
+        )
     if not isinstance(groups, (int, np.integer)) or groups < 1:
         raise InputError(f"{op}: groups must be a positive int, got {groups!r}.")
     channels = x.shape[1]
     if transposed:
         if weight.shape[0] != channels:
-            raise ShapeError(f"{op}: input has {channels} channels (shape {x.shape}) but the weight "
-                             f"{weight.shape} expects {weight.shape[0]} (its first axis).")
+            raise ShapeError(
+                f"{op}: input has {channels} channels (shape {x.shape}) but the weight "
+                f"{weight.shape} expects {weight.shape[0]} (its first axis)."
+            )
         if channels % groups:
             raise ShapeError(f"{op}: groups={groups} must divide the {channels} input channels.")
         out_channels = weight.shape[1] * groups
     else:
         out_channels = weight.shape[0]
         if channels % groups or out_channels % groups:
-            raise ShapeError(f"{op}: groups={groups} must divide both the {channels} input channels and the "
-                             f"{out_channels} output channels.")
+            raise ShapeError(
+                f"{op}: groups={groups} must divide both the {channels} input channels and the "
+                f"{out_channels} output channels."
+            )
         if weight.shape[1] * groups != channels:
-            raise ShapeError(f"{op}: input has {channels} channels (shape {x.shape}) but the weight "
-                             f"{weight.shape} with groups={groups} expects {weight.shape[1] * groups}.")
+            raise ShapeError(
+                f"{op}: input has {channels} channels (shape {x.shape}) but the weight "
+                f"{weight.shape} with groups={groups} expects {weight.shape[1] * groups}."
+            )
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}.")
     if x.dtype != weight.dtype:
-        raise InputError(f"{op}: input dtype {x.dtype} differs from weight dtype {weight.dtype}; "
-                         "cast one of them (e.g. x.astype(np.float32)).")
+        raise InputError(
+            f"{op}: input dtype {x.dtype} differs from weight dtype {weight.dtype}; "
+            "cast one of them (e.g. x.astype(np.float32))."
+        )
 
 
-def _check_output(op: str, x_shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
-                  pads: Pairs, dilation: tuple[int, ...]) -> None:
-    for size, k, s, (before, after), d in zip(x_shape[2:], kernel, stride, pads, dilation):
+def _check_output(
+    op: str,
+    x_shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: Pairs,
+    dilation: tuple[int, ...],
+) -> None:
+    for size, k, _stride, (before, after), d in zip(x_shape[2:], kernel, stride, pads, dilation):
         span = d * (k - 1) + 1
         if size + before + after < span:
-            raise ShapeError(f"{op}: the kernel spans {span} (kernel {kernel}, dilation {dilation}) but the "
-                             f"padded input is only {size + before + after} wide (input {x_shape}, padding "
-                             f"{pads}): use a smaller kernel, more padding or a larger input.")
+            raise ShapeError(
+                f"{op}: the kernel spans {span} (kernel {kernel}, dilation {dilation}) but the "
+                f"padded input is only {size + before + after} wide (input {x_shape}, padding "
+                f"{pads}): use a smaller kernel, more padding or a larger input."
+            )
 
 
-def _checked(op: str, spatial: int, x: TensorLike, weight: TensorLike, bias: TensorLike | None,
-             stride: int | Sequence[int], padding: PaddingLike, dilation: int | Sequence[int], groups: int
-             ) -> tuple[Tensor, Tensor, Tensor | None, tuple[int, ...], Pairs, tuple[int, ...]]:
+def _checked(
+    op: str,
+    spatial: int,
+    x: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None,
+    stride: int | Sequence[int],
+    padding: PaddingLike,
+    dilation: int | Sequence[int],
+    groups: int,
+) -> tuple[Tensor, Tensor, Tensor | None, tuple[int, ...], Pairs, tuple[int, ...]]:
     """A convolution's inputs as tensors and its stride, (before, after) padding and dilation per
     spatial axis, after every check of :func:`_check_conv` and :func:`_check_output`."""
     x, weight = _as_tensor(x), _as_tensor(weight)
@@ -470,9 +580,16 @@ def _checked(op: str, spatial: int, x: TensorLike, weight: TensorLike, bias: Ten
     return x, weight, bias, stride_, pads, dilation_
 
 
-def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
-           padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1,
-           _op: type[Conv2d] | None = None) -> Tensor:
+def conv2d(
+    x: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: PaddingLike = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    _op: type[Conv2d] | None = None,
+) -> Tensor:
     """2-D convolution as ``torch.nn.functional.conv2d``. See :class:`Conv2d` for the gradient.
 
     ``padding``: an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``"valid"`` or ``"same"``.
@@ -482,8 +599,9 @@ def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     >>> conv2d(x, gn.Tensor(np.ones((4, 3, 3, 3))), padding=1).shape
     (2, 4, 5, 5)
     """
-    x, weight, bias, stride_, pads, dilation_ = _checked("conv2d", 2, x, weight, bias, stride, padding, dilation,
-                                                         groups)
+    x, weight, bias, stride_, pads, dilation_ = _checked(
+        "conv2d", 2, x, weight, bias, stride, padding, dilation, groups
+    )
     op = Conv2d if _op is None else _op
     options = {"stride": stride_, "padding": pads, "dilation": dilation_, "groups": int(groups)}
     if bias is None:
@@ -491,8 +609,15 @@ def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     return op.apply(x, weight, bias, **options)
 
 
-def conv2d_relu(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
-                padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+def conv2d_relu(
+    x: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: PaddingLike = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
     """``relu(conv2d(x, weight, bias, ...))`` in one op: what ``Conv2D(..., activation="relu")`` runs.
     Same values and gradients, less memory traffic. See :class:`Conv2dReLU`.
 
@@ -503,8 +628,15 @@ def conv2d_relu(x: TensorLike, weight: TensorLike, bias: TensorLike | None = Non
     return conv2d(x, weight, bias, stride, padding, dilation, groups, _op=Conv2dReLU)
 
 
-def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: int | Sequence[int] = 1,
-           padding: PaddingLike = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+def conv1d(
+    x: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: PaddingLike = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution as ``torch.nn.functional.conv1d``. See :class:`Conv1d`.
 
     ``padding``: an int, ``(before, after)`` as ``((before, after),)``, ``"valid"`` or ``"same"``.
@@ -513,19 +645,30 @@ def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     >>> conv1d(gn.Tensor(np.ones((2, 3, 10))), gn.Tensor(np.ones((4, 3, 5))), stride=2).shape
     (2, 4, 3)
     """
-    x, weight, bias, stride_, pads, dilation_ = _checked("conv1d", 1, x, weight, bias, stride, padding, dilation,
-                                                         groups)
-    options = {"stride": (1, *stride_), "padding": ((0, 0), *pads), "dilation": (1, *dilation_),
-               "groups": int(groups)}
+    x, weight, bias, stride_, pads, dilation_ = _checked(
+        "conv1d", 1, x, weight, bias, stride, padding, dilation, groups
+    )
+    options = {
+        "stride": (1, *stride_),
+        "padding": ((0, 0), *pads),
+        "dilation": (1, *dilation_),
+        "groups": int(groups),
+    }
     if bias is None:
         return Conv1d.apply(x, weight, **options)
     return Conv1d.apply(x, weight, bias, **options)
 
 
-def conv_transpose2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
-                     stride: int | Sequence[int] = 1, padding: int | Sequence[int] | Sequence[Sequence[int]] = 0,
-                     output_padding: int | Sequence[int] = 0, groups: int = 1,
-                     dilation: int | Sequence[int] = 1) -> Tensor:
+def conv_transpose2d(
+    x: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | Sequence[Sequence[int]] = 0,
+    output_padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
     """Transposed 2-D convolution as ``torch.nn.functional.conv_transpose2d`` (same argument order).
     See :class:`ConvTranspose2d`. ``padding`` may also be ``((top, bottom), (left, right))``: the
     rows and columns cropped from each side of the full output (Keras's ``"same"`` needs uneven ones).
@@ -542,19 +685,32 @@ def conv_transpose2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None 
     stride_ = _ints(stride, 2, "stride", op)
     dilation_ = _ints(dilation, 2, "dilation", op)
     if isinstance(padding, str):
-        raise InputError(f"{op}: padding must be an int or a tuple, got {padding!r} (PyTorch's rule).")
+        raise InputError(
+            f"{op}: padding must be an int or a tuple, got {padding!r} (PyTorch's rule)."
+        )
     padding_ = _padding_pairs(padding, tuple(weight.shape[2:]), stride_, dilation_, op)
     output_padding_ = _ints(output_padding, 2, "output_padding", op, minimum=0)
     for op_, s, d in zip(output_padding_, stride_, dilation_):
         if op_ >= max(s, d):
-            raise InputError(f"{op}: output_padding {output_padding_} must be smaller than the stride {stride_} "
-                             f"or the dilation {dilation_} (PyTorch's rule).")
-    for size, k, s, p, op_, d in zip(x.shape[2:], weight.shape[2:], stride_, padding_, output_padding_, dilation_):
+            raise InputError(
+                f"{op}: output_padding {output_padding_} must be smaller than the stride {stride_} "
+                f"or the dilation {dilation_} (PyTorch's rule)."
+            )
+    for size, k, s, p, op_, d in zip(
+        x.shape[2:], weight.shape[2:], stride_, padding_, output_padding_, dilation_
+    ):
         if (size - 1) * s - p[0] - p[1] + d * (k - 1) + op_ + 1 <= 0:
-            raise ShapeError(f"{op}: input {x.shape} with kernel {tuple(weight.shape[2:])}, stride {stride_} and "
-                             f"padding {padding_} gives an empty output: use less padding.")
-    options = {"stride": stride_, "padding": padding_, "output_padding": output_padding_,
-               "dilation": dilation_, "groups": int(groups)}
+            raise ShapeError(
+                f"{op}: input {x.shape} with kernel {tuple(weight.shape[2:])}, stride {stride_} and "
+                f"padding {padding_} gives an empty output: use less padding."
+            )
+    options = {
+        "stride": stride_,
+        "padding": padding_,
+        "output_padding": output_padding_,
+        "dilation": dilation_,
+        "groups": int(groups),
+    }
     if bias is None:
         return ConvTranspose2d.apply(x, weight, **options)
     return ConvTranspose2d.apply(x, weight, bias, **options)

@@ -50,7 +50,9 @@ class MatMul(Function):
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
         a_shape, b_shape = shapes
         if not a_shape or not b_shape:
-            return ShapeError(f"matmul: both operands need at least one axis, got {a_shape} @ {b_shape}.")
+            return ShapeError(
+                f"matmul: both operands need at least one axis, got {a_shape} @ {b_shape}."
+            )
         inner_a = a_shape[-1]
         inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
         if inner_a != inner_b:
@@ -69,7 +71,9 @@ class Linear(Function):
     shapes:   x (*, in), W (out, in), b (out,) -> y (*, out)
     """
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         # The row count is spelt out: reshape(-1, 0) cannot infer it for 0 features.
         x2 = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         self.save(x2, x.shape, weight)
@@ -94,12 +98,16 @@ class Linear(Function):
         dw = dyt @ x2 if self.needs_grad[1] else None
         if len(self.needs_grad) == 2:
             return dx, dw
-        db = np.add.reduce(dyt, axis=1) if self.needs_grad[2] else None  # dyt.sum(axis=1), without its Python wrapper
+        db = (
+            np.add.reduce(dyt, axis=1) if self.needs_grad[2] else None
+        )  # dyt.sum(axis=1), without its Python wrapper
         return dx, dw, db
 
     def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
         """2 * in per output element for the product, one more for the bias (and one for the ReLU)."""
-        per_output = 2 * int(input_shapes[1][-1]) + (len(input_shapes) == 3) + (self.name == "linear_relu")
+        per_output = (
+            2 * int(input_shapes[1][-1]) + (len(input_shapes) == 3) + (self.name == "linear_relu")
+        )
         return per_output * int(np.prod(output_shape))
 
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
@@ -123,7 +131,9 @@ class LinearReLU(Linear):
 
     name = "linear_relu"
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         y = super().forward(x, weight, bias)  # a fresh array: safe to overwrite
         np.maximum(y, 0, out=y)
         self.saved += (relu_mask(y),)

@@ -101,8 +101,9 @@ class BCEWithLogits(_Loss):
 
     name = "binary_cross_entropy_with_logits"
 
-    def forward(self, z: np.ndarray, t: np.ndarray,
-                pos_weight: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, z: np.ndarray, t: np.ndarray, pos_weight: np.ndarray | None = None
+    ) -> np.ndarray:
         t = t.astype(z.dtype, copy=False)
         # exp of a non-positive number: in (0, 1], so it never overflows, and backward reuses it.
         e = np.exp(-np.abs(z))
@@ -188,9 +189,13 @@ class CrossEntropy(_Loss):
         # In forward, not in the wrapper, so that a replayed step checks every batch's labels.
         if t.ndim == 1 and t.size and _labels_out_of_range(t, classes):
             bad = t[(t < 0) | (t >= classes)][0]
-            raise InputError(f"{self.name}: class labels must lie in [0, {classes}) for {classes} "
-                             f"classes, found label {bad}.")
-        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)  # largest logit 0: exp never overflows
+            raise InputError(
+                f"{self.name}: class labels must lie in [0, {classes}) for {classes} "
+                f"classes, found label {bad}."
+            )
+        shifted = z - np.maximum.reduce(
+            z, axis=1, keepdims=True
+        )  # largest logit 0: exp never overflows
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)  # >= 1, so its log is finite
         log_total = np.log(total)
@@ -329,8 +334,12 @@ def _check_same_shape(loss: str, input: TensorLike, target: TensorLike) -> None:
     raise ShapeError(message)
 
 
-def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike, reduction: str = "mean",
-                                     pos_weight: TensorLike | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: TensorLike,
+    target: TensorLike,
+    reduction: str = "mean",
+    pos_weight: TensorLike | None = None,
+) -> Tensor:
     """Binary cross-entropy on logits (no sigmoid applied), finite for any logit.
 
     Args:
@@ -358,8 +367,10 @@ def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike, redu
         fits = False
     if not fits:
         classes = x_shape[-1] if x_shape else 1
-        raise ShapeError(f"{loss}: pos_weight of shape {w_shape} does not broadcast to the input's "
-                         f"shape {x_shape}; give one weight per class, of shape ({classes},).")
+        raise ShapeError(
+            f"{loss}: pos_weight of shape {w_shape} does not broadcast to the input's "
+            f"shape {x_shape}; give one weight per class, of shape ({classes},)."
+        )
     return BCEWithLogits.apply(input, target, pos_weight, reduction=reduction)
 
 
@@ -380,8 +391,9 @@ def binary_cross_entropy(input: TensorLike, target: TensorLike, reduction: str =
     return BCE.apply(input, target, reduction=reduction)
 
 
-def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: TensorLike, target: TensorLike, reduction: str = "mean", label_smoothing: float = 0.0
+) -> Tensor:
     """Softmax cross-entropy on logits (n, C), with class indices (n,) or probabilities (n, C).
 
     The log-softmax is computed inside, stably: pass raw logits, not softmax outputs.
@@ -411,14 +423,18 @@ def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean"
     n, classes = logits.shape
     if labels.dtype.kind in "iu":
         if labels.shape != (n,):
-            raise ShapeError(f"{loss}: class-index targets must have shape ({n},) for logits "
-                             f"{logits.shape}, got {labels.shape}.")
+            raise ShapeError(
+                f"{loss}: class-index targets must have shape ({n},) for logits "
+                f"{logits.shape}, got {labels.shape}."
+            )
     elif labels.shape != logits.shape:
         hint = ""
         if labels.shape == (n,):
             hint = " Class indices must be integers: pass target.astype(int)."
-        raise ShapeError(f"{loss}: probability targets must have the logits' shape "
-                         f"{logits.shape}, got {labels.shape}.{hint}")
+        raise ShapeError(
+            f"{loss}: probability targets must have the logits' shape "
+            f"{logits.shape}, got {labels.shape}.{hint}"
+        )
     return CrossEntropy.apply(input, target, reduction=reduction, label_smoothing=label_smoothing)
 
 
@@ -441,8 +457,9 @@ def l1_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> T
     return L1.apply(input, target, reduction=reduction)
 
 
-def huber_loss(input: TensorLike, target: TensorLike, reduction: str = "mean",
-               delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: TensorLike, target: TensorLike, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
     """Huber loss: squared error within ``delta`` (> 0) of the target, linear beyond.
 
     See :class:`Huber`.

@@ -14,8 +14,9 @@ from ..errors import InputError
 __all__ = ["layer_norm", "batch_norm"]
 
 
-def _normalized_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
-                         axes: tuple[int, ...]) -> np.ndarray:
+def _normalized_backward(
+    dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axes: tuple[int, ...]
+) -> np.ndarray:
     """dx of xhat = (x - mean) * inv_std over ``axes``, given dL/dxhat.
 
     dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), means over the axes.
@@ -25,8 +26,13 @@ def _normalized_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarra
     return inv_std * (dxhat - mean_d - xhat * mean_dx)
 
 
-def _with_affine_grads(dx: np.ndarray | None, dy: np.ndarray, xhat: np.ndarray, axes: tuple[int, ...],
-                       needs_grad: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+def _with_affine_grads(
+    dx: np.ndarray | None,
+    dy: np.ndarray,
+    xhat: np.ndarray,
+    axes: tuple[int, ...],
+    needs_grad: tuple[bool, ...],
+) -> tuple[np.ndarray | None, ...]:
     """(dx, dweight, dbias) for y = xhat * weight + bias, summing over ``axes``; only the inputs given."""
     grads: list[np.ndarray | None] = [dx]
     if len(needs_grad) > 1:
@@ -53,7 +59,9 @@ class LayerNorm(Function):
         self.ndim = ndim
         self.eps = eps
 
-    def forward(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         axes = tuple(range(x.ndim - self.ndim, x.ndim))
         centered = x - np.mean(x, axis=axes, keepdims=True)
         inv_std = 1.0 / np.sqrt(np.mean(centered * centered, axis=axes, keepdims=True) + self.eps)
@@ -89,7 +97,9 @@ class BatchNorm(Function):
         self.eps = eps
         self.training = training
 
-    def forward(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         shape = (1, -1) + (1,) * (x.ndim - 2)
         # Statistics in the input's dtype, so that float64 running statistics keep float32 float32.
         inv_std = (1.0 / np.sqrt(self.var.reshape(shape) + self.eps)).astype(x.dtype, copy=False)
@@ -104,12 +114,21 @@ class BatchNorm(Function):
         dxhat = dy if weight is None else dy * weight.reshape(shape)
         dx = None
         if self.needs_grad[0]:
-            dx = _normalized_backward(dxhat, xhat, inv_std, axes) if self.training else dxhat * inv_std
+            dx = (
+                _normalized_backward(dxhat, xhat, inv_std, axes)
+                if self.training
+                else dxhat * inv_std
+            )
         return _with_affine_grads(dx, dy, xhat, axes, self.needs_grad)
 
 
-def layer_norm(x: TensorLike, normalized_shape: int | Sequence[int], weight: TensorLike | None = None,
-               bias: TensorLike | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    x: TensorLike,
+    normalized_shape: int | Sequence[int],
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalize over the last ``len(normalized_shape)`` axes (torch.nn.functional.layer_norm).
 
     See :class:`LayerNorm`.
@@ -117,13 +136,22 @@ def layer_norm(x: TensorLike, normalized_shape: int | Sequence[int], weight: Ten
     ndim = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
     inputs = [x] + ([weight] if weight is not None else []) + ([bias] if bias is not None else [])
     if weight is None and bias is not None:
-        raise ValueError("layer_norm: a bias without a weight is not supported; pass both or neither.")
+        raise ValueError(
+            "layer_norm: a bias without a weight is not supported; pass both or neither."
+        )
     return LayerNorm.apply(*inputs, ndim=ndim, eps=eps)
 
 
-def batch_norm(x: TensorLike, running_mean: np.ndarray, running_var: np.ndarray, weight: TensorLike | None = None,
-               bias: TensorLike | None = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    x: TensorLike,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalization as ``torch.nn.functional.batch_norm``. See :class:`BatchNorm`.
 
     In training mode the batch statistics normalize the input, and ``running_mean`` and
@@ -133,9 +161,13 @@ def batch_norm(x: TensorLike, running_mean: np.ndarray, running_var: np.ndarray,
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if training:
         axes = (0,) + tuple(range(2, data.ndim))
-        count = math.prod(data.shape[a] for a in axes)  # not size // features: there may be 0 features
+        count = math.prod(
+            data.shape[a] for a in axes
+        )  # not size // features: there may be 0 features
         if count < 2:
-            raise InputError(f"batch_norm: training needs more than one value per feature, got input {data.shape}.")
+            raise InputError(
+                f"batch_norm: training needs more than one value per feature, got input {data.shape}."
+            )
         mean = np.mean(data, axis=axes)
         var = np.var(data, axis=axes)
         running_mean *= 1 - momentum
@@ -145,6 +177,8 @@ def batch_norm(x: TensorLike, running_mean: np.ndarray, running_var: np.ndarray,
     else:
         mean, var = running_mean, running_var
     if weight is None and bias is not None:
-        raise ValueError("batch_norm: a bias without a weight is not supported; pass both or neither.")
+        raise ValueError(
+            "batch_norm: a bias without a weight is not supported; pass both or neither."
+        )
     inputs = [x] + ([weight] if weight is not None else []) + ([bias] if bias is not None else [])
     return BatchNorm.apply(*inputs, mean=mean, var=var, eps=eps, training=training)

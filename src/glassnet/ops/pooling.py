@@ -74,9 +74,15 @@ def _axis_out(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
     return out
 
 
-def pool_geometry(name: str, shape: tuple[int, ...], dims: int, kernel_size: IntOrPair,
-                  stride: IntOrPair | None = None, padding: IntOrPair = 0,
-                  ceil_mode: bool = False) -> PoolGeometry:
+def pool_geometry(
+    name: str,
+    shape: tuple[int, ...],
+    dims: int,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    ceil_mode: bool = False,
+) -> PoolGeometry:
     """Check a pooling call and return its geometry; errors name ``name`` (an op or a layer).
 
     Raises ShapeError for an input that is not ``(N, C, *spatial)`` or whose windows do not fit,
@@ -84,35 +90,54 @@ def pool_geometry(name: str, shape: tuple[int, ...], dims: int, kernel_size: Int
     """
     layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
     if len(shape) != dims + 2:
-        fix = {dims: "add the batch and channel axes, e.g. x[None, None] for one sample or x[:, None] for "
-                     "a batch of one-channel samples",
-               dims + 1: "add the batch axis (x[None]) or, for a batch of one-channel samples, the channel "
-                         "axis (x[:, None])"}.get(len(shape), f"give a {dims + 2}-D array")
+        fix = {
+            dims: "add the batch and channel axes, e.g. x[None, None] for one sample or x[:, None] for "
+            "a batch of one-channel samples",
+            dims
+            + 1: "add the batch axis (x[None]) or, for a batch of one-channel samples, the channel "
+            "axis (x[:, None])",
+        }.get(len(shape), f"give a {dims + 2}-D array")
         raise ShapeError(f"{name}: expects input of shape {layout}; got {tuple(shape)}: {fix}.")
     kernel = _tuple(name, "kernel_size", kernel_size, dims)
-    default_stride = stride is None or (isinstance(stride, Sequence) and len(stride) == 0)  # torch: None or []
+    default_stride = stride is None or (
+        isinstance(stride, Sequence) and len(stride) == 0
+    )  # torch: None or []
     strides = kernel if default_stride else _tuple(name, "stride", stride, dims)
     pads = _tuple(name, "padding", padding, dims)
     if min(kernel) <= 0 or min(strides) <= 0:
-        raise InputError(f"{name}: kernel_size and stride must be positive, got kernel_size={kernel}, "
-                         f"stride={strides}.")
+        raise InputError(
+            f"{name}: kernel_size and stride must be positive, got kernel_size={kernel}, "
+            f"stride={strides}."
+        )
     if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
-        raise InputError(f"{name}: padding must lie between 0 and half the kernel size (as in PyTorch), got "
-                         f"padding={pads} for kernel_size={kernel}; use a smaller padding or a larger kernel.")
+        raise InputError(
+            f"{name}: padding must lie between 0 and half the kernel size (as in PyTorch), got "
+            f"padding={pads} for kernel_size={kernel}; use a smaller padding or a larger kernel."
+        )
     spatial = tuple(shape[2:])
     padded = tuple(size + 2 * p for size, p in zip(spatial, pads))
     if any(k > size for k, size in zip(kernel, padded)):
-        raise ShapeError(f"{name}: kernel_size {kernel} is larger than the padded input {padded} (input "
-                         f"{tuple(shape)}, padding {pads}); use a smaller kernel or pool a larger input.")
-    out = tuple(_axis_out(size, k, s, p, ceil_mode) for size, k, s, p in zip(spatial, kernel, strides, pads))
-    tiles = strides == kernel and not any(pads) and all(o * k == size for o, k, size in zip(out, kernel, spatial))
+        raise ShapeError(
+            f"{name}: kernel_size {kernel} is larger than the padded input {padded} (input "
+            f"{tuple(shape)}, padding {pads}); use a smaller kernel or pool a larger input."
+        )
+    out = tuple(
+        _axis_out(size, k, s, p, ceil_mode) for size, k, s, p in zip(spatial, kernel, strides, pads)
+    )
+    tiles = (
+        strides == kernel
+        and not any(pads)
+        and all(o * k == size for o, k, size in zip(out, kernel, spatial))
+    )
     return PoolGeometry(kernel, strides, pads, out, tiles)
 
 
 def _right_padding(g: PoolGeometry, spatial: tuple[int, ...]) -> tuple[int, ...]:
     """How far the last window reaches past the input (>= 0): the padding the windows need on the right."""
-    return tuple(max(0, (o - 1) * s + k - size - p)
-                 for o, s, k, size, p in zip(g.out, g.stride, g.kernel, spatial, g.padding))
+    return tuple(
+        max(0, (o - 1) * s + k - size - p)
+        for o, s, k, size, p in zip(g.out, g.stride, g.kernel, spatial, g.padding)
+    )
 
 
 def _pad(x: np.ndarray, g: PoolGeometry, value: float) -> np.ndarray:
@@ -128,7 +153,9 @@ def _pad(x: np.ndarray, g: PoolGeometry, value: float) -> np.ndarray:
 
 def _inside(g: PoolGeometry, shape: tuple[int, ...]) -> tuple[slice, ...]:
     """The input's place inside its padded copy."""
-    return (slice(None), slice(None)) + tuple(slice(p, p + size) for p, size in zip(g.padding, shape[2:]))
+    return (slice(None), slice(None)) + tuple(
+        slice(p, p + size) for p, size in zip(g.padding, shape[2:])
+    )
 
 
 def _windows(x: np.ndarray, g: PoolGeometry) -> list[np.ndarray]:
@@ -139,11 +166,17 @@ def _windows(x: np.ndarray, g: PoolGeometry) -> list[np.ndarray]:
     offsets = itertools.product(*(range(k) for k in g.kernel))
     if g.tiles:
         split = x.reshape(x.shape[:2] + tuple(v for o, k in zip(g.out, g.kernel) for v in (o, k)))
-        return [split[(slice(None), slice(None)) + tuple(v for t in offset for v in (slice(None), t))]
-                for offset in offsets]
-    return [x[(slice(None), slice(None)) + tuple(slice(t, t + s * (o - 1) + 1, s)
-                                                  for t, s, o in zip(offset, g.stride, g.out))]
-            for offset in offsets]
+        return [
+            split[(slice(None), slice(None)) + tuple(v for t in offset for v in (slice(None), t))]
+            for offset in offsets
+        ]
+    return [
+        x[
+            (slice(None), slice(None))
+            + tuple(slice(t, t + s * (o - 1) + 1, s) for t, s, o in zip(offset, g.stride, g.out))
+        ]
+        for offset in offsets
+    ]
 
 
 class MaxPool(Function):
@@ -202,8 +235,12 @@ class AvgPool(Function):
     shapes:   x (N, C, *spatial) -> y (N, C, *out)
     """
 
-    def __init__(self, geometry: PoolGeometry, count_include_pad: bool = True,
-                 divisor_override: int | None = None) -> None:
+    def __init__(
+        self,
+        geometry: PoolGeometry,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
         self.geometry = geometry
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
@@ -214,8 +251,10 @@ class AvgPool(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if x.dtype.kind != "f":  # a mean of integers is not an integer (torch refuses them too)
-            raise DTypeError(f"avg_pool: expected a float input, got dtype {x.dtype}; cast it first, "
-                             "e.g. x.astype(np.float32).")
+            raise DTypeError(
+                f"avg_pool: expected a float input, got dtype {x.dtype}; cast it first, "
+                "e.g. x.astype(np.float32)."
+            )
         g = self.geometry
         if self.divisor_override is not None:
             divisor: np.ndarray | float = float(self.divisor_override)
@@ -235,16 +274,18 @@ class AvgPool(Function):
         share = dy / divisor
         if g.tiles:
             split = share.reshape(share.shape[:2] + tuple(v for o in g.out for v in (o, 1)))
-            return np.broadcast_to(split, split.shape[:2] + tuple(v for o, k in zip(g.out, g.kernel)
-                                                                  for v in (o, k))).reshape(shape)
+            return np.broadcast_to(
+                split, split.shape[:2] + tuple(v for o, k in zip(g.out, g.kernel) for v in (o, k))
+            ).reshape(shape)
         dxp = np.zeros(padded_shape, dtype=dy.dtype)
         for grad in _windows(dxp, g):
             grad += share
         return dxp if dxp.shape == shape else dxp[_inside(g, shape)]
 
 
-def _avg_divisor(g: PoolGeometry, spatial: tuple[int, ...], count_include_pad: bool,
-                 dtype: np.dtype) -> np.ndarray | float:
+def _avg_divisor(
+    g: PoolGeometry, spatial: tuple[int, ...], count_include_pad: bool, dtype: np.dtype
+) -> np.ndarray | float:
     """torch's divisor of each output: the window clipped to the padded input, or to the input itself."""
     if g.tiles:
         return float(math.prod(g.kernel))
@@ -263,27 +304,54 @@ def _data(x: TensorLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _max_pool(name: str, dims: int, x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None,
-              padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool, return_indices: bool) -> Tensor:
+def _max_pool(
+    name: str,
+    dims: int,
+    x: TensorLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    dilation: IntOrPair,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Tensor:
     if return_indices:
-        raise InputError(f"{name}: return_indices=True is not supported; the gradient already goes to the argmax.")
+        raise InputError(
+            f"{name}: return_indices=True is not supported; the gradient already goes to the argmax."
+        )
     if _tuple(name, "dilation", dilation, dims) != (1,) * dims:
         raise InputError(f"{name}: only dilation=1 is supported, got {dilation!r}.")
     geometry = pool_geometry(name, _data(x).shape, dims, kernel_size, stride, padding, ceil_mode)
     return MaxPool.apply(x, geometry=geometry)
 
 
-def max_pool1d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-               dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+def max_pool1d(
+    x: TensorLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
     """Max over windows of the last axis of ``(N, C, L)``, as ``torch.nn.functional.max_pool1d``.
 
     ``stride`` defaults to ``kernel_size``. See :class:`MaxPool`.
     """
-    return _max_pool("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _max_pool(
+        "max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def max_pool2d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-               dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+def max_pool2d(
+    x: TensorLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
     """Max over windows of the last two axes of ``(N, C, H, W)``, as ``torch.nn.functional.max_pool2d``.
 
     ``stride`` defaults to ``kernel_size``. See :class:`MaxPool`.
@@ -292,37 +360,71 @@ def max_pool2d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None =
     >>> max_pool2d(gn.Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data[0, 0].tolist()
     [[5.0, 7.0], [13.0, 15.0]]
     """
-    return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _max_pool(
+        "max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def _avg_pool(name: str, dims: int, x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None,
-              padding: IntOrPair, ceil_mode: bool, count_include_pad: bool,
-              divisor_override: int | None) -> Tensor:
+def _avg_pool(
+    name: str,
+    dims: int,
+    x: TensorLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
     geometry = pool_geometry(name, _data(x).shape, dims, kernel_size, stride, padding, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
         raise InputError(f"{name}: divisor_override must be positive, got {divisor_override}.")
-    return AvgPool.apply(x, geometry=geometry, count_include_pad=count_include_pad,
-                         divisor_override=divisor_override)
+    return AvgPool.apply(
+        x, geometry=geometry, count_include_pad=count_include_pad, divisor_override=divisor_override
+    )
 
 
-def avg_pool1d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    x: TensorLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """Mean over windows of the last axis of ``(N, C, L)``, as ``torch.nn.functional.avg_pool1d``.
 
     See :class:`AvgPool`.
     """
-    return _avg_pool("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+    return _avg_pool(
+        "avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad, None
+    )
 
 
-def avg_pool2d(x: TensorLike, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    x: TensorLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Mean over windows of the last two axes of ``(N, C, H, W)``, as ``torch.nn.functional.avg_pool2d``.
 
     See :class:`AvgPool`.
     """
-    return _avg_pool("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override)
+    return _avg_pool(
+        "avg_pool2d",
+        2,
+        x,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
 
 
 # ---------------------------------------------------------------------------- adaptive pooling
@@ -369,18 +471,29 @@ class AdaptiveAvgPool2d(Function):
         return a_h.T @ dy @ a_w
 
 
-def adaptive_output_size(name: str, shape: tuple[int, ...], output_size: int | None | Sequence[int | None]
-                         ) -> tuple[int, int]:
+def adaptive_output_size(
+    name: str, shape: tuple[int, ...], output_size: int | None | Sequence[int | None]
+) -> tuple[int, int]:
     """(oh, ow) of an adaptive 2-D pool (None keeps the input's size), checked; errors name ``name``."""
     if len(shape) != 4:
-        raise ShapeError(f"{name}: expects input of shape (N, C, H, W); got {tuple(shape)}: add the batch "
-                         f"axis (x[None]) or the channel axis (x[:, None]).")
-    sizes = (output_size, output_size) if output_size is None or isinstance(output_size, int) else tuple(output_size)
+        raise ShapeError(
+            f"{name}: expects input of shape (N, C, H, W); got {tuple(shape)}: add the batch "
+            f"axis (x[None]) or the channel axis (x[:, None])."
+        )
+    sizes = (
+        (output_size, output_size)
+        if output_size is None or isinstance(output_size, int)
+        else tuple(output_size)
+    )
     if len(sizes) != 2:
-        raise InputError(f"{name}: output_size must be an int or 2 ints (or None), got {output_size!r}.")
+        raise InputError(
+            f"{name}: output_size must be an int or 2 ints (or None), got {output_size!r}."
+        )
     out = tuple(shape[2 + i] if size is None else int(size) for i, size in enumerate(sizes))
     if min(out) <= 0 or min(shape[2:]) <= 0:
-        raise ShapeError(f"{name}: output size {out} for input {tuple(shape)}: sizes must be positive.")
+        raise ShapeError(
+            f"{name}: output size {out} for input {tuple(shape)}: sizes must be positive."
+        )
     return out  # type: ignore[return-value]
 
 

@@ -71,8 +71,12 @@ class _Recurrent(Function):
 
     gates = 1
 
-    def __init__(self, mask: np.ndarray | None = None, reverse: bool = False,
-                 recurrent_mask: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        mask: np.ndarray | None = None,
+        reverse: bool = False,
+        recurrent_mask: np.ndarray | None = None,
+    ) -> None:
         self.mask = mask
         self.reverse = reverse
         self.recurrent_mask = recurrent_mask
@@ -140,8 +144,16 @@ class _Recurrent(Function):
         previous = h[1:] if self.reverse else h[:steps]
         return previous if self.recurrent_mask is None else previous * self.recurrent_mask
 
-    def _input_grads(self, dgates: np.ndarray, dgates_h: np.ndarray, xt: np.ndarray, h: np.ndarray,
-                     w_ih: np.ndarray, n_biases: int, first: int) -> list[np.ndarray | None]:
+    def _input_grads(
+        self,
+        dgates: np.ndarray,
+        dgates_h: np.ndarray,
+        xt: np.ndarray,
+        h: np.ndarray,
+        w_ih: np.ndarray,
+        n_biases: int,
+        first: int,
+    ) -> list[np.ndarray | None]:
         """dx, dW_ih, dW_hh and the bias gradients from every step's gate gradients, one GEMM each.
 
         ``first`` is the index of x in the inputs (the weights follow the initial states)."""
@@ -163,13 +175,24 @@ class _Recurrent(Function):
             grads.append(flat_h.sum(axis=0) if needs[first + 3] else None)
         return grads
 
-    def _check(self, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
-               biases: tuple[np.ndarray, ...]) -> None:
+    def _check(
+        self,
+        x: np.ndarray,
+        h0: np.ndarray,
+        w_ih: np.ndarray,
+        w_hh: np.ndarray,
+        biases: tuple[np.ndarray, ...],
+    ) -> None:
         """Shapes the layers have already checked with better messages: a last line of defence."""
         width = self.gates * w_hh.shape[1]
-        ok = (x.ndim == 3 and w_ih.shape == (width, x.shape[2]) and w_hh.shape == (width, width // self.gates)
-              and h0.shape == (x.shape[0], w_hh.shape[1]) and len(biases) <= 2
-              and all(b.shape == (width,) for b in biases))
+        ok = (
+            x.ndim == 3
+            and w_ih.shape == (width, x.shape[2])
+            and w_hh.shape == (width, width // self.gates)
+            and h0.shape == (x.shape[0], w_hh.shape[1])
+            and len(biases) <= 2
+            and all(b.shape == (width,) for b in biases)
+        )
         if not ok:
             raise ShapeError(
                 f"{self.name}: expected x (N, T, I), h0 (N, H), w_ih ({self.gates}H, I), w_hh ({self.gates}H, H) "
@@ -177,7 +200,9 @@ class _Recurrent(Function):
                 f"w_hh {w_hh.shape}, biases {[b.shape for b in biases]}."
             )
         if self.mask is not None and self.mask.shape != x.shape[:2]:
-            raise ShapeError(f"{self.name}: mask of shape {self.mask.shape} does not fit x {x.shape} (N, T).")
+            raise ShapeError(
+                f"{self.name}: mask of shape {self.mask.shape} does not fit x {x.shape} (N, T)."
+            )
 
 
 class RNNSequence(_Recurrent):
@@ -196,8 +221,9 @@ class RNNSequence(_Recurrent):
             raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
         self.nonlinearity = nonlinearity
 
-    def forward(self, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
-                *biases: np.ndarray) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, *biases: np.ndarray
+    ) -> np.ndarray:
         self._check(x, h0, w_ih, w_hh, biases)
         xt, pre = self._project(x, w_ih)
         for b in biases:
@@ -269,8 +295,15 @@ class LSTMSequence(_Recurrent):
 
     gates = 4
 
-    def forward(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
-                *biases: np.ndarray) -> np.ndarray:
+    def forward(
+        self,
+        x: np.ndarray,
+        h0: np.ndarray,
+        c0: np.ndarray,
+        w_ih: np.ndarray,
+        w_hh: np.ndarray,
+        *biases: np.ndarray,
+    ) -> np.ndarray:
         self._check(x, h0, w_ih, w_hh, biases)
         if c0.shape != h0.shape:
             raise ShapeError(f"lstmsequence: c0 has shape {c0.shape}, expected h0's {h0.shape}.")
@@ -301,7 +334,12 @@ class LSTMSequence(_Recurrent):
                 a = gates[t]
                 a += recurrent
                 _sigmoid_(a)
-                i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, cell], a[:, 3 * hidden:]
+                i, f, g, o = (
+                    a[:, :hidden],
+                    a[:, hidden : 2 * hidden],
+                    a[:, cell],
+                    a[:, 3 * hidden :],
+                )
                 g *= 2.0
                 g -= 1.0
                 np.multiply(f, c[before], out=c[after])
@@ -325,12 +363,14 @@ class LSTMSequence(_Recurrent):
         dh = dyt[steps].copy()
         dc = dyt[steps + 1].copy()
         dgates = np.empty_like(gates)
-        slope = np.empty((n, width), dtype=gates.dtype)  # each gate's derivative at its pre-activation
+        slope = np.empty(
+            (n, width), dtype=gates.dtype
+        )  # each gate's derivative at its pre-activation
         work = np.empty((n, hidden), dtype=gates.dtype)
         for t in self._steps(steps, backward=True):
             before = self._ends(t)[0]
             a, da = gates[t], dgates[t]
-            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, cell], a[:, 3 * hidden:]
+            i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, cell], a[:, 3 * hidden :]
             if valid is not None:
                 # A valid step's cell gets the gradient; a masked one outputs 0 and passes its
                 # state on, so its dy_t is dropped and the state's gradient goes straight through.
@@ -348,9 +388,9 @@ class LSTMSequence(_Recurrent):
             dc_step += work
             # Upstream of each gate: dc * g, dc * c_{t-1}, dc * i, dh * tanh(c) ...
             np.multiply(dc_step, g, out=da[:, :hidden])
-            np.multiply(dc_step, c[before], out=da[:, hidden:2 * hidden])
+            np.multiply(dc_step, c[before], out=da[:, hidden : 2 * hidden])
             np.multiply(dc_step, i, out=da[:, cell])
-            np.multiply(dh_step, tc, out=da[:, 3 * hidden:])
+            np.multiply(dh_step, tc, out=da[:, 3 * hidden :])
             # ... times the derivative: s(1 - s) for the sigmoid gates, 1 - g^2 for the cell gate.
             np.multiply(a, a, out=slope)
             np.subtract(a, slope, out=slope)
@@ -388,8 +428,9 @@ class GRUSequence(_Recurrent):
 
     gates = 3
 
-    def forward(self, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
-                *biases: np.ndarray) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, *biases: np.ndarray
+    ) -> np.ndarray:
         self._check(x, h0, w_ih, w_hh, biases)
         xt, gates = self._project(x, w_ih)  # becomes [r, z, n] step by step
         steps, n, width = gates.shape
@@ -398,11 +439,13 @@ class GRUSequence(_Recurrent):
             gates += biases[0]
         b_hn = None
         if len(biases) == 2:
-            gates[:, :, :2 * hidden] += biases[1][:2 * hidden]  # r and z add both biases
-            b_hn = biases[1][2 * hidden:]
+            gates[:, :, : 2 * hidden] += biases[1][: 2 * hidden]  # r and z add both biases
+            b_hn = biases[1][2 * hidden :]
         valid, carried = self._time_masks(gates.dtype)
         h = self._states(h0, steps, gates.dtype)
-        hn = np.empty((steps, n, hidden), dtype=gates.dtype)  # W_hn h_{t-1} + b_hn, kept for backward
+        hn = np.empty(
+            (steps, n, hidden), dtype=gates.dtype
+        )  # W_hn h_{t-1} + b_hn, kept for backward
         w_hh_t = w_hh.T
         recurrent = np.empty((n, width), dtype=gates.dtype)
         with np.errstate(over="ignore"):
@@ -410,14 +453,14 @@ class GRUSequence(_Recurrent):
                 before, after = self._ends(t)
                 np.matmul(self._previous(h, before), w_hh_t, out=recurrent)
                 a = gates[t]
-                rz = a[:, :2 * hidden]
-                rz += recurrent[:, :2 * hidden]
+                rz = a[:, : 2 * hidden]
+                rz += recurrent[:, : 2 * hidden]
                 _sigmoid_(rz)
-                r, z, new = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+                r, z, new = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden :]
                 if b_hn is None:
-                    hn[t] = recurrent[:, 2 * hidden:]
+                    hn[t] = recurrent[:, 2 * hidden :]
                 else:
-                    np.add(recurrent[:, 2 * hidden:], b_hn, out=hn[t])
+                    np.add(recurrent[:, 2 * hidden :], b_hn, out=hn[t])
                 new += r * hn[t]
                 _tanh(new, new)
                 np.subtract(h[before], new, out=h[after])  # h = n + z * (h_prev - n)
@@ -439,8 +482,12 @@ class GRUSequence(_Recurrent):
         for t in self._steps(steps, backward=True):
             before = self._ends(t)[0]
             a, dx_side, dh_side = gates[t], dgates[t], dgates_h[t]
-            r, z, new = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
-            dr, dz, dnew = dx_side[:, :hidden], dx_side[:, hidden:2 * hidden], dx_side[:, 2 * hidden:]
+            r, z, new = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden :]
+            dr, dz, dnew = (
+                dx_side[:, :hidden],
+                dx_side[:, hidden : 2 * hidden],
+                dx_side[:, 2 * hidden :],
+            )
             if valid is not None:
                 dh_step = (dh + dyt[t]) * valid[t]  # as in LSTMSequence.backward
                 dh *= carried[t]
@@ -455,8 +502,8 @@ class GRUSequence(_Recurrent):
             dz *= z - z * z
             np.multiply(dnew, hn[t], out=dr)
             dr *= r - r * r
-            dh_side[:, :2 * hidden] = dx_side[:, :2 * hidden]
-            np.multiply(dnew, r, out=dh_side[:, 2 * hidden:])
+            dh_side[:, : 2 * hidden] = dx_side[:, : 2 * hidden]
+            np.multiply(dnew, r, out=dh_side[:, 2 * hidden :])
             through = dh_side @ w_hh
             if self.recurrent_mask is not None:
                 through *= self.recurrent_mask
@@ -470,24 +517,40 @@ class GRUSequence(_Recurrent):
 
 
 def _options(mask: Any, reverse: bool, recurrent_mask: Any) -> dict[str, Any]:
-    return {"mask": None if mask is None else np.asarray(mask, dtype=bool), "reverse": bool(reverse),
-            "recurrent_mask": None if recurrent_mask is None else np.asarray(recurrent_mask)}
+    return {
+        "mask": None if mask is None else np.asarray(mask, dtype=bool),
+        "reverse": bool(reverse),
+        "recurrent_mask": None if recurrent_mask is None else np.asarray(recurrent_mask),
+    }
 
 
 def _biases(b_ih: TensorLike | None, b_hh: TensorLike | None) -> tuple[TensorLike, ...]:
     if b_ih is None and b_hh is not None:
-        raise ValueError("recurrent ops: b_hh given without b_ih; pass b_ih too (zeros if need be).")
+        raise ValueError(
+            "recurrent ops: b_hh given without b_ih; pass b_ih too (zeros if need be)."
+        )
     return tuple(b for b in (b_ih, b_hh) if b is not None)
 
 
 def _split(packed: Tensor, steps: int, states: int) -> tuple[Tensor, ...]:
-    return (getitem(packed, (slice(None), slice(0, steps))),
-            *(getitem(packed, (slice(None), steps + k)) for k in range(states)))
+    return (
+        getitem(packed, (slice(None), slice(0, steps))),
+        *(getitem(packed, (slice(None), steps + k)) for k in range(states)),
+    )
 
 
-def rnn(x: TensorLike, h0: TensorLike, w_ih: TensorLike, w_hh: TensorLike, b_ih: TensorLike | None = None,
-        b_hh: TensorLike | None = None, nonlinearity: str = "tanh", mask: Any = None, reverse: bool = False,
-        recurrent_mask: Any = None) -> tuple[Tensor, Tensor]:
+def rnn(
+    x: TensorLike,
+    h0: TensorLike,
+    w_ih: TensorLike,
+    w_hh: TensorLike,
+    b_ih: TensorLike | None = None,
+    b_hh: TensorLike | None = None,
+    nonlinearity: str = "tanh",
+    mask: Any = None,
+    reverse: bool = False,
+    recurrent_mask: Any = None,
+) -> tuple[Tensor, Tensor]:
     """One Elman RNN layer over a whole sequence: ``(output (N, T, H), h_n (N, H))``. See
     :class:`RNNSequence` and the module docstring for ``mask``, ``reverse`` and ``recurrent_mask``.
 
@@ -497,23 +560,51 @@ def rnn(x: TensorLike, h0: TensorLike, w_ih: TensorLike, w_hh: TensorLike, b_ih:
     >>> out.shape, h_n.shape
     ((2, 5, 4), (2, 4))
     """
-    packed = RNNSequence.apply(x, h0, w_ih, w_hh, *_biases(b_ih, b_hh), nonlinearity=nonlinearity,
-                               **_options(mask, reverse, recurrent_mask))
+    packed = RNNSequence.apply(
+        x,
+        h0,
+        w_ih,
+        w_hh,
+        *_biases(b_ih, b_hh),
+        nonlinearity=nonlinearity,
+        **_options(mask, reverse, recurrent_mask),
+    )
     return _split(packed, packed.shape[1] - 1, 1)  # type: ignore[return-value]
 
 
-def lstm(x: TensorLike, h0: TensorLike, c0: TensorLike, w_ih: TensorLike, w_hh: TensorLike,
-         b_ih: TensorLike | None = None, b_hh: TensorLike | None = None, mask: Any = None, reverse: bool = False,
-         recurrent_mask: Any = None) -> tuple[Tensor, Tensor, Tensor]:
+def lstm(
+    x: TensorLike,
+    h0: TensorLike,
+    c0: TensorLike,
+    w_ih: TensorLike,
+    w_hh: TensorLike,
+    b_ih: TensorLike | None = None,
+    b_hh: TensorLike | None = None,
+    mask: Any = None,
+    reverse: bool = False,
+    recurrent_mask: Any = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """One LSTM layer over a whole sequence: ``(output (N, T, H), h_n (N, H), c_n (N, H))``. See
     :class:`LSTMSequence`."""
-    packed = LSTMSequence.apply(x, h0, c0, w_ih, w_hh, *_biases(b_ih, b_hh), **_options(mask, reverse, recurrent_mask))
+    packed = LSTMSequence.apply(
+        x, h0, c0, w_ih, w_hh, *_biases(b_ih, b_hh), **_options(mask, reverse, recurrent_mask)
+    )
     return _split(packed, packed.shape[1] - 2, 2)  # type: ignore[return-value]
 
 
-def gru(x: TensorLike, h0: TensorLike, w_ih: TensorLike, w_hh: TensorLike, b_ih: TensorLike | None = None,
-        b_hh: TensorLike | None = None, mask: Any = None, reverse: bool = False,
-        recurrent_mask: Any = None) -> tuple[Tensor, Tensor]:
+def gru(
+    x: TensorLike,
+    h0: TensorLike,
+    w_ih: TensorLike,
+    w_hh: TensorLike,
+    b_ih: TensorLike | None = None,
+    b_hh: TensorLike | None = None,
+    mask: Any = None,
+    reverse: bool = False,
+    recurrent_mask: Any = None,
+) -> tuple[Tensor, Tensor]:
     """One GRU layer over a whole sequence: ``(output (N, T, H), h_n (N, H))``. See :class:`GRUSequence`."""
-    packed = GRUSequence.apply(x, h0, w_ih, w_hh, *_biases(b_ih, b_hh), **_options(mask, reverse, recurrent_mask))
+    packed = GRUSequence.apply(
+        x, h0, w_ih, w_hh, *_biases(b_ih, b_hh), **_options(mask, reverse, recurrent_mask)
+    )
     return _split(packed, packed.shape[1] - 1, 1)  # type: ignore[return-value]

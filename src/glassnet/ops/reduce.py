@@ -32,8 +32,10 @@ def _normalize_axis(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     normalized = []
     for a in axes:
         if not -bound <= a < bound:
-            raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions "
-                             f"(valid: {-bound} to {bound - 1}).")
+            raise ShapeError(
+                f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions "
+                f"(valid: {-bound} to {bound - 1})."
+            )
         normalized.append(int(a) % bound)
     if len(set(normalized)) != len(normalized):
         raise ShapeError(f"{op}: axis {axis} repeats an axis (tensor with {ndim} dimensions).")

@@ -28,8 +28,13 @@ class Dropout(Function):
         # The mask may broadcast over x ((N, C, 1, 1) for whole channels), never x over the mask:
         # that would give dx the mask's shape instead of x's.
         if self.mask.shape != x.shape and _broadcast_shape(x.shape, self.mask.shape) != x.shape:
-            raise ShapeError(expected_got("dropout mask", f"a shape that broadcasts to the input's {x.shape}",
-                                          self.mask.shape))
+            raise ShapeError(
+                expected_got(
+                    "dropout mask",
+                    f"a shape that broadcasts to the input's {x.shape}",
+                    self.mask.shape,
+                )
+            )
         return x * self.mask
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -83,11 +88,15 @@ class Embedding(Function):
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray, None]:
         shape, indices = self.saved
         dweight = np.zeros(shape, dtype=dy.dtype)
-        np.add.at(dweight, indices.reshape(-1), dy.reshape(indices.size, shape[1]))  # -1 fails for dim 0
+        np.add.at(
+            dweight, indices.reshape(-1), dy.reshape(indices.size, shape[1])
+        )  # -1 fails for dim 0
         return dweight, None
 
 
-def dropout(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None) -> Tensor:
+def dropout(
+    x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None
+) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only).
 
     The mask comes from ``rng`` (default: the generator set by ``glassnet.seed``), so a seed
@@ -111,7 +120,9 @@ def l2_penalty(w: TensorLike, factor: float) -> Tensor:
     return L2Penalty.apply(w, factor=factor)
 
 
-def dropout2d(x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None) -> Tensor:
+def dropout2d(
+    x: TensorLike, p: float = 0.5, training: bool = True, rng: random.SeedLike = None
+) -> Tensor:
     """Zero whole channels of ``(N, C, H, W)`` with probability ``p``, scaling the rest by ``1 / (1 - p)``.
 
     As ``torch.nn.functional.dropout2d``: one draw per (sample, channel), so neighbouring pixels,

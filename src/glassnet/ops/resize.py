@@ -48,12 +48,17 @@ def _nearest_index(size: int, out: int, scale: float | None) -> np.ndarray:
         return np.arange(out)
     if out == 2 * size:
         return np.arange(out) // 2
-    step = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(size) / np.float32(out)
+    step = (
+        np.float32(1.0 / scale)
+        if scale is not None and scale > 0
+        else np.float32(size) / np.float32(out)
+    )
     return np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
 
 
-def _linear_index(size: int, out: int, scale: float | None, align_corners: bool
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _linear_index(
+    size: int, out: int, scale: float | None, align_corners: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """torch's linear source positions: (i0, i1, w0, w1) with source = w0 * x[i0] + w1 * x[i1].
 
     align_corners: src = o * (size - 1) / (out - 1); else src = max((o + 0.5) * s - 0.5, 0) with
@@ -110,7 +115,9 @@ class UpsampleLinear(Function):
 
     name = "upsample_linear"
 
-    def __init__(self, sizes: tuple[int, ...], scales: tuple[float | None, ...], align_corners: bool) -> None:
+    def __init__(
+        self, sizes: tuple[int, ...], scales: tuple[float | None, ...], align_corners: bool
+    ) -> None:
         self.sizes = sizes
         self.scales = scales
         self.align_corners = align_corners
@@ -120,7 +127,10 @@ class UpsampleLinear(Function):
         return weights.astype(dtype).reshape((-1,) + (1,) * (ndim - axis - 1))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        taps = [_linear_index(n, o, s, self.align_corners) for n, o, s in zip(x.shape[2:], self.sizes, self.scales)]
+        taps = [
+            _linear_index(n, o, s, self.align_corners)
+            for n, o, s in zip(x.shape[2:], self.sizes, self.scales)
+        ]
         self.save(x.shape, taps)
         for axis, (i0, i1, w0, w1) in enumerate(taps, start=2):
             a = _take(x, i0, axis) * self._along(axis, x.ndim, w0, x.dtype)
@@ -132,45 +142,71 @@ class UpsampleLinear(Function):
         shape, taps = self.saved
         for axis, (i0, i1, w0, w1) in reversed(list(enumerate(taps, start=2))):
             near = _sum_into(dy * self._along(axis, dy.ndim, w0, dy.dtype), i0, shape[axis], axis)
-            dy = near + _sum_into(dy * self._along(axis, dy.ndim, w1, dy.dtype), i1, shape[axis], axis)
+            dy = near + _sum_into(
+                dy * self._along(axis, dy.ndim, w1, dy.dtype), i1, shape[axis], axis
+            )
         return dy
 
 
-def resize_output_size(name: str, shape: tuple[int, ...], size: int | Sequence[int] | None,
-                       scale_factor: float | Sequence[float] | None, mode: str
-                       ) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
+def resize_output_size(
+    name: str,
+    shape: tuple[int, ...],
+    size: int | Sequence[int] | None,
+    scale_factor: float | Sequence[float] | None,
+    mode: str,
+) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
     """(output sizes, scale factors or None) of a resize, checked as torch checks; errors name ``name``."""
     if mode not in MODES:
         raise InputError(f"{name}: mode must be one of {sorted(MODES)}, got {mode!r}.")
     dims = len(shape) - 2
     if dims not in MODES[mode]:
         want = " or ".join(f"{d + 2}-D" for d in MODES[mode])
-        raise ShapeError(f"{name}: mode {mode!r} expects a {want} input (N, C, ...); got {tuple(shape)}: "
-                         f"add the batch axis (x[None]) or the channel axis (x[:, None]).")
+        raise ShapeError(
+            f"{name}: mode {mode!r} expects a {want} input (N, C, ...); got {tuple(shape)}: "
+            f"add the batch axis (x[None]) or the channel axis (x[:, None])."
+        )
     if (size is None) == (scale_factor is None):
-        raise InputError(f"{name}: give exactly one of size and scale_factor, got size={size!r}, "
-                         f"scale_factor={scale_factor!r}.")
+        raise InputError(
+            f"{name}: give exactly one of size and scale_factor, got size={size!r}, "
+            f"scale_factor={scale_factor!r}."
+        )
     spatial = shape[2:]
     if size is not None:
-        sizes = (operator.index(size),) * dims if isinstance(size, (int, np.integer)) else \
-            tuple(operator.index(s) for s in size)
+        sizes = (
+            (operator.index(size),) * dims
+            if isinstance(size, (int, np.integer))
+            else tuple(operator.index(s) for s in size)
+        )
         if len(sizes) != dims:
-            raise InputError(f"{name}: size must be an int or {dims} ints for input {tuple(shape)}, got {size!r}.")
+            raise InputError(
+                f"{name}: size must be an int or {dims} ints for input {tuple(shape)}, got {size!r}."
+            )
         scales: tuple[float | None, ...] = (None,) * dims
     else:
-        scales = (float(scale_factor),) * dims if isinstance(scale_factor, (int, float, np.number)) else \
-            tuple(float(s) for s in scale_factor)  # type: ignore[union-attr]
+        scales = (
+            (float(scale_factor),) * dims
+            if isinstance(scale_factor, (int, float, np.number))
+            else tuple(float(s) for s in scale_factor)
+        )  # type: ignore[union-attr]
         if len(scales) != dims or min(scales) <= 0:
-            raise InputError(f"{name}: scale_factor must be one positive number or {dims}, got {scale_factor!r}.")
+            raise InputError(
+                f"{name}: scale_factor must be one positive number or {dims}, got {scale_factor!r}."
+            )
         sizes = tuple(math.floor(n * s) for n, s in zip(spatial, scales))
     if min(sizes) <= 0 or min(spatial) <= 0:
-        raise ShapeError(f"{name}: input {tuple(shape)} would be resized to {sizes}: every size must be positive.")
+        raise ShapeError(
+            f"{name}: input {tuple(shape)} would be resized to {sizes}: every size must be positive."
+        )
     return sizes, scales
 
 
-def interpolate(x: TensorLike, size: int | Sequence[int] | None = None,
-                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
-                align_corners: bool | None = None) -> Tensor:
+def interpolate(
+    x: TensorLike,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     """Resize the spatial axes of ``(N, C, L)`` or ``(N, C, H, W)``, as ``torch.nn.functional.interpolate``.
 
     ``mode`` is ``"nearest"`` (3-D or 4-D), ``"linear"`` (3-D) or ``"bilinear"`` (4-D); give
@@ -185,14 +221,20 @@ def interpolate(x: TensorLike, size: int | Sequence[int] | None = None,
     sizes, scales = resize_output_size("interpolate", shape, size, scale_factor, mode)
     if mode == "nearest":
         if align_corners is not None:
-            raise InputError("interpolate: align_corners only applies to the linear modes; leave it None "
-                             "for mode='nearest'.")
+            raise InputError(
+                "interpolate: align_corners only applies to the linear modes; leave it None "
+                "for mode='nearest'."
+            )
         return UpsampleNearest.apply(x, sizes=sizes, scales=scales)
     return UpsampleLinear.apply(x, sizes=sizes, scales=scales, align_corners=bool(align_corners))
 
 
-def upsample(x: TensorLike, size: int | Sequence[int] | None = None,
-             scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
-             align_corners: bool | None = None) -> Tensor:
+def upsample(
+    x: TensorLike,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     """The same as :func:`interpolate` (torch's older name for it)."""
     return interpolate(x, size, scale_factor, mode, align_corners)

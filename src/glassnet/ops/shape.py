@@ -21,8 +21,18 @@ from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import InputError, ShapeError
 
-__all__ = ["reshape", "transpose", "broadcast_to", "getitem", "concatenate", "stack", "pad",
-           "squeeze", "expand_dims", "flatten"]
+__all__ = [
+    "reshape",
+    "transpose",
+    "broadcast_to",
+    "getitem",
+    "concatenate",
+    "stack",
+    "pad",
+    "squeeze",
+    "expand_dims",
+    "flatten",
+]
 
 ShapeLike = int | Sequence[int]
 
@@ -59,8 +69,9 @@ class Reshape(Function):
             return ShapeError(f"{head} ({known} elements).")
         if known == 0:
             return ShapeError(f"{head}: -1 cannot be inferred when the other sizes multiply to 0.")
-        return ShapeError(f"{head}: {size} is not a multiple of {known}, "
-                          "the product of the other sizes.")
+        return ShapeError(
+            f"{head}: {size} is not a multiple of {known}, the product of the other sizes."
+        )
 
 
 class Transpose(Function):
@@ -90,8 +101,10 @@ class Transpose(Function):
         normalized = [a % ndim for a in axes if -ndim <= a < ndim]
         if len(axes) != ndim or sorted(normalized) != list(range(ndim)):
             valid = f"each of 0..{ndim - 1} (or -{ndim}..-1) once" if ndim else "no axes"
-            raise ShapeError(f"transpose: axes {self.axes} are not a permutation of the axes of a "
-                             f"tensor of shape {shape}: expected {valid}.")
+            raise ShapeError(
+                f"transpose: axes {self.axes} are not a permutation of the axes of a "
+                f"tensor of shape {shape}: expected {valid}."
+            )
         return tuple(normalized)
 
 
@@ -143,8 +156,10 @@ class GetItem(Function):
         try:
             y = x[self.index]
         except IndexError as exc:
-            raise IndexError(f"getitem: index {_describe(self.index)} does not fit a tensor of "
-                             f"shape {x.shape} ({exc}).") from exc
+            raise IndexError(
+                f"getitem: index {_describe(self.index)} does not fit a tensor of "
+                f"shape {x.shape} ({exc})."
+            ) from exc
         self.save(x.shape)
         return y
 
@@ -198,19 +213,31 @@ class Concatenate(Function):
     def shape_error(self, shapes: list[tuple[int, ...]], reason: str) -> ShapeError:
         ndims = {len(shape) for shape in shapes}
         if 0 in ndims:
-            return ShapeError(f"concatenate: cannot join 0-d tensors (shapes {_listed(shapes)}) "
-                              "along an axis they do not have; use stack to make a new axis.")
+            return ShapeError(
+                f"concatenate: cannot join 0-d tensors (shapes {_listed(shapes)}) "
+                "along an axis they do not have; use stack to make a new axis."
+            )
         if len(ndims) > 1:
-            return ShapeError("concatenate: the tensors must have the same number of dimensions, "
-                              f"got shapes {_listed(shapes)}.")
+            return ShapeError(
+                "concatenate: the tensors must have the same number of dimensions, "
+                f"got shapes {_listed(shapes)}."
+            )
         ndim = ndims.pop()
         if not -ndim <= self.axis < ndim:
-            return ShapeError(f"concatenate: axis {self.axis} is out of range for tensors with "
-                              f"{ndim} dimensions (valid: {-ndim} to {ndim - 1}).")
+            return ShapeError(
+                f"concatenate: axis {self.axis} is out of range for tensors with "
+                f"{ndim} dimensions (valid: {-ndim} to {ndim - 1})."
+            )
         axis = self.axis % ndim
         first = shapes[0]
-        odd = next(((i, s) for i, s in enumerate(shapes)
-                    if s[:axis] + s[axis + 1:] != first[:axis] + first[axis + 1:]), None)
+        odd = next(
+            (
+                (i, s)
+                for i, s in enumerate(shapes)
+                if s[:axis] + s[axis + 1 :] != first[:axis] + first[axis + 1 :]
+            ),
+            None,
+        )
         if odd is None:
             return super().shape_error(shapes, reason)
         return ShapeError(
@@ -245,12 +272,16 @@ class Stack(Function):
         first = shapes[0]
         odd = next(((i, s) for i, s in enumerate(shapes) if s != first), None)
         if odd is not None:
-            return ShapeError(f"stack: all tensors must have the same shape, got {first} "
-                              f"(tensor 0) and {odd[1]} (tensor {odd[0]}).")
+            return ShapeError(
+                f"stack: all tensors must have the same shape, got {first} "
+                f"(tensor 0) and {odd[1]} (tensor {odd[0]})."
+            )
         ndim = len(first) + 1
-        return ShapeError(f"stack: axis {self.axis} is out of range for stacking tensors of shape "
-                          f"{first} (the result has {ndim} dimensions; "
-                          f"valid: {-ndim} to {ndim - 1}).")
+        return ShapeError(
+            f"stack: axis {self.axis} is out of range for stacking tensors of shape "
+            f"{first} (the result has {ndim} dimensions; "
+            f"valid: {-ndim} to {ndim - 1})."
+        )
 
 
 def _listed(shapes: list[tuple[int, ...]]) -> str:
@@ -274,8 +305,11 @@ class Pad(Function):
         widths = _pad_widths(self.pad_width, x.shape)
         inside = tuple(slice(before, before + size) for (before, _), size in zip(widths, x.shape))
         # np.full plus one slice assignment: several times faster than np.pad for constant mode.
-        y = np.full([before + size + after for (before, after), size in zip(widths, x.shape)],
-                    self.value, dtype=x.dtype)
+        y = np.full(
+            [before + size + after for (before, after), size in zip(widths, x.shape)],
+            self.value,
+            dtype=x.dtype,
+        )
         y[inside] = x
         self.save(inside)
         return y
@@ -302,8 +336,10 @@ def _pad_widths(pad_width: Any, shape: tuple[int, ...]) -> list[tuple[int, int]]
     except ValueError:
         raise misfit from None
     if (widths < 0).any():
-        raise ShapeError(f"pad: pad_width {pad_width!r} has a negative width; widths must be >= 0 "
-                         "(slice the tensor to crop it).")
+        raise ShapeError(
+            f"pad: pad_width {pad_width!r} has a negative width; widths must be >= 0 "
+            "(slice the tensor to crop it)."
+        )
     return [(int(before), int(after)) for before, after in widths]
 
 
@@ -393,8 +429,10 @@ def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
 def _tensor_list(op: str, tensors: Sequence[TensorLike]) -> list[TensorLike]:
     if isinstance(tensors, (Tensor, np.ndarray)):
         # Iterating a tensor would silently split it into rows, each through its own getitem.
-        raise TypeError(f"{op}: expected a list or tuple of tensors, got one "
-                        f"{type(tensors).__name__}; wrap it in a list.")
+        raise TypeError(
+            f"{op}: expected a list or tuple of tensors, got one "
+            f"{type(tensors).__name__}; wrap it in a list."
+        )
     tensors = list(tensors)
     if not tensors:
         raise InputError(f"{op}: expected at least one tensor, got an empty sequence.")
@@ -468,14 +506,17 @@ def flatten(x: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """
     shape = _shape_of(x)
     where = f"a tensor of shape {shape}"
-    start, end = _normalize_axes("flatten", (start_dim, end_dim), len(shape), where=where,
-                                 unique=False)
+    start, end = _normalize_axes(
+        "flatten", (start_dim, end_dim), len(shape), where=where, unique=False
+    )
     if not shape:
         return reshape(x, (1,))
     if start > end:
-        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
-                         f"tensor of shape {shape}.")
-    return reshape(x, (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:]))
+        raise ShapeError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+            f"tensor of shape {shape}."
+        )
+    return reshape(x, (*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :]))
 
 
 # ------------------------------------------------------------------------- argument helpers
@@ -493,8 +534,9 @@ def _as_shape(op: str, shape: ShapeLike) -> tuple[int, ...]:
         raise TypeError(f"{op}: expected an int or a sequence of ints, got {shape!r}.") from None
 
 
-def _normalize_axes(op: str, axes: tuple[int, ...], ndim: int, where: str,
-                    unique: bool = True) -> tuple[int, ...]:
+def _normalize_axes(
+    op: str, axes: tuple[int, ...], ndim: int, where: str, unique: bool = True
+) -> tuple[int, ...]:
     """Axes in ``0..ndim-1``; ShapeError naming ``where`` when one is out of range (or repeated,
     when ``unique``).
 
@@ -506,8 +548,9 @@ def _normalize_axes(op: str, axes: tuple[int, ...], ndim: int, where: str,
     for a in axes:
         a = operator.index(a)
         if not -bound <= a < bound:
-            raise ShapeError(f"{op}: axis {a} is out of range for {where} "
-                             f"(valid: {-bound} to {bound - 1}).")
+            raise ShapeError(
+                f"{op}: axis {a} is out of range for {where} (valid: {-bound} to {bound - 1})."
+            )
         normalized.append(a % bound)
     if unique and len(set(normalized)) != len(normalized):
         raise ShapeError(f"{op}: axes {axes} name the same axis twice, for {where}.")

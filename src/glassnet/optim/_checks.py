@@ -28,4 +28,6 @@ def check_betas(owner: str, group: dict[str, Any]) -> None:
     """A ValueError unless every beta lies in [0, 1)."""
     for index, beta in enumerate(group["betas"]):
         if not 0.0 <= beta < 1.0:
-            raise ValueError(f"{owner}: invalid beta parameter at index {index}: {beta} (must lie in [0, 1)).")
+            raise ValueError(
+                f"{owner}: invalid beta parameter at index {index}: {beta} (must lie in [0, 1))."
+            )

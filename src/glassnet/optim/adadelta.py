@@ -27,8 +27,14 @@ class Adadelta(Optimizer):
     The ratio has the units of the parameter, so lr = 1.0 (the default) is the paper's method.
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
         self.validate(self.defaults)
 
@@ -39,11 +45,15 @@ class Adadelta(Optimizer):
         check_positive("Adadelta", group, "eps")
         check_non_negative("Adadelta", group, "weight_decay")
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         rho, eps = group["rho"], group["eps"]
         grad = self.with_weight_decay(grad, param, group)
         if not state:
-            state.update(step=0, square_avg=np.zeros_like(param.data), acc_delta=np.zeros_like(param.data))
+            state.update(
+                step=0, square_avg=np.zeros_like(param.data), acc_delta=np.zeros_like(param.data)
+            )
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         work, delta = self.work(param), self.work(param, "delta")

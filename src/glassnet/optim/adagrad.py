@@ -26,18 +26,37 @@ class Adagrad(Optimizer):
     Coordinates with large past gradients take small steps; the steps only ever shrink.
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                lr_decay=lr_decay,
+                weight_decay=weight_decay,
+                initial_accumulator_value=initial_accumulator_value,
+                eps=eps,
+            ),
+        )
         self.validate(self.defaults)
 
     def validate(self, group: dict[str, Any]) -> None:
         super().validate(group)
         check_positive("Adagrad", group, "eps")
-        check_non_negative("Adagrad", group, "lr_decay", "weight_decay", "initial_accumulator_value")
+        check_non_negative(
+            "Adagrad", group, "lr_decay", "weight_decay", "initial_accumulator_value"
+        )
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         grad = self.with_weight_decay(grad, param, group)
         if not state:
             state.update(step=0, sum=np.full_like(param.data, group["initial_accumulator_value"]))

@@ -35,10 +35,19 @@ class Adam(Optimizer):
 
     decoupled = False  # AdamW: shrink the weights directly instead of adding to the gradient
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
+        )
         self.validate(self.defaults)
 
     def validate(self, group: dict[str, Any]) -> None:
@@ -48,14 +57,18 @@ class Adam(Optimizer):
         check_non_negative(name, group, "weight_decay")
         check_betas(name, group)
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         if not self.decoupled:
             grad = self.with_weight_decay(grad, param, group)
         elif group["weight_decay"]:
             param.data *= 1 - lr * group["weight_decay"]
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(param.data), exp_avg_sq=np.zeros_like(param.data))
+            state.update(
+                step=0, exp_avg=np.zeros_like(param.data), exp_avg_sq=np.zeros_like(param.data)
+            )
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(param.data)
         state["step"] += 1
@@ -83,6 +96,15 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )

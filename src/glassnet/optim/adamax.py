@@ -26,9 +26,17 @@ class Adamax(Optimizer):
     u needs no bias correction: a maximum is not pulled towards its zero start.
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(
+            params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        )
         self.validate(self.defaults)
 
     def validate(self, group: dict[str, Any]) -> None:
@@ -37,11 +45,15 @@ class Adamax(Optimizer):
         check_non_negative("Adamax", group, "weight_decay")
         check_betas("Adamax", group)
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         beta1, beta2 = group["betas"]
         grad = self.with_weight_decay(grad, param, group)
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(param.data), exp_inf=np.zeros_like(param.data))
+            state.update(
+                step=0, exp_avg=np.zeros_like(param.data), exp_inf=np.zeros_like(param.data)
+            )
         state["step"] += 1
         m, u, work = state["exp_avg"], state["exp_inf"], self.work(param)
         m *= beta1

@@ -24,8 +24,12 @@ from ..autograd.tensor import Tensor
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
-def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> float:
+def clip_grad_norm_(
+    parameters: Iterable[Tensor] | Tensor,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
     """Scale all gradients together, in place, so that their joint norm is at most ``max_norm``.
 
     total = || (||g_1||_p, ..., ||g_k||_p) ||_p   (= the p-norm of all gradients concatenated;
@@ -61,8 +65,12 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
             "find where the loss or gradients overflow, or pass error_if_nonfinite=False to clip anyway."
         )
     coefficient = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
-    if not coefficient >= 1.0:  # also true for NaN, which then spreads to every gradient as in torch
-        with np.errstate(invalid="ignore"):  # inf * 0 -> NaN is the documented outcome, not a surprise
+    if (
+        not coefficient >= 1.0
+    ):  # also true for NaN, which then spreads to every gradient as in torch
+        with np.errstate(
+            invalid="ignore"
+        ):  # inf * 0 -> NaN is the documented outcome, not a surprise
             for g in grads:
                 g *= coefficient
     return total

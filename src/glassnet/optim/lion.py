@@ -27,8 +27,13 @@ class Lion(Optimizer):
     3-10x larger weight_decay. PyTorch has no Lion; this follows the paper's Algorithm 2.
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.99),
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay))
         self.validate(self.defaults)
 
@@ -37,7 +42,9 @@ class Lion(Optimizer):
         check_non_negative("Lion", group, "weight_decay")
         check_betas("Lion", group)
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param.data))
@@ -47,7 +54,7 @@ class Lion(Optimizer):
         direction += np.multiply(grad, 1 - beta1, out=scaled)
         np.sign(direction, out=direction)
         if decay:
-            param.data *= 1 - lr * decay   # p - lr wd p, applied before the sign step
+            param.data *= 1 - lr * decay  # p - lr wd p, applied before the sign step
         self.descend(param, direction, lr)
         m *= beta2
         m += np.multiply(grad, 1 - beta2, out=scaled)

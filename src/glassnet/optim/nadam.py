@@ -30,10 +30,25 @@ class NAdam(Optimizer):
     next step will apply.
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3) -> None:
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      momentum_decay=momentum_decay))
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum_decay: float = 4e-3,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum_decay=momentum_decay,
+            ),
+        )
         self.validate(self.defaults)
 
     def validate(self, group: dict[str, Any]) -> None:
@@ -42,12 +57,18 @@ class NAdam(Optimizer):
         check_non_negative("NAdam", group, "weight_decay", "momentum_decay")
         check_betas("NAdam", group)
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
         grad = self.with_weight_decay(grad, param, group)
         if not state:
-            state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(param.data),
-                         exp_avg_sq=np.zeros_like(param.data))
+            state.update(
+                step=0,
+                mu_product=1.0,
+                exp_avg=np.zeros_like(param.data),
+                exp_avg_sq=np.zeros_like(param.data),
+            )
         state["step"] += 1
         step = state["step"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))

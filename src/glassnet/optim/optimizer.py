@@ -42,7 +42,10 @@ class Optimizer:
         # Per parameter (by id): the parameter, the array and shape its blocks were cut from,
         # and the blocks (descend).
         self._blocks: dict[int, tuple[Tensor, np.ndarray, tuple[int, ...], RowBlocks]] = {}
-        self._rate, self._rate_value = np.array(np.nan), np.nan  # the last lr descend took (see there)
+        self._rate, self._rate_value = (
+            np.array(np.nan),
+            np.nan,
+        )  # the last lr descend took (see there)
         if params is not None:
             self.bind(params)
 
@@ -100,7 +103,9 @@ class Optimizer:
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
         if not self.param_groups:
-            raise RuntimeError(f"{type(self).__name__}: no parameters bound; pass params or call bind().")
+            raise RuntimeError(
+                f"{type(self).__name__}: no parameters bound; pass params or call bind()."
+            )
         index = 0
         for group in self.param_groups:
             for p in group["params"]:
@@ -108,7 +113,9 @@ class Optimizer:
                     self.update(p, p.grad, self.state.setdefault(index, {}), group)
                 index += 1
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         """The update rule: change ``param.data`` in place from ``grad``, this parameter's ``state``
         and its group's options. Each optimizer writes its own; :meth:`step` calls it."""
         raise NotImplementedError
@@ -132,7 +139,9 @@ class Optimizer:
             array = self._scratch[key] = np.empty(shape, dtype=dtype)
         return array
 
-    def with_weight_decay(self, grad: np.ndarray, param: Tensor, group: dict[str, Any]) -> np.ndarray:
+    def with_weight_decay(
+        self, grad: np.ndarray, param: Tensor, group: dict[str, Any]
+    ) -> np.ndarray:
         """``grad + weight_decay * p``: L2 weight decay folded into the gradient, as torch.optim does.
 
         Returns ``grad`` itself when there is no decay, else the ``"grad"`` work array (``grad`` is
@@ -166,7 +175,9 @@ class Optimizer:
                 rate = self._rate = np.array(lr, dtype=direction.dtype)
                 self._rate_value = lr
         for rows, data_block, scaled_block in blocks:
-            data_block -= np.multiply(direction if rows is None else direction[rows], rate, out=scaled_block)
+            data_block -= np.multiply(
+                direction if rows is None else direction[rows], rate, out=scaled_block
+            )
 
     def _cut_blocks(self, param: Tensor) -> RowBlocks:
         """How :meth:`descend` updates ``param``: (rows, view of the data, scratch for the scaled
@@ -192,16 +203,24 @@ class Optimizer:
         else:
             rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
             buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
-            blocks = [(slice(start, start + rows), data[start:start + rows], buffer[:min(rows, len(data) - start)])
-                      for start in range(0, len(data), rows)]
+            blocks = [
+                (
+                    slice(start, start + rows),
+                    data[start : start + rows],
+                    buffer[: min(rows, len(data) - start)],
+                )
+                for start in range(0, len(data), rows)
+            ]
         self._blocks[id(param)] = (param, data, data.shape, blocks)
         return blocks
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state as plain numbers and NumPy arrays (parameters by index)."""
         groups = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
-        state = {i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-                 for i, s in self.state.items()}
+        state = {
+            i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+            for i, s in self.state.items()
+        }
         return {"param_groups": groups, "state": state}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -213,12 +232,16 @@ class Optimizer:
         name = f"{type(self).__name__}.load_state_dict"
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{name}: {len(groups)} parameter groups given, {len(self.param_groups)} bound.")
+            raise ValueError(
+                f"{name}: {len(groups)} parameter groups given, {len(self.param_groups)} bound."
+            )
         params = [p for g in self.param_groups for p in g["params"]]
         for index, entries in state_dict["state"].items():
             index = int(index)
             if not 0 <= index < len(params):
-                raise ValueError(f"{name}: state for parameter {index}, but only {len(params)} are bound.")
+                raise ValueError(
+                    f"{name}: state for parameter {index}, but only {len(params)} are bound."
+                )
             for key, value in entries.items():
                 if isinstance(value, np.ndarray) and value.shape != params[index].shape:
                     raise ValueError(
@@ -227,10 +250,17 @@ class Optimizer:
                     )
         for group, saved in zip(self.param_groups, groups):
             # A model file stores tuples (betas) as JSON lists.
-            group.update({k: tuple(v) if isinstance(v, list) else v
-                          for k, v in saved.items() if k != "params"})
-        self.state = {int(i): {k: _restored(v, params[int(i)]) for k, v in s.items()}
-                      for i, s in state_dict["state"].items()}
+            group.update(
+                {
+                    k: tuple(v) if isinstance(v, list) else v
+                    for k, v in saved.items()
+                    if k != "params"
+                }
+            )
+        self.state = {
+            int(i): {k: _restored(v, params[int(i)]) for k, v in s.items()}
+            for i, s in state_dict["state"].items()
+        }
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v}" for k, v in self.defaults.items())

@@ -29,10 +29,27 @@ class RMSprop(Optimizer):
     root mean square.
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+            ),
+        )
         self.validate(self.defaults)
 
     def validate(self, group: dict[str, Any]) -> None:
@@ -40,7 +57,9 @@ class RMSprop(Optimizer):
         check_positive("RMSprop", group, "eps")
         check_non_negative("RMSprop", group, "momentum", "weight_decay", "alpha")
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
         grad = self.with_weight_decay(grad, param, group)
         if not state:

@@ -37,8 +37,16 @@ from typing import Any
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
-           "LinearWarmup", "ReduceLROnPlateau"]
+__all__ = [
+    "LRScheduler",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "OneCycleLR",
+    "LinearWarmup",
+    "ReduceLROnPlateau",
+]
 
 
 class _ScheduleState:
@@ -56,7 +64,9 @@ class _ScheduleState:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (the lr itself comes with the optimizer's state)."""
-        self.__dict__.update({key: _plain(value) for key, value in state.items() if key != "optimizer"})
+        self.__dict__.update(
+            {key: _plain(value) for key, value in state.items() if key != "optimizer"}
+        )
 
 
 class LRScheduler(_ScheduleState):
@@ -73,7 +83,9 @@ class LRScheduler(_ScheduleState):
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected a glassnet optimizer, got {type(optimizer).__name__}.")
+            raise TypeError(
+                f"{name}: expected a glassnet optimizer, got {type(optimizer).__name__}."
+            )
         if not optimizer.param_groups:
             raise ValueError(f"{name}: the optimizer has no parameters bound yet; bind them first.")
         if last_epoch < -1:
@@ -132,13 +144,16 @@ def _positive_int(owner: str, name: str, value: Any) -> None:
     _check(owner, name, value, integer and value > 0, "a positive integer")
 
 
-def _per_group(owner: str, name: str, value: float | Sequence[float], optimizer: Optimizer) -> list[float]:
+def _per_group(
+    owner: str, name: str, value: float | Sequence[float], optimizer: Optimizer
+) -> list[float]:
     """One value per parameter group: a number is repeated, a list must have one entry per group."""
     groups = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != groups:
-            raise ValueError(f"{owner}: expected {groups} values for {name} (one per group), "
-                             f"got {len(value)}.")
+            raise ValueError(
+                f"{owner}: expected {groups} values for {name} (one per group), got {len(value)}."
+            )
         return [float(v) for v in value]
     return [float(value)] * groups
 
@@ -149,8 +164,9 @@ class StepLR(LRScheduler):
     lr(t) = base_lr * gamma ** floor(t / step_size)
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         _positive_int("StepLR", "step_size", step_size)
         _check("StepLR", "gamma", gamma, gamma > 0, "> 0")
         self.step_size, self.gamma = step_size, gamma
@@ -168,11 +184,21 @@ class MultiStepLR(LRScheduler):
     A milestone listed twice decays twice, as in PyTorch.
     """
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Sequence[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
         milestones = list(milestones)
-        _check("MultiStepLR", "milestones", milestones, milestones == sorted(milestones),
-               "sorted in increasing order")
+        _check(
+            "MultiStepLR",
+            "milestones",
+            milestones,
+            milestones == sorted(milestones),
+            "sorted in increasing order",
+        )
         _check("MultiStepLR", "gamma", gamma, gamma > 0, "> 0")
         self.milestones, self.gamma = milestones, gamma
         super().__init__(optimizer, last_epoch)
@@ -205,15 +231,19 @@ class CosineAnnealingLR(LRScheduler):
     PyTorch's recursive form does.
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         _positive_int("CosineAnnealingLR", "T_max", T_max)
         _check("CosineAnnealingLR", "eta_min", eta_min, eta_min >= 0, ">= 0")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, step: int, base_lr: float) -> float:
-        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * step / self.T_max)) / 2
+        return (
+            self.eta_min
+            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * step / self.T_max)) / 2
+        )
 
 
 class OneCycleLR(LRScheduler):
@@ -234,14 +264,23 @@ class OneCycleLR(LRScheduler):
     Stepping more than ``total_steps`` times is an error.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
-                 total_steps: int | None = None, epochs: int | None = None,
-                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum: float | Sequence[float] = 0.85,
-                 max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, three_phase: bool = False,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         name = "OneCycleLR"
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
@@ -251,8 +290,13 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         _positive_int(name, "total_steps", total_steps)
         _check(name, "pct_start", pct_start, 0.0 <= pct_start <= 1.0, "in [0, 1]")
-        _check(name, "anneal_strategy", anneal_strategy, anneal_strategy in ("cos", "linear"),
-               "'cos' or 'linear'")
+        _check(
+            name,
+            "anneal_strategy",
+            anneal_strategy,
+            anneal_strategy in ("cos", "linear"),
+            "'cos' or 'linear'",
+        )
         _check(name, "div_factor", div_factor, div_factor > 0, "> 0")
         _check(name, "final_div_factor", final_div_factor, final_div_factor > 0, "> 0")
         max_lrs = _per_group(name, "max_lr", max_lr, optimizer)
@@ -273,8 +317,10 @@ class OneCycleLR(LRScheduler):
             self.momentum_keys = ["max_momentum", "base_momentum", "max_momentum"]
         self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum and "momentum" not in optimizer.defaults and not self.use_beta1:
-            raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with momentum or betas; "
-                             "pass cycle_momentum=False.")
+            raise ValueError(
+                f"{name}: cycle_momentum=True needs an optimizer with momentum or betas; "
+                "pass cycle_momentum=False."
+            )
         if last_epoch == -1:
             for group, peak in zip(optimizer.param_groups, max_lrs):
                 group["initial_lr"] = peak / div_factor
@@ -289,8 +335,10 @@ class OneCycleLR(LRScheduler):
 
     def step(self) -> None:
         if self.last_epoch + 1 > self.total_steps:
-            raise ValueError(f"OneCycleLR: tried to step {self.last_epoch + 1} times; "
-                             f"total_steps is {self.total_steps}.")
+            raise ValueError(
+                f"OneCycleLR: tried to step {self.last_epoch + 1} times; "
+                f"total_steps is {self.total_steps}."
+            )
         super().step()
 
     def _anneal(self, start: float, end: float, fraction: float) -> float:
@@ -320,8 +368,12 @@ class OneCycleLR(LRScheduler):
                 else:
                     group["momentum"] = momentum
 
-    def lr_at(self, step: int, base_lr: float) -> float:  # pragma: no cover - _apply reads the groups
-        raise NotImplementedError("OneCycleLR sets every group from its own initial_lr, max_lr and min_lr.")
+    def lr_at(
+        self, step: int, base_lr: float
+    ) -> float:  # pragma: no cover - _apply reads the groups
+        raise NotImplementedError(
+            "OneCycleLR sets every group from its own initial_lr, max_lr and min_lr."
+        )
 
 
 class LinearWarmup(LRScheduler):
@@ -337,14 +389,22 @@ class LinearWarmup(LRScheduler):
     the ``after`` schedule's step itself, and saves its state inside its own.
     """
 
-    def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 1.0 / 3,
-                 after: LRScheduler | None = None, last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        warmup_steps: int,
+        start_factor: float = 1.0 / 3,
+        after: LRScheduler | None = None,
+        last_epoch: int = -1,
+    ) -> None:
         _positive_int("LinearWarmup", "warmup_steps", warmup_steps)
         _check("LinearWarmup", "start_factor", start_factor, 0.0 < start_factor <= 1.0, "in (0, 1]")
         if after is not None:
             if not isinstance(after, LRScheduler):
-                raise TypeError(f"LinearWarmup: after must be a schedule stepped without a metric "
-                                f"(an LRScheduler), got {type(after).__name__}.")
+                raise TypeError(
+                    f"LinearWarmup: after must be a schedule stepped without a metric "
+                    f"(an LRScheduler), got {type(after).__name__}."
+                )
             if after.optimizer is not optimizer:
                 raise ValueError("LinearWarmup: the after= schedule must drive the same optimizer.")
         self.warmup_steps, self.start_factor, self.after = warmup_steps, start_factor, after
@@ -363,8 +423,11 @@ class LinearWarmup(LRScheduler):
         return base_lr * (self.start_factor + (1 - self.start_factor) * step / self.warmup_steps)
 
     def state_dict(self) -> dict[str, Any]:
-        state = {key: _plain(value) for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "after")}
+        state = {
+            key: _plain(value)
+            for key, value in self.__dict__.items()
+            if key not in ("optimizer", "after")
+        }
         state["after"] = None if self.after is None else self.after.state_dict()
         return state
 
@@ -372,11 +435,14 @@ class LinearWarmup(LRScheduler):
         state = dict(state)
         after = state.pop("after", None)
         if (after is None) != (self.after is None):
-            raise ValueError("LinearWarmup.load_state_dict: the saved warm-up and this one differ "
-                             "in having an after= schedule.")
+            raise ValueError(
+                "LinearWarmup.load_state_dict: the saved warm-up and this one differ "
+                "in having an after= schedule."
+            )
         if self.after is not None:
-            self.after.__dict__.update({key: _plain(value) for key, value in after.items()
-                                        if key != "optimizer"})
+            self.after.__dict__.update(
+                {key: _plain(value) for key, value in after.items() if key != "optimizer"}
+            )
         super().load_state_dict(state)
 
 
@@ -394,16 +460,33 @@ class ReduceLROnPlateau(_ScheduleState):
     The lr lives in the optimizer: save and load the optimizer's state along with this one's.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
-                 min_lr: float | Sequence[float] = 0.0, eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
         name = "ReduceLROnPlateau"
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected a glassnet optimizer, got {type(optimizer).__name__}.")
+            raise TypeError(
+                f"{name}: expected a glassnet optimizer, got {type(optimizer).__name__}."
+            )
         if not optimizer.param_groups:
             raise ValueError(f"{name}: the optimizer has no parameters bound yet; bind them first.")
         _check(name, "mode", mode, mode in ("min", "max"), "'min' or 'max'")
-        _check(name, "threshold_mode", threshold_mode, threshold_mode in ("rel", "abs"), "'rel' or 'abs'")
+        _check(
+            name,
+            "threshold_mode",
+            threshold_mode,
+            threshold_mode in ("rel", "abs"),
+            "'rel' or 'abs'",
+        )
         _check(name, "factor", factor, 0.0 < factor < 1.0, "in (0, 1)")
         _check(name, "patience", patience, patience >= 0, ">= 0")
         _check(name, "cooldown", cooldown, cooldown >= 0, ">= 0")
@@ -453,8 +536,10 @@ class ReduceLROnPlateau(_ScheduleState):
         groups = self.optimizer.param_groups
         if len(self.min_lrs) != len(groups):
             if self.default_min_lr is None:
-                raise ValueError(f"ReduceLROnPlateau: {len(self.min_lrs)} min_lr values for {len(groups)} "
-                                 "parameter groups; set min_lrs to one value per group.")
+                raise ValueError(
+                    f"ReduceLROnPlateau: {len(self.min_lrs)} min_lr values for {len(groups)} "
+                    "parameter groups; set min_lrs to one value per group."
+                )
             self.min_lrs = [self.default_min_lr] * len(groups)
         for group, floor in zip(groups, self.min_lrs):
             new_lr = max(group["lr"] * self.factor, floor)

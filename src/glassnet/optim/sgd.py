@@ -30,10 +30,25 @@ class SGD(Optimizer):
     0.8
     """
 
-    def __init__(self, params: ParamsLike = None, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+    def __init__(
+        self,
+        params: ParamsLike = None,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+            ),
+        )
         self.validate(self.defaults)
 
     def validate(self, group: dict[str, Any]) -> None:
@@ -49,7 +64,9 @@ class SGD(Optimizer):
         """Apply one update to every parameter that has a gradient."""
         # Plain descent (no momentum, no weight decay) keeps no state: its groups take one short
         # loop here instead of the generic per-parameter calls, which show in small models' steps.
-        plain = bool(self.param_groups) and type(self) is SGD  # a subclass may change update or descend
+        plain = (
+            bool(self.param_groups) and type(self) is SGD
+        )  # a subclass may change update or descend
         for group in self.param_groups:
             if group["momentum"] or group["weight_decay"]:
                 plain = False
@@ -62,7 +79,9 @@ class SGD(Optimizer):
                 if param.grad is not None:
                     self.descend(param, param.grad, lr)
 
-    def update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         lr, momentum = group["lr"], group["momentum"]
         if group["weight_decay"]:
             grad = self.with_weight_decay(grad, param, group)

@@ -79,8 +79,14 @@ class CompiledStep:
     change only what a step reads on every batch), so changes made between epochs take effect.
     """
 
-    def __init__(self, model: Any, forward: Callable[[Tensor], Tensor], loss_fn: Any, optimizer: Any,
-                 update: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        model: Any,
+        forward: Callable[[Tensor], Tensor],
+        loss_fn: Any,
+        optimizer: Any,
+        update: Callable[[], None],
+    ) -> None:
         self.model = model
         self.forward = forward
         self.loss_fn = loss_fn
@@ -98,7 +104,9 @@ class CompiledStep:
         # A tensor hook, a forward pre-hook or backward hook, or an observer (detect_anomaly, explain)
         # must see or change every op: the replay applies none through Function.apply, so it steps
         # aside (the numbers are the same). Forward hooks are called again after each replayed forward.
-        stepping_aside = hooks_registered() or is_recording() or module_hooks.replay_blocking_hooks()
+        stepping_aside = (
+            hooks_registered() or is_recording() or module_hooks.replay_blocking_hooks()
+        )
         if compiled is not None and not stepping_aside:
             replay, output, taps, version = compiled
             if version != module_hooks.hooks_version():  # hooks added or removed: record again
@@ -106,7 +114,9 @@ class CompiledStep:
             else:
                 try:
                     loss = replay.run(x, y)
-                except NotReplayableError:  # a parameter was frozen or unfrozen: record this shape again
+                except (
+                    NotReplayableError
+                ):  # a parameter was frozen or unfrozen: record this shape again
                     del self.replays[key]
                 else:
                     if taps:
@@ -122,7 +132,9 @@ class CompiledStep:
             module_hooks._Taps.calls = taps
             try:
                 with record() as ops:
-                    output, loss_tensor = self.model._forward_loss(self.forward, self.loss_fn, *inputs)
+                    output, loss_tensor = self.model._forward_loss(
+                        self.forward, self.loss_fn, *inputs
+                    )
             finally:
                 module_hooks._Taps.calls = None
             self._remember(key, ops, inputs, output, loss_tensor, taps)
@@ -132,14 +144,23 @@ class CompiledStep:
         self.update()
         return float(loss_tensor.data), output.data
 
-    def _remember(self, key: tuple[Any, ...], ops: list[Any], inputs: tuple[Tensor, Tensor], output: Tensor,
-                  loss: Tensor, taps: list[Any]) -> None:
+    def _remember(
+        self,
+        key: tuple[Any, ...],
+        ops: list[Any],
+        inputs: tuple[Tensor, Tensor],
+        output: Tensor,
+        loss: Tensor,
+        taps: list[Any],
+    ) -> None:
         """Keep the replay of a recorded step, or remember that this key runs eagerly.
 
         At most ``MAX_REPLAYS`` shapes are kept (the oldest recorded goes first): a caller whose
         batch shape changes at every step would otherwise keep one replay's buffers per shape.
         """
-        if any(replaced for *_, replaced in taps):  # a hook changed an output: only eager steps can do that
+        if any(
+            replaced for *_, replaced in taps
+        ):  # a hook changed an output: only eager steps can do that
             self.eager_keys.add(key)
             return
         # The tensors the hooks see must keep their values after backward, as the model's output does.

@@ -37,8 +37,12 @@ def _array(tensor: Any) -> np.ndarray:
 def _layer_from_torch(module: Any) -> nn.Module:
     kind = type(module).__name__
     if kind == "Linear":
-        layer = nn.Linear(module.in_features, module.out_features, bias=module.bias is not None,
-                          dtype=_array(module.weight).dtype)
+        layer = nn.Linear(
+            module.in_features,
+            module.out_features,
+            bias=module.bias is not None,
+            dtype=_array(module.weight).dtype,
+        )
         layer.weight.data[...] = _array(module.weight)
         if module.bias is not None:
             layer.bias.data[...] = _array(module.bias)
@@ -67,8 +71,12 @@ def _layer_from_torch(module: Any) -> nn.Module:
     if kind == "BatchNorm1d":
         return _batch_norm_from_torch(nn.BatchNorm1d, module)
     if kind == "LayerNorm":
-        layer = nn.LayerNorm(tuple(module.normalized_shape), eps=module.eps,
-                             elementwise_affine=module.elementwise_affine, bias=module.bias is not None)
+        layer = nn.LayerNorm(
+            tuple(module.normalized_shape),
+            eps=module.eps,
+            elementwise_affine=module.elementwise_affine,
+            bias=module.bias is not None,
+        )
         if module.elementwise_affine:
             layer.weight.data[...] = _array(module.weight)
         if module.bias is not None:
@@ -102,21 +110,36 @@ def recurrent_from_torch(module: Any, return_sequences: bool = False) -> list[nn
         last = index == module.num_layers - 1
         if index > 0 and module.dropout > 0:
             layers.append(nn.Dropout(module.dropout))
-        options = {"use_bias": module.bias, "return_sequences": return_sequences or not last, "dtype": dtype}
+        options = {
+            "use_bias": module.bias,
+            "return_sequences": return_sequences or not last,
+            "dtype": dtype,
+        }
         if kind == "RNN":
             cls, options["activation"] = keras.SimpleRNN, module.nonlinearity
         else:
             cls = keras.LSTM if kind == "LSTM" else keras.GRU
-        inputs = module.input_size if index == 0 else module.hidden_size * (2 if module.bidirectional else 1)
+        inputs = (
+            module.input_size
+            if index == 0
+            else module.hidden_size * (2 if module.bidirectional else 1)
+        )
         directions = []
-        for suffix in ["", "_reverse"][:2 if module.bidirectional else 1]:
+        for suffix in ["", "_reverse"][: 2 if module.bidirectional else 1]:
             layer = cls(module.hidden_size, in_features=inputs, **options)
             name = f"_l{index}{suffix}"
-            state = {"weight_ih": _array(getattr(module, "weight_ih" + name)),
-                     "weight_hh": _array(getattr(module, "weight_hh" + name))}
+            state = {
+                "weight_ih": _array(getattr(module, "weight_ih" + name)),
+                "weight_hh": _array(getattr(module, "weight_hh" + name)),
+            }
             if module.bias:
-                b_ih, b_hh = _array(getattr(module, "bias_ih" + name)), _array(getattr(module, "bias_hh" + name))
-                state.update({"bias_ih": b_ih, "bias_hh": b_hh} if kind == "GRU" else {"bias": b_ih + b_hh})
+                b_ih, b_hh = (
+                    _array(getattr(module, "bias_ih" + name)),
+                    _array(getattr(module, "bias_hh" + name)),
+                )
+                state.update(
+                    {"bias_ih": b_ih, "bias_hh": b_hh} if kind == "GRU" else {"bias": b_ih + b_hh}
+                )
             layer.load_state_dict(state)
             layer.freshly_initialized = False
             directions.append(layer)
@@ -134,14 +157,29 @@ def _image_layer_from_torch(kind: str, module: Any) -> nn.Module | None:
     """Pooling, flattening, resizing and image normalization layers (None for other kinds)."""
     if kind in ("MaxPool1d", "MaxPool2d"):
         if module.dilation not in (1, (1,), (1, 1)) or module.return_indices:
-            raise ValueError(f"from_torch: {kind} with dilation or return_indices has no glassnet twin.")
-        return getattr(nn, kind)(module.kernel_size, module.stride, module.padding, module.ceil_mode)
+            raise ValueError(
+                f"from_torch: {kind} with dilation or return_indices has no glassnet twin."
+            )
+        return getattr(nn, kind)(
+            module.kernel_size, module.stride, module.padding, module.ceil_mode
+        )
     if kind == "AvgPool2d":
-        return nn.AvgPool2d(module.kernel_size, module.stride, module.padding, module.ceil_mode,
-                            module.count_include_pad, module.divisor_override)
+        return nn.AvgPool2d(
+            module.kernel_size,
+            module.stride,
+            module.padding,
+            module.ceil_mode,
+            module.count_include_pad,
+            module.divisor_override,
+        )
     if kind == "AvgPool1d":
-        return nn.AvgPool1d(module.kernel_size, module.stride, module.padding, module.ceil_mode,
-                            module.count_include_pad)
+        return nn.AvgPool1d(
+            module.kernel_size,
+            module.stride,
+            module.padding,
+            module.ceil_mode,
+            module.count_include_pad,
+        )
     if kind == "AdaptiveAvgPool2d":
         return nn.AdaptiveAvgPool2d(module.output_size)
     if kind == "Flatten":
@@ -158,8 +196,10 @@ def _image_layer_from_torch(kind: str, module: Any) -> nn.Module | None:
 def _batch_norm_from_torch(cls: type[nn.Module], module: Any) -> nn.Module:
     """A glassnet BatchNorm1d/2d with a torch batch norm's settings, weights and running statistics."""
     if not module.track_running_stats:
-        raise ValueError(f"from_torch: {cls.__name__}(track_running_stats=False) has no glassnet twin "
-                         "(glassnet's batch norm keeps running statistics for eval mode).")
+        raise ValueError(
+            f"from_torch: {cls.__name__}(track_running_stats=False) has no glassnet twin "
+            "(glassnet's batch norm keeps running statistics for eval mode)."
+        )
     layer = cls(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine)
     if module.affine:
         layer.weight.data[...] = _array(module.weight)
@@ -171,13 +211,23 @@ def _batch_norm_from_torch(cls: type[nn.Module], module: Any) -> nn.Module:
 
 def _conv_from_torch(module: Any, kind: str) -> nn.Module:
     if module.padding_mode != "zeros":
-        raise ValueError(f"from_torch: {kind} with padding_mode={module.padding_mode!r}: glassnet pads with "
-                         "zeros only.")
-    options = {"stride": module.stride, "padding": module.padding, "dilation": module.dilation,
-               "groups": module.groups, "bias": module.bias is not None, "dtype": _array(module.weight).dtype}
+        raise ValueError(
+            f"from_torch: {kind} with padding_mode={module.padding_mode!r}: glassnet pads with "
+            "zeros only."
+        )
+    options = {
+        "stride": module.stride,
+        "padding": module.padding,
+        "dilation": module.dilation,
+        "groups": module.groups,
+        "bias": module.bias is not None,
+        "dtype": _array(module.weight).dtype,
+    }
     if kind == "ConvTranspose2d":
         options["output_padding"] = module.output_padding
-    layer = getattr(nn, kind)(module.in_channels, module.out_channels, module.kernel_size, **options)
+    layer = getattr(nn, kind)(
+        module.in_channels, module.out_channels, module.kernel_size, **options
+    )
     layer.weight.data[...] = _array(module.weight)
     if module.bias is not None:
         layer.bias.data[...] = _array(module.bias)
@@ -196,7 +246,9 @@ def from_torch(sequential: Any) -> Any:
         if type(module).__name__ in _RECURRENT_KINDS:
             following = children[position + 1] if position + 1 < len(children) else None
             layers += recurrent_from_torch(module, type(following).__name__ in _RECURRENT_KINDS)
-        elif type(module).__name__ == "KerasRecurrent":  # what to_torch made of a Keras recurrent layer
+        elif (
+            type(module).__name__ == "KerasRecurrent"
+        ):  # what to_torch made of a Keras recurrent layer
             converted = recurrent_from_torch(module.rnn, module.return_sequences)
             if module.rnn.bidirectional:
                 converted[-1].merge_mode = module.merge_mode
@@ -224,9 +276,15 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
     tnn = torch.nn
     if isinstance(layer, (nn.Linear, nn.Dense)):
         if not getattr(layer, "in_features", None):
-            raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
-        linear = tnn.Linear(layer.in_features, layer.weight.shape[0], bias=layer.bias is not None,
-                            dtype=getattr(torch, layer.weight.dtype.name))
+            raise ValueError(
+                f"to_torch: {layer.display_name} is not built yet; call the model on data first."
+            )
+        linear = tnn.Linear(
+            layer.in_features,
+            layer.weight.shape[0],
+            bias=layer.bias is not None,
+            dtype=getattr(torch, layer.weight.dtype.name),
+        )
         with torch.no_grad():
             linear.weight.copy_(_tensor(torch, layer.weight.data))
             if layer.bias is not None:
@@ -234,7 +292,9 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         if isinstance(layer, nn.Dense) and layer.activation != "linear":
             return tnn.Sequential(linear, _activation_to_torch(tnn, layer.activation, dim=-1))
         return linear
-    if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose)):
+    if isinstance(
+        layer, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose)
+    ):
         return _conv_to_torch(torch, layer)
     simple = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh, nn.SELU: tnn.SELU}
     if type(layer) in simple:
@@ -255,11 +315,15 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         return tnn.Dropout(layer.p)
     if isinstance(layer, nn.Input):
         return None
-    if isinstance(layer, nn.TimeDistributed):  # torch's Linear already maps the last axis of (N, T, F)
+    if isinstance(
+        layer, nn.TimeDistributed
+    ):  # torch's Linear already maps the last axis of (N, T, F)
         return _layer_to_torch(torch, layer.layer)
     if isinstance(layer, nn.Embedding):
         return tnn.Embedding.from_pretrained(_tensor(torch, layer.weight.data), freeze=False)
-    if isinstance(layer, (nn.SimpleRNN, nn.keras_recurrent.LSTM, nn.keras_recurrent.GRU, nn.Bidirectional)):
+    if isinstance(
+        layer, (nn.SimpleRNN, nn.keras_recurrent.LSTM, nn.keras_recurrent.GRU, nn.Bidirectional)
+    ):
         return _recurrent_to_torch(torch, layer)
     image_module = _image_layer_to_torch(torch, layer)
     if image_module is not None:
@@ -272,21 +336,36 @@ def _recurrent_to_torch(torch: Any, layer: nn.Module) -> Any:
     both = isinstance(layer, nn.Bidirectional)
     inner = layer.forward_layer if both else layer
     if not inner.built:
-        raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
+        raise ValueError(
+            f"to_torch: {layer.display_name} is not built yet; call the model on data first."
+        )
     if inner.go_backwards or inner.return_state or inner.dropout or inner.recurrent_dropout:
-        raise ValueError(f"to_torch: {layer.display_name} uses go_backwards, return_state, dropout or "
-                         "recurrent_dropout, which torch's recurrent layers do not have; set them to False/0 "
-                         "on the layer first (the weights stay the same).")
+        raise ValueError(
+            f"to_torch: {layer.display_name} uses go_backwards, return_state, dropout or "
+            "recurrent_dropout, which torch's recurrent layers do not have; set them to False/0 "
+            "on the layer first (the weights stay the same)."
+        )
     merge_mode = layer.merge_mode if both else "concat"
     if merge_mode is None:
-        raise ValueError(f"to_torch: {layer.display_name} has merge_mode=None (two outputs); torch's "
-                         "Sequential passes one tensor.")
+        raise ValueError(
+            f"to_torch: {layer.display_name} has merge_mode=None (two outputs); torch's "
+            "Sequential passes one tensor."
+        )
     kind = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}[type(inner).__name__]
     options = {"nonlinearity": inner.activation} if kind == "RNN" else {}
-    module = getattr(torch.nn, kind)(inner.in_features, inner.units, bias=inner.use_bias, batch_first=True,
-                                     bidirectional=both, dtype=getattr(torch, inner.dtype.name), **options)
+    module = getattr(torch.nn, kind)(
+        inner.in_features,
+        inner.units,
+        bias=inner.use_bias,
+        batch_first=True,
+        bidirectional=both,
+        dtype=getattr(torch, inner.dtype.name),
+        **options,
+    )
     with torch.no_grad():
-        for suffix, source in zip(("", "_reverse"), (layer.forward_layer, layer.backward_layer) if both else (inner,)):
+        for suffix, source in zip(
+            ("", "_reverse"), (layer.forward_layer, layer.backward_layer) if both else (inner,)
+        ):
             getattr(module, "weight_ih_l0" + suffix).copy_(_tensor(torch, source.weight_ih.data))
             getattr(module, "weight_hh_l0" + suffix).copy_(_tensor(torch, source.weight_hh.data))
             if inner.use_bias:
@@ -318,40 +397,66 @@ def _keras_recurrent_module(torch: Any) -> Any:
                 parts = [h_n[-2], h_n[-1]] if self.rnn.bidirectional else [h_n[-1]]
             if len(parts) == 1 or self.merge_mode == "concat":
                 return torch.cat(parts, dim=-1)
-            merged = {"sum": lambda a, b: a + b, "mul": lambda a, b: a * b, "ave": lambda a, b: (a + b) / 2}
+            merged = {
+                "sum": lambda a, b: a + b,
+                "mul": lambda a, b: a * b,
+                "ave": lambda a, b: (a + b) / 2,
+            }
             return merged[self.merge_mode](*parts)
 
     return KerasRecurrent
 
 
-
 def _activation_to_torch(tnn: Any, name: str, dim: int) -> Any:
-    return {"relu": tnn.ReLU, "sigmoid": tnn.Sigmoid, "tanh": tnn.Tanh, "selu": tnn.SELU, "elu": tnn.ELU,
-            "gelu": tnn.GELU, "softplus": tnn.Softplus, "leaky_relu": tnn.LeakyReLU,
-            "softmax": lambda: tnn.Softmax(dim=dim), "log_softmax": lambda: tnn.LogSoftmax(dim=dim)}[name]()
+    return {
+        "relu": tnn.ReLU,
+        "sigmoid": tnn.Sigmoid,
+        "tanh": tnn.Tanh,
+        "selu": tnn.SELU,
+        "elu": tnn.ELU,
+        "gelu": tnn.GELU,
+        "softplus": tnn.Softplus,
+        "leaky_relu": tnn.LeakyReLU,
+        "softmax": lambda: tnn.Softmax(dim=dim),
+        "log_softmax": lambda: tnn.LogSoftmax(dim=dim),
+    }[name]()
 
 
 def _conv_to_torch(torch: Any, layer: Any) -> Any:
     """The torch convolution holding ``layer``'s weights; Keras layers need channels first and padding
     that is the same on both sides (torch's modules take nothing else)."""
     if not layer.built:
-        raise ValueError(f"to_torch: {layer.display_name} is not built yet; call the model on data first.")
+        raise ValueError(
+            f"to_torch: {layer.display_name} is not built yet; call the model on data first."
+        )
     keras = isinstance(layer, (nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose))
     if keras and not layer.channels_first:
-        raise ValueError(f"to_torch: {layer.display_name} takes channels last, torch's {type(layer).__name__[:-1]}d "
-                         "channels first: build the model with data_format='channels_first' to convert it.")
-    kind = {"Conv1D": "Conv1d", "Conv2D": "Conv2d", "Conv2DTranspose": "ConvTranspose2d"}.get(type(layer).__name__,
-                                                                                             type(layer).__name__)
-    options = {"stride": layer.stride, "dilation": layer.dilation, "groups": layer.groups,
-               "bias": layer.bias is not None, "dtype": getattr(torch, layer.weight.dtype.name)}
+        raise ValueError(
+            f"to_torch: {layer.display_name} takes channels last, torch's {type(layer).__name__[:-1]}d "
+            "channels first: build the model with data_format='channels_first' to convert it."
+        )
+    kind = {"Conv1D": "Conv1d", "Conv2D": "Conv2d", "Conv2DTranspose": "ConvTranspose2d"}.get(
+        type(layer).__name__, type(layer).__name__
+    )
+    options = {
+        "stride": layer.stride,
+        "dilation": layer.dilation,
+        "groups": layer.groups,
+        "bias": layer.bias is not None,
+        "dtype": getattr(torch, layer.weight.dtype.name),
+    }
     if keras:
         # Keras's padding depends on the input size only through uneven "same" pads: probe one size.
         pads = layer._pads((64,) * layer.n_spatial)
         extra = layer._transpose_geometry((64,) * layer.n_spatial)[1] if layer.transposed else None
-        strided_same = layer.padding == "same" and any(s != 1 for s in layer.stride) and not layer.transposed
+        strided_same = (
+            layer.padding == "same" and any(s != 1 for s in layer.stride) and not layer.transposed
+        )
         if strided_same or any(before != after for before, after in pads):
-            raise ValueError(f"to_torch: {layer.display_name} pads unevenly (padding='same' with an even kernel or "
-                             "strides > 1), which torch's modules cannot; use padding='valid' or an odd kernel.")
+            raise ValueError(
+                f"to_torch: {layer.display_name} pads unevenly (padding='same' with an even kernel or "
+                "strides > 1), which torch's modules cannot; use padding='valid' or an odd kernel."
+            )
         options["padding"] = tuple(before for before, _ in pads)
         if layer.transposed:
             options["output_padding"] = extra
@@ -359,7 +464,9 @@ def _conv_to_torch(torch: Any, layer: Any) -> Any:
         options["padding"] = layer.padding
         if layer.transposed:
             options["output_padding"] = layer.output_padding
-    module = getattr(torch.nn, kind)(layer.in_channels, layer.out_channels, layer.kernel_size, **options)
+    module = getattr(torch.nn, kind)(
+        layer.in_channels, layer.out_channels, layer.kernel_size, **options
+    )
     with torch.no_grad():
         module.weight.copy_(_tensor(torch, layer.weight.data))
         if layer.bias is not None:
@@ -373,20 +480,34 @@ def _image_layer_to_torch(torch: Any, layer: nn.Module) -> Any:
     """The torch twin of a pooling, flattening, resizing or image normalization layer (None for others)."""
     tnn = torch.nn
     if isinstance(layer, (nn.MaxPool1d, nn.MaxPool2d)):
-        return getattr(tnn, type(layer).__name__)(layer.kernel_size, layer.stride, layer.padding,
-                                                   ceil_mode=layer.ceil_mode)
+        return getattr(tnn, type(layer).__name__)(
+            layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode
+        )
     if isinstance(layer, nn.AvgPool1d):
-        return tnn.AvgPool1d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad)
+        return tnn.AvgPool1d(
+            layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad
+        )
     if isinstance(layer, nn.AvgPool2d):
-        return tnn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad,
-                             layer.divisor_override)
+        return tnn.AvgPool2d(
+            layer.kernel_size,
+            layer.stride,
+            layer.padding,
+            layer.ceil_mode,
+            layer.count_include_pad,
+            layer.divisor_override,
+        )
     if isinstance(layer, nn.AdaptiveAvgPool2d):
         return tnn.AdaptiveAvgPool2d(layer.output_size)
     if isinstance(layer, nn.Upsample):
         return tnn.Upsample(layer.size, layer.scale_factor, layer.mode, layer.align_corners)
     if isinstance(layer, nn.BatchNorm2d):
-        module = tnn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum,
-                                 affine=layer.weight is not None, dtype=getattr(torch, layer.running_mean.dtype.name))
+        module = tnn.BatchNorm2d(
+            layer.num_features,
+            eps=layer.eps,
+            momentum=layer.momentum,
+            affine=layer.weight is not None,
+            dtype=getattr(torch, layer.running_mean.dtype.name),
+        )
         with torch.no_grad():
             if layer.weight is not None:
                 module.weight.copy_(_tensor(torch, layer.weight.data))
@@ -397,21 +518,31 @@ def _image_layer_to_torch(torch: Any, layer: nn.Module) -> Any:
     data_format = getattr(layer, "data_format", None)
     if isinstance(layer, nn.Flatten):
         if data_format == "channels_first":
-            raise ValueError(f"to_torch: {layer.display_name} (Flatten with data_format='channels_first') moves "
-                             "the channels last; torch's Flatten does not. Use Flatten() without data_format.")
+            raise ValueError(
+                f"to_torch: {layer.display_name} (Flatten with data_format='channels_first') moves "
+                "the channels last; torch's Flatten does not. Use Flatten() without data_format."
+            )
         return tnn.Flatten(layer.start_dim, layer.end_dim)
     keras = (nn.MaxPooling2D, nn.AveragePooling2D, nn.GlobalAveragePooling2D, nn.UpSampling2D)
     if not isinstance(layer, keras):
         return None
     if data_format != "channels_first":
-        raise ValueError(f"to_torch: {layer.display_name} ({type(layer).__name__}) works on channels-last data and "
-                         "torch's layers on channels-first data; build it with data_format='channels_first'.")
+        raise ValueError(
+            f"to_torch: {layer.display_name} ({type(layer).__name__}) works on channels-last data and "
+            "torch's layers on channels-first data; build it with data_format='channels_first'."
+        )
     if isinstance(layer, (nn.MaxPooling2D, nn.AveragePooling2D)):
         if layer.padding != "valid":
-            raise ValueError(f"to_torch: {layer.display_name} has padding='same', which torch's pooling cannot "
-                             "express (Keras pads one side more); use padding='valid'.")
+            raise ValueError(
+                f"to_torch: {layer.display_name} has padding='same', which torch's pooling cannot "
+                "express (Keras pads one side more); use padding='valid'."
+            )
         pool = tnn.MaxPool2d if isinstance(layer, nn.MaxPooling2D) else tnn.AvgPool2d
         return pool(layer.pool_size, layer.strides)
     if isinstance(layer, nn.GlobalAveragePooling2D):
-        return tnn.AdaptiveAvgPool2d(1) if layer.keepdims else tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())
+        return (
+            tnn.AdaptiveAvgPool2d(1)
+            if layer.keepdims
+            else tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())
+        )
     return tnn.Upsample(scale_factor=tuple(float(s) for s in layer.size), mode=layer.interpolation)

@@ -20,8 +20,17 @@ from .. import random
 from ..autograd.function import no_grad
 from ..autograd.observe import detect_anomaly, scope
 from ..autograd.tensor import Tensor
-from ..callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History, LearningRateScheduler,
-                         ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
+from ..callbacks import (
+    Callback,
+    CallbackList,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
 from ..data.loader import DataLoader, _take_rows
 from ..errors import InputError, ModelFileError, NotCompiledError, ShapeError
 from ..metrics import Metric
@@ -34,8 +43,17 @@ from .validation import as_targets
 __all__ = ["KerasWorkflow", "OPTIMIZERS"]
 
 # Keras's optimizer names -> glassnet.optim class names, looked up when compile is called.
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-              "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "lion": "Lion"}
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adamax": "Adamax",
+    "nadam": "NAdam",
+    "lion": "Lion",
+}
 
 # Keras's defaults where they differ from the optimizer class's own (PyTorch's): a Keras user who
 # writes compile(optimizer="sgd") gets the learning rate Keras gives that name.
@@ -46,8 +64,17 @@ CLASSIFICATION_LOSSES = (losses_module.BinaryCrossEntropy, losses_module.Categor
 # Callbacks that change nothing a recorded step reads once (layers, loss, run_eagerly): only the
 # weights, the optimizer's learning rate, stop_training, files and printing. Exact types: a
 # subclass may do more, so fit makes its step again at each epoch for it.
-STEP_SAFE_CALLBACKS = (History, TerminateOnNaN, EarlyStopping, CSVLogger, ModelCheckpoint, LearningRateScheduler,
-                       ReduceLROnPlateau, ProgressBar, EpochLine)
+STEP_SAFE_CALLBACKS = (
+    History,
+    TerminateOnNaN,
+    EarlyStopping,
+    CSVLogger,
+    ModelCheckpoint,
+    LearningRateScheduler,
+    ReduceLROnPlateau,
+    ProgressBar,
+    EpochLine,
+)
 
 
 def _resolve_optimizer(optimizer: Any) -> Any:
@@ -55,8 +82,10 @@ def _resolve_optimizer(optimizer: Any) -> Any:
 
     if not isinstance(optimizer, str):
         if not isinstance(optimizer, optim.Optimizer):
-            raise TypeError(f"compile: optimizer must be a name or a glassnet.optim optimizer, "
-                            f"got {type(optimizer).__name__}.")
+            raise TypeError(
+                f"compile: optimizer must be a name or a glassnet.optim optimizer, "
+                f"got {type(optimizer).__name__}."
+            )
         return optimizer
     class_name = OPTIMIZERS.get(optimizer.lower())
     if class_name is None or not hasattr(optim, class_name):
@@ -78,9 +107,16 @@ class KerasWorkflow:
     _average_gradients: dist.GradientAverager | None = None
 
     # ----------------------------------------------------------------- compile
-    def compile(self, optimizer: Any = "sgd", loss: Any = None, metrics: Sequence[Any] | None = None,
-                clipnorm: float | None = None, clipvalue: float | None = None,
-                global_clipnorm: float | None = None, run_eagerly: bool = False) -> None:
+    def compile(
+        self,
+        optimizer: Any = "sgd",
+        loss: Any = None,
+        metrics: Sequence[Any] | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        run_eagerly: bool = False,
+    ) -> None:
         """Choose the optimizer, the loss and the metrics that ``fit`` and ``evaluate`` use.
 
         Args:
@@ -104,7 +140,11 @@ class KerasWorkflow:
         self.optimizer = _resolve_optimizer(optimizer)
         self.compiled_loss = losses_module.get(loss)
         self.compiled_metrics = [self._resolve_metric(m) for m in (metrics or [])]
-        for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+        for name, value in (
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+        ):
             if value is not None and value <= 0:
                 raise ValueError(f"compile: {name} must be > 0, got {value}.")
         self.clipping = (clipnorm, clipvalue, global_clipnorm)
@@ -124,12 +164,26 @@ class KerasWorkflow:
             )
 
     # ----------------------------------------------------------------- fit
-    def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, validation_split: float = 0.0,
-            validation_data: tuple[Any, Any] | None = None, shuffle: bool = True,
-            callbacks: Sequence[Callback] | None = None, verbose: int | str = "auto",
-            class_weight: dict[int, float] | None = None, sample_weight: Any = None, seed: random.SeedLike = None,
-            initial_epoch: int = 0, terminate_on_nan: bool = True,
-            resume_from: str | None = None, distributed: bool = False, check_numerics: bool = False) -> History:
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] | None = None,
+        verbose: int | str = "auto",
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        seed: random.SeedLike = None,
+        initial_epoch: int = 0,
+        terminate_on_nan: bool = True,
+        resume_from: str | None = None,
+        distributed: bool = False,
+        check_numerics: bool = False,
+    ) -> History:
         """Train with mini-batches, validation and callbacks, as Keras's ``fit``.
 
         ``validation_split`` holds out a random, seeded slice, stratified by class for
@@ -195,42 +249,87 @@ class KerasWorkflow:
         generator = random.rng(seed)
         if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
             dist.broadcast_generator(generator)
-        given_validation = None if data["validation x"] is None else (data["validation x"], data["validation y"])
-        train, validation = self._split(data["x"], data["y"], data["sample weights"], validation_split,
-                                        given_validation, generator)
+        given_validation = (
+            None if data["validation x"] is None else (data["validation x"], data["validation y"])
+        )
+        train, validation = self._split(
+            data["x"],
+            data["y"],
+            data["sample weights"],
+            validation_split,
+            given_validation,
+            generator,
+        )
         resumed = self._read_checkpoint(resume_from, parallel) if resume_from is not None else None
         with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
-            return self._fit_arrays(train, validation, generator, epochs=epochs, batch_size=batch_size,
-                                    shuffle=shuffle, callbacks=callbacks, verbose=verbose, seed=seed,
-                                    initial_epoch=initial_epoch, terminate_on_nan=terminate_on_nan,
-                                    resumed=resumed, parallel=parallel, check_numerics=check_numerics)
+            return self._fit_arrays(
+                train,
+                validation,
+                generator,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                callbacks=callbacks,
+                verbose=verbose,
+                seed=seed,
+                initial_epoch=initial_epoch,
+                terminate_on_nan=terminate_on_nan,
+                resumed=resumed,
+                parallel=parallel,
+                check_numerics=check_numerics,
+            )
 
-    def _checked_fit_data(self, x: Any, y: Any, validation_data: tuple[Any, Any] | None, sample_weight: Any,
-                          class_weight: dict[int, float] | None) -> dict[str, np.ndarray | None]:
+    def _checked_fit_data(
+        self,
+        x: Any,
+        y: Any,
+        validation_data: tuple[Any, Any] | None,
+        sample_weight: Any,
+        class_weight: dict[int, float] | None,
+    ) -> dict[str, np.ndarray | None]:
         """fit's data as arrays, checked against the model and the loss (this builds lazily sized
         layers): "x", "y", "sample weights", "validation x" and "validation y" (None when not given)."""
         x_all = self._features(x)
         output_shape = self._output_shape(x_all)
         y_all = self._fit_targets(y, len(x_all), output_shape)
         self._check_metrics(x_all, y_all)
-        data = {"x": x_all, "y": y_all, "sample weights": self._sample_weights(y_all, sample_weight, class_weight),
-                "validation x": None, "validation y": None}
+        data = {
+            "x": x_all,
+            "y": y_all,
+            "sample weights": self._sample_weights(y_all, sample_weight, class_weight),
+            "validation x": None,
+            "validation y": None,
+        }
         if validation_data is not None:
             x_val = self._features(validation_data[0], "validation_data x")
             data["validation x"] = x_val
             data["validation y"] = self._fit_targets(validation_data[1], len(x_val), output_shape)
         return data
 
-    def _fit_arrays(self, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
-                    validation: tuple[np.ndarray, np.ndarray] | None, generator: np.random.Generator, epochs: int,
-                    batch_size: int | None, shuffle: bool, callbacks: Sequence[Callback] | None,
-                    verbose: int | str, seed: random.SeedLike, initial_epoch: int, terminate_on_nan: bool,
-                    resumed: dict[str, Any] | None, parallel: bool, check_numerics: bool) -> History:
+    def _fit_arrays(
+        self,
+        train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        generator: np.random.Generator,
+        epochs: int,
+        batch_size: int | None,
+        shuffle: bool,
+        callbacks: Sequence[Callback] | None,
+        verbose: int | str,
+        seed: random.SeedLike,
+        initial_epoch: int,
+        terminate_on_nan: bool,
+        resumed: dict[str, Any] | None,
+        parallel: bool,
+        check_numerics: bool,
+    ) -> History:
         """fit's work once its data is checked and split; ``parallel``: with the other processes."""
         if resumed is not None:
             initial_epoch = resumed["epoch"]
             self._restore_generators(resumed, generator)
-        if self._steps_taken == 0 and epochs > initial_epoch:  # fit(epochs=0) leaves the weights as they are
+        if (
+            self._steps_taken == 0 and epochs > initial_epoch
+        ):  # fit(epochs=0) leaves the weights as they are
             self._initialize_for_training(generator if seed is not None else None)
         if not self.optimizer.param_groups:
             self.optimizer.bind(list(self.parameters()))
@@ -238,8 +337,9 @@ class KerasWorkflow:
         if parallel:
             dist.broadcast_parameters(self)
             dist.broadcast_optimizer_state(self.optimizer)
-            loader: DataLoader = dist.ShardedLoader(train[0], size, shuffle, generator, dist.rank(),
-                                                    dist.world_size())
+            loader: DataLoader = dist.ShardedLoader(
+                train[0], size, shuffle, generator, dist.rank(), dist.world_size()
+            )
             verbose = verbose if dist.is_main() else 0
         else:
             loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
@@ -247,15 +347,30 @@ class KerasWorkflow:
         if resumed is not None:
             history.history = {key: list(values) for key, values in resumed["history"].items()}
             history.epoch = list(range(initial_epoch))
-        callback_list = self._callbacks(callbacks, history, terminate_on_nan, verbose, epochs, len(loader))
+        callback_list = self._callbacks(
+            callbacks, history, terminate_on_nan, verbose, epochs, len(loader)
+        )
         self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
         self.stop_training = False
-        self._average_gradients = dist.GradientAverager(list(self.parameters())) if parallel else None
+        self._average_gradients = (
+            dist.GradientAverager(list(self.parameters())) if parallel else None
+        )
         checking = detect_anomaly() if check_numerics else contextlib.nullcontext()
         try:
-            with self._random_layers_drawing_from(generator if seed is not None else None), checking:
-                self._run_fit(callback_list, loader, train, validation, epochs, initial_epoch, size,
-                              None if resumed is None else resumed.get("callbacks"))
+            with (
+                self._random_layers_drawing_from(generator if seed is not None else None),
+                checking,
+            ):
+                self._run_fit(
+                    callback_list,
+                    loader,
+                    train,
+                    validation,
+                    epochs,
+                    initial_epoch,
+                    size,
+                    None if resumed is None else resumed.get("callbacks"),
+                )
         finally:
             self._average_gradients = None
         return history
@@ -284,7 +399,9 @@ class KerasWorkflow:
                 raise
         state, failure = dist.broadcast_object((state, failure))
         if failure is not None:
-            raise ModelFileError(f"fit(resume_from={path!r}): rank 0 could not read the checkpoint: {failure}")
+            raise ModelFileError(
+                f"fit(resume_from={path!r}): rank 0 could not read the checkpoint: {failure}"
+            )
         assert state is not None
         self._steps_taken = int(state.get("steps_taken", 0))
         return state
@@ -300,8 +417,12 @@ class KerasWorkflow:
     def _own_generators(self) -> list[tuple[str, Any]]:
         """Layers with a random generator of their own (e.g. ``Dropout(rng=0)``), by dotted name."""
         run_generator = getattr(self, "_fit_run", {}).get("generator")
-        return [(name, module) for name, module in self.named_modules()
-                if isinstance(getattr(module, "rng", None), np.random.Generator) and module.rng is not run_generator]
+        return [
+            (name, module)
+            for name, module in self.named_modules()
+            if isinstance(getattr(module, "rng", None), np.random.Generator)
+            and module.rng is not run_generator
+        ]
 
     def save_checkpoint(self, path: str, epoch: int) -> None:
         """Write a ``.gnet`` file holding everything ``fit(resume_from=path)`` needs to go on after ``epoch``.
@@ -316,16 +437,26 @@ class KerasWorkflow:
         if run is None:
             raise RuntimeError("save_checkpoint: only during fit (use model.save otherwise).")
         history = {key: list(values) for key, values in run["history"].history.items()}
-        state = {"epoch": epoch + 1, "history": history, "steps_taken": self._steps_taken,
-                 "generator_state": run["generator"].bit_generator.state,
-                 "layer_generators": {name: module.rng.bit_generator.state for name, module in self._own_generators()},
-                 "callbacks": run["callbacks"].state_dict()}
+        state = {
+            "epoch": epoch + 1,
+            "history": history,
+            "steps_taken": self._steps_taken,
+            "generator_state": run["generator"].bit_generator.state,
+            "layer_generators": {
+                name: module.rng.bit_generator.state for name, module in self._own_generators()
+            },
+            "callbacks": run["callbacks"].state_dict(),
+        }
         save_model(self, path, include_optimizer=True, training_state=state)
 
     @contextlib.contextmanager
     def _random_layers_drawing_from(self, generator: np.random.Generator | None) -> Iterator[None]:
         """With a seed, layers without a generator of their own (Dropout) draw from the run's one."""
-        borrowed = [m for m in self.modules() if hasattr(m, "rng") and m.rng is None] if generator is not None else []
+        borrowed = (
+            [m for m in self.modules() if hasattr(m, "rng") and m.rng is None]
+            if generator is not None
+            else []
+        )
         for module in borrowed:
             module.rng = generator
         try:
@@ -334,8 +465,17 @@ class KerasWorkflow:
             for module in borrowed:
                 module.rng = None
 
-    def _run_fit(self, callback_list: CallbackList, loader: DataLoader, train: Any, validation: Any, epochs: int,
-                 initial_epoch: int, size: int, callback_states: list[list[Any]] | None) -> None:
+    def _run_fit(
+        self,
+        callback_list: CallbackList,
+        loader: DataLoader,
+        train: Any,
+        validation: Any,
+        epochs: int,
+        initial_epoch: int,
+        size: int,
+        callback_states: list[list[Any]] | None,
+    ) -> None:
         callback_list.on_train_begin()
         if callback_states is not None:
             callback_list.load_state_dict(callback_states)
@@ -367,17 +507,31 @@ class KerasWorkflow:
                     break
         callback_list.on_train_end()
 
-    def _check_fit_arguments(self, epochs: int, batch_size: int | None, validation_split: float,
-                             initial_epoch: int) -> None:
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
-            raise ValueError(f"fit: batch_size must be a positive integer (or None for full batch), got {batch_size!r}.")
+    def _check_fit_arguments(
+        self, epochs: int, batch_size: int | None, validation_split: float, initial_epoch: int
+    ) -> None:
+        if batch_size is not None and (
+            not isinstance(batch_size, (int, np.integer)) or batch_size <= 0
+        ):
+            raise ValueError(
+                f"fit: batch_size must be a positive integer (or None for full batch), got {batch_size!r}."
+            )
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"fit: validation_split must lie in [0, 1), got {validation_split}.")
         if epochs < 0 or initial_epoch < 0:
-            raise ValueError(f"fit: epochs and initial_epoch must be >= 0, got {epochs} and {initial_epoch}.")
+            raise ValueError(
+                f"fit: epochs and initial_epoch must be >= 0, got {epochs} and {initial_epoch}."
+            )
 
-    def _callbacks(self, callbacks: Sequence[Callback] | None, history: History, terminate_on_nan: bool,
-                   verbose: int | str, epochs: int, steps: int) -> CallbackList:
+    def _callbacks(
+        self,
+        callbacks: Sequence[Callback] | None,
+        history: History,
+        terminate_on_nan: bool,
+        verbose: int | str,
+        epochs: int,
+        steps: int,
+    ) -> CallbackList:
         given = list(callbacks or [])
         chosen: list[Callback] = []
         if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in given):
@@ -393,9 +547,14 @@ class KerasWorkflow:
         return CallbackList(chosen, self)
 
     # ----------------------------------------------------------------- one epoch
-    def _fit_epoch(self, loader: DataLoader, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
-                   callback_list: CallbackList, step: Callable[..., tuple[float, np.ndarray]],
-                   forward: Callable[[Tensor], Tensor]) -> dict[str, float]:
+    def _fit_epoch(
+        self,
+        loader: DataLoader,
+        train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+        callback_list: CallbackList,
+        step: Callable[..., tuple[float, np.ndarray]],
+        forward: Callable[[Tensor], Tensor],
+    ) -> dict[str, float]:
         x, y, weights = train
         metrics = self.compiled_metrics
         for metric in metrics:
@@ -405,7 +564,9 @@ class KerasWorkflow:
         total, seen = 0.0, 0
         parallel = self._average_gradients is not None
         local, gathered = _metrics_by_reduction(metrics, parallel)
-        outputs: list[tuple[np.ndarray, np.ndarray]] = []  # (targets, outputs) for the `gathered` metrics
+        outputs: list[
+            tuple[np.ndarray, np.ndarray]
+        ] = []  # (targets, outputs) for the `gathered` metrics
         for batch, rows in enumerate(loader.batch_rows()):
             if begin_hooks:
                 callback_list.on_train_batch_begin(batch)
@@ -421,7 +582,9 @@ class KerasWorkflow:
                 probabilities = self._probabilities(output, forward)
                 self._update_metrics(yb, probabilities, local)
                 if gathered:
-                    outputs.append((yb, np.array(probabilities)))  # a copy: a replay reuses its arrays
+                    outputs.append(
+                        (yb, np.array(probabilities))
+                    )  # a copy: a replay reuses its arrays
             if end_hooks:
                 callback_list.on_train_batch_end(batch, {"loss": batch_loss})
         if parallel:
@@ -430,8 +593,12 @@ class KerasWorkflow:
         logs.update({metric.name: float(metric.result()) for metric in metrics})
         return logs
 
-    def _update_metrics(self, targets: np.ndarray, probabilities: np.ndarray,
-                        metrics: Sequence[Metric] | None = None) -> None:
+    def _update_metrics(
+        self,
+        targets: np.ndarray,
+        probabilities: np.ndarray,
+        metrics: Sequence[Metric] | None = None,
+    ) -> None:
         """Add one batch to ``metrics`` (default: every compiled metric), one row per position for
         outputs per step."""
         targets, probabilities = _per_position(targets, probabilities)
@@ -447,8 +614,13 @@ class KerasWorkflow:
         for metric in self.compiled_metrics:
             metric.reset_state()
 
-    def _logs_of_all_processes(self, total: float, seen: int, outputs: list[tuple[np.ndarray, np.ndarray]],
-                               gathered: list[Metric]) -> dict[str, float]:
+    def _logs_of_all_processes(
+        self,
+        total: float,
+        seen: int,
+        outputs: list[tuple[np.ndarray, np.ndarray]],
+        gathered: list[Metric],
+    ) -> dict[str, float]:
         """The loss and the metrics over the batches of every process (distributed fit and evaluate).
 
         Each process has updated its metrics on its own batches. The loss sums, row counts and
@@ -463,21 +635,31 @@ class KerasWorkflow:
         reduced = dist.sum_across_ranks(np.concatenate([[total, seen], *sums]))
         start = 2
         for metric, part in zip(summed, sums):
-            metric.load_state_sums(reduced[start:start + len(part)])
+            metric.load_state_sums(reduced[start : start + len(part)])
             start += len(part)
         logs = {"loss": float(reduced[0] / max(reduced[1], 1))}
-        merged = [metric for metric in self.compiled_metrics
-                  if metric.state_sums() is None and not any(metric is g for g in gathered)]
+        merged = [
+            metric
+            for metric in self.compiled_metrics
+            if metric.state_sums() is None and not any(metric is g for g in gathered)
+        ]
         if merged:
             everyone = dist.allgather(merged)
             for index, metric in enumerate(merged):
                 # (a copy where mpi4py handed back this very object: reset_state would empty it)
-                parts = [copy.copy(theirs[index]) if theirs[index] is metric else theirs[index] for theirs in everyone]
+                parts = [
+                    copy.copy(theirs[index]) if theirs[index] is metric else theirs[index]
+                    for theirs in everyone
+                ]
                 metric.reset_state()
                 for part in parts:
                     metric.merge_state(part)
         if gathered:
-            local = (np.concatenate([y for y, _ in outputs]), np.concatenate([p for _, p in outputs])) if outputs else None
+            local = (
+                (np.concatenate([y for y, _ in outputs]), np.concatenate([p for _, p in outputs]))
+                if outputs
+                else None
+            )
             every_output = [part for part in dist.allgather(local) if part is not None]
             for metric in gathered:
                 metric.reset_state()
@@ -486,15 +668,23 @@ class KerasWorkflow:
         logs.update({metric.name: float(metric.result()) for metric in self.compiled_metrics})
         return logs
 
-    def _make_fit_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss,
-                       weighted: bool) -> Callable[..., tuple[float, np.ndarray]]:
+    def _make_fit_step(
+        self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, weighted: bool
+    ) -> Callable[..., tuple[float, np.ndarray]]:
         """fit's step on each batch ``(x, y[, weights])``: the optimizer from compile, then clipping."""
         if weighted:  # the weights are per-batch data, outside the ops: that step stays eager
-            return self._eager_step(forward, self._unreduced(loss_fn), self.optimizer, self._apply_gradients)
+            return self._eager_step(
+                forward, self._unreduced(loss_fn), self.optimizer, self._apply_gradients
+            )
         return self._make_step(forward, loss_fn, self.optimizer, self._apply_gradients)
 
-    def _make_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, optimizer: Any,
-                   update: Callable[[], None]) -> Callable[..., tuple[float, np.ndarray]]:
+    def _make_step(
+        self,
+        forward: Callable[[Tensor], Tensor],
+        loss_fn: losses_module.Loss,
+        optimizer: Any,
+        update: Callable[[], None],
+    ) -> Callable[..., tuple[float, np.ndarray]]:
         """A training step ``(x, y) -> (loss, output)``: zero the gradients, forward, loss, backward,
         then ``update()`` (the optimizer step). Compiled (recorded on the first batch of each shape,
         then replayed) unless ``run_eagerly`` or a module or the loss does not allow it."""
@@ -502,28 +692,44 @@ class KerasWorkflow:
             return CompiledStep(self, forward, loss_fn, optimizer, update)
         return self._eager_step(forward, loss_fn, optimizer, update)
 
-    def _eager_step(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, optimizer: Any,
-                    update: Callable[[], None]) -> Callable[..., tuple[float, np.ndarray]]:
+    def _eager_step(
+        self,
+        forward: Callable[[Tensor], Tensor],
+        loss_fn: losses_module.Loss,
+        optimizer: Any,
+        update: Callable[[], None],
+    ) -> Callable[..., tuple[float, np.ndarray]]:
         """The step that builds its graph on every batch; ``weights`` need a per-sample ``loss_fn``."""
 
-        def step(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        def step(
+            x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+        ) -> tuple[float, np.ndarray]:
             optimizer.zero_grad()
-            output, loss = self._forward_loss(forward, loss_fn, Tensor._from_op(x, None), Tensor._from_op(y, None),
-                                              weights)
+            output, loss = self._forward_loss(
+                forward, loss_fn, Tensor._from_op(x, None), Tensor._from_op(y, None), weights
+            )
             loss.backward()
             update()
             return float(loss.data), output.data
 
         return step
 
-    def _forward_loss(self, forward: Callable[[Tensor], Tensor], loss_fn: losses_module.Loss, x: Tensor,
-                      y: Tensor, weights: np.ndarray | None = None) -> tuple[Tensor, Tensor]:
+    def _forward_loss(
+        self,
+        forward: Callable[[Tensor], Tensor],
+        loss_fn: losses_module.Loss,
+        x: Tensor,
+        y: Tensor,
+        weights: np.ndarray | None = None,
+    ) -> tuple[Tensor, Tensor]:
         """The model's output on ``x`` and the loss to differentiate: the (weighted) loss plus penalties.
 
         With ``weights``, ``loss_fn`` must have ``reduction="none"``: the loss is the weighted mean.
         """
         output = forward(x)
-        if _HookUsers.count:  # something watches the ops (check_numerics, explain): name the loss's ones
+        if (
+            _HookUsers.count
+        ):  # something watches the ops (check_numerics, explain): name the loss's ones
             with scope(f"loss ({loss_fn.name})"):
                 loss = loss_fn.compute(output, y)
         else:
@@ -607,7 +813,9 @@ class KerasWorkflow:
                     f"got {array.shape}; for one-hot labels use loss='categorical_crossentropy'."
                 )
             if np.any(labels != np.round(labels)):
-                raise InputError("sparse_categorical_crossentropy: labels must be whole numbers (class indices).")
+                raise InputError(
+                    "sparse_categorical_crossentropy: labels must be whole numbers (class indices)."
+                )
             labels = labels.astype(np.int64)
             bad = labels[(labels < 0) | (labels >= width)]
             if bad.size:
@@ -616,8 +824,15 @@ class KerasWorkflow:
                     f"outputs, found label {bad[0]}."
                 )
             return labels
-        if isinstance(loss_fn, losses_module.CategoricalCrossEntropy) and array.shape[1:] != output_shape:
-            hint = " For integer labels use loss='sparse_categorical_crossentropy'." if array.ndim == 1 else ""
+        if (
+            isinstance(loss_fn, losses_module.CategoricalCrossEntropy)
+            and array.shape[1:] != output_shape
+        ):
+            hint = (
+                " For integer labels use loss='sparse_categorical_crossentropy'."
+                if array.ndim == 1
+                else ""
+            )
             raise ShapeError(
                 f"categorical_crossentropy: expected one-hot labels of shape {(n_samples, *output_shape)} for the "
                 f"model's {width} outputs, got {array.shape}.{hint}"
@@ -629,12 +844,15 @@ class KerasWorkflow:
         if array.shape[1:] == output_shape[:-1] and output_shape[-1] == 1:
             array = array[..., np.newaxis]  # (n,) for outputs (n, 1); (n, T) for (n, T, 1)
         if array.shape[1:] != output_shape:
-            raise ShapeError(f"{loss_fn.name}: the model's outputs have shape {(n_samples, *output_shape)} but the "
-                             f"targets have shape {array.shape}.")
+            raise ShapeError(
+                f"{loss_fn.name}: the model's outputs have shape {(n_samples, *output_shape)} but the "
+                f"targets have shape {array.shape}."
+            )
         return array
 
-    def _sample_weights(self, y: np.ndarray, sample_weight: Any, class_weight: dict[int, float] | None
-                        ) -> np.ndarray | None:
+    def _sample_weights(
+        self, y: np.ndarray, sample_weight: Any, class_weight: dict[int, float] | None
+    ) -> np.ndarray | None:
         """One weight per sample, or per position for targets per step (``(n, T)`` labels)."""
         if sample_weight is None and class_weight is None:
             return None
@@ -643,9 +861,15 @@ class KerasWorkflow:
         if sample_weight is not None:
             given = np.asarray(sample_weight, dtype=np.float64)
             if given.shape not in ((len(y),), positions) and given.reshape(-1).shape != (len(y),):
-                raise ShapeError(f"fit: sample_weight must have one weight per sample ({len(y)},) or per "
-                                 f"position {positions}, got {given.shape}.")
-            given = given if given.shape == positions else given.reshape((len(y),) + (1,) * (len(positions) - 1))
+                raise ShapeError(
+                    f"fit: sample_weight must have one weight per sample ({len(y)},) or per "
+                    f"position {positions}, got {given.shape}."
+                )
+            given = (
+                given
+                if given.shape == positions
+                else given.reshape((len(y),) + (1,) * (len(positions) - 1))
+            )
             weights = weights * given
         if class_weight is not None:
             labels = self._labels(y)
@@ -665,13 +889,24 @@ class KerasWorkflow:
     def _labels(self, y: np.ndarray) -> np.ndarray:
         """Class labels of the shape :meth:`_label_shape` gives: the indices, argmax of one-hot rows,
         or the single column of binary targets."""
-        if isinstance(self.compiled_loss, losses_module.SparseCategoricalCrossEntropy) or y.ndim == 1:
+        if (
+            isinstance(self.compiled_loss, losses_module.SparseCategoricalCrossEntropy)
+            or y.ndim == 1
+        ):
             return y
         return y.argmax(axis=-1) if y.shape[-1] > 1 else y[..., 0]
 
-    def _split(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, validation_split: float,
-               validation: tuple[np.ndarray, np.ndarray] | None, generator: np.random.Generator
-               ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None]:
+    def _split(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        validation_split: float,
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        generator: np.random.Generator,
+    ) -> tuple[
+        tuple[np.ndarray, np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None
+    ]:
         """The training rows and the validation: ``validation`` (checked validation_data) when
         given, else a seeded ``validation_split``."""
         if validation is not None or validation_split == 0.0:
@@ -682,13 +917,21 @@ class KerasWorkflow:
         labels = self._labels(y) if stratify else y
         train, held_out = validation_indices(labels, validation_split, stratify, generator)
         if len(held_out) == 0 or len(train) == 0:
-            raise ValueError(f"fit: validation_split={validation_split} leaves an empty part of {len(y)} samples.")
+            raise ValueError(
+                f"fit: validation_split={validation_split} leaves an empty part of {len(y)} samples."
+            )
         w = None if weights is None else weights[train]
         return (x[train], y[train], w), (x[held_out], y[held_out])
 
     # ----------------------------------------------------------------- evaluate and predict
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
-                 distributed: bool = False) -> dict[str, float]:
+    def evaluate(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None = None,
+        verbose: int = 0,
+        distributed: bool = False,
+    ) -> dict[str, float]:
         """The loss and the compiled metrics on ``(x, y)``, as a dict (``{"loss": ..., "accuracy": ...}``).
 
         ``distributed=True`` (under ``mpiexec``, every process passing the same data): each process
@@ -710,13 +953,16 @@ class KerasWorkflow:
             _same_data_on_every_process("evaluate", error, data)
         x_all, y_all = data["x"], data["y"]
         with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
-            results = self._evaluate_arrays(x_all, y_all, batch_size or len(x_all), distributed=parallel)
+            results = self._evaluate_arrays(
+                x_all, y_all, batch_size or len(x_all), distributed=parallel
+            )
         if verbose and dist.is_main():
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
         return results
 
-    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, batch_size: int,
-                         distributed: bool = False) -> dict[str, float]:
+    def _evaluate_arrays(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, distributed: bool = False
+    ) -> dict[str, float]:
         """Loss and metrics on ``(x, y)``; ``distributed``: on this process's part, then over all."""
         if distributed:
             part = dist.contiguous_part(len(x), dist.rank(), dist.world_size())
@@ -729,9 +975,11 @@ class KerasWorkflow:
         outputs: list[tuple[np.ndarray, np.ndarray]] = []
         with self.mode(training=False), no_grad():
             for start in range(0, len(x), batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 output = forward(Tensor._from_op(xb, None))
-                total += float(self._with_penalties(loss_fn.compute(output, Tensor._from_op(yb, None))).data) * len(xb)
+                total += float(
+                    self._with_penalties(loss_fn.compute(output, Tensor._from_op(yb, None))).data
+                ) * len(xb)
                 if self.compiled_metrics:
                     probabilities = self._probabilities(output.data, forward)
                     self._update_metrics(yb, probabilities, local)
@@ -747,7 +995,9 @@ class KerasWorkflow:
         """Class probabilities: the model's output (after its Sigmoid or Softmax)."""
         return self.predict(x, batch_size=batch_size)
 
-    def predict_classes(self, x: Any, batch_size: int | None = None, threshold: float = 0.5) -> np.ndarray:
+    def predict_classes(
+        self, x: Any, batch_size: int | None = None, threshold: float = 0.5
+    ) -> np.ndarray:
         """Labels of shape (n,): probability >= threshold for one output, else the argmax."""
         probabilities = self.predict(x, batch_size=batch_size)
         if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
@@ -755,12 +1005,16 @@ class KerasWorkflow:
         return probabilities.argmax(axis=-1)
 
 
-def _metrics_by_reduction(metrics: list[Metric], parallel: bool) -> tuple[list[Metric], list[Metric]]:
+def _metrics_by_reduction(
+    metrics: list[Metric], parallel: bool
+) -> tuple[list[Metric], list[Metric]]:
     """The metrics updated batch by batch, and (distributed only) those that cannot merge the
     states of several processes (no ``merge_state``): they are given every process's outputs."""
     if not parallel:
         return metrics, []
-    gathered = [m for m in metrics if m.state_sums() is None and type(m).merge_state is Metric.merge_state]
+    gathered = [
+        m for m in metrics if m.state_sums() is None and type(m).merge_state is Metric.merge_state
+    ]
     return [m for m in metrics if not any(m is g for g in gathered)], gathered
 
 
@@ -785,13 +1039,17 @@ def _fingerprint(arrays: dict[str, np.ndarray | None]) -> list[tuple[str, Any, s
         if array is None:
             found.append((name, None, "", 0))
             continue
-        rows = np.unique(np.linspace(0, len(array) - 1, min(len(array), _SAMPLED_ROWS)).astype(np.int64))
+        rows = np.unique(
+            np.linspace(0, len(array) - 1, min(len(array), _SAMPLED_ROWS)).astype(np.int64)
+        )
         sample = np.ascontiguousarray(array[rows]) if len(array) else array
         found.append((name, tuple(array.shape), array.dtype.str, zlib.crc32(sample.tobytes())))
     return found
 
 
-def _same_data_on_every_process(what: str, error: Exception | None, data: dict[str, np.ndarray | None]) -> None:
+def _same_data_on_every_process(
+    what: str, error: Exception | None, data: dict[str, np.ndarray | None]
+) -> None:
     """One allgather, by every process: whether its data checks failed, and its data's fingerprint.
 
     Raises, on every process alike (so no process is left waiting in a collective): this process's
@@ -806,15 +1064,19 @@ def _same_data_on_every_process(what: str, error: Exception | None, data: dict[s
     failed = [(rank, message) for rank, (message, _) in enumerate(reports) if message is not None]
     if failed:
         ranks = ", ".join(str(rank) for rank, _ in failed)
-        raise InputError(f"{what}(distributed=True): the data checks failed on rank {ranks} of "
-                         f"{len(reports)}: {failed[0][1]}")
+        raise InputError(
+            f"{what}(distributed=True): the data checks failed on rank {ranks} of "
+            f"{len(reports)}: {failed[0][1]}"
+        )
     first = reports[0][1]
     for rank, (_, theirs) in enumerate(reports[1:], start=1):
         for (name, shape0, dtype0, crc0), (_, shape, dtype, crc) in zip(first, theirs):
             if (shape0, dtype0, crc0) == (shape, dtype, crc):
                 continue
             if (shape0, dtype0) != (shape, dtype):
-                difference = f"rank 0 has {name} of shape {shape0} ({dtype0}), rank {rank} {shape} ({dtype})"
+                difference = (
+                    f"rank 0 has {name} of shape {shape0} ({dtype0}), rank {rank} {shape} ({dtype})"
+                )
             else:
                 difference = f"{name} has the same shape on rank 0 and rank {rank} but other values"
             raise InputError(
@@ -830,7 +1092,7 @@ def _per_position(targets: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray,
     if outputs.ndim <= 2:
         return targets, outputs
     rows = outputs.reshape(-1, outputs.shape[-1])
-    return targets.reshape(len(rows), *targets.shape[outputs.ndim - 1:]), rows
+    return targets.reshape(len(rows), *targets.shape[outputs.ndim - 1 :]), rows
 
 
 def _activate_like(layer: Any, logits: np.ndarray) -> np.ndarray:

@@ -58,7 +58,9 @@ class Model(KerasWorkflow, Module):
         self.loss: list[float] = []
         self.compiled_metrics = []
         self._steps_taken = 0
-        self._sample_shape: tuple[int, ...] | None = None  # of the last data given (summary's fallback)
+        self._sample_shape: tuple[int, ...] | None = (
+            None  # of the last data given (summary's fallback)
+        )
         for layer in layers or []:
             self.add(layer)
 
@@ -69,7 +71,9 @@ class Model(KerasWorkflow, Module):
         A Dense added after layers whose output size is known is built at once, as in Keras.
         """
         if not isinstance(layer, Module):
-            raise TypeError(f"Model.add: expected a layer (a glassnet Module), got {type(layer).__name__}.")
+            raise TypeError(
+                f"Model.add: expected a layer (a glassnet Module), got {type(layer).__name__}."
+            )
         if layer.name is None:
             kind = type(layer).__name__.lower()
             count = sum(type(other) is type(layer) for other in self.layers) + 1
@@ -106,14 +110,20 @@ class Model(KerasWorkflow, Module):
         first = self.layers[0] if self.layers else None
         if isinstance(first, Input):
             return first.shape
-        declared = getattr(first, "input_shape", None)  # Keras's LSTM(units, input_shape=(T, features))
+        declared = getattr(
+            first, "input_shape", None
+        )  # Keras's LSTM(units, input_shape=(T, features))
         if isinstance(declared, tuple) and declared:
             if None not in declared:
                 return declared
-            if self._sample_shape is None:  # (None, features): any length; one step shows the shapes
+            if (
+                self._sample_shape is None
+            ):  # (None, features): any length; one step shows the shapes
                 return tuple(1 if size is None else size for size in declared)
         features = self.in_features
-        if features is not None and (self._sample_shape is None or self._sample_shape[-1:] != (features,)):
+        if features is not None and (
+            self._sample_shape is None or self._sample_shape[-1:] != (features,)
+        ):
             return (features,)
         return self._sample_shape
 
@@ -142,14 +152,24 @@ class Model(KerasWorkflow, Module):
         if batch_size is None:
             batch_size = len(x)
         with self.mode(training=False), no_grad():
-            parts = [self.forward(Tensor._from_op(x[i:i + batch_size], None)).data
-                     for i in range(0, len(x), batch_size)]
+            parts = [
+                self.forward(Tensor._from_op(x[i : i + batch_size], None)).data
+                for i in range(0, len(x), batch_size)
+            ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     # ----------------------------------------------------------------- training
-    def train(self, X_train: Any = True, Y_train: Any = None, learning_rate: float = 0.05, epochs: int = 1000,
-              verbose: bool = False, loss: str | losses_module.Loss = "binary_crossentropy",
-              batch_size: int | None = None, seed: random.SeedLike = None) -> Any:
+    def train(
+        self,
+        X_train: Any = True,
+        Y_train: Any = None,
+        learning_rate: float = 0.05,
+        epochs: int = 1000,
+        verbose: bool = False,
+        loss: str | losses_module.Loss = "binary_crossentropy",
+        batch_size: int | None = None,
+        seed: random.SeedLike = None,
+    ) -> Any:
         """Gradient descent as in the seed blog: full batch by default, one loss per epoch.
 
         Called as PyTorch's ``Module.train()`` / ``train(False)`` (no data, or a bool), it only
@@ -185,18 +205,27 @@ class Model(KerasWorkflow, Module):
         loss_fn = losses_module.get(loss)
         y = self._targets(Y_train, len(x), loss_fn, "Y_train")
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
-            raise ValueError(f"train: batch_size must be a positive integer or None, got {batch_size!r}.")
+            raise ValueError(
+                f"train: batch_size must be a positive integer or None, got {batch_size!r}."
+            )
         if epochs < 0:
             raise ValueError(f"train: epochs must be >= 0, got {epochs}.")
         generator = random.rng(seed)
-        self._dry_run(x[:1])  # builds lazily sized layers (Dense without input_shape) before the optimizer
+        self._dry_run(
+            x[:1]
+        )  # builds lazily sized layers (Dense without input_shape) before the optimizer
         if self._steps_taken == 0 and epochs > 0:  # train(epochs=0) leaves the weights as they are
             self._initialize_for_training(generator if seed is not None else None)
         optimizer = SGD(list(self.parameters()), lr=learning_rate)
         forward, loss_on_output = self._training_forward(loss_fn)
-        step = self._make_step(forward, loss_on_output, optimizer, lambda: self._optimizer_step(optimizer))
+        step = self._make_step(
+            forward, loss_on_output, optimizer, lambda: self._optimizer_step(optimizer)
+        )
         # Overflow shows up as a non-finite loss, which stops training with a clear message below.
-        with self.mode(training=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            self.mode(training=True),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             for epoch in range(epochs):
                 if batch_size is None:
                     epoch_loss, _ = step(x, y)
@@ -213,17 +242,23 @@ class Model(KerasWorkflow, Module):
         self._steps_taken += 1
 
     @staticmethod
-    def _train_epoch_batches(step: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
-                             y: np.ndarray, batch_size: int, generator: np.random.Generator) -> float:
+    def _train_epoch_batches(
+        step: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]],
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        generator: np.random.Generator,
+    ) -> float:
         order = generator.permutation(len(x))
         total = 0.0
         for start in range(0, len(x), batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             total += step(x[index], y[index])[0] * len(index)
         return total / len(x)
 
-    def _training_forward(self, loss_fn: losses_module.Loss
-                          ) -> tuple[Callable[[Tensor], Tensor], losses_module.Loss]:
+    def _training_forward(
+        self, loss_fn: losses_module.Loss
+    ) -> tuple[Callable[[Tensor], Tensor], losses_module.Loss]:
         """The forward pass and loss to train with.
 
         A final Sigmoid (Softmax) followed by binary (categorical) cross-entropy on probabilities
@@ -231,7 +266,9 @@ class Model(KerasWorkflow, Module):
         """
         last = self.layers[-1] if self.layers else None
         activation = _output_activation(last)
-        fusable = (activation == "sigmoid" and isinstance(loss_fn, losses_module.BinaryCrossEntropy)) or (
+        fusable = (
+            activation == "sigmoid" and isinstance(loss_fn, losses_module.BinaryCrossEntropy)
+        ) or (
             activation == "softmax" and isinstance(loss_fn, losses_module.CategoricalCrossEntropy)
         )
         if fusable and not getattr(loss_fn, "from_logits", True):
@@ -257,7 +294,11 @@ class Model(KerasWorkflow, Module):
         """Before the first step: re-draw the weights from the run's seed, if one was given, and
         start a narrow default-initialized output layer at zero (why: see ``glassnet.nn.init.DEFAULT_SCHEME``).
         """
-        fresh = all(getattr(layer, "freshly_initialized", True) for layer in self.layers if layer.num_parameters())
+        fresh = all(
+            getattr(layer, "freshly_initialized", True)
+            for layer in self.layers
+            if layer.num_parameters()
+        )
         if generator is not None and fresh:
             self.reset_parameters(generator)
         else:
@@ -271,22 +312,30 @@ class Model(KerasWorkflow, Module):
         # ones, nor a wide one, where a random start generalizes better (see init.NARROW_WIDTH).
         head = next((layer for layer in reversed(self.layers) if layer.num_parameters()), None)
         width = getattr(head, "in_features", None)
-        if (getattr(head, "uses_default_init", False) and getattr(head, "freshly_initialized", False)
-                and width is not None and width < initializers.NARROW_WIDTH):
+        if (
+            getattr(head, "uses_default_init", False)
+            and getattr(head, "freshly_initialized", False)
+            and width is not None
+            and width < initializers.NARROW_WIDTH
+        ):
             head.zero_output_weights()
 
     # ----------------------------------------------------------------- checks
     def _features(self, X: Any, what: str = "X") -> np.ndarray:
         if not self.layers:
             raise ValueError("Model: add layers before training or predicting (model.add(...)).")
-        check_rank = getattr(self.layers[0], "check_input_rank", None)  # sequence layers say (N, T, features)
+        check_rank = getattr(
+            self.layers[0], "check_input_rank", None
+        )  # sequence layers say (N, T, features)
         if check_rank is not None:
             check_rank(X.shape if hasattr(X, "shape") else np.shape(X))
         x = as_features(X, self.in_features, self.layers[0].display_name, self.dtype, what)
         self._sample_shape = x.shape[1:]
         return x
 
-    def _targets(self, Y: Any, n_samples: int, loss_fn: losses_module.Loss, what: str) -> np.ndarray:
+    def _targets(
+        self, Y: Any, n_samples: int, loss_fn: losses_module.Loss, what: str
+    ) -> np.ndarray:
         y = as_targets(Y, n_samples, self.dtype, what)
         if isinstance(loss_fn, losses_module.BinaryCrossEntropy):
             check_binary_labels(y, loss_fn.name)
@@ -372,7 +421,9 @@ class Model(KerasWorkflow, Module):
         try:
             self.load_state_dict(state)
         except ValueError as exc:
-            raise ModelFileError(f"{os.fspath(path)}: the weights do not fit this model: {exc}") from exc
+            raise ModelFileError(
+                f"{os.fspath(path)}: the weights do not fit this model: {exc}"
+            ) from exc
 
     # ----------------------------------------------------------------- printing
     def summary(self, print_fn: Callable[[str], Any] = print, batch_size: int = 32) -> str:
@@ -388,28 +439,44 @@ class Model(KerasWorkflow, Module):
         if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"summary: batch_size must be a positive integer, got {batch_size!r}.")
         costs = layer_costs(self, int(batch_size)) if self.layers else None
-        header = ("Layer (type)", "Output Shape", "Param #", "FLOPs/sample", f"Activations @{batch_size}")
+        header = (
+            "Layer (type)",
+            "Output Shape",
+            "Param #",
+            "FLOPs/sample",
+            f"Activations @{batch_size}",
+        )
         rows = [header]
         shapes = self._output_shapes()  # (with None for a free sequence length)
         for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
             count = layer.num_parameters()
             flops = "?" if costs is None else format_count(costs[i].flops)
             memory = "?" if costs is None else format_bytes(costs[i].activation_bytes)
-            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}", flops, memory))
-        fields = _receptive_fields(self.layers)  # with convolutions: the input window one output pixel sees
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}", flops, memory)
+            )
+        fields = _receptive_fields(
+            self.layers
+        )  # with convolutions: the input window one output pixel sees
         if fields:
             rows = [(*row, field) for row, field in zip(rows, ["Receptive field", *fields])]
         widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]))]
         rule = "=" * sum(widths)
         lines = [f'Model: "{self.name or "model"}"', rule]
-        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[:1]]
+        lines += [
+            "".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[:1]
+        ]
         lines.append(rule)
-        lines += ["".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[1:]]
+        lines += [
+            "".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows[1:]
+        ]
         lines += [rule, f"Total params: {self.num_parameters():,}"]
         if costs is not None:
             lines.append(f"Forward FLOPs per sample: {sum(c.flops for c in costs):,}")
-            lines.append(f"Activations kept for backward at batch size {batch_size}: "
-                         f"{format_bytes(sum(c.activation_bytes for c in costs))}")
+            lines.append(
+                f"Activations kept for backward at batch size {batch_size}: "
+                f"{format_bytes(sum(c.activation_bytes for c in costs))}"
+            )
         lines.append(rule)
         text = "\n".join(lines)
         print_fn(text)
@@ -428,7 +495,9 @@ class Model(KerasWorkflow, Module):
             return ["?"] * len(self.layers)
         # Axes the first layer declares as None (any sequence length) ran with size 1: shown as None
         # in outputs that keep the input's axes (sequences), as Keras shows them.
-        declared = getattr(self.layers[0], "input_shape", None) if self._sample_shape is None else None
+        declared = (
+            getattr(self.layers[0], "input_shape", None) if self._sample_shape is None else None
+        )
         free = [i + 1 for i, size in enumerate(declared or ()) if size is None]
         shapes = []
         x = Tensor._from_op(np.zeros((1, *sample), dtype=self.dtype), None)

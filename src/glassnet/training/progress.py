@@ -36,7 +36,9 @@ def resolve_verbose(verbose: int | str) -> int:
             import tqdm  # noqa: F401
         except ImportError:
             if not _hinted:
-                print('glassnet: progress bars need tqdm (pip install "glassnet[progress]"); printing lines.')
+                print(
+                    'glassnet: progress bars need tqdm (pip install "glassnet[progress]"); printing lines.'
+                )
                 _hinted = True
             return 2
     return int(verbose)
@@ -58,7 +60,9 @@ class EpochLine(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         elapsed = time.perf_counter() - self.started
-        print(f"Epoch {epoch + 1}/{self.epochs} - {elapsed:.2f}s - {_format(logs or {})}", flush=True)
+        print(
+            f"Epoch {epoch + 1}/{self.epochs} - {elapsed:.2f}s - {_format(logs or {})}", flush=True
+        )
 
 
 class ProgressBar(Callback):
@@ -72,14 +76,20 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="batch", leave=True)
+        self.bar = tqdm(
+            total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="batch", leave=True
+        )
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self.bar.update(1)
         if logs:
-            self.bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
+            self.bar.set_postfix(
+                {key: f"{value:.4f}" for key, value in logs.items()}, refresh=False
+            )
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         if logs:
-            self.bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items() if "/" not in key})
+            self.bar.set_postfix(
+                {key: f"{value:.4f}" for key, value in logs.items() if "/" not in key}
+            )
         self.bar.close()

@@ -13,16 +13,30 @@ import numpy as np
 from .. import losses, optim
 from .._version import __version__
 from ..errors import ModelFileError
-from ..io.serialization import (build_layer, config_size, layer_config, model_file_bytes, read_model_file,
-                                write_model_file)
+from ..io.serialization import (
+    build_layer,
+    config_size,
+    layer_config,
+    model_file_bytes,
+    read_model_file,
+    write_model_file,
+)
 from ..nn.module import Module
 
-__all__ = ["save_model", "load_model", "model_to_bytes", "model_from_bytes", "restore_training_state"]
+__all__ = [
+    "save_model",
+    "load_model",
+    "model_to_bytes",
+    "model_from_bytes",
+    "restore_training_state",
+]
 
 
 def _init_arguments(obj: Any) -> dict[str, Any]:
     """The constructor arguments an object keeps as attributes of the same name."""
-    names = [n for n in inspect.signature(type(obj).__init__).parameters if n not in ("self", "params")]
+    names = [
+        n for n in inspect.signature(type(obj).__init__).parameters if n not in ("self", "params")
+    ]
     return {name: getattr(obj, name) for name in names if name in vars(obj)}
 
 
@@ -31,16 +45,29 @@ def _compile_settings(model: Any) -> dict[str, Any] | None:
         return None
     loss = model.compiled_loss
     if type(loss).__name__ not in losses.__all__:
-        raise TypeError(f"save: the loss {loss!r} is not a glassnet loss class and cannot be saved.")
-    return {"loss": {"class": type(loss).__name__, "config": _init_arguments(loss)},
-            "optimizer": {"class": type(model.optimizer).__name__,
-                          "config": {k: list(v) if isinstance(v, tuple) else v
-                                     for k, v in model.optimizer.defaults.items()}},
-            "clipping": list(model.clipping), "run_eagerly": model.run_eagerly}
+        raise TypeError(
+            f"save: the loss {loss!r} is not a glassnet loss class and cannot be saved."
+        )
+    return {
+        "loss": {"class": type(loss).__name__, "config": _init_arguments(loss)},
+        "optimizer": {
+            "class": type(model.optimizer).__name__,
+            "config": {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in model.optimizer.defaults.items()
+            },
+        },
+        "clipping": list(model.clipping),
+        "run_eagerly": model.run_eagerly,
+    }
 
 
-def save_model(model: Any, path: str | os.PathLike[str], include_optimizer: bool = True,
-               training_state: dict[str, Any] | None = None) -> None:
+def save_model(
+    model: Any,
+    path: str | os.PathLike[str],
+    include_optimizer: bool = True,
+    training_state: dict[str, Any] | None = None,
+) -> None:
     """Write the architecture, the weights (and optimizer state) of ``model`` to one ``.gnet`` file.
 
     ``training_state`` (epoch, history, random generator state) makes the file a checkpoint that
@@ -58,19 +85,26 @@ def model_to_bytes(model: Any, include_optimizer: bool = True) -> bytes:
     return model_file_bytes(*_model_file_contents(model, include_optimizer, None))
 
 
-def model_from_bytes(data: bytes, custom_objects: Mapping[str, type[Module]] | None = None,
-                     compile: bool = True) -> Any:
+def model_from_bytes(
+    data: bytes, custom_objects: Mapping[str, type[Module]] | None = None, compile: bool = True
+) -> Any:
     """The Model that ``model_to_bytes`` wrote, with every check ``load_model`` makes."""
     return _model_from_file(read_model_file(data), "<model bytes>", custom_objects, compile)
 
 
-def _model_file_contents(model: Any, include_optimizer: bool, training_state: dict[str, Any] | None
-                         ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    arrays: dict[str, np.ndarray] = {f"weights/{name}": value for name, value in model.state_dict().items()}
+def _model_file_contents(
+    model: Any, include_optimizer: bool, training_state: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    arrays: dict[str, np.ndarray] = {
+        f"weights/{name}": value for name, value in model.state_dict().items()
+    }
     manifest: dict[str, Any] = {
         "glassnet_version": __version__,
-        "model": {"name": model.name, "layers": [layer_config(layer) for layer in model.layers],
-                  "steps_taken": model._steps_taken},
+        "model": {
+            "name": model.name,
+            "layers": [layer_config(layer) for layer in model.layers],
+            "steps_taken": model._steps_taken,
+        },
         "compile": _compile_settings(model),
         "optimizer_state": None,
         "training_state": training_state,
@@ -84,8 +118,10 @@ def _model_file_contents(model: Any, include_optimizer: bool, training_state: di
                     arrays[f"optimizer/{index}/{key}"] = value
                 else:
                     scalars.setdefault(str(index), {})[key] = value
-        groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in group.items()}
-                  for group in state["param_groups"]]
+        groups = [
+            {k: list(v) if isinstance(v, tuple) else v for k, v in group.items()}
+            for group in state["param_groups"]
+        ]
         manifest["optimizer_state"] = {"param_groups": groups, "scalars": scalars}
     return manifest, arrays
 
@@ -95,8 +131,11 @@ def _model_file_contents(model: Any, include_optimizer: bool, training_state: di
 CONFIG_SIZE_ALLOWANCE = 1 << 16
 
 
-def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[Module]] | None = None,
-               compile: bool = True) -> Any:
+def load_model(
+    path: str | os.PathLike[str],
+    custom_objects: Mapping[str, type[Module]] | None = None,
+    compile: bool = True,
+) -> Any:
     """Rebuild a Model from a ``.gnet`` file: nothing in the file is executed or imported.
 
     Args:
@@ -110,13 +149,21 @@ def load_model(path: str | os.PathLike[str], custom_objects: Mapping[str, type[M
     return _model_from_file(read_model_file(path), os.fspath(path), custom_objects, compile)
 
 
-def _model_from_file(contents: tuple[dict[str, Any], dict[str, np.ndarray]], where: str,
-                     custom_objects: Mapping[str, type[Module]] | None, compile: bool) -> Any:
+def _model_from_file(
+    contents: tuple[dict[str, Any], dict[str, np.ndarray]],
+    where: str,
+    custom_objects: Mapping[str, type[Module]] | None,
+    compile: bool,
+) -> Any:
     manifest, arrays = contents
     spec = _model_spec(where, manifest)
     # Popped so that each array is freed once copied into the model: a load holds about the file's
     # size in arrays at any moment, not twice it.
-    weights = {name.removeprefix("weights/"): arrays.pop(name) for name in list(arrays) if name.startswith("weights/")}
+    weights = {
+        name.removeprefix("weights/"): arrays.pop(name)
+        for name in list(arrays)
+        if name.startswith("weights/")
+    }
     model = _build_model(where, spec, weights, custom_objects)
     _build_lazy_layers(model, weights)
     try:
@@ -136,15 +183,21 @@ def _model_spec(where: str, manifest: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list):
         raise ModelFileError(f"{where}: the manifest describes no layers.")
     if spec.get("name") is not None and not isinstance(spec.get("name"), str):
-        raise ModelFileError(f"{where}: the model's name must be a string, got {spec.get('name')!r}.")
+        raise ModelFileError(
+            f"{where}: the model's name must be a string, got {spec.get('name')!r}."
+        )
     steps = spec.get("steps_taken", 0)
     if type(steps) is not int or steps < 0:
         raise ModelFileError(f"{where}: steps_taken must be a whole number >= 0, got {steps!r}.")
     return spec
 
 
-def _build_model(where: str, spec: Mapping[str, Any], weights: Mapping[str, np.ndarray],
-                 custom_objects: Mapping[str, type[Module]] | None) -> Any:
+def _build_model(
+    where: str,
+    spec: Mapping[str, Any],
+    weights: Mapping[str, np.ndarray],
+    custom_objects: Mapping[str, type[Module]] | None,
+) -> Any:
     from .model import Model
 
     # Layers allocate their weights from their configs before the file's weights are checked
@@ -170,9 +223,15 @@ def restore_training_state(model: Any, path: str | os.PathLike[str]) -> dict[str
     where = os.fspath(path)
     state = manifest.get("training_state")
     if not isinstance(state, dict):
-        raise ModelFileError(f"{where}: not a training checkpoint (no training state); save one with "
-                             "ModelCheckpoint('....gnet').")
-    weights = {name.removeprefix("weights/"): value for name, value in arrays.items() if name.startswith("weights/")}
+        raise ModelFileError(
+            f"{where}: not a training checkpoint (no training state); save one with "
+            "ModelCheckpoint('....gnet')."
+        )
+    weights = {
+        name.removeprefix("weights/"): value
+        for name, value in arrays.items()
+        if name.startswith("weights/")
+    }
     try:
         model.load_state_dict(weights)
     except ValueError as exc:
@@ -189,19 +248,27 @@ def restore_training_state(model: Any, path: str | os.PathLike[str]) -> dict[str
     return state
 
 
-def _load_optimizer_state(optimizer: Any, state: Any, arrays: Mapping[str, np.ndarray], where: str) -> None:
+def _load_optimizer_state(
+    optimizer: Any, state: Any, arrays: Mapping[str, np.ndarray], where: str
+) -> None:
     if not isinstance(state, dict):
         raise ModelFileError(f"{where}: the optimizer state must be a JSON object.")
     groups, scalars = state.get("param_groups", []), state.get("scalars", {})
     _check_groups(optimizer, groups, where)
-    if not isinstance(scalars, dict) or not all(isinstance(entries, dict) for entries in scalars.values()):
-        raise ModelFileError(f"{where}: the optimizer's scalars must map parameter numbers to objects.")
+    if not isinstance(scalars, dict) or not all(
+        isinstance(entries, dict) for entries in scalars.values()
+    ):
+        raise ModelFileError(
+            f"{where}: the optimizer's scalars must map parameter numbers to objects."
+        )
     per_param: dict[int, dict[str, Any]] = {}
     try:
         for index, entries in scalars.items():
             for key, value in entries.items():
                 if not _is_number(value):
-                    raise ValueError(f"scalar {key!r} of parameter {index} is {value!r}, not a finite number")
+                    raise ValueError(
+                        f"scalar {key!r} of parameter {index} is {value!r}, not a finite number"
+                    )
             per_param.setdefault(int(index), {}).update(entries)
         for name, value in arrays.items():
             if name.startswith("optimizer/"):
@@ -225,7 +292,11 @@ def _same_kind(saved: Any, current: Any) -> bool:
     if isinstance(current, (int, float)):
         return _is_number(saved)
     if isinstance(current, tuple):
-        return isinstance(saved, list) and len(saved) == len(current) and all(map(_same_kind, saved, current))
+        return (
+            isinstance(saved, list)
+            and len(saved) == len(current)
+            and all(map(_same_kind, saved, current))
+        )
     return type(saved) is type(current)
 
 
@@ -233,22 +304,36 @@ def _check_groups(optimizer: Any, groups: Any, where: str) -> None:
     """Saved parameter groups must have the bound groups' keys, value types and valid values."""
     bound = optimizer.param_groups
     if not isinstance(groups, list) or len(groups) != len(bound):
-        raise ModelFileError(f"{where}: the optimizer state has {groups!r:.80} for {len(bound)} parameter groups.")
+        raise ModelFileError(
+            f"{where}: the optimizer state has {groups!r:.80} for {len(bound)} parameter groups."
+        )
     for saved, group in zip(groups, bound):
         keys = set(group) - {"params"}
         if not isinstance(saved, dict) or not keys <= set(saved):
-            raise ModelFileError(f"{where}: a saved parameter group does not have the keys {sorted(keys)}.")
+            raise ModelFileError(
+                f"{where}: a saved parameter group does not have the keys {sorted(keys)}."
+            )
         # Keys the optimizer lacks come from schedules (initial_lr, max_lr, ...): numbers only.
         wrong = [key for key in set(saved) - keys - {"params"} if not _is_number(saved[key])]
         wrong += [key for key in keys if not _same_kind(saved[key], group[key])]
         if wrong:
-            raise ModelFileError(f"{where}: the saved optimizer settings {sorted(wrong)} have the wrong type.")
-        trial = {**group, **{key: tuple(value) if isinstance(value, list) else value
-                             for key, value in saved.items() if key != "params"}}
+            raise ModelFileError(
+                f"{where}: the saved optimizer settings {sorted(wrong)} have the wrong type."
+            )
+        trial = {
+            **group,
+            **{
+                key: tuple(value) if isinstance(value, list) else value
+                for key, value in saved.items()
+                if key != "params"
+            },
+        }
         try:
             optimizer.validate(trial)
         except (ValueError, TypeError) as exc:
-            raise ModelFileError(f"{where}: the saved optimizer settings are invalid: {exc}") from exc
+            raise ModelFileError(
+                f"{where}: the saved optimizer settings are invalid: {exc}"
+            ) from exc
 
 
 def _build_lazy_layers(model: Any, weights: Mapping[str, np.ndarray]) -> None:
@@ -256,45 +341,74 @@ def _build_lazy_layers(model: Any, weights: Mapping[str, np.ndarray]) -> None:
         if hasattr(layer, "built") and not layer.built:
             kernel = weights.get(f"{layer.name}.weight")
             if kernel is None or kernel.ndim != 2:
-                raise ModelFileError(f"layer {layer.name!r} has no weight of shape (units, in_features) in the file.")
+                raise ModelFileError(
+                    f"layer {layer.name!r} has no weight of shape (units, in_features) in the file."
+                )
             try:
                 layer.build(int(kernel.shape[1]))
             except (ValueError, TypeError) as exc:
-                raise ModelFileError(f"layer {layer.name!r} cannot be built from the file's weights: {exc}") from exc
+                raise ModelFileError(
+                    f"layer {layer.name!r} cannot be built from the file's weights: {exc}"
+                ) from exc
 
 
 def _spec(where: str, settings: Mapping[str, Any], what: str) -> tuple[str, dict[str, Any]]:
     spec = settings.get(what)
-    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(
-            spec.get("config", {}), dict):
-        raise ModelFileError(f"{where}: the compile settings' {what} must be {{'class': name, 'config': {{...}}}}.")
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("class"), str)
+        or not isinstance(spec.get("config", {}), dict)
+    ):
+        raise ModelFileError(
+            f"{where}: the compile settings' {what} must be {{'class': name, 'config': {{...}}}}."
+        )
     return spec["class"], spec.get("config", {})
 
 
-def _restore_compile(model: Any, settings: Any, state: Any, arrays: Mapping[str, np.ndarray], where: str) -> None:
+def _restore_compile(
+    model: Any, settings: Any, state: Any, arrays: Mapping[str, np.ndarray], where: str
+) -> None:
     if not isinstance(settings, dict):
         raise ModelFileError(f"{where}: the compile settings must be a JSON object.")
-    (loss_name, loss_config), (optimizer_name, optimizer_config) = (_spec(where, settings, "loss"),
-                                                                    _spec(where, settings, "optimizer"))
+    (loss_name, loss_config), (optimizer_name, optimizer_config) = (
+        _spec(where, settings, "loss"),
+        _spec(where, settings, "optimizer"),
+    )
     loss_class = getattr(losses, loss_name, None) if loss_name in losses.__all__ else None
-    optimizer_class = getattr(optim, optimizer_name, None) if optimizer_name in optim.__all__ else None
+    optimizer_class = (
+        getattr(optim, optimizer_name, None) if optimizer_name in optim.__all__ else None
+    )
     if not (isinstance(loss_class, type) and issubclass(loss_class, losses.Loss)):
         raise ModelFileError(f"{where}: unknown loss class {loss_name!r}.")
     if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, optim.Optimizer)):
         raise ModelFileError(f"{where}: unknown optimizer class {optimizer_name!r}.")
     clipping = settings.get("clipping", [None, None, None])
     run_eagerly = settings.get("run_eagerly", False)
-    if not (isinstance(clipping, list) and len(clipping) == 3 and all(c is None or _is_number(c) for c in clipping)
-            and isinstance(run_eagerly, bool)):
-        raise ModelFileError(f"{where}: invalid clipping {clipping!r} or run_eagerly {run_eagerly!r}.")
+    if not (
+        isinstance(clipping, list)
+        and len(clipping) == 3
+        and all(c is None or _is_number(c) for c in clipping)
+        and isinstance(run_eagerly, bool)
+    ):
+        raise ModelFileError(
+            f"{where}: invalid clipping {clipping!r} or run_eagerly {run_eagerly!r}."
+        )
     try:
         loss = loss_class(**loss_config)
         optimizer = optimizer_class(**optimizer_config)
         clipnorm, clipvalue, global_clipnorm = clipping
-        model.compile(optimizer=optimizer, loss=loss, clipnorm=clipnorm, clipvalue=clipvalue,
-                      global_clipnorm=global_clipnorm, run_eagerly=run_eagerly)
+        model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            run_eagerly=run_eagerly,
+        )
     except Exception as exc:  # constructors given a file's config: any failure is the file's
-        raise ModelFileError(f"{where}: the compile settings cannot be restored: {type(exc).__name__}: {exc}") from exc
+        raise ModelFileError(
+            f"{where}: the compile settings cannot be restored: {type(exc).__name__}: {exc}"
+        ) from exc
     if state:
         optimizer.bind(list(model.parameters()))
         _load_optimizer_state(optimizer, state, arrays, where)

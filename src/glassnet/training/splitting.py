@@ -7,8 +7,9 @@ import numpy as np
 __all__ = ["validation_indices"]
 
 
-def validation_indices(y: np.ndarray, fraction: float, stratify: bool,
-                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def validation_indices(
+    y: np.ndarray, fraction: float, stratify: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(train, validation) row indices holding out ``fraction`` of the samples at random.
 
     With ``stratify``, each class keeps its share in both parts (labels are the class index, or

@@ -20,9 +20,13 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
         return data.data
     if data is None:
         raise DTypeError(f"{what}: expected an array of numbers, got None.")
-    if hasattr(data, "toarray") and hasattr(data, "nnz"):  # SciPy sparse: np.asarray would wrap it in an object
-        raise DTypeError(f"{what}: got a SciPy sparse matrix of shape {data.shape}; glassnet computes on dense "
-                         f"arrays. Pass {what}.toarray() ({data.shape[0]} x {data.shape[1]} numbers in memory).")
+    if hasattr(data, "toarray") and hasattr(
+        data, "nnz"
+    ):  # SciPy sparse: np.asarray would wrap it in an object
+        raise DTypeError(
+            f"{what}: got a SciPy sparse matrix of shape {data.shape}; glassnet computes on dense "
+            f"arrays. Pass {what}.toarray() ({data.shape[0]} x {data.shape[1]} numbers in memory)."
+        )
     if isinstance(data, (dict, set, str, bytes)):
         raise DTypeError(f"{what}: expected an array of numbers, got a {type(data).__name__}.")
     if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
@@ -32,7 +36,9 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
     except (ValueError, TypeError) as exc:
         raise DTypeError(f"{what}: could not make an array of numbers ({exc}).") from exc
     if array.dtype.kind == "O":
-        kinds = {type(v).__name__ for v in array.ravel() if v is None or isinstance(v, (str, bytes))}
+        kinds = {
+            type(v).__name__ for v in array.ravel() if v is None or isinstance(v, (str, bytes))
+        }
         if kinds:
             raise DTypeError(
                 f"{what}: expected numbers, got an array of Python objects containing "
@@ -51,8 +57,9 @@ def _as_numeric_array(data: Any, what: str) -> np.ndarray:
     return array
 
 
-def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dtype,
-                what: str = "X") -> np.ndarray:
+def as_features(
+    x: Any, in_features: int | None, first_layer: str, dtype: np.dtype, what: str = "X"
+) -> np.ndarray:
     """``x`` as a samples-first array ``(n_samples, ...)`` of ``dtype``, or a clear error.
 
     Dense data is ``(n_samples, n_features)``; images and sequences keep their axes after the
@@ -62,10 +69,14 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
     array = _as_numeric_array(x, what)
     if array.ndim < 2:
         hint = " Use X.reshape(-1, 1) for a single feature." if array.ndim == 1 else ""
-        raise ShapeError(f"{what}: expected a samples-first array (n_samples, n_features) or "
-                         f"(n_samples, ...), got shape {array.shape}.{hint}")
+        raise ShapeError(
+            f"{what}: expected a samples-first array (n_samples, n_features) or "
+            f"(n_samples, ...), got shape {array.shape}.{hint}"
+        )
     if array.shape[0] == 0:
-        raise InputError(f"{what}: expected at least one sample, got an empty array of shape {array.shape}.")
+        raise InputError(
+            f"{what}: expected at least one sample, got an empty array of shape {array.shape}."
+        )
     if in_features is not None and array.shape[-1] != in_features:
         if array.ndim == 2 and array.shape[0] == in_features:
             raise ShapeError(
@@ -73,7 +84,9 @@ def as_features(x: Any, in_features: int | None, first_layer: str, dtype: np.dty
                 f"samples-first data (n_samples, n_features) = (n, {in_features}), as Keras and "
                 "PyTorch do. Pass X instead of X.T (drop the .T)."
             )
-        expected = f"(n_samples, {in_features})" if array.ndim == 2 else f"(n_samples, ..., {in_features})"
+        expected = (
+            f"(n_samples, {in_features})" if array.ndim == 2 else f"(n_samples, ..., {in_features})"
+        )
         raise ShapeError(
             f"{first_layer}: expected input of shape {expected}, got {what} of shape "
             f"{array.shape}: the data has {array.shape[-1]} features, the layer takes {in_features}."
@@ -96,12 +109,16 @@ def _require_finite(array: np.ndarray, what: str) -> None:
     # product with a ones vector: BLAS reads the data about 3x faster than np.sum, which matters
     # when fit is called on hundreds of MB of features.
     with np.errstate(over="ignore", invalid="ignore"):
-        rows = array.reshape(len(array), -1) if array.ndim > 2 and array.flags.c_contiguous else array
+        rows = (
+            array.reshape(len(array), -1) if array.ndim > 2 and array.flags.c_contiguous else array
+        )
         row_sums = rows @ np.ones(rows.shape[-1], dtype=array.dtype) if rows.ndim == 2 else rows
     if not np.isfinite(row_sums).all() and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise InputError(f"{what}: contains {bad} NaN or infinite values (or values beyond the range of "
-                         f"{array.dtype}); clean, impute or rescale them first.")
+        raise InputError(
+            f"{what}: contains {bad} NaN or infinite values (or values beyond the range of "
+            f"{array.dtype}); clean, impute or rescale them first."
+        )
 
 
 def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.ndarray:
@@ -114,7 +131,9 @@ def as_targets(y: Any, n_samples: int, dtype: np.dtype, what: str = "Y") -> np.n
         )
     if array.ndim == 0 or array.shape[0] != n_samples:
         got = "a scalar" if array.ndim == 0 else f"{array.shape[0]} (shape {array.shape})"
-        raise ShapeError(f"X and {what} lengths differ: X has {n_samples} samples, {what} has {got}.")
+        raise ShapeError(
+            f"X and {what} lengths differ: X has {n_samples} samples, {what} has {got}."
+        )
     if array.dtype.kind in "bf":
         array = _cast(array, dtype)
         _require_finite(array, what)
