@@ -177,27 +177,59 @@ def test_masking_whose_mask_reaches_no_recurrent_layer(tmp_path) -> None:
     _check(model, x, tmp_path)
 
 
-@pytest.mark.parametrize(
-    "first,x",
-    [
-        (lambda: gn.Masking(), _sequence((2, 4, 3))),
-        (
-            lambda: gn.Embedding(5, 3, mask_zero=True, rng=0),
-            np.array([[1, 2, 0, 0], [3, 0, 4, 1]], dtype=np.int64),
-        ),
-    ],
-    ids=["masking", "embedding-mask-zero"],
+PADDED_IDS = np.array(
+    [[1, 2, 0, 0, 0], [3, 0, 4, 1, 2], [0, 0, 2, 2, 0], [0, 0, 0, 0, 0]], dtype=np.int64
 )
-def test_a_mask_reaching_a_recurrent_layer_is_refused_with_the_reason(first, x, tmp_path) -> None:
-    model = gn.Model([first(), gn.Dropout(0.1), gn.Bidirectional(gn.LSTM(3, rng=0))])
-    model.predict(x)
-    with pytest.raises(
-        ValueError,
-        match=r"bidirectional_1 \(Bidirectional\) receives the mask of (masking|embedding)_1.*"
-        r"sequence_lens",
-    ):
-        gn_onnx.export(model, tmp_path / "m.onnx", input_shape=x.shape[1:])
-    assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("kind", list(RECURRENT))
+@pytest.mark.parametrize("return_sequences,go_backwards", [(False, False), (True, True)])
+def test_embedding_mask_zero_reaches_recurrent_layers_as_a_scan(
+    kind, return_sequences, go_backwards, tmp_path
+) -> None:
+    # Zeros in the middle and a sample with no valid step too: a Scan with the mask, not
+    # sequence_lens (which would skip only the trailing steps).
+    model = gn.Model(
+        [
+            gn.Embedding(5, 3, mask_zero=True, rng=0),
+            RECURRENT[kind](return_sequences=return_sequences, go_backwards=go_backwards),
+        ]
+    )
+    proto = _check(model, PADDED_IDS, tmp_path)
+    assert "Scan" in _ops(proto)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "ave"])
+def test_masking_passes_through_bidirectional_and_backwards_layers(merge_mode, tmp_path) -> None:
+    x = _sequence((4, 6, 3))
+    x[:, 4:] = 0.0
+    x[1, 1] = 0.0
+    x[2] = 0.0
+    model = gn.Model(
+        [
+            gn.Masking(),
+            gn.Dropout(0.2),  # passes the mask on
+            gn.Bidirectional(gn.GRU(4, return_sequences=True, rng=0), merge_mode=merge_mode),
+            gn.LSTM(3, return_sequences=True, go_backwards=True, rng=0),  # reverses the mask
+            gn.SimpleRNN(2, rng=0),
+            gn.Dense(1),
+        ]
+    )
+    proto = _check(model, x, tmp_path)
+    assert _ops(proto).count("Scan") == 4 and "LSTM" not in _ops(proto)
+
+
+def test_the_readme_sequence_model_exports(tmp_path) -> None:
+    model = gn.Model(
+        [
+            gn.Embedding(3, 8, mask_zero=True, rng=0),
+            gn.LSTM(16, rng=0),
+            gn.Dense(1, activation="sigmoid"),
+        ]
+    )
+    tokens = np.where(np.arange(15) < np.array([[3], [15], [9]]), 1, 0).astype(np.int64)
+    tokens[1, ::2] = 2
+    _check(model, tokens, tmp_path)
 
 
 def test_embedding_mask_that_ends_before_any_recurrent_layer_exports(tmp_path) -> None:

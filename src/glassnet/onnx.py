@@ -53,9 +53,8 @@ from .nn import (
 )
 from .nn.conv import _Conv, _KerasConv
 from .onnx_sequences import (
+    MaskFlow,
     SequenceExportError,
-    mask_refusal,
-    next_mask,
     translate_sequence_layer,
 )
 from .onnx_sequences import (
@@ -76,6 +75,8 @@ class _Graph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.count = 0
+        # The Keras mask (N, T) bool tensor the layer being translated receives, or None.
+        self.mask: str | None = None
 
     def name(self, hint: str) -> str:
         self.count += 1
@@ -328,7 +329,7 @@ def export(
     Raises:
         ValueError: naming every layer that has no ONNX form here (GELU among them: exact GELU
             needs opset 20, which onnxruntime releases do not all run), with the reason when
-            there is one (a mask reaching a recurrent layer, ``return_state=True``, ...).
+            there is one (``return_state=True``, ``Bidirectional(merge_mode=None)``, ...).
     """
     try:
         import onnx
@@ -351,17 +352,15 @@ def export(
     if dtype_name != "float32" and not _starts_with_embedding(model.layers):
         x = graph.node("Cast", [x], "input", to=TensorProto.FLOAT)
     sample = np.zeros((1, *input_shape), dtype=model.dtype)
-    mask = None
+    masks = MaskFlow(graph)
     for layer in model.layers:
-        refusal = mask_refusal(layer, mask)
-        if refusal is not None:
-            raise ValueError(f"onnx.export: no ONNX form for {refusal}")
         # One sample through each layer: builds a lazily sized layer before it is translated, and
         # gives the next layer's input shape (and at the end the output's).
         out = model._dry_run(sample, [layer]).data
-        x = _translate(graph, layer, x, sample.shape[1:])
-        mask = next_mask(layer, sample, mask)  # the Keras mask the next layer would receive
-        sample = out
+        graph.mask = masks.received(layer)
+        y = _translate(graph, layer, x, sample.shape[1:])
+        masks.advance(layer, x, sample)  # the Keras mask the next layer receives, as in Model
+        x, sample = y, out
     graph.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
     inputs = [helper.make_tensor_value_info("input", element_type, ["batch", *input_shape])]
     outputs = [

@@ -48,12 +48,12 @@ from .nn.keras_recurrent import (
 )
 from .nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
-__all__ = ["input_dtype", "mask_refusal", "next_mask", "translate_sequence_layer"]
+__all__ = ["MaskFlow", "input_dtype", "translate_sequence_layer"]
 
 Translate = Callable[[Any, Any, str, Sequence[int] | None], str]
 
 # ONNX's element type numbers (onnx.TensorProto): FLOAT and INT64, for Cast's "to".
-_FLOAT, _INT32, _INT64 = 1, 6, 7
+_FLOAT, _INT32, _INT64, _BOOL = 1, 6, 7, 9
 _INPUT_TYPES = {"float32": _FLOAT, "int32": _INT32, "int64": _INT64}
 
 # glassnet's gate blocks in ONNX's order: LSTM i, f, g, o -> i, o, f, c; GRU r, z, n -> z, r, h.
@@ -86,30 +86,41 @@ def input_dtype(layers: Sequence[Any], requested: Any = None) -> tuple[str, int]
     return name, _INPUT_TYPES[name]
 
 
-def mask_refusal(layer: Any, mask: tuple[Any, str] | None) -> str | None:
-    """Why ``layer`` cannot be exported when the Keras mask ``mask`` (array, source) reaches it."""
-    if mask is None or not getattr(layer, "supports_masking", False):
-        return None
-    if isinstance(layer, (_KerasRecurrent, Bidirectional)):
-        return (
-            f"{layer.display_name} ({type(layer).__name__}) receives the mask of {mask[1]}. ONNX's "
-            "recurrent operators take per-sample lengths (sequence_lens), which skip only the last "
-            "steps of a sample, while the mask skips any step: the graph would differ from predict "
-            "for some inputs. Export a copy of the model without mask_zero/Masking."
-        )
-    return None
+class MaskFlow:
+    """Follows ``Model.forward``'s Keras mask through the export (``glassnet.training.model``).
 
+    ``received(layer)`` is the name of the ``(N, T)`` boolean mask tensor that ``layer`` receives
+    (None without one); ``advance`` gives the mask after it: Embedding(mask_zero=True) and Masking
+    start one from their input, a recurrent layer reading backwards and returning sequences
+    reverses it, other layers with ``compute_mask`` pass it on, and any other layer ends it.
+    """
 
-def next_mask(layer: Any, x: np.ndarray, mask: tuple[Any, str] | None) -> tuple[Any, str] | None:
-    """The mask (array, source) after ``layer`` on a sample ``x``, by Model's convention."""
-    compute_mask = getattr(layer, "compute_mask", None)
-    if compute_mask is None:
-        return None
-    given = None if mask is None else mask[0]
-    result = compute_mask(x, given)
-    if result is None:
-        return None
-    return result, mask[1] if mask is not None and given is not None else layer.display_name
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+        self.array: np.ndarray | None = None  # the mask of a sample, only its presence is used
+        self.name: str | None = None
+
+    def received(self, layer: Any) -> str | None:
+        return self.name if getattr(layer, "supports_masking", False) else None
+
+    def advance(self, layer: Any, x: str, sample: np.ndarray) -> None:
+        """After ``layer`` on the graph tensor ``x`` (its input), whose samples look like ``sample``."""
+        compute_mask = getattr(layer, "compute_mask", None)
+        array = None if compute_mask is None else compute_mask(sample, self.array)
+        graph, hint = self.graph, f"{getattr(layer, 'display_name', 'layer')}.mask"
+        if array is None:
+            self.name = None
+        elif isinstance(layer, Embedding):
+            ids = graph.node("Cast", [x], hint, to=_INT64)
+            zero = graph.constant(hint, np.array(0, dtype=np.int64))
+            self.name = graph.node("Not", [graph.node("Equal", [ids, zero], hint)], hint)
+        elif isinstance(layer, Masking):
+            self.name = graph.node(
+                "Cast", [_masking_keep(graph, layer, x, keepdims=0)], hint, to=_BOOL
+            )
+        elif isinstance(layer, _KerasRecurrent) and layer.go_backwards:
+            self.name = _reverse(graph, hint, self.name, axis=1)
+        self.array = array
 
 
 def translate_sequence_layer(
@@ -149,16 +160,21 @@ def translate_sequence_layer(
     if isinstance(layer, TimeDistributed):
         return _time_distributed(graph, layer, x, sample_shape, translate)
     if isinstance(layer, Masking):
-        value = graph.constant(f"{name}.mask_value", np.array(layer.mask_value, dtype=np.float32))
-        differs = graph.node("Not", [graph.node("Equal", [x, value], name)], name)
-        keep = graph.node("Cast", [differs], name, to=_FLOAT)
-        keep = graph.node("ReduceMax", [keep], name, axes=[-1], keepdims=1)
-        return graph.node("Mul", [x, keep], name)
+        return graph.node("Mul", [x, _masking_keep(graph, layer, x, keepdims=1)], name)
     if isinstance(layer, MultiHeadAttention):
         return _keras_attention(graph, layer, x)
     if isinstance(layer, PositionalEncoding):
         return _positional_encoding(graph, layer, x, sample_shape)
     return _encoder(graph, layer, x, sample_shape, translate)
+
+
+def _masking_keep(graph: Any, layer: Masking, x: str, keepdims: int) -> str:
+    """``any(x != mask_value, axis=-1)`` as 0/1 floats."""
+    name = layer.display_name
+    value = graph.constant(f"{name}.mask_value", np.array(layer.mask_value, dtype=np.float32))
+    differs = graph.node("Not", [graph.node("Equal", [x, value], name)], name)
+    keep = graph.node("Cast", [differs], name, to=_FLOAT)
+    return graph.node("ReduceMax", [keep], name, axes=[-1], keepdims=keepdims)
 
 
 def _refuse(layer: Any) -> None:
@@ -218,6 +234,8 @@ def _onnx_weights(layer: _KerasRecurrent) -> tuple[np.ndarray, np.ndarray, np.nd
 def _recurrent(graph: Any, layer: _KerasRecurrent | Bidirectional, x: str) -> str:
     """One ONNX recurrent node (both directions for Bidirectional), outputs samples-first."""
     name = layer.display_name
+    if getattr(graph, "mask", None) is not None:
+        return _masked_recurrent(graph, layer, x, graph.mask)
     if isinstance(layer, Bidirectional):
         pair = [layer.forward_layer, layer.backward_layer]
         # ONNX's direction 0 reads forwards: the layer that does so goes first.
@@ -257,6 +275,128 @@ def _recurrent(graph: Any, layer: _KerasRecurrent | Bidirectional, x: str) -> st
     if layer.return_sequences and layer.go_backwards:  # Keras returns the steps in visiting order
         out = _reverse(graph, name, out, axis=1)
     return out
+
+
+def _masked_recurrent(graph: Any, layer: _KerasRecurrent | Bidirectional, x: str, mask: str) -> str:
+    """With a Keras mask: each direction a Scan over the steps, a masked step keeping the state.
+
+    ONNX's RNN/LSTM/GRU take per-sample lengths (``sequence_lens``), which skip only the last
+    steps of a sample; glassnet's mask skips any step (``h_t = where(m_t, cell, h_{t-1})``, output
+    0), so the cell is written out in a Scan body and the mask is one of its inputs.
+    """
+    name = layer.display_name
+    steps_mask = graph.node("Unsqueeze", [mask, _ints(graph, name, [2])], name)  # (N, T, 1)
+    pair = (
+        [layer.forward_layer, layer.backward_layer] if isinstance(layer, Bidirectional) else [layer]
+    )
+    outputs = []
+    for direction in pair:
+        sequence, final = _scan_direction(graph, direction, x, steps_mask, name)
+        outputs.append(sequence if layer.return_sequences else final)
+    if isinstance(layer, Bidirectional):
+        axis = _ints(graph, name, [-2])
+        stacked = [graph.node("Unsqueeze", [out, axis], name) for out in outputs]
+        return _merge(graph, layer, graph.node("Concat", stacked, name, axis=-2))
+    out = outputs[0]
+    if layer.return_sequences and layer.go_backwards:
+        out = _reverse(graph, name, out, axis=1)
+    return out
+
+
+def _scan_direction(
+    graph: Any, layer: _KerasRecurrent, x: str, steps_mask: str, name: str
+) -> tuple[str, str]:
+    """``layer`` over ``x`` ``(N, T, I)`` as a Scan: outputs ``(N, T, H)`` aligned with the input's
+    steps and the final ``h`` ``(N, H)``. Gate order and formulas are glassnet's (ops/recurrent.py)."""
+    helper, hidden = graph.helper, layer.units
+    name = f"{name}.{layer.display_name}" if layer.display_name not in name else name
+    biases = [getattr(layer, b).data for b in layer._bias_names()]
+    projected = graph.node(  # x W_ih^T + b_ih for every step at once, outside the loop
+        "MatMul", [x, graph.constant(f"{name}.weight_ih_T", layer.weight_ih.data.T)], name
+    )
+    if biases:
+        projected = graph.node("Add", [projected, graph.constant(f"{name}.b_ih", biases[0])], name)
+    batch = graph.node("Shape", [x], name, start=0, end=1)
+    shape = graph.node("Concat", [batch, _ints(graph, name, [hidden])], name, axis=0)
+    zeros = graph.node(
+        "ConstantOfShape",
+        [shape],
+        name,
+        value=graph.numpy_helper.from_array(np.zeros(1, dtype=np.float32)),
+    )
+    count = 2 if isinstance(layer, LSTM) else 1
+    outer_nodes, graph.nodes = graph.nodes, []  # the body's nodes gather here
+    states = [graph.name(f"{name}.state") for _ in range(count)]
+    step_in, mask_in = graph.name(f"{name}.x_t"), graph.name(f"{name}.m_t")
+    new_states = _cell(graph, layer, name, step_in, states, biases)
+    kept = [graph.node("Where", [mask_in, new, old], name) for new, old in zip(new_states, states)]
+    zero = graph.constant(f"{name}.zero", np.array(0.0, dtype=np.float32))
+    output = graph.node("Where", [mask_in, new_states[0], zero], name)
+    body_nodes, graph.nodes = graph.nodes, outer_nodes
+
+    def value(n: str, elem_type: int = _FLOAT) -> Any:
+        return helper.make_tensor_value_info(n, elem_type, None)
+
+    body = helper.make_graph(
+        body_nodes,
+        f"{name}.body",
+        [*map(value, states), value(step_in), value(mask_in, _BOOL)],
+        [*map(value, kept), value(output)],
+    )
+    reverse = int(layer.go_backwards)
+    *finals, sequence = _outputs(
+        graph,
+        "Scan",
+        [*[zeros] * count, projected, steps_mask],
+        name,
+        count + 1,
+        body=body,
+        num_scan_inputs=2,
+        scan_input_axes=[1, 1],
+        scan_input_directions=[reverse, reverse],
+        scan_output_axes=[1],
+        scan_output_directions=[reverse],  # reversed order again: aligned with the input's steps
+    )
+    return sequence, finals[0]
+
+
+def _cell(
+    graph: Any, layer: _KerasRecurrent, name: str, x_t: str, states: list[str], biases: list[Any]
+) -> list[str]:
+    """One step of the cell from ``x_t`` = x W_ih^T + b_ih and the states: the new states."""
+    h = states[0]
+    recurrent = graph.node(
+        "MatMul", [h, graph.constant(f"{name}.weight_hh_T", layer.weight_hh.data.T)], name
+    )
+    if isinstance(layer, SimpleRNN):
+        total = graph.node("Add", [x_t, recurrent], name)
+        return [graph.node("Relu" if layer.activation == "relu" else "Tanh", [total], name)]
+    if isinstance(layer, LSTM):
+        total = graph.node("Add", [x_t, recurrent], name)
+        i, f, g, o = _outputs(graph, "Split", [total], name, 4, axis=1)
+        sig_i, sig_f, sig_o = (graph.node("Sigmoid", [gate], name) for gate in (i, f, o))
+        c = graph.node(
+            "Add",
+            [
+                graph.node("Mul", [sig_f, states[1]], name),
+                graph.node("Mul", [sig_i, graph.node("Tanh", [g], name)], name),
+            ],
+            name,
+        )
+        return [graph.node("Mul", [sig_o, graph.node("Tanh", [c], name)], name), c]
+    if len(biases) == 2:  # the GRU's b_hh sits inside r * (W_hn h + b_hn)
+        recurrent = graph.node("Add", [recurrent, graph.constant(f"{name}.b_hh", biases[1])], name)
+    x_r, x_z, x_n = _outputs(graph, "Split", [x_t], name, 3, axis=1)
+    h_r, h_z, h_n = _outputs(graph, "Split", [recurrent], name, 3, axis=1)
+    r = graph.node("Sigmoid", [graph.node("Add", [x_r, h_r], name)], name)
+    z = graph.node("Sigmoid", [graph.node("Add", [x_z, h_z], name)], name)
+    n = graph.node(
+        "Tanh", [graph.node("Add", [x_n, graph.node("Mul", [r, h_n], name)], name)], name
+    )
+    # h_t = n + z * (h_{t-1} - n), as glassnet computes (1 - z) n + z h_{t-1}
+    return [
+        graph.node("Add", [n, graph.node("Mul", [z, graph.node("Sub", [h, n], name)], name)], name)
+    ]
 
 
 def _reverse(graph: Any, name: str, x: str, axis: int) -> str:
