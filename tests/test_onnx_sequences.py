@@ -295,3 +295,12 @@ def test_lists_and_users_functions_are_refused_with_the_reason(tmp_path) -> None
     assert "lstm_1 (LSTM): LSTM(return_state=True) returns a list" in message
     assert message.endswith("torch_lstm (LSTM).")  # PyTorch's nn.LSTM returns a tuple
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_time_distributed_calls_its_recurrent_layer_without_the_mask(tmp_path) -> None:
+    # glassnet's TimeDistributed passes the mask on but runs its layer without it: the GRU reads
+    # every step, padding included, so the graph must not mask it either.
+    model = gn.Model([gn.Embedding(5, 3, mask_zero=True, rng=0), gn.TimeDistributed(gn.GRU(4))])
+    ids = np.array([[[1, 0, 2], [0, 0, 3]], [[4, 4, 0], [1, 2, 3]]], dtype=np.int64)
+    proto = _check(model, ids, tmp_path)
+    assert "GRU" in _ops(proto) and "Scan" not in _ops(proto)

@@ -5,9 +5,15 @@ activation), the activation layers -> their ONNX operators, Dropout -> Identity 
 BatchNorm1d/2d -> BatchNormalization with the running statistics, LayerNorm -> LayerNormalization;
 the image layers: Conv1d/Conv2d -> Conv, ConvTranspose2d -> ConvTranspose, max/avg pooling ->
 MaxPool/AveragePool, global average pooling -> GlobalAveragePool, Flatten -> Flatten,
-Upsample/UpSampling2D -> Resize, with Transpose nodes around Keras's channels-last layers. A layer
-without an ONNX form is refused with its name. The exported graph is checked with
-``onnx.checker``; its outputs equal ``model.predict`` (tests run it in onnxruntime).
+Upsample/UpSampling2D -> Resize, with Transpose nodes around Keras's channels-last layers; the
+sequence layers (``glassnet.onnx_sequences``): Embedding -> Gather (the graph then takes int64
+ids), Keras SimpleRNN/LSTM/GRU and Bidirectional -> RNN/LSTM/GRU (time-major, gates reordered),
+or a Scan when a Keras mask reaches them, TimeDistributed -> MatMul or Reshapes around the layer,
+Masking -> Equal/ReduceMax/Mul, MultiHeadAttention and TransformerEncoder(Layer) ->
+MatMul/Reshape/Transpose/Softmax/LayerNormalization, PositionalEncoding -> Add. A layer
+without an ONNX form is refused with its name (and the reason when there is one). The exported
+graph is checked with ``onnx.checker``; its outputs equal ``model.predict`` (tests run it in
+onnxruntime).
 
 >>> # glassnet.onnx.export(model, "model.onnx", input_shape=(2,))
 """

@@ -19,11 +19,14 @@
   LayerNormalization; a ``"gelu"`` feed-forward is ``0.5 x (1 + Erf(x / sqrt 2))``.
 - ``PositionalEncoding`` -> Add of its table's first T rows.
 
-Refused, with the reason: a mask that reaches a recurrent layer (from ``Embedding(mask_zero=True)``
-or ``Masking``: ONNX's ``sequence_lens`` skips only trailing steps of each sample, glassnet's mask
-skips any step, so the graph would differ for some inputs); ``return_state=True`` and
-``Bidirectional(merge_mode=None)`` (they return lists); a Transformer activation that is a user's
-function. PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` return tuples and ``nn.MultiheadAttention``
+Masks: ``MaskFlow`` follows Model's Keras mask (``Embedding(mask_zero=True)``, ``Masking``) as an
+``(N, T)`` bool tensor. A recurrent layer that receives one becomes a ``Scan`` per direction with
+the cell written out (MatMul, Split, Sigmoid, Tanh, ...) and ``h_t = Where(m_t, cell, h_{t-1})``,
+output 0 at masked steps, as glassnet computes it: ONNX's own ``sequence_lens`` skips only the
+last steps of a sample, while a mask may skip any step (a 0 token in the middle).
+
+Refused, with the reason: ``return_state=True`` and ``Bidirectional(merge_mode=None)`` (they
+return lists); a Transformer activation that is a user's function. PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` return tuples and ``nn.MultiheadAttention``
 takes three inputs, so none of them can be a layer of a Model (``Model.from_torch`` turns torch
 recurrent layers into the Keras ones, which export).
 """
@@ -424,6 +427,7 @@ def _time_distributed(
     graph: Any, layer: TimeDistributed, x: str, sample_shape: Sequence[int], translate: Translate
 ) -> str:
     inner, name = layer.layer, layer.display_name
+    graph.mask = None  # TimeDistributed calls its layer without the mask it receives
     if isinstance(inner, (Dense, Linear)) and len(sample_shape) == 2:
         return translate(graph, inner, x, sample_shape)  # MatMul + Add over the last axis
     steps = int(sample_shape[0])
