@@ -76,14 +76,19 @@ def test_keras_recurrent_layers_become_one_onnx_node(
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN-tanh"])
-def test_recurrent_layers_without_bias_and_stacked(kind, tmp_path) -> None:
+@pytest.mark.parametrize("masked", [False, True])
+def test_recurrent_layers_without_bias_and_stacked(kind, masked, tmp_path) -> None:
+    x = _sequence((3, 6, 2))
+    x[0, 2:4] = 0.0
     model = gn.Model(
-        [
+        [gn.Masking()] * masked
+        + [
             RECURRENT[kind](return_sequences=True, use_bias=False),
             RECURRENT[kind](go_backwards=True),
         ]
     )
-    _check(model, _sequence((3, 6, 2)), tmp_path)
+    proto = _check(model, x, tmp_path)
+    assert ("Scan" in _ops(proto)) == masked
 
 
 @pytest.mark.parametrize("kind", ["SimpleRNN-relu", "LSTM", "GRU"])
@@ -234,7 +239,8 @@ def test_the_readme_sequence_model_exports(tmp_path) -> None:
 
 def test_embedding_mask_that_ends_before_any_recurrent_layer_exports(tmp_path) -> None:
     model = gn.Model([gn.Embedding(5, 3, mask_zero=True, rng=0), gn.Flatten(), gn.Dense(2)])
-    _check(model, np.array([[1, 2, 0, 0], [3, 0, 4, 1]], dtype=np.int64), tmp_path)
+    proto = _check(model, np.array([[1, 2, 0, 0], [3, 0, 4, 1]], dtype=np.int64), tmp_path)
+    assert "Equal" not in _ops(proto)  # the unused mask costs no nodes
 
 
 ATTENTION: dict[str, Callable[[], list]] = {

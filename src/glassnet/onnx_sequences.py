@@ -96,34 +96,44 @@ class MaskFlow:
     (None without one); ``advance`` gives the mask after it: Embedding(mask_zero=True) and Masking
     start one from their input, a recurrent layer reading backwards and returning sequences
     reverses it, other layers with ``compute_mask`` pass it on, and any other layer ends it.
+    The mask's nodes are written only when a layer receives it (a mask that ends unused costs none).
     """
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
         self.array: np.ndarray | None = None  # the mask of a sample, only its presence is used
-        self.name: str | None = None
+        self.make: Callable[[], str] | None = None  # writes the mask's nodes, gives its name
 
     def received(self, layer: Any) -> str | None:
-        return self.name if getattr(layer, "supports_masking", False) else None
+        """The mask ``layer`` receives, written out only for the layers whose output it changes."""
+        uses_mask = isinstance(layer, (_KerasRecurrent, Bidirectional))
+        if self.make is None or not (uses_mask and getattr(layer, "supports_masking", False)):
+            return None
+        name = self.make()
+        self.make = lambda: name  # written once, then shared
+        return name
 
     def advance(self, layer: Any, x: str, sample: np.ndarray) -> None:
         """After ``layer`` on the graph tensor ``x`` (its input), whose samples look like ``sample``."""
         compute_mask = getattr(layer, "compute_mask", None)
-        array = None if compute_mask is None else compute_mask(sample, self.array)
-        graph, hint = self.graph, f"{getattr(layer, 'display_name', 'layer')}.mask"
-        if array is None:
-            self.name = None
+        self.array = None if compute_mask is None else compute_mask(sample, self.array)
+        graph, hint, before = self.graph, f"{layer.display_name}.mask", self.make
+        if self.array is None:
+            self.make = None
         elif isinstance(layer, Embedding):
-            ids = graph.node("Cast", [x], hint, to=_INT64)
-            zero = graph.constant(hint, np.array(0, dtype=np.int64))
-            self.name = graph.node("Not", [graph.node("Equal", [ids, zero], hint)], hint)
+
+            def make() -> str:
+                ids = graph.node("Cast", [x], hint, to=_INT64)
+                zero = graph.constant(hint, np.array(0, dtype=np.int64))
+                return graph.node("Not", [graph.node("Equal", [ids, zero], hint)], hint)
+
+            self.make = make
         elif isinstance(layer, Masking):
-            self.name = graph.node(
+            self.make = lambda: graph.node(
                 "Cast", [_masking_keep(graph, layer, x, keepdims=0)], hint, to=_BOOL
             )
-        elif isinstance(layer, _KerasRecurrent) and layer.go_backwards:
-            self.name = _reverse(graph, hint, self.name, axis=1)
-        self.array = array
+        elif isinstance(layer, _KerasRecurrent) and layer.go_backwards and before is not None:
+            self.make = lambda: _reverse(graph, hint, before(), axis=1)
 
 
 def translate_sequence_layer(
@@ -208,7 +218,9 @@ def _ints(graph: Any, name: str, values: Sequence[int]) -> str:
     return graph.constant(f"{name}.shape", np.array(values, dtype=np.int64))
 
 
-def _outputs(graph: Any, op: str, inputs: Sequence[str], hint: str, count: int, **attributes: Any):
+def _outputs(
+    graph: Any, op: str, inputs: Sequence[str], hint: str, count: int, **attributes: Any
+) -> list[str]:
     """A node with ``count`` outputs (``graph.node`` makes single-output nodes)."""
     outputs = [graph.name(hint) for _ in range(count)]
     graph.nodes.append(
