@@ -199,14 +199,12 @@ def _refuse(layer: Any) -> None:
         )
     if isinstance(layer, Bidirectional) and layer.merge_mode is None:
         raise SequenceExportError("Bidirectional(merge_mode=None) returns a list of two tensors")
-    encoder_layers = (
-        list(layer.layers)
-        if isinstance(layer, TransformerEncoder)
-        else [layer]
-        if isinstance(layer, TransformerEncoderLayer)
-        else []
-    )
-    for block in encoder_layers:
+    blocks = []
+    if isinstance(layer, TransformerEncoder):
+        blocks = list(layer.layers)
+    elif isinstance(layer, TransformerEncoderLayer):
+        blocks = [layer]
+    for block in blocks:
         if block._named_activation() is None:
             raise SequenceExportError(
                 f"{kind}: the activation {block.activation!r} is a function of the user's; "
@@ -215,7 +213,8 @@ def _refuse(layer: Any) -> None:
 
 
 def _ints(graph: Any, name: str, values: Sequence[int]) -> str:
-    return graph.constant(f"{name}.shape", np.array(values, dtype=np.int64))
+    """An int64 constant (a shape, axes, or Slice bounds)."""
+    return graph.constant(f"{name}.ints", np.array(values, dtype=np.int64))
 
 
 def _outputs(
