@@ -5,9 +5,15 @@ activation), the activation layers -> their ONNX operators, Dropout -> Identity 
 BatchNorm1d/2d -> BatchNormalization with the running statistics, LayerNorm -> LayerNormalization;
 the image layers: Conv1d/Conv2d -> Conv, ConvTranspose2d -> ConvTranspose, max/avg pooling ->
 MaxPool/AveragePool, global average pooling -> GlobalAveragePool, Flatten -> Flatten,
-Upsample/UpSampling2D -> Resize, with Transpose nodes around Keras's channels-last layers. A layer
-without an ONNX form is refused with its name. The exported graph is checked with
-``onnx.checker``; its outputs equal ``model.predict`` (tests run it in onnxruntime).
+Upsample/UpSampling2D -> Resize, with Transpose nodes around Keras's channels-last layers; the
+sequence layers (``glassnet.onnx_sequences``): Embedding -> Gather (the graph then takes int64
+ids), Keras SimpleRNN/LSTM/GRU and Bidirectional -> RNN/LSTM/GRU (time-major, gates reordered),
+or a Scan when a Keras mask reaches them, TimeDistributed -> MatMul or Reshapes around the layer,
+Masking -> Equal/ReduceMax/Mul, MultiHeadAttention and TransformerEncoder(Layer) ->
+MatMul/Reshape/Transpose/Softmax/LayerNormalization, PositionalEncoding -> Add. A layer
+without an ONNX form is refused with its name (and the reason when there is one). The exported
+graph is checked with ``onnx.checker``; its outputs equal ``model.predict`` (tests run it in
+onnxruntime).
 
 >>> # glassnet.onnx.export(model, "model.onnx", input_shape=(2,))
 """
@@ -32,6 +38,7 @@ from .nn import (
     BatchNorm1d,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
     GlobalAveragePooling2D,
     Input,
@@ -51,6 +58,14 @@ from .nn import (
     UpSampling2D,
 )
 from .nn.conv import _Conv, _KerasConv
+from .onnx_sequences import (
+    MaskFlow,
+    SequenceExportError,
+    translate_sequence_layer,
+)
+from .onnx_sequences import (
+    input_dtype as _choose_input_dtype,
+)
 
 __all__ = ["export", "OPSET"]
 
@@ -66,6 +81,8 @@ class _Graph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.count = 0
+        # The Keras mask (N, T) bool tensor the layer being translated receives, or None.
+        self.mask: str | None = None
 
     def name(self, hint: str) -> str:
         self.count += 1
@@ -140,6 +157,9 @@ def _conv(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int]) -> str
 def _translate(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int] | None = None) -> str:
     """The ONNX nodes of ``layer`` applied to ``x``, whose samples have ``sample_shape``."""
     name = layer.display_name
+    sequence = translate_sequence_layer(graph, layer, x, sample_shape, _translate)
+    if sequence is not None:  # embeddings, recurrent, attention layers: glassnet.onnx_sequences
+        return sequence
     if sample_shape is None and (
         isinstance(layer, _Conv) or (isinstance(layer, Dense) and layer.weight is None)
     ):
@@ -299,12 +319,23 @@ def _resize(
     )
 
 
-def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int]) -> None:
-    """Write ``model`` as an ONNX graph taking ``(batch, *input_shape)`` float32 inputs.
+def export(
+    model: Any,
+    path: str | os.PathLike[str],
+    input_shape: Sequence[int],
+    input_dtype: Any = None,
+) -> None:
+    """Write ``model`` as an ONNX graph taking ``(batch, *input_shape)`` inputs named "input".
+
+    Args:
+        input_dtype: the input's element type: None takes int64 token ids when the first layer is
+            an Embedding and float32 otherwise; "float32", "int32" or "int64" to choose (a Cast
+            node converts to what the first layer needs).
 
     Raises:
         ValueError: naming every layer that has no ONNX form here (GELU among them: exact GELU
-            needs opset 20, which onnxruntime releases do not all run).
+            needs opset 20, which onnxruntime releases do not all run), with the reason when
+            there is one (``return_state=True``, ``Bidirectional(merge_mode=None)``, ...).
     """
     try:
         import onnx
@@ -313,24 +344,31 @@ def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int])
         raise ImportError(
             'glassnet.onnx needs the onnx package: pip install "glassnet[onnx]"'
         ) from exc
+    dtype_name, element_type = _choose_input_dtype(model.layers, input_dtype)
     unsupported = [
-        f"{layer.display_name} ({type(layer).__name__})"
+        f"{layer.display_name} ({type(layer).__name__})" + ("" if reason is True else f": {reason}")
         for layer in model.layers
-        if isinstance(layer, GELU) or not _supported(layer)
+        for reason in [isinstance(layer, GELU) or _unsupported_reason(layer)]
+        if reason
     ]
     if unsupported:
         raise ValueError(f"onnx.export: no ONNX form for {', '.join(unsupported)}.")
     graph = _Graph(helper, numpy_helper)
     x = "input"
+    if dtype_name != "float32" and not _starts_with_embedding(model.layers):
+        x = graph.node("Cast", [x], "input", to=TensorProto.FLOAT)
     sample = np.zeros((1, *input_shape), dtype=model.dtype)
+    masks = MaskFlow(graph)
     for layer in model.layers:
         # One sample through each layer: builds a lazily sized layer before it is translated, and
         # gives the next layer's input shape (and at the end the output's).
         out = model._dry_run(sample, [layer]).data
-        x = _translate(graph, layer, x, sample.shape[1:])
-        sample = out
+        graph.mask = masks.received(layer)
+        y = _translate(graph, layer, x, sample.shape[1:])
+        masks.advance(layer, x, sample)  # the Keras mask the next layer receives, as in Model
+        x, sample = y, out
     graph.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
-    inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", *input_shape])]
+    inputs = [helper.make_tensor_value_info("input", element_type, ["batch", *input_shape])]
     outputs = [
         helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", *sample.shape[1:]])
     ]
@@ -349,11 +387,23 @@ def export(model: Any, path: str | os.PathLike[str], input_shape: Sequence[int])
 
 
 def _supported(layer: Any) -> bool:
+    return not _unsupported_reason(layer)
+
+
+def _unsupported_reason(layer: Any) -> str | bool:
+    """False when ``layer`` has an ONNX form; else the reason, or True when there is none to say."""
     try:
         _translate(_Graph(_NullHelper(), _NullHelper()), layer, "x")
+    except SequenceExportError as exc:
+        return str(exc)
     except NotImplementedError:
-        return False
-    return True
+        return True
+    return False
+
+
+def _starts_with_embedding(layers: Sequence[Any]) -> bool:
+    first = next((layer for layer in layers if not isinstance(layer, Input)), None)
+    return isinstance(first, Embedding)
 
 
 class _NullHelper:
