@@ -14,8 +14,19 @@ Masks, the small convention ``Model.forward`` follows (``glassnet.training.model
 makes or passes a mask has ``compute_mask(x, mask)`` returning the ``(N, T)`` boolean mask of its
 output (or None); a layer with ``supports_masking = True`` receives the current mask as
 ``layer(x, mask=mask)``. Any other layer ends the mask. ``Embedding(mask_zero=True)`` and
-``Masking`` start one; recurrent layers use it (masked steps are skipped: the state is carried and
-the output is 0) and pass it on when they return sequences.
+``Masking`` start one; recurrent layers use it and pass it on when they return sequences.
+
+Keras's rule at a masked step (its backend ``rnn`` with ``zero_output_for_mask=False``, the default
+of a plain recurrent layer): the states are carried unchanged, and the output repeats the output of
+the previous step in reading order (with ``go_backwards``, the previous step read, i.e. the next one
+in time), or is 0 before the first valid step. So a sequence's last output is the output of its last
+valid step. ``Bidirectional`` sets ``zero_output_for_mask = return_sequences`` on both of its layers,
+so its masked steps output 0. glassnet's fused ops output 0 at a masked step; the layers here turn
+that into Keras's rule with one gather (:func:`repeat_last_valid`), differentiable like any indexing.
+
+One difference from Keras, on purpose: with ``go_backwards`` and ``return_sequences``, the mask passed
+on is reversed like the outputs (Keras passes the input's mask unreversed, which then marks the wrong
+outputs as padding).
 """
 
 from __future__ import annotations
@@ -226,12 +237,20 @@ class _KerasRecurrent(Module):
         raise NotImplementedError
 
     def forward(self, x: Any, mask: Any = None, initial_state: list[Any] | None = None) -> Any:
+        if mask is not None:
+            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
         out, finals = self.sequence(x, mask, self.go_backwards, initial_state)
         if self.return_sequences:
             # Keras's go_backwards returns the outputs in the order it visited the steps.
             output = getitem(out, _REVERSE_TIME) if self.go_backwards else out
+            if mask is not None:
+                output = repeat_last_valid(output, mask[:, ::-1] if self.go_backwards else mask)
         else:
             output = finals[0]
+            if mask is not None and not mask.any(axis=1).all():
+                # Keras's last output of a sequence with no valid step is 0, even when an
+                # initial_state was given (its state is that initial state, carried).
+                output = mul(output, mask.any(axis=1)[:, np.newaxis].astype(output.dtype))
         return [output, *finals] if self.return_state else output
 
     def compute_mask(self, x: Any, mask: Any) -> Any:
@@ -264,6 +283,29 @@ class _KerasRecurrent(Module):
         if self.return_sequences:
             text += ", return_sequences=True"
         return text
+
+
+def repeat_last_valid(output: Tensor, valid: np.ndarray) -> Tensor:
+    """Keras's outputs at masked steps: each masked step repeats the last valid step's output.
+
+    ``output`` ``(N, T, H)`` holds the outputs in reading order, 0 at the masked steps (what the fused
+    ops give); ``valid`` ``(N, T)`` is the mask in the same order. Step ``t`` of sample ``n`` takes the
+    output of step ``last[n, t] = max{s <= t : valid[n, s]}``; before the first valid step there is
+    none, and the step keeps its own output, which is 0. One gather: its backward adds each step's
+    gradient to the valid step it copies.
+
+    >>> import numpy as np
+    >>> out = Tensor(np.arange(1.0, 6.0).reshape(1, 5, 1) * [[[0], [1], [0], [1], [1]]])
+    >>> valid = np.array([[False, True, False, True, True]])
+    >>> repeat_last_valid(out, valid).data.ravel().tolist()
+    [0.0, 2.0, 2.0, 4.0, 5.0]
+    """
+    if valid.all():
+        return output
+    steps = np.arange(valid.shape[1])
+    last = np.maximum.accumulate(np.where(valid, steps, -1), axis=1)
+    source = np.where(last >= 0, last, steps)
+    return getitem(output, (np.arange(valid.shape[0])[:, np.newaxis], source))
 
 
 class SimpleRNN(_KerasRecurrent):
@@ -348,6 +390,9 @@ class Bidirectional(Module):
     Shape:
         Input: ``(N, T, features)``. Output: ``(N, T, 2 * units)`` (concat) or ``(N, T, units)``;
         without ``return_sequences``, ``(N, 2 * units)`` from both final states.
+
+    With a mask, masked steps output 0 in both directions (Keras sets ``zero_output_for_mask`` to
+    ``return_sequences`` on the wrapped layers), while the states are carried over them.
     """
 
     supports_masking = True
