@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from ..errors import InputError
 
 __all__ = ["from_torch", "to_torch"]
 
@@ -262,10 +263,43 @@ def to_torch(model: Any) -> Any:
     """A ``torch.nn.Sequential`` with the layers and the weights of a glassnet Model."""
     import torch
 
+    _refuse_masks(model.layers)
     modules = []
     for layer in model.layers:
         modules.append(_layer_to_torch(torch, layer))
     return torch.nn.Sequential(*[m for m in modules if m is not None])
+
+
+def _refuse_masks(layers: list[nn.Module]) -> None:
+    """An InputError when a Keras mask (``Embedding(mask_zero=True)``, ``Masking``) reaches a layer
+    that uses it: torch's Sequential passes no mask, so the torch network would read the padding as
+    data. Follows the mask as ``glassnet.training.model.apply_layers`` passes it on."""
+    keras = nn.keras_recurrent
+    uses_mask = (keras.SimpleRNN, keras.LSTM, keras.GRU, keras.Bidirectional)
+    source: nn.Module | None = None  # the layer that started the mask still in effect
+    for layer in layers:
+        if source is not None and isinstance(layer, uses_mask):
+            what = (
+                "mask_zero=True"
+                if isinstance(source, nn.Embedding)
+                else f"mask_value={source.mask_value}"
+            )
+            raise InputError(
+                f"to_torch: {source.display_name} ({type(source).__name__} with {what}) masks "
+                f"steps for {layer.display_name}, which skips them (carries its state over them); "
+                "torch's Sequential passes no mask, so the torch network would read the padding as "
+                "data and give other outputs. To convert, build the model without the mask "
+                "(Embedding(mask_zero=False), no Masking layer; the weights load unchanged) and "
+                "give the torch network sequences without padding."
+            )
+        if isinstance(layer, nn.Embedding):
+            source = layer if layer.mask_zero else None
+        elif isinstance(layer, keras.Masking):
+            source = layer
+        elif isinstance(layer, uses_mask) or not hasattr(layer, "compute_mask"):
+            source = None  # recurrent layers were refused above while a mask was set
+        # Any other layer with compute_mask (Dropout, activations, LayerNorm, TimeDistributed)
+        # passes the mask on.
 
 
 def _tensor(torch: Any, array: np.ndarray) -> Any:
