@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.nn.keras_recurrent import repeat_last_valid
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -157,11 +156,21 @@ def test_gradients_with_a_mask_match_finite_differences(cls, return_sequences):
     assert gn.gradcheck(lambda x: layer(x, mask=MASK), x)
 
 
-def test_repeat_last_valid_backward_adds_each_copy_to_its_source():
-    out = gn.Tensor(np.arange(1.0, 7.0).reshape(1, 6, 1), requires_grad=True)
-    valid = np.array([[False, True, False, False, True, False]])
-    filled = repeat_last_valid(out, valid)
-    np.testing.assert_array_equal(filled.data.ravel(), [1, 2, 2, 2, 5, 5])
-    filled.sum().backward()
-    np.testing.assert_array_equal(out.grad.ravel(), [1, 3, 0, 0, 2, 0])
-    assert repeat_last_valid(out, np.ones((1, 6), dtype=bool)) is out
+@pytest.mark.parametrize("cls", CELLS)
+def test_zero_output_for_mask_gives_zeros_as_keras(cls):
+    x = _data(5)
+    layer = cls(3, return_sequences=True, zero_output_for_mask=True, dtype=np.float64, rng=0)
+    got = layer(x, mask=MASK).data
+    count = 2 if cls is gn.LSTM else 1
+    _, expected, _ = _keras_rnn(layer, x, MASK, [np.zeros((4, 3))] * count, False, True)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    assert cls(**layer.get_config()).zero_output_for_mask
+
+
+def test_bidirectional_sets_zero_output_for_mask_on_both_layers():
+    wrapped = gn.Bidirectional(gn.GRU(3, return_sequences=True))
+    assert wrapped.forward_layer.zero_output_for_mask
+    assert wrapped.backward_layer.zero_output_for_mask
+    last = gn.Bidirectional(gn.GRU(3))
+    assert not last.forward_layer.zero_output_for_mask
+    assert not last.backward_layer.zero_output_for_mask

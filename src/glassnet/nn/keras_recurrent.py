@@ -21,8 +21,9 @@ of a plain recurrent layer): the states are carried unchanged, and the output re
 the previous step in reading order (with ``go_backwards``, the previous step read, i.e. the next one
 in time), or is 0 before the first valid step. So a sequence's last output is the output of its last
 valid step. ``Bidirectional`` sets ``zero_output_for_mask = return_sequences`` on both of its layers,
-so its masked steps output 0. glassnet's fused ops output 0 at a masked step; the layers here turn
-that into Keras's rule with one gather (:func:`repeat_last_valid`), differentiable like any indexing.
+so its masked steps output 0 (a layer built with ``zero_output_for_mask=True`` does too). glassnet's
+fused ops output 0 at a masked step; the layers here turn that into Keras's rule with
+:func:`glassnet.ops.shape.fill_forward` (one gather; its backward one segmented sum).
 
 One difference from Keras, on purpose: with ``go_backwards`` and ``return_sequences``, the mask passed
 on is reversed like the outputs (Keras passes the input's mask unreversed, which then marks the wrong
@@ -40,7 +41,7 @@ from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from ..ops.arithmetic import add, div, mul
 from ..ops.recurrent import gru, lstm, rnn
-from ..ops.shape import concatenate, getitem, reshape
+from ..ops.shape import concatenate, fill_forward, getitem, reshape
 from . import init as initializers
 from .module import Module
 from .parameter import Parameter
@@ -71,6 +72,7 @@ class _KerasRecurrent(Module):
         recurrent_dropout: float = 0.0,
         kernel_initializer: str = "glorot_uniform",
         recurrent_initializer: str = "orthogonal",
+        zero_output_for_mask: bool = False,
         input_shape: tuple[int | None, ...] | None = None,
         in_features: int | None = None,
         dtype: Any = np.float32,
@@ -104,6 +106,8 @@ class _KerasRecurrent(Module):
             bool(return_state),
         )
         self.go_backwards = bool(go_backwards)
+        # Keras's: 0 at masked steps instead of the last valid output (Bidirectional sets it).
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.kernel_initializer, self.recurrent_initializer = (
             kernel_initializer,
@@ -243,8 +247,8 @@ class _KerasRecurrent(Module):
         if self.return_sequences:
             # Keras's go_backwards returns the outputs in the order it visited the steps.
             output = getitem(out, _REVERSE_TIME) if self.go_backwards else out
-            if mask is not None:
-                output = repeat_last_valid(output, mask[:, ::-1] if self.go_backwards else mask)
+            if mask is not None and not self.zero_output_for_mask:
+                output = fill_forward(output, mask[:, ::-1] if self.go_backwards else mask)
         else:
             output = finals[0]
             if mask is not None and not mask.any(axis=1).all():
@@ -273,6 +277,7 @@ class _KerasRecurrent(Module):
             "recurrent_dropout": self.recurrent_dropout,
             "kernel_initializer": self.kernel_initializer,
             "recurrent_initializer": self.recurrent_initializer,
+            "zero_output_for_mask": self.zero_output_for_mask,
             "input_shape": None if self.input_shape is None else list(self.input_shape),
             "in_features": self.in_features,
             "dtype": self.dtype.name,
@@ -283,29 +288,6 @@ class _KerasRecurrent(Module):
         if self.return_sequences:
             text += ", return_sequences=True"
         return text
-
-
-def repeat_last_valid(output: Tensor, valid: np.ndarray) -> Tensor:
-    """Keras's outputs at masked steps: each masked step repeats the last valid step's output.
-
-    ``output`` ``(N, T, H)`` holds the outputs in reading order, 0 at the masked steps (what the fused
-    ops give); ``valid`` ``(N, T)`` is the mask in the same order. Step ``t`` of sample ``n`` takes the
-    output of step ``last[n, t] = max{s <= t : valid[n, s]}``; before the first valid step there is
-    none, and the step keeps its own output, which is 0. One gather: its backward adds each step's
-    gradient to the valid step it copies.
-
-    >>> import numpy as np
-    >>> out = Tensor(np.arange(1.0, 6.0).reshape(1, 5, 1) * [[[0], [1], [0], [1], [1]]])
-    >>> valid = np.array([[False, True, False, True, True]])
-    >>> repeat_last_valid(out, valid).data.ravel().tolist()
-    [0.0, 2.0, 2.0, 4.0, 5.0]
-    """
-    if valid.all():
-        return output
-    steps = np.arange(valid.shape[1])
-    last = np.maximum.accumulate(np.where(valid, steps, -1), axis=1)
-    source = np.where(last >= 0, last, steps)
-    return getitem(output, (np.arange(valid.shape[0])[:, np.newaxis], source))
 
 
 class SimpleRNN(_KerasRecurrent):
@@ -420,6 +402,9 @@ class Bidirectional(Module):
             np.random.default_rng([int(seed), 1]) if isinstance(seed, (int, np.integer)) else seed
         )
         self.backward_layer = type(layer)(**config, rng=backward_rng)
+        # As Keras's Bidirectional: masked steps output 0 when the directions return sequences.
+        for inner in (self.forward_layer, self.backward_layer):
+            inner.zero_output_for_mask = inner.return_sequences
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self.dtype = layer.dtype
         self.input_shape = layer.input_shape

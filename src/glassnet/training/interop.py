@@ -41,19 +41,8 @@ from typing import Any
 import numpy as np
 
 from .. import nn
-from ..errors import InputError
 
-__all__ = [
-    "from_torch",
-    "multihead_attention_from_torch",
-    "multihead_attention_to_torch",
-    "recurrent_from_torch",
-    "self_attention_from_torch",
-    "self_attention_to_torch",
-    "to_torch",
-    "transformer_from_torch",
-    "transformer_to_torch",
-]
+__all__ = ["from_torch", "to_torch"]
 
 
 def _array(tensor: Any) -> np.ndarray:
@@ -432,6 +421,8 @@ def _refuse_masks(layers: list[nn.Module]) -> None:
     """An InputError when a Keras mask (``Embedding(mask_zero=True)``, ``Masking``) reaches a layer
     that uses it: torch's Sequential passes no mask, so the torch network would read the padding as
     data. Follows the mask as ``glassnet.training.model.apply_layers`` passes it on."""
+    from ..errors import InputError
+
     keras = nn.keras_recurrent
     uses_mask = (keras.SimpleRNN, keras.LSTM, keras.GRU, keras.Bidirectional)
     source: nn.Module | None = None  # the layer that started the mask still in effect
