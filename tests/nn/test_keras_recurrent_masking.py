@@ -157,13 +157,26 @@ def test_gradients_with_a_mask_match_finite_differences(cls, return_sequences):
 
 
 @pytest.mark.parametrize("cls", CELLS)
-def test_zero_output_for_mask_gives_zeros_as_keras(cls):
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_zero_output_for_mask_gives_zeros_as_keras(cls, go_backwards, return_sequences):
     x = _data(5)
-    layer = cls(3, return_sequences=True, zero_output_for_mask=True, dtype=np.float64, rng=0)
+    layer = cls(
+        3,
+        return_sequences=return_sequences,
+        go_backwards=go_backwards,
+        zero_output_for_mask=True,
+        dtype=np.float64,
+        rng=0,
+    )
     got = layer(x, mask=MASK).data
     count = 2 if cls is gn.LSTM else 1
-    _, expected, _ = _keras_rnn(layer, x, MASK, [np.zeros((4, 3))] * count, False, True)
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    initial = [np.zeros((4, 3))] * count
+    last, expected, _ = _keras_rnn(layer, x, MASK, initial, go_backwards, True)
+    if return_sequences:
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    else:  # Keras's last output is the last step's: 0 where the last step read is masked
+        np.testing.assert_allclose(got, last, rtol=1e-12, atol=1e-14)
     assert cls(**layer.get_config()).zero_output_for_mask
 
 

@@ -251,10 +251,14 @@ class _KerasRecurrent(Module):
                 output = fill_forward(output, mask[:, ::-1] if self.go_backwards else mask)
         else:
             output = finals[0]
-            if mask is not None and not mask.any(axis=1).all():
-                # Keras's last output of a sequence with no valid step is 0, even when an
-                # initial_state was given (its state is that initial state, carried).
-                output = mul(output, mask.any(axis=1)[:, np.newaxis].astype(output.dtype))
+            if mask is not None:
+                # Keras's last output is its last step's output: h_n, or 0 where no step was valid
+                # (even with an initial_state, which is then the carried state); with
+                # zero_output_for_mask, 0 where the last step read was masked.
+                last_read = mask[:, 0] if self.go_backwards else mask[:, -1]
+                shown = last_read if self.zero_output_for_mask else mask.any(axis=1)
+                if not shown.all():
+                    output = mul(output, shown[:, np.newaxis].astype(output.dtype))
         return [output, *finals] if self.return_state else output
 
     def compute_mask(self, x: Any, mask: Any) -> Any:
