@@ -191,3 +191,19 @@ def test_tanh_gelu_encoder_layer_round_trips(torch):
     np.testing.assert_allclose(
         back(torch.from_numpy(x)).detach().numpy(), expected, rtol=1e-10, atol=1e-12
     )
+
+
+def test_a_converted_transformer_model_survives_a_model_file(torch, tmp_path):
+    torch.manual_seed(6)
+    encoder = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=True),
+        2,
+        enable_nested_tensor=False,
+    )
+    mha, head = torch.nn.MultiheadAttention(8, 4, batch_first=True), torch.nn.Linear(8, 1)
+    model = gn.Model.from_torch([_perturbed(torch, encoder, 7), _perturbed(torch, mha, 8), head])
+    x = np.random.default_rng(7).normal(size=(2, 5, 8)).astype(np.float32)
+    expected = model.predict(x)
+    model.save(tmp_path / "converted.gnet")
+    loaded = gn.load_model(tmp_path / "converted.gnet")
+    np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-6, atol=1e-7)
