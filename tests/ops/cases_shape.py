@@ -37,6 +37,30 @@ def _torch_pad(x, pad_width, value=0.0):
     return _torch().nn.functional.pad(x, flat, value=value)
 
 
+def _fill_valid(shape) -> np.ndarray:
+    """A (N, T) mask with leading invalid steps, gaps, a fully valid and a fully invalid row."""
+    n, t = shape[:2]
+    rows = [
+        np.arange(t) % 3 != 1,
+        np.arange(t) >= 2,
+        np.ones(t, dtype=bool),
+        np.zeros(t, dtype=bool),
+    ]
+    return np.array([rows[i % len(rows)] for i in range(n)], dtype=bool).reshape(n, t)
+
+
+def _fill_source(shape):
+    """fill_forward's rule written as the index of plain advanced indexing (the torch twin)."""
+    valid = _fill_valid(shape)
+    n, t = valid.shape
+    source = np.tile(np.arange(t), (n, 1))
+    for row in range(n):
+        for step in range(1, t):
+            if not valid[row, step] and (valid[row, : step + 1].any()):
+                source[row, step] = source[row, step - 1]
+    return _long(np.arange(n)[:, None]), _long(source)
+
+
 def _reverse(x):
     return x.permute(tuple(reversed(range(x.ndim))))
 
@@ -147,6 +171,12 @@ CASES = [
         lambda x: x[[0, 2, 0], [1, 1, 1]],
         lambda x: x[_long([0, 2, 0]), _long([1, 1, 1])],
         [((3, 4),)],
+    ),
+    OpCase(
+        "fill_forward",
+        lambda x: F.fill_forward(x, _fill_valid(x.shape)),
+        lambda x: x[_fill_source(x.shape)],
+        [((4, 6, 3),), ((4, 6),), ((1, 1, 2),), ((0, 6, 2),), ((3, 0),)],
     ),
     OpCase(
         "getitem-tensor-index",
@@ -495,6 +525,18 @@ ERROR_CASES = [
         lambda: F.expand_dims(_t(3), (0, -3)),
         ShapeError,
         r"expand_dims: axes \(0, -3\) name the same axis twice",
+    ),
+    ErrorCase(
+        "fill_forward-misfit",
+        lambda: F.fill_forward(_t(2, 3, 4), np.ones((3, 2), dtype=bool)),
+        ShapeError,
+        r"fill_forward: valid of shape \(3, 2\) does not fit x \(2, 3, 4\)",
+    ),
+    ErrorCase(
+        "fill_forward-not-boolean",
+        lambda: F.fill_forward(_t(2, 3), np.ones((2, 3))),
+        TypeError,
+        r"fill_forward: valid must be a boolean mask, got dtype float64",
     ),
     ErrorCase(
         "flatten-order",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.errors import InputError
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
@@ -67,3 +68,41 @@ def test_embedding_goes_both_ways(torch):
     expected = model.predict(tokens)  # builds the GRU
     back = gn.Model.from_torch(list(model.to_torch().children()))
     np.testing.assert_allclose(back.predict(tokens), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "layers,source,user",
+    [
+        (
+            lambda: [gn.Embedding(6, 3, mask_zero=True), gn.LSTM(4)],
+            r"embedding_1 \(Embedding with mask_zero=True\)",
+            "lstm_1",
+        ),
+        (
+            lambda: [
+                gn.Embedding(6, 3, mask_zero=True),
+                gn.Dropout(0.1),
+                gn.Bidirectional(gn.GRU(4)),
+            ],
+            "embedding_1",
+            "bidirectional_1",
+        ),
+        (lambda: [gn.Masking(-1.0), gn.SimpleRNN(4)], "masking_1", "simplernn_1"),
+    ],
+)
+def test_to_torch_refuses_a_mask_torch_would_drop(layers, source, user):
+    model = gn.Model(layers())
+    tokens = np.array([[1, 2, 0], [3, 0, 0]])
+    model.predict(tokens if source != "masking_1" else np.stack([tokens] * 2, axis=-1) - 1.0)
+    with pytest.raises(InputError, match=f"{source}.*masks steps for {user}.*passes no mask"):
+        model.to_torch()
+
+
+def test_to_torch_keeps_a_mask_no_layer_uses(torch):
+    model = gn.Model([gn.Embedding(6, 3, mask_zero=True, rng=0), gn.Flatten(), gn.Dense(2, rng=0)])
+    tokens = np.array([[1, 2, 0], [3, 0, 0]])
+    expected = model.predict(tokens)
+    converted = model.to_torch()
+    np.testing.assert_allclose(
+        converted(torch.from_numpy(tokens)).detach().numpy(), expected, rtol=1e-6
+    )

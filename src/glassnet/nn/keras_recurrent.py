@@ -14,8 +14,20 @@ Masks, the small convention ``Model.forward`` follows (``glassnet.training.model
 makes or passes a mask has ``compute_mask(x, mask)`` returning the ``(N, T)`` boolean mask of its
 output (or None); a layer with ``supports_masking = True`` receives the current mask as
 ``layer(x, mask=mask)``. Any other layer ends the mask. ``Embedding(mask_zero=True)`` and
-``Masking`` start one; recurrent layers use it (masked steps are skipped: the state is carried and
-the output is 0) and pass it on when they return sequences.
+``Masking`` start one; recurrent layers use it and pass it on when they return sequences.
+
+Keras's rule at a masked step (its backend ``rnn`` with ``zero_output_for_mask=False``, the default
+of a plain recurrent layer): the states are carried unchanged, and the output repeats the output of
+the previous step in reading order (with ``go_backwards``, the previous step read, i.e. the next one
+in time), or is 0 before the first valid step. So a sequence's last output is the output of its last
+valid step. ``Bidirectional`` sets ``zero_output_for_mask = return_sequences`` on both of its layers,
+so its masked steps output 0 (a layer built with ``zero_output_for_mask=True`` does too). glassnet's
+fused ops output 0 at a masked step; the layers here turn that into Keras's rule with
+:func:`glassnet.ops.shape.fill_forward` (one gather; its backward one segmented sum).
+
+One difference from Keras, on purpose: with ``go_backwards`` and ``return_sequences``, the mask passed
+on is reversed like the outputs (Keras passes the input's mask unreversed, which then marks the wrong
+outputs as padding).
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from ..ops.arithmetic import add, div, mul
 from ..ops.recurrent import gru, lstm, rnn
-from ..ops.shape import concatenate, getitem, reshape
+from ..ops.shape import concatenate, fill_forward, getitem, reshape
 from . import init as initializers
 from .module import Module
 from .parameter import Parameter
@@ -60,6 +72,7 @@ class _KerasRecurrent(Module):
         recurrent_dropout: float = 0.0,
         kernel_initializer: str = "glorot_uniform",
         recurrent_initializer: str = "orthogonal",
+        zero_output_for_mask: bool = False,
         input_shape: tuple[int | None, ...] | None = None,
         in_features: int | None = None,
         dtype: Any = np.float32,
@@ -93,6 +106,8 @@ class _KerasRecurrent(Module):
             bool(return_state),
         )
         self.go_backwards = bool(go_backwards)
+        # Keras's: 0 at masked steps instead of the last valid output (Bidirectional sets it).
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.kernel_initializer, self.recurrent_initializer = (
             kernel_initializer,
@@ -226,12 +241,24 @@ class _KerasRecurrent(Module):
         raise NotImplementedError
 
     def forward(self, x: Any, mask: Any = None, initial_state: list[Any] | None = None) -> Any:
+        if mask is not None:
+            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
         out, finals = self.sequence(x, mask, self.go_backwards, initial_state)
         if self.return_sequences:
             # Keras's go_backwards returns the outputs in the order it visited the steps.
             output = getitem(out, _REVERSE_TIME) if self.go_backwards else out
+            if mask is not None and not self.zero_output_for_mask:
+                output = fill_forward(output, mask[:, ::-1] if self.go_backwards else mask)
         else:
             output = finals[0]
+            if mask is not None:
+                # Keras's last output is its last step's output: h_n, or 0 where no step was valid
+                # (even with an initial_state, which is then the carried state); with
+                # zero_output_for_mask, 0 where the last step read was masked.
+                last_read = mask[:, 0] if self.go_backwards else mask[:, -1]
+                shown = last_read if self.zero_output_for_mask else mask.any(axis=1)
+                if not shown.all():
+                    output = mul(output, shown[:, np.newaxis].astype(output.dtype))
         return [output, *finals] if self.return_state else output
 
     def compute_mask(self, x: Any, mask: Any) -> Any:
@@ -254,6 +281,7 @@ class _KerasRecurrent(Module):
             "recurrent_dropout": self.recurrent_dropout,
             "kernel_initializer": self.kernel_initializer,
             "recurrent_initializer": self.recurrent_initializer,
+            "zero_output_for_mask": self.zero_output_for_mask,
             "input_shape": None if self.input_shape is None else list(self.input_shape),
             "in_features": self.in_features,
             "dtype": self.dtype.name,
@@ -348,6 +376,9 @@ class Bidirectional(Module):
     Shape:
         Input: ``(N, T, features)``. Output: ``(N, T, 2 * units)`` (concat) or ``(N, T, units)``;
         without ``return_sequences``, ``(N, 2 * units)`` from both final states.
+
+    With a mask, masked steps output 0 in both directions (Keras sets ``zero_output_for_mask`` to
+    ``return_sequences`` on the wrapped layers), while the states are carried over them.
     """
 
     supports_masking = True
@@ -375,6 +406,9 @@ class Bidirectional(Module):
             np.random.default_rng([int(seed), 1]) if isinstance(seed, (int, np.integer)) else seed
         )
         self.backward_layer = type(layer)(**config, rng=backward_rng)
+        # As Keras's Bidirectional: masked steps output 0 when the directions return sequences.
+        for inner in (self.forward_layer, self.backward_layer):
+            inner.zero_output_for_mask = inner.return_sequences
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self.dtype = layer.dtype
         self.input_shape = layer.input_shape

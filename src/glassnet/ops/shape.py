@@ -1,5 +1,5 @@
-"""Shape ops: reshape, transpose, broadcast_to, getitem, concatenate, stack, pad, and the derived
-squeeze, expand_dims and flatten.
+"""Shape ops: reshape, transpose, broadcast_to, getitem, concatenate, stack, pad, fill_forward, and
+the derived squeeze, expand_dims and flatten.
 
 None of them changes a value, so every backward only moves the gradient back into the input's
 layout. Forward passes return NumPy views wherever NumPy can (reshape of a contiguous array,
@@ -29,6 +29,7 @@ __all__ = [
     "concatenate",
     "stack",
     "pad",
+    "fill_forward",
     "squeeze",
     "expand_dims",
     "flatten",
@@ -319,6 +320,44 @@ class Pad(Function):
         return dy[inside]
 
 
+class FillForward(Function):
+    """Carry the last valid step forward along axis 1 (Keras's output at a masked RNN step).
+
+    forward:  y[n, t] = x[n, s(n, t)] with s(n, t) = max{u <= t : valid[n, u]}, or t itself when no
+              step up to t is valid (those steps keep their value)
+    backward: dx[n, u] = sum of dy[n, t] over the steps t with s(n, t) = u: each valid step (and
+              each step before the first valid one) starts a run of steps that copy it, so dx is
+              one segmented sum over the flattened (N * T) rows (np.add.reduceat), no scatter
+    shapes:   x (N, T, *), valid (N, T) bool -> y (N, T, *)
+    """
+
+    def __init__(self, valid: np.ndarray) -> None:
+        self.valid = valid
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim < 2 or x.shape[:2] != self.valid.shape:
+            raise ShapeError(
+                f"fill_forward: valid of shape {self.valid.shape} does not fit x {x.shape}: "
+                "expected valid (N, T) for x (N, T, ...)."
+            )
+        n, steps = self.valid.shape
+        step = np.arange(steps)
+        last = np.maximum.accumulate(np.where(self.valid, step, -1), axis=1)
+        source = np.where(last >= 0, last, step)
+        # A run starts at a valid step or at a step with no valid step before it (it copies itself).
+        starts = np.flatnonzero((self.valid | (last < 0)).ravel())
+        self.save(x.shape, starts)
+        return x[np.arange(n)[:, np.newaxis], source]
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        shape, starts = self.saved
+        rows = dy.reshape(shape[0] * shape[1], math.prod(shape[2:]))
+        dx = np.zeros_like(rows)
+        if starts.size:
+            dx[starts] = np.add.reduceat(rows, starts, axis=0)
+        return dx.reshape(shape)
+
+
 def _pad_widths(pad_width: Any, shape: tuple[int, ...]) -> list[tuple[int, int]]:
     """``pad_width`` as one (before, after) pair of ints per axis, as np.pad reads it."""
     misfit = ShapeError(
@@ -451,6 +490,21 @@ def pad(x: TensorLike, pad_width: Any, value: float = 0.0) -> Tensor:
     (3, 5)
     """
     return Pad.apply(x, pad_width=pad_width, value=value)
+
+
+def fill_forward(x: TensorLike, valid: Any) -> Tensor:
+    """Each step of ``x`` ``(N, T, ...)`` where ``valid`` ``(N, T)`` is False takes the value of the
+    last valid step before it; steps before the first valid one keep theirs. See :class:`FillForward`.
+
+    >>> import glassnet as gn, numpy as np
+    >>> x = gn.Tensor([[1.0, 2.0, 3.0, 4.0]])
+    >>> fill_forward(x, [[False, True, False, True]]).data.tolist()
+    [[1.0, 2.0, 2.0, 4.0]]
+    """
+    valid = np.asarray(valid.data if isinstance(valid, Tensor) else valid)
+    if valid.dtype != bool:
+        raise TypeError(f"fill_forward: valid must be a boolean mask, got dtype {valid.dtype}.")
+    return FillForward.apply(x, valid=valid)
 
 
 def squeeze(x: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:

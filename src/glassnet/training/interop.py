@@ -16,6 +16,21 @@ Dropout layer. The glassnet model is samples-first whatever the torch module's `
 final state as the Keras layer does, so the torch Sequential runs. To load a torch layer's weights
 into glassnet's PyTorch-style layer, ``glassnet.nn.LSTM(...).load_state_dict(torch_lstm.state_dict())``
 is enough: names and shapes are the same.
+
+Attention. ``nn.TransformerEncoderLayer`` and ``nn.TransformerEncoder`` (its stack and final norm)
+become glassnet's layers of the same names, and back, with the same parameter names and settings
+(glassnet's are samples-first, ``batch_first=True``, whatever the torch module's). An
+``nn.MultiheadAttention`` returns a tuple and takes three inputs, so, like an LSTM, it only makes
+sense in a list given to ``from_torch``: there it is self-attention on the sequence before it,
+``mha(x, x, x)[0]``, and becomes Keras's ``MultiHeadAttention`` with the same weights (torch's
+``in_proj_weight`` split into the query, key and value kernels); ``to_torch`` turns that layer back
+into a small module running ``nn.MultiheadAttention`` on ``(x, x, x)``. For one attention module
+on its own, ``multihead_attention_from_torch`` and ``multihead_attention_to_torch`` convert between
+torch's and glassnet's PyTorch-style ``MultiheadAttention`` (same call, same ``(output, weights)``).
+
+Masks. A Keras mask (``Embedding(mask_zero=True)``, ``Masking``) has no place in a torch
+Sequential; ``to_torch`` refuses a model whose mask reaches a recurrent layer, which would give
+other outputs in torch.
 """
 
 from __future__ import annotations
@@ -76,6 +91,7 @@ def _layer_from_torch(module: Any) -> nn.Module:
             eps=module.eps,
             elementwise_affine=module.elementwise_affine,
             bias=module.bias is not None,
+            dtype=np.float32 if module.weight is None else _array(module.weight).dtype,
         )
         if module.elementwise_affine:
             layer.weight.data[...] = _array(module.weight)
@@ -84,6 +100,12 @@ def _layer_from_torch(module: Any) -> nn.Module:
         return layer
     if kind in ("Conv1d", "Conv2d", "ConvTranspose2d"):
         return _conv_from_torch(module, kind)
+    if kind in ("TransformerEncoderLayer", "TransformerEncoder"):
+        return transformer_from_torch(module)
+    if kind == "MultiheadAttention":  # in a list: self-attention, one output (module docstring)
+        return self_attention_from_torch(module)
+    if kind == "KerasSelfAttention":  # what to_torch made of a Keras MultiHeadAttention
+        return self_attention_from_torch(module.attention)
     image_layer = _image_layer_from_torch(kind, module)
     if image_layer is not None:
         return image_layer
@@ -151,6 +173,132 @@ def recurrent_from_torch(module: Any, return_sequences: bool = False) -> list[nn
             both.freshly_initialized = False
             layers.append(both)
     return layers
+
+
+def _state_from_torch(module: Any) -> dict[str, np.ndarray]:
+    return {name: _array(value) for name, value in module.state_dict().items()}
+
+
+def _check_plain_attention(module: Any) -> None:
+    """torch's attention options glassnet does not have: a ValueError saying which."""
+    if module.bias_k is not None or module.add_zero_attn:
+        raise ValueError(
+            "from_torch: MultiheadAttention with add_bias_kv or add_zero_attn has no glassnet twin; "
+            "build it without them."
+        )
+
+
+def multihead_attention_from_torch(module: Any) -> nn.MultiheadAttention:
+    """glassnet's PyTorch-style ``MultiheadAttention`` with a torch ``nn.MultiheadAttention``'s
+    settings (``batch_first`` too) and weights: same call, same ``(output, weights)``."""
+    _check_plain_attention(module)
+    layer = nn.MultiheadAttention(
+        module.embed_dim,
+        module.num_heads,
+        dropout=module.dropout,
+        bias=module.in_proj_bias is not None,
+        kdim=module.kdim,
+        vdim=module.vdim,
+        batch_first=module.batch_first,
+        dtype=_array(module.out_proj.weight).dtype,
+    )
+    layer.load_state_dict(_state_from_torch(module))
+    layer.freshly_initialized = False
+    return layer
+
+
+def self_attention_from_torch(module: Any) -> nn.Module:
+    """A Keras ``MultiHeadAttention`` computing ``module(x, x, x)[0]`` (a torch
+    ``nn.MultiheadAttention`` in a from_torch list is self-attention on the sequence before it).
+
+    torch's ``in_proj_weight`` rows ``(q, k, v)`` of ``(E, E)`` become Keras's einsum kernels
+    ``(E, num_heads, head_dim)`` (their transposes, split by head), ``out_proj.weight`` the output
+    kernel ``(num_heads, head_dim, E)``; both scale the scores by ``1 / sqrt(head_dim)``.
+    """
+    _check_plain_attention(module)
+    e, heads = module.embed_dim, module.num_heads
+    if not module._qkv_same_embed_dim:
+        raise ValueError(
+            f"from_torch: MultiheadAttention with kdim={module.kdim}, vdim={module.vdim} != "
+            f"embed_dim={e} cannot attend to its own input; in a list of layers it is "
+            "self-attention. Convert it alone with multihead_attention_from_torch."
+        )
+    weight = _array(module.in_proj_weight)
+    bias = None if module.in_proj_bias is None else _array(module.in_proj_bias)
+    head_dim = e // heads
+    layer = nn.MultiHeadAttention(
+        heads,
+        head_dim,
+        dropout=module.dropout,
+        use_bias=bias is not None,
+        query_features=e,
+        dtype=weight.dtype,
+    )
+    state = {}
+    for index, part in enumerate(("query", "key", "value")):
+        rows = slice(index * e, (index + 1) * e)
+        state[f"{part}_kernel"] = weight[rows].T.reshape(e, heads, head_dim)
+        if bias is not None:
+            state[f"{part}_bias"] = bias[rows].reshape(heads, head_dim)
+    state["output_kernel"] = _array(module.out_proj.weight).T.reshape(heads, head_dim, e)
+    if bias is not None:
+        state["output_bias"] = _array(module.out_proj.bias)
+    layer.load_state_dict(state)
+    layer.freshly_initialized = False
+    return layer
+
+
+def _activation_from_torch(activation: Any) -> Any:
+    """torch's encoder activation as glassnet's: "relu", "gelu", or glassnet's tanh-form gelu."""
+    from ..ops.activation import gelu
+
+    name = getattr(activation, "__name__", type(activation).__name__).lower()
+    approximate = getattr(activation, "approximate", "none")
+    if name == "relu" or (name == "gelu" and approximate == "none"):
+        return name
+    if name == "gelu" and approximate == "tanh":
+        return functools.partial(gelu, approximate="tanh")
+    raise ValueError(
+        f"from_torch: TransformerEncoderLayer with activation {activation!r} has no glassnet twin; "
+        "use relu or gelu."
+    )
+
+
+def transformer_from_torch(module: Any) -> nn.Module:
+    """glassnet's ``TransformerEncoderLayer`` or ``TransformerEncoder`` with a torch one's settings and
+    weights (the parameter names are torch's). The glassnet layers are samples-first
+    (``batch_first=True``) whatever the torch module's ``batch_first``, as a Model's data is."""
+    if type(module).__name__ == "TransformerEncoder":
+        first = transformer_from_torch(module.layers[0])
+        norm = None
+        if module.norm is not None:
+            norm = _layer_from_torch(module.norm)
+            if not isinstance(norm, nn.LayerNorm):
+                raise ValueError(
+                    f"from_torch: TransformerEncoder with a {type(module.norm).__name__} norm has no "
+                    "glassnet twin; use LayerNorm."
+                )
+        encoder = nn.TransformerEncoder(first, len(module.layers), norm=norm)
+        encoder.load_state_dict(_state_from_torch(module))
+        encoder.freshly_initialized = False
+        return encoder
+    _check_plain_attention(module.self_attn)
+    dtype = _array(module.linear1.weight).dtype
+    layer = nn.TransformerEncoderLayer(
+        module.self_attn.embed_dim,
+        module.self_attn.num_heads,
+        dim_feedforward=module.linear1.out_features,
+        dropout=module.dropout.p,
+        activation=_activation_from_torch(module.activation),
+        layer_norm_eps=module.norm1.eps,
+        batch_first=True,
+        norm_first=module.norm_first,
+        bias=module.linear1.bias is not None,
+        dtype=dtype,
+    )
+    layer.load_state_dict(_state_from_torch(module))
+    layer.freshly_initialized = False
+    return layer
 
 
 def _image_layer_from_torch(kind: str, module: Any) -> nn.Module | None:
@@ -262,10 +410,45 @@ def to_torch(model: Any) -> Any:
     """A ``torch.nn.Sequential`` with the layers and the weights of a glassnet Model."""
     import torch
 
+    _refuse_masks(model.layers)
     modules = []
     for layer in model.layers:
         modules.append(_layer_to_torch(torch, layer))
     return torch.nn.Sequential(*[m for m in modules if m is not None])
+
+
+def _refuse_masks(layers: list[nn.Module]) -> None:
+    """An InputError when a Keras mask (``Embedding(mask_zero=True)``, ``Masking``) reaches a layer
+    that uses it: torch's Sequential passes no mask, so the torch network would read the padding as
+    data. Follows the mask as ``glassnet.training.model.apply_layers`` passes it on."""
+    from ..errors import InputError
+
+    keras = nn.keras_recurrent
+    uses_mask = (keras.SimpleRNN, keras.LSTM, keras.GRU, keras.Bidirectional)
+    source: nn.Module | None = None  # the layer that started the mask still in effect
+    for layer in layers:
+        if source is not None and isinstance(layer, uses_mask):
+            what = (
+                "mask_zero=True"
+                if isinstance(source, nn.Embedding)
+                else f"mask_value={source.mask_value}"
+            )
+            raise InputError(
+                f"to_torch: {source.display_name} ({type(source).__name__} with {what}) masks "
+                f"steps for {layer.display_name}, which skips them (carries its state over them); "
+                "torch's Sequential passes no mask, so the torch network would read the padding as "
+                "data and give other outputs. To convert, build the model without the mask "
+                "(Embedding(mask_zero=False), no Masking layer; the weights load unchanged) and "
+                "give the torch network sequences without padding."
+            )
+        if isinstance(layer, nn.Embedding):
+            source = layer if layer.mask_zero else None
+        elif isinstance(layer, keras.Masking):
+            source = layer
+        elif isinstance(layer, uses_mask) or not hasattr(layer, "compute_mask"):
+            source = None  # recurrent layers were refused above while a mask was set
+        # Any other layer with compute_mask (Dropout, activations, LayerNorm, TimeDistributed)
+        # passes the mask on.
 
 
 def _tensor(torch: Any, array: np.ndarray) -> Any:
@@ -325,6 +508,26 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         layer, (nn.SimpleRNN, nn.keras_recurrent.LSTM, nn.keras_recurrent.GRU, nn.Bidirectional)
     ):
         return _recurrent_to_torch(torch, layer)
+    if isinstance(layer, nn.LayerNorm):
+        weight = layer.weight
+        module = tnn.LayerNorm(
+            layer.normalized_shape,
+            eps=layer.eps,
+            elementwise_affine=weight is not None,
+            bias=layer.bias is not None,
+            dtype=None if weight is None else getattr(torch, weight.dtype.name),
+        )
+        return _load_into_torch(torch, module, layer)
+    if isinstance(layer, (nn.TransformerEncoderLayer, nn.TransformerEncoder)):
+        return transformer_to_torch(torch, layer)
+    if isinstance(layer, nn.MultiHeadAttention):
+        return _keras_self_attention_module(torch)(self_attention_to_torch(torch, layer))
+    if isinstance(layer, nn.MultiheadAttention):
+        raise ValueError(
+            f"to_torch: {layer.display_name} (MultiheadAttention) returns (output, weights), which a "
+            "torch Sequential cannot pass on; convert it alone with "
+            "glassnet.training.interop.multihead_attention_to_torch, or use MultiHeadAttention."
+        )
     image_module = _image_layer_to_torch(torch, layer)
     if image_module is not None:
         return image_module
@@ -405,6 +608,145 @@ def _keras_recurrent_module(torch: Any) -> Any:
             return merged[self.merge_mode](*parts)
 
     return KerasRecurrent
+
+
+def _load_into_torch(torch: Any, module: Any, layer: nn.Module) -> Any:
+    """``module`` with ``layer``'s parameters (the same names) loaded, every one of them."""
+    state = {name: _tensor(torch, p.data) for name, p in layer.named_parameters()}
+    module.load_state_dict(state, strict=True)
+    return module
+
+
+def multihead_attention_to_torch(torch: Any, layer: nn.MultiheadAttention) -> Any:
+    """A torch ``nn.MultiheadAttention`` with the settings and weights of glassnet's one."""
+    module = torch.nn.MultiheadAttention(
+        layer.embed_dim,
+        layer.num_heads,
+        dropout=layer.dropout,
+        bias=layer.use_bias,
+        kdim=layer.kdim,
+        vdim=layer.vdim,
+        batch_first=layer.batch_first,
+        dtype=getattr(torch, layer.dtype.name),
+    )
+    return _load_into_torch(torch, module, layer)
+
+
+def self_attention_to_torch(torch: Any, layer: nn.MultiHeadAttention) -> Any:
+    """The torch ``nn.MultiheadAttention`` (``batch_first=True``) equal to a Keras
+    ``MultiHeadAttention`` attending to its own input, when torch's layout can hold it: as many
+    features in and out as ``num_heads * key_dim``, and ``value_dim == key_dim``."""
+    if not layer.built:
+        raise ValueError(
+            f"to_torch: {layer.display_name} is not built yet; call the model on data first."
+        )
+    e, heads, d = layer.query_features, layer.num_heads, layer.key_dim
+    if (
+        heads * d != e
+        or layer.value_dim != d
+        or (layer.output_shape or e) != e
+        or layer.key_features != e
+        or layer.value_features != e
+    ):
+        raise ValueError(
+            f"to_torch: {layer.display_name} (MultiHeadAttention) has num_heads * key_dim = "
+            f"{heads} * {d}, value_dim={layer.value_dim}, output_shape={layer.output_shape} for "
+            f"{e} input features; torch's MultiheadAttention needs num_heads * key_dim = features, "
+            "value_dim = key_dim and as many output features as input features."
+        )
+    module = torch.nn.MultiheadAttention(
+        e,
+        heads,
+        dropout=layer.dropout,
+        bias=layer.use_bias,
+        batch_first=True,
+        dtype=getattr(torch, layer.dtype.name),
+    )
+    kernels = [getattr(layer, f"{part}_kernel").data for part in ("query", "key", "value")]
+    with torch.no_grad():
+        module.in_proj_weight.copy_(
+            _tensor(torch, np.concatenate([k.reshape(e, e).T for k in kernels]))
+        )
+        module.out_proj.weight.copy_(_tensor(torch, layer.output_kernel.data.reshape(e, e).T))
+        if layer.use_bias:
+            biases = [
+                getattr(layer, f"{part}_bias").data.ravel() for part in ("query", "key", "value")
+            ]
+            module.in_proj_bias.copy_(_tensor(torch, np.concatenate(biases)))
+            module.out_proj.bias.copy_(_tensor(torch, layer.output_bias.data))
+    return module
+
+
+@functools.lru_cache(maxsize=1)
+def _keras_self_attention_module(torch: Any) -> Any:
+    """The torch Module class running a Keras MultiHeadAttention's self-attention (made once torch
+    is imported)."""
+
+    class KerasSelfAttention(torch.nn.Module):
+        """A torch ``nn.MultiheadAttention`` (batch_first) on ``(x, x, x)``, returning the output only."""
+
+        def __init__(self, attention: Any) -> None:
+            super().__init__()
+            self.attention = attention
+
+        def forward(self, x: Any) -> Any:
+            return self.attention(x, x, x, need_weights=False)[0]
+
+    return KerasSelfAttention
+
+
+def _activation_for_torch(layer: nn.TransformerEncoderLayer) -> Any:
+    """The encoder layer's activation as torch takes it: "relu", "gelu" or a tanh-form GELU module."""
+    from ..ops.activation import gelu
+
+    activation = layer.activation
+    if isinstance(activation, str):
+        return activation
+    name = layer._named_activation()
+    if name is not None:
+        return name
+    if (
+        isinstance(activation, functools.partial)
+        and activation.func is gelu
+        and activation.keywords == {"approximate": "tanh"}
+        and not activation.args
+    ):
+        import torch
+
+        return torch.nn.GELU(approximate="tanh")
+    raise ValueError(
+        f"to_torch: {layer.display_name} has the activation {activation!r}, which torch cannot be "
+        "given; use 'relu' or 'gelu'."
+    )
+
+
+def transformer_to_torch(torch: Any, layer: nn.Module) -> Any:
+    """A torch ``nn.TransformerEncoderLayer`` or ``nn.TransformerEncoder`` with the settings and
+    weights of glassnet's (same parameter names)."""
+    if isinstance(layer, nn.TransformerEncoder):
+        first = transformer_to_torch(torch, layer.layers[0])
+        norm = None
+        if layer.norm is not None:
+            norm = _layer_to_torch(torch, layer.norm)
+        # No nested-tensor path: it only speeds up padded batches, and torch warns when a layer
+        # cannot take it (norm_first, batch_first=False).
+        module = torch.nn.TransformerEncoder(
+            first, layer.num_layers, norm=norm, enable_nested_tensor=False
+        )
+        return _load_into_torch(torch, module, layer)
+    module = torch.nn.TransformerEncoderLayer(
+        layer.d_model,
+        layer.nhead,
+        dim_feedforward=layer.dim_feedforward,
+        dropout=layer.dropout_p,
+        activation=_activation_for_torch(layer),
+        layer_norm_eps=layer.layer_norm_eps,
+        batch_first=layer.batch_first,
+        norm_first=layer.norm_first,
+        bias=layer.bias,
+        dtype=getattr(torch, layer.dtype.name),
+    )
+    return _load_into_torch(torch, module, layer)
 
 
 def _activation_to_torch(tnn: Any, name: str, dim: int) -> Any:
