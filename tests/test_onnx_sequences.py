@@ -188,18 +188,19 @@ PADDED_IDS = np.array(
 
 
 @pytest.mark.parametrize("kind", list(RECURRENT))
-@pytest.mark.parametrize("return_sequences,go_backwards", [(False, False), (True, True)])
+@pytest.mark.parametrize(
+    "return_sequences,go_backwards", [(False, False), (True, True), (True, False), (False, True)]
+)
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
 def test_embedding_mask_zero_reaches_recurrent_layers_as_a_scan(
-    kind, return_sequences, go_backwards, tmp_path
+    kind, return_sequences, go_backwards, zero_output_for_mask, tmp_path
 ) -> None:
     # Zeros in the middle and a sample with no valid step too: a Scan with the mask, not
-    # sequence_lens (which would skip only the trailing steps).
-    model = gn.Model(
-        [
-            gn.Embedding(5, 3, mask_zero=True, rng=0),
-            RECURRENT[kind](return_sequences=return_sequences, go_backwards=go_backwards),
-        ]
-    )
+    # sequence_lens (which would skip only the trailing steps). Masked steps repeat the previous
+    # output (Keras's rule) or are 0 with zero_output_for_mask.
+    layer = RECURRENT[kind](return_sequences=return_sequences, go_backwards=go_backwards)
+    layer.zero_output_for_mask = zero_output_for_mask
+    model = gn.Model([gn.Embedding(5, 3, mask_zero=True, rng=0), layer])
     proto = _check(model, PADDED_IDS, tmp_path)
     assert "Scan" in _ops(proto)
 

@@ -21,9 +21,10 @@
 
 Masks: ``MaskFlow`` follows Model's Keras mask (``Embedding(mask_zero=True)``, ``Masking``) as an
 ``(N, T)`` bool tensor. A recurrent layer that receives one becomes a ``Scan`` per direction with
-the cell written out (MatMul, Split, Sigmoid, Tanh, ...) and ``h_t = Where(m_t, cell, h_{t-1})``,
-output 0 at masked steps, as glassnet computes it: ONNX's own ``sequence_lens`` skips only the
-last steps of a sample, while a mask may skip any step (a 0 token in the middle).
+the cell written out (MatMul, Split, Sigmoid, Tanh, ...) and ``h_t = Where(m_t, cell, h_{t-1})``;
+a masked step repeats the previous output (Keras's rule; 0 with ``zero_output_for_mask``, as in
+``Bidirectional``), as glassnet computes it: ONNX's own ``sequence_lens`` skips only the last steps
+of a sample, while a mask may skip any step (a 0 token in the middle).
 
 Refused, with the reason: ``return_state=True`` and ``Bidirectional(merge_mode=None)`` (they
 return lists); a Transformer activation that is a user's function. PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` return tuples and ``nn.MultiheadAttention``
@@ -295,8 +296,9 @@ def _masked_recurrent(graph: Any, layer: _KerasRecurrent | Bidirectional, x: str
     """With a Keras mask: each direction a Scan over the steps, a masked step keeping the state.
 
     ONNX's RNN/LSTM/GRU take per-sample lengths (``sequence_lens``), which skip only the last
-    steps of a sample; glassnet's mask skips any step (``h_t = where(m_t, cell, h_{t-1})``, output
-    0), so the cell is written out in a Scan body and the mask is one of its inputs.
+    steps of a sample; glassnet's mask skips any step (``h_t = where(m_t, cell, h_{t-1})``; the
+    output repeats the previous one, or is 0 with ``zero_output_for_mask``), so the cell is written
+    out in a Scan body and the mask is one of its inputs.
     """
     name = layer.display_name
     steps_mask = graph.node("Unsqueeze", [mask, _ints(graph, name, [2])], name)  # (N, T, 1)
@@ -306,7 +308,15 @@ def _masked_recurrent(graph: Any, layer: _KerasRecurrent | Bidirectional, x: str
     outputs = []
     for direction in pair:
         sequence, final = _scan_direction(graph, direction, x, steps_mask, name)
-        outputs.append(sequence if layer.return_sequences else final)
+        if layer.return_sequences:
+            outputs.append(sequence)
+        elif direction.zero_output_for_mask and not isinstance(layer, Bidirectional):
+            # Keras's last output is the last step read: 0 there when that step was masked.
+            last_read = _ints(graph, name, [0 if direction.go_backwards else -1])
+            step = graph.node("Gather", [sequence, last_read], name, axis=1)  # (N, 1, H)
+            outputs.append(graph.node("Reshape", [step, _ints(graph, name, [0, -1])], name))
+        else:
+            outputs.append(final)  # h_n: the carried state, 0 where no step was valid
     if isinstance(layer, Bidirectional):
         axis = _ints(graph, name, [-2])
         stacked = [graph.node("Unsqueeze", [out, axis], name) for out in outputs]
@@ -344,8 +354,13 @@ def _scan_direction(
     step_in, mask_in = graph.name(f"{name}.x_t"), graph.name(f"{name}.m_t")
     new_states = _cell(graph, layer, name, step_in, states, biases)
     kept = [graph.node("Where", [mask_in, new, old], name) for new, old in zip(new_states, states)]
-    zero = graph.constant(f"{name}.zero", np.array(0.0, dtype=np.float32))
-    output = graph.node("Where", [mask_in, new_states[0], zero], name)
+    if layer.zero_output_for_mask:
+        zero = graph.constant(f"{name}.zero", np.array(0.0, dtype=np.float32))
+        output = graph.node("Where", [mask_in, new_states[0], zero], name)
+    else:
+        # Keras repeats the previous output at a masked step (0 before the first valid one).
+        # The state starts at 0 and is carried over masked steps, so the kept h is that output.
+        output = graph.node("Identity", [kept[0]], name)
     body_nodes, graph.nodes = graph.nodes, outer_nodes
 
     def value(n: str, elem_type: int = _FLOAT) -> Any:
