@@ -487,14 +487,24 @@ def adaptive_output_size(
             f"{name}: expects input of shape (N, C, H, W); got {tuple(shape)}: add the batch "
             f"axis (x[None]) or the channel axis (x[:, None])."
         )
-    sizes = (
-        (output_size, output_size)
-        if output_size is None or isinstance(output_size, int)
-        else tuple(output_size)
-    )
+    single = output_size is None or not isinstance(output_size, (Sequence, np.ndarray))
+    sizes = (output_size, output_size) if single else tuple(output_size)
     if len(sizes) != 2:
         raise InputError(
             f"{name}: output_size must be an int or 2 ints (or None), got {output_size!r}."
+        )
+    if any(
+        size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)))
+        for size in sizes
+    ):
+        raise InputError(
+            f"{name}: output_size must be whole numbers (or None), got {output_size!r}; "
+            "e.g. output_size=1 or (7, 7)."
+        )
+    if any(size is not None and size <= 0 for size in sizes):
+        raise InputError(
+            f"{name}: output_size must be positive (or None to keep the input's size), got "
+            f"{output_size!r}; e.g. output_size=1 for global average pooling."
         )
     out = tuple(shape[2 + i] if size is None else int(size) for i, size in enumerate(sizes))
     if min(out) <= 0 or min(shape[2:]) <= 0:
