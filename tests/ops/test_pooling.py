@@ -93,7 +93,7 @@ def test_max_pool_keeps_a_channels_outermost_layout_and_its_values(tiles, rng) -
     base[:, :, :2] = 0.0  # ties: the first of equal maxima gets the gradient
     layouts = [np.ascontiguousarray(base), np.ascontiguousarray(base.transpose(1, 0, 2, 3))]
     layouts[1] = layouts[1].transpose(1, 0, 2, 3)
-    upstream = rng.standard_normal((3, 4, 3, 4)).transpose(1, 0, 2, 3)
+    upstream = rng.standard_normal((3, 4, 4, 5)).transpose(1, 0, 2, 3)
     results = []
     for x in layouts:
         t = gn.Tensor(x, requires_grad=True)
