@@ -126,3 +126,28 @@ def test_fused_conv_relu_backward_leaves_dy_alone(rng) -> None:
     x2 = gn.Tensor(x.data, requires_grad=True)
     F.relu(F.conv2d(x2, w.data, padding=1)).backward(kept)
     np.testing.assert_array_equal(x.grad, x2.grad)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_columns_in_sample_blocks_give_the_one_block_values_and_gradients(
+    groups, rng, monkeypatch
+) -> None:
+    from glassnet.ops import conv
+
+    x = rng.standard_normal((7, 4, 6, 5))
+    w = rng.standard_normal((6, 4 // groups, 3, 2))
+    b = rng.standard_normal(6)
+    upstream = rng.standard_normal((7, 6, 3, 5))
+    results = []
+    per_sample = 4 * 3 * 2 * 3 * 5 * 8  # columns of one sample: C kh kw Ho Wo float64s
+    # One block for the batch, then blocks of 2 samples (the last one of 1): 4 blocks.
+    for budget in (2**40, 2 * per_sample):
+        monkeypatch.setattr(conv, "COLUMN_BYTES", budget)
+        ins = [gn.Tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = F.conv2d(*ins, stride=(2, 1), padding=((1, 0), (0, 1)), groups=groups)
+        y.backward(upstream)
+        results.append([y.data] + [t.grad for t in ins])
+    grid = conv._Grid(x.shape, (3, 2), (2, 1), ((1, 0), (0, 1)), (1, 1))
+    assert len(list(grid.blocks(8))) == 4  # with the budget of 2 samples still set
+    for one, blocked in zip(*results):
+        np.testing.assert_allclose(blocked, one, rtol=1e-13, atol=1e-13)

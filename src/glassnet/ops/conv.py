@@ -20,9 +20,10 @@ written into one reused work array per thread and built again in backward instea
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -169,14 +170,16 @@ class _Grid:
         np.copyto(out.reshape(self._taps(flat).shape), self._taps(flat))
         return out
 
-    def col2im(self, dcols: np.ndarray) -> np.ndarray:
-        """The adjoint of :meth:`im2col`: ``dcols (C, kh, kw, positions)`` -> a flat padded array.
+    def col2im(self, dcols: np.ndarray, dflat: np.ndarray | None = None) -> np.ndarray:
+        """The adjoint of :meth:`im2col`: ``dcols (C, kh, kw, positions)`` -> a flat padded array
+        (added into ``dflat`` when given, else into a new zero one).
 
         Every column entry is added back to the pixel it was copied from: one strided add per kernel
         tap (kh * kw adds of whole arrays; overlapping windows accumulate).
         """
         kh, kw = self.kernel
-        dflat = np.zeros((dcols.shape[0], self.size), dtype=dcols.dtype)
+        if dflat is None:
+            dflat = np.zeros((dcols.shape[0], self.size), dtype=dcols.dtype)
         taps = self._taps(dflat, writeable=True)
         columns = dcols.reshape(taps.shape)
         for i in range(kh):
@@ -184,6 +187,36 @@ class _Grid:
                 tap = taps[:, i, j]
                 tap += columns[:, i, j]
         return dflat
+
+    def blocks(self, itemsize: int) -> Iterator[tuple[_Grid, slice, slice]]:
+        """The samples in blocks whose columns take at most ``COLUMN_BYTES`` (at least one sample
+        per block): ``(grid of the block, its part of flat's columns, its positions)``.
+
+        The columns are ``kh kw`` times the input; built for a whole batch they would be a
+        convolution's largest array (7 MB for the second layer of a small MNIST CNN at batch
+        64). In blocks, the work array stays small and in cache, and the matrix products stay
+        large (thousands of positions each); one block when the batch's columns fit.
+        """
+        per_sample = self.channels * math.prod(self.kernel) * self.ho * self.wo * itemsize
+        step = max(1, COLUMN_BYTES // per_sample)
+        pixels, outputs = self.hp * self.wp, self.ho * self.wo
+        for start in range(0, self.n, step):
+            stop = min(start + step, self.n)
+            block = copy.copy(self)
+            block.n, block.size, block.positions = (
+                stop - start,
+                (stop - start) * pixels,
+                (stop - start) * outputs,
+            )
+            yield (
+                block,
+                slice(start * pixels, stop * pixels),
+                slice(start * outputs, stop * outputs),
+            )
+
+
+# A block's columns at most (see _Grid.blocks): small enough to stay in a CPU's cache.
+COLUMN_BYTES = 4 * 2**20
 
 
 def _columns(grid: _Grid, dtype: np.dtype) -> np.ndarray:
@@ -227,9 +260,11 @@ class Conv2d(Function):
         grid = _Grid(x.shape, weight.shape[2:], self.stride, self.padding, self.dilation)
         flat = grid.pad(x)
         w_g = weight.reshape(self.groups, weight.shape[0] // self.groups, -1)
+        y = np.empty((self.groups, w_g.shape[1], grid.positions), dtype=np.result_type(x, weight))
         # Columns are rebuilt in backward (a cheap copy) rather than kept: 1/(kh kw) of the memory.
-        cols = grid.im2col(flat, _columns(grid, weight.dtype))
-        y = np.matmul(w_g, cols.reshape(self.groups, -1, grid.positions))  # (g, O/g, positions)
+        for block, pixels, positions in grid.blocks(weight.itemsize):
+            cols = block.im2col(flat[:, pixels], _columns(block, weight.dtype))
+            np.matmul(w_g, cols.reshape(self.groups, -1, block.positions), out=y[:, :, positions])
         if bias is not None:
             y += bias.reshape(self.groups, -1, 1)
         y = y.reshape(weight.shape[0], grid.positions)
@@ -255,13 +290,26 @@ class Conv2d(Function):
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = dy_g.sum(axis=2).reshape(w_shape[0])
         if self.needs_grad[1]:
-            cols = grid.im2col(grid.pad(x), _columns(grid, dy.dtype)).reshape(g, -1, grid.positions)
-            dw = np.matmul(dy_g, cols.transpose(0, 2, 1)).reshape(w_shape)
+            dw = np.zeros(w_g.shape, dtype=dy_g.dtype)
+            flat = grid.pad(x)
         if self.needs_grad[0]:
-            # The column gradients go into the columns' memory: the columns are not needed any more.
-            dcols = _columns(grid, dy.dtype).reshape(g, -1, grid.positions)
-            np.matmul(w_g.transpose(0, 2, 1), dy_g, out=dcols)  # (g, (C/g) kh kw, positions)
-            dx = grid.crop(grid.col2im(dcols.reshape(grid.channels, *w_shape[2:], grid.positions)))
+            dflat = np.zeros((grid.channels, grid.size), dtype=dy_g.dtype)
+        for block, pixels, positions in grid.blocks(dy.itemsize):
+            work = _columns(block, dy.dtype).reshape(g, -1, block.positions)
+            dy_b = dy_g[:, :, positions]
+            if self.needs_grad[1]:
+                cols = block.im2col(flat[:, pixels], work)
+                dw += np.matmul(dy_b, cols.reshape(g, -1, block.positions).transpose(0, 2, 1))
+            if self.needs_grad[0]:
+                # The column gradients go into the columns' memory: they are not needed any more.
+                np.matmul(w_g.transpose(0, 2, 1), dy_b, out=work)  # (g, (C/g) kh kw, positions)
+                block.col2im(
+                    work.reshape(grid.channels, *w_shape[2:], block.positions), dflat[:, pixels]
+                )
+        if self.needs_grad[1]:
+            dw = dw.reshape(w_shape)
+        if self.needs_grad[0]:
+            dx = grid.crop(dflat)
         return (dx, dw, db)[: len(self.needs_grad)]
 
 
