@@ -15,7 +15,8 @@ Memory layout: the columns put the channel and kernel tap first and the samples 
 (see :class:`_Grid`), so the product comes out as ``(O, N, H, W)`` in memory; the ops return it as
 the ``(N, O, H, W)`` array users expect, a transposed view (a copy would cost as much as a ReLU).
 The columns are the largest array of a convolution: they are
-written into one reused work array per thread and built again in backward instead of being kept.
+written into one reused work array per thread and built again in backward instead of being kept;
+for a large batch they are built and multiplied in blocks of samples (see :meth:`_Grid.blocks`).
 """
 
 from __future__ import annotations
