@@ -14,6 +14,12 @@ backward in the same step (its activations) and the sum of the layer outputs of 
 
     python benchmarks/cnn_throughput.py [--rounds 7] [--samples 6400] [--threads 2]
     python benchmarks/cnn_throughput.py --quick        # a few batches, to check that it runs
+    python benchmarks/cnn_throughput.py --keep-freed-memory   # see below
+
+``--keep-freed-memory`` (Linux, glibc) asks the C allocator of the whole process, so of all the
+runners alike, to keep freed memory instead of returning it to the system at every step: each
+step otherwise gets some of its multi-megabyte arrays in fresh pages, and the page faults cost
+glassnet's NumPy steps (dozens of arrays each) a large part of their time.
 """
 
 from __future__ import annotations
@@ -40,6 +46,23 @@ SHAPES = {
     "fc.weight": (10, 1568),
     "fc.bias": (10,),
 }
+
+
+def keep_freed_memory() -> bool:
+    """glibc's mallopt: serve arrays up to 32 MB from the heap and never trim it (Linux only)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallopt"):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 * 2**20)) and bool(
+        libc.mallopt(m_trim_threshold, 2**30)
+    )
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -319,7 +342,14 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="1 round of 2 batches: checks that it runs"
     )
+    parser.add_argument(
+        "--keep-freed-memory",
+        action="store_true",
+        help="the C allocator keeps freed memory for the next step (glibc; see the docstring)",
+    )
     args = parser.parse_args()
+    if args.keep_freed_memory and not keep_freed_memory():
+        parser.error("--keep-freed-memory needs glibc's mallopt")
     if args.quick:
         args.rounds, args.samples = 1, 2 * BATCH
     rates = measure(args.rounds, args.samples, args.threads)
@@ -342,6 +372,7 @@ def main() -> None:
     print(
         f"CNN 1x28x28 conv16-pool-conv32-pool-linear10, batch {BATCH}, {args.samples} samples, float32, SGD; "
         f"{args.rounds} rounds of one epoch each; PyTorch on {args.threads} threads"
+        + ("; freed memory kept (mallopt)" if args.keep_freed_memory else "")
     )
     for name, rate in medians.items():
         spread = (
@@ -364,6 +395,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "cnn_throughput",
+                "keep_freed_memory": args.keep_freed_memory,
                 "samples_per_s": {k: round(v) for k, v in medians.items()},
                 f"ratio_to_{reference}": {k: round(v, 3) for k, v in ratios.items()},
                 "ratio_range": {k: [round(v[0], 3), round(v[-1], 3)] for k, v in paired.items()},

@@ -305,6 +305,13 @@ def test_bad_inputs_name_the_layer_shapes_and_fix(make, shape, match) -> None:
             r"output_padding \(2, 2\) must be smaller",
         ),
         (lambda: gn.Conv2D(4, 3, strides=-1), r"Conv2D: strides must be >= 1"),
+        (
+            lambda: gn.nn.Conv2d(1, 2, 2.5),
+            r"Conv2d: kernel_size must be an int or a tuple of 2 ints \(whole pixels\), got 2.5; "
+            r"e.g. kernel_size=3 or \(3, 3\)",
+        ),
+        (lambda: gn.nn.Conv1d(1, 2, 3, stride=1.5), r"Conv1d: stride must be an int .* got 1.5"),
+        (lambda: gn.Conv2D(4, 2.5), r"Conv2D: kernel_size must be an int .* got 2.5"),
         (lambda: gn.Conv2D(4, 3, padding="full"), r"padding must be 'valid' or 'same'"),
         (lambda: gn.Conv2D(4, 3, activation="swish"), r"unknown activation 'swish'"),
         (lambda: gn.Conv2D(4, 3, groups=3, in_channels=4), r"groups=3 must divide in_channels=4"),

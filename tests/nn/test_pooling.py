@@ -334,7 +334,21 @@ ERRORS = [
         ShapeError,
         r"Upsample: mode 'bilinear' expects a 4-D input",
     ),
-    (lambda: gn.nn.AdaptiveAvgPool2d(0), ShapeError, r"AdaptiveAvgPool2d: output size \(0, 0\)"),
+    (
+        lambda: gn.nn.AdaptiveAvgPool2d(0),
+        InputError,
+        r"AdaptiveAvgPool2d: output_size must be positive .*got 0; e.g. output_size=1",
+    ),
+    (
+        lambda: gn.nn.AdaptiveAvgPool2d((3, -1)),
+        InputError,
+        r"AdaptiveAvgPool2d: output_size must be positive .*got \(3, -1\)",
+    ),
+    (
+        lambda: gn.nn.AdaptiveAvgPool2d(1.5),
+        InputError,
+        r"AdaptiveAvgPool2d: output_size must be whole numbers \(or None\), got 1.5",
+    ),
     (
         lambda: gn.Flatten()(gn.Tensor(np.ones(3))),
         ShapeError,

@@ -85,6 +85,29 @@ def test_tiling_fast_path_equals_the_general_path(op, rng) -> None:
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
+@pytest.mark.parametrize("tiles", [True, False])
+def test_max_pool_keeps_a_channels_outermost_layout_and_its_values(tiles, rng) -> None:
+    """A convolution's output is (N, C, H, W) over (C, N, H, W) memory: pooling keeps that order
+    (no transposing copy) and gives the same values and gradients as on a C-ordered copy."""
+    base = rng.standard_normal((4, 3, 6, 8))
+    base[:, :, :2] = 0.0  # ties: the first of equal maxima gets the gradient
+    layouts = [np.ascontiguousarray(base), np.ascontiguousarray(base.transpose(1, 0, 2, 3))]
+    layouts[1] = layouts[1].transpose(1, 0, 2, 3)
+    upstream = rng.standard_normal((3, 4, 4, 5)).transpose(1, 0, 2, 3)
+    results = []
+    for x in layouts:
+        t = gn.Tensor(x, requires_grad=True)
+        y = F.max_pool2d(t, 2) if tiles else F.max_pool2d(t, 2, 2, 1)
+        y.backward(upstream[:, :, : y.shape[2], : y.shape[3]])
+        results.append((y.data, t.grad))
+    out, grad = results[1]
+    if tiles:
+        assert out.transpose(1, 0, 2, 3).flags.c_contiguous
+        assert grad.transpose(1, 0, 2, 3).flags.c_contiguous
+    np.testing.assert_array_equal(out, results[0][0])
+    np.testing.assert_array_equal(grad, results[0][1])
+
+
 def test_pooling_and_resize_backward_never_use_np_add_at(monkeypatch, rng) -> None:
     add = np.add
 

@@ -30,11 +30,22 @@ IntOrTuple = int | Sequence[int]
 
 
 def _ints(value: IntOrTuple, n: int, what: str, layer: str, minimum: int = 1) -> tuple[int, ...]:
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if isinstance(value, (int, np.integer)):
+        values: tuple = (value,) * n
+    else:
+        try:
+            values = tuple(value)
+        except (
+            TypeError
+        ):  # a float or another single non-int: tuple() alone would say "not iterable"
+            values = (value,)
     if len(values) != n or not all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
     ):
-        raise InputError(f"{layer}: {what} must be an int or a tuple of {n} ints, got {value!r}.")
+        raise InputError(
+            f"{layer}: {what} must be an int or a tuple of {n} ints (whole pixels), got "
+            f"{value!r}; e.g. {what}=3 or {(3,) * n}."
+        )
     if any(v < minimum for v in values):
         raise InputError(f"{layer}: {what} must be >= {minimum}, got {value!r}.")
     return tuple(int(v) for v in values)

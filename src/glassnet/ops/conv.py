@@ -12,16 +12,19 @@ the one ``np.matmul``. The backward pass multiplies by the transposed matrices a
 gradients back onto the pixels they were copied from (*col2im*: one strided add per kernel tap).
 
 Memory layout: the columns put the channel and kernel tap first and the samples and pixels last
-(see :class:`_Grid`), so the product comes out as ``(O, N, H, W)``; the ops copy it into the
-``(N, O, H, W)`` array users expect. The columns are the largest array of a convolution: they are
-written into one reused work array per thread and built again in backward instead of being kept.
+(see :class:`_Grid`), so the product comes out as ``(O, N, H, W)`` in memory; the ops return it as
+the ``(N, O, H, W)`` array users expect, a transposed view (a copy would cost as much as a ReLU).
+The columns are the largest array of a convolution: they are
+written into one reused work array per thread and built again in backward instead of being kept;
+for a large batch they are built and multiplied in blocks of samples (see :meth:`_Grid.blocks`).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -29,7 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import InputError, ShapeError
-from .activation import relu_mask
+from .activation import relu_backward, relu_mask
 
 __all__ = ["conv1d", "conv2d", "conv2d_relu", "conv_output_size", "conv_transpose2d"]
 
@@ -79,16 +82,15 @@ _scratch = _Scratch()
 class _Grid:
     """Where the columns of one convolution come from: the padded input, flattened channels first.
 
-    ``flat`` is ``(C, N * Hp * Wp + tail)``: sample by sample, the zero-padded images, then a few
-    zeros. The windows' positions run over the output rows; along a row, with stride 1, over all
-    ``Wp`` columns of the padded input, not only the ``Wo`` that are outputs. Then kernel tap
-    ``(i, j)`` of one output row is one contiguous run of ``flat`` (shifted by ``i dh Wp + j dw``),
-    so building the columns and summing them back copy long contiguous rows. The product computes
-    ``Wp - Wo`` extra outputs per row (windows hanging over the right edge, ~14% more work for
-    a 3x3 kernel on 14x14 images), which are dropped. With a horizontal stride > 1 the positions
-    are the ``Wo`` outputs of each row.
+    ``flat`` is ``(C, N * Hp * Wp)``: sample by sample, the zero-padded images. The windows'
+    positions are the outputs ``(n, y, x)``, ``n < N, y < Ho, x < Wo``; kernel tap ``(i, j)`` of
+    all positions is one strided view of ``flat`` (rows of ``Wo`` elements, contiguous with stride
+    1), so building the columns and summing them back copy whole output rows.
 
-    Positions: ``(n, y, x)`` for ``n < N, y < Ho, x < Wq`` (``Wq = Wp`` with stride 1, else ``Wo``).
+    The product ``(O, positions)`` is then the ``(N, O, Ho, Wo)`` output with the channel axis
+    outermost in memory: :meth:`outputs` returns it as that view, without a copy, and the ops that
+    follow (ReLU, pooling) keep the layout (NumPy's ufuncs allocate in the input's memory order), so
+    the gradient comes back in it and :meth:`output_gradient` reads it without a copy either.
     """
 
     def __init__(
@@ -107,19 +109,16 @@ class _Grid:
         self.hp, self.wp = h + top + bottom, w + left + right
         self.ho = conv_output_size(self.hp, kernel[0], stride[0], 0, dilation[0])
         self.wo = conv_output_size(self.wp, kernel[1], stride[1], 0, dilation[1])
-        self.wq = self.wp if stride[1] == 1 else self.wo
         self.size = n * self.hp * self.wp
-        # The last row's windows past the right edge read this far beyond the last image.
-        self.tail = dilation[1] * (kernel[1] - 1) if stride[1] == 1 else 0
-        self.positions = n * self.ho * self.wq
+        self.positions = n * self.ho * self.wo
 
     def images(self, flat: np.ndarray) -> np.ndarray:
         """The ``(C, N, Hp, Wp)`` view of a flat padded array."""
-        return flat[:, : self.size].reshape(flat.shape[0], self.n, self.hp, self.wp)
+        return flat.reshape(flat.shape[0], self.n, self.hp, self.wp)
 
     def pad(self, x: np.ndarray) -> np.ndarray:
         """``x (N, C, H, W)`` -> its flat, zero-padded, channels-first copy."""
-        flat = np.zeros((self.channels, self.size + self.tail), dtype=x.dtype)
+        flat = np.zeros((self.channels, self.size), dtype=x.dtype)
         self.images(flat)[:, :, self.top : self.top + self.h, self.left : self.left + self.w] = (
             x.transpose(1, 0, 2, 3)
         )
@@ -133,37 +132,26 @@ class _Grid:
         return images.transpose(1, 0, 2, 3)
 
     def outputs(self, y: np.ndarray) -> np.ndarray:
-        """The ``(N, O, Ho, Wo)`` outputs of a ``(O, positions)`` product, as a new contiguous array.
-
-        The next layer (ReLU, pooling, flatten) then works on an array in the usual layout: the
-        product itself is let go as soon as the copy is made, and no later op copies it again.
-        """
-        out = np.empty((self.n, y.shape[0], self.ho, self.wo), dtype=y.dtype)
-        out.transpose(1, 0, 2, 3)[...] = y.reshape(y.shape[0], self.n, self.ho, self.wq)[
-            :, :, :, : self.wo
-        ]
-        return out
+        """The ``(N, O, Ho, Wo)`` outputs of a ``(O, positions)`` product: a view, channels
+        outermost in memory (no copy; see the class docstring)."""
+        return y.reshape(y.shape[0], self.n, self.ho, self.wo).transpose(1, 0, 2, 3)
 
     def output_gradient(self, dy: np.ndarray) -> np.ndarray:
-        """``dy (N, O, Ho, Wo)`` -> a new ``(O, positions)`` array, zero at the dropped positions."""
-        grid = np.empty((dy.shape[1], self.positions), dtype=dy.dtype)
-        rows = grid.reshape(dy.shape[1], self.n, self.ho, self.wq)
-        rows[:, :, :, self.wo :] = 0
-        rows[:, :, :, : self.wo] = dy.transpose(1, 0, 2, 3)
-        return grid
+        """``dy (N, O, Ho, Wo)`` -> ``(O, positions)``: a view when ``dy`` has the layout of
+        :meth:`outputs` (what comes back through ReLU and pooling), else a copy. Read only."""
+        return np.ascontiguousarray(dy.transpose(1, 0, 2, 3)).reshape(dy.shape[1], self.positions)
 
     def _taps(self, flat: np.ndarray, writeable: bool = False) -> np.ndarray:
-        """``(C, kh, kw, N, Ho, Wq)`` view: what each kernel tap sees at every position.
+        """``(C, kh, kw, N, Ho, Wo)`` view: what each kernel tap sees at every position.
 
-        ``taps[c, i, j, n, y, x] = xp[c, n, y sh + i dh, x sw + j dw]``; with stride 1, ``x`` past
-        ``Wo`` runs on into the next row (or the tail): dropped outputs. Taps overlap one another,
+        ``taps[c, i, j, n, y, x] = xp[c, n, y sh + i dh, x sw + j dw]``. Taps overlap one another,
         but within one tap no two positions share an element, so adding into one tap is safe.
         """
         item = flat.itemsize
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         return as_strided(
             flat,
-            (flat.shape[0], kh, kw, self.n, self.ho, self.wq),
+            (flat.shape[0], kh, kw, self.n, self.ho, self.wo),
             (
                 flat.strides[0],
                 dh * self.wp * item,
@@ -183,14 +171,16 @@ class _Grid:
         np.copyto(out.reshape(self._taps(flat).shape), self._taps(flat))
         return out
 
-    def col2im(self, dcols: np.ndarray) -> np.ndarray:
-        """The adjoint of :meth:`im2col`: ``dcols (C, kh, kw, positions)`` -> a flat padded array.
+    def col2im(self, dcols: np.ndarray, dflat: np.ndarray | None = None) -> np.ndarray:
+        """The adjoint of :meth:`im2col`: ``dcols (C, kh, kw, positions)`` -> a flat padded array
+        (added into ``dflat`` when given, else into a new zero one).
 
         Every column entry is added back to the pixel it was copied from: one strided add per kernel
         tap (kh * kw adds of whole arrays; overlapping windows accumulate).
         """
         kh, kw = self.kernel
-        dflat = np.zeros((dcols.shape[0], self.size + self.tail), dtype=dcols.dtype)
+        if dflat is None:
+            dflat = np.zeros((dcols.shape[0], self.size), dtype=dcols.dtype)
         taps = self._taps(dflat, writeable=True)
         columns = dcols.reshape(taps.shape)
         for i in range(kh):
@@ -198,6 +188,36 @@ class _Grid:
                 tap = taps[:, i, j]
                 tap += columns[:, i, j]
         return dflat
+
+    def blocks(self, itemsize: int) -> Iterator[tuple[_Grid, slice, slice]]:
+        """The samples in blocks whose columns take at most ``COLUMN_BYTES`` (at least one sample
+        per block): ``(grid of the block, its part of flat's columns, its positions)``.
+
+        The columns are ``kh kw`` times the input; built for a whole batch they would be a
+        convolution's largest array (7 MB for the second layer of a small MNIST CNN at batch
+        64). In blocks, the work array stays small and in cache, and the matrix products stay
+        large (thousands of positions each); one block when the batch's columns fit.
+        """
+        per_sample = self.channels * math.prod(self.kernel) * self.ho * self.wo * itemsize
+        step = max(1, COLUMN_BYTES // per_sample)
+        pixels, outputs = self.hp * self.wp, self.ho * self.wo
+        for start in range(0, self.n, step):
+            stop = min(start + step, self.n)
+            block = copy.copy(self)
+            block.n, block.size, block.positions = (
+                stop - start,
+                (stop - start) * pixels,
+                (stop - start) * outputs,
+            )
+            yield (
+                block,
+                slice(start * pixels, stop * pixels),
+                slice(start * outputs, stop * outputs),
+            )
+
+
+# A block's columns at most (see _Grid.blocks): small enough to stay in a CPU's cache.
+COLUMN_BYTES = 4 * 2**20
 
 
 def _columns(grid: _Grid, dtype: np.dtype) -> np.ndarray:
@@ -241,9 +261,11 @@ class Conv2d(Function):
         grid = _Grid(x.shape, weight.shape[2:], self.stride, self.padding, self.dilation)
         flat = grid.pad(x)
         w_g = weight.reshape(self.groups, weight.shape[0] // self.groups, -1)
+        y = np.empty((self.groups, w_g.shape[1], grid.positions), dtype=np.result_type(x, weight))
         # Columns are rebuilt in backward (a cheap copy) rather than kept: 1/(kh kw) of the memory.
-        cols = grid.im2col(flat, _columns(grid, weight.dtype))
-        y = np.matmul(w_g, cols.reshape(self.groups, -1, grid.positions))  # (g, O/g, positions)
+        for block, pixels, positions in grid.blocks(weight.itemsize):
+            cols = block.im2col(flat[:, pixels], _columns(block, weight.dtype))
+            np.matmul(w_g, cols.reshape(self.groups, -1, block.positions), out=y[:, :, positions])
         if bias is not None:
             y += bias.reshape(self.groups, -1, 1)
         y = y.reshape(weight.shape[0], grid.positions)
@@ -255,26 +277,40 @@ class Conv2d(Function):
         """A fused activation's place: change ``y (O, positions)`` in place, return what backward needs."""
         return None
 
-    def _gate(self, dy_g: np.ndarray, saved: np.ndarray | None) -> None:
-        """A fused activation's gradient, applied in place to ``dy_g (O, positions)`` (a fresh array)."""
+    def _gate(self, dy_g: np.ndarray, saved: np.ndarray | None) -> np.ndarray:
+        """A fused activation's gradient: ``dy_g (O, positions)`` (possibly a view of ``dy``, read
+        only) -> the gradient before the activation."""
+        return dy_g
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, w_g, grid, w_shape, activation = self.saved
         g, per_group, _ = w_g.shape
-        dy_g = grid.output_gradient(dy)
-        self._gate(dy_g, activation)
+        dy_g = self._gate(grid.output_gradient(dy), activation)
         dy_g = dy_g.reshape(g, per_group, grid.positions)
         dx = dw = db = None
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = dy_g.sum(axis=2).reshape(w_shape[0])
         if self.needs_grad[1]:
-            cols = grid.im2col(grid.pad(x), _columns(grid, dy.dtype)).reshape(g, -1, grid.positions)
-            dw = np.matmul(dy_g, cols.transpose(0, 2, 1)).reshape(w_shape)
+            dw = np.zeros(w_g.shape, dtype=dy_g.dtype)
+            flat = grid.pad(x)
         if self.needs_grad[0]:
-            # The column gradients go into the columns' memory: the columns are not needed any more.
-            dcols = _columns(grid, dy.dtype).reshape(g, -1, grid.positions)
-            np.matmul(w_g.transpose(0, 2, 1), dy_g, out=dcols)  # (g, (C/g) kh kw, positions)
-            dx = grid.crop(grid.col2im(dcols.reshape(grid.channels, *w_shape[2:], grid.positions)))
+            dflat = np.zeros((grid.channels, grid.size), dtype=dy_g.dtype)
+        for block, pixels, positions in grid.blocks(dy.itemsize):
+            work = _columns(block, dy.dtype).reshape(g, -1, block.positions)
+            dy_b = dy_g[:, :, positions]
+            if self.needs_grad[1]:
+                cols = block.im2col(flat[:, pixels], work)
+                dw += np.matmul(dy_b, cols.reshape(g, -1, block.positions).transpose(0, 2, 1))
+            if self.needs_grad[0]:
+                # The column gradients go into the columns' memory: they are not needed any more.
+                np.matmul(w_g.transpose(0, 2, 1), dy_b, out=work)  # (g, (C/g) kh kw, positions)
+                block.col2im(
+                    work.reshape(grid.channels, *w_shape[2:], block.positions), dflat[:, pixels]
+                )
+        if self.needs_grad[1]:
+            dw = dw.reshape(w_shape)
+        if self.needs_grad[0]:
+            dx = grid.crop(dflat)
         return (dx, dw, db)[: len(self.needs_grad)]
 
 
@@ -294,10 +330,10 @@ class Conv2dReLU(Conv2d):
         np.maximum(y, 0, out=y)
         return relu_mask(y)
 
-    def _gate(self, dy_g: np.ndarray, mask: np.ndarray) -> None:
-        # dy's bits times 0 or 1: kept values stay exact, the rest become +0 (see relu_backward).
-        bits = dy_g.view(np.dtype(f"i{dy_g.itemsize}"))
-        np.multiply(bits, mask, out=bits)
+    def _gate(self, dy_g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        # dy's bits times 0 or 1: kept values stay exact, the rest become +0 (a new array: dy_g may
+        # be a view of dy, which backward must not change).
+        return relu_backward(dy_g, mask)
 
 
 class Conv1d(Conv2d):
@@ -413,7 +449,7 @@ class ConvTranspose2d(Function):
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x_g, w_g, grid, w_shape = self.saved
         g = self.groups
-        flat = np.zeros((grid.channels, grid.size + grid.tail), dtype=dy.dtype)
+        flat = np.zeros((grid.channels, grid.size), dtype=dy.dtype)
         ours, theirs = self._window(grid, dy.shape[2:])
         grid.images(flat)[theirs] = dy.transpose(1, 0, 2, 3)[ours]
         dcols = grid.im2col(flat, _columns(grid, dy.dtype))
@@ -436,11 +472,22 @@ def _ints(
     value: int | Sequence[int], n: int, what: str, op: str, minimum: int = 1
 ) -> tuple[int, ...]:
     """``value`` as ``n`` ints >= ``minimum`` (an int stands for all ``n``)."""
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if isinstance(value, (int, np.integer)):
+        values: tuple = (value,) * n
+    else:
+        try:
+            values = tuple(value)
+        except (
+            TypeError
+        ):  # a float or another single non-int: tuple() alone would say "not iterable"
+            values = (value,)
     if len(values) != n or not all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
     ):
-        raise InputError(f"{op}: {what} must be an int or a tuple of {n} ints, got {value!r}.")
+        raise InputError(
+            f"{op}: {what} must be an int or a tuple of {n} ints (whole pixels), got "
+            f"{value!r}; e.g. {what}=3 or {(3,) * n}."
+        )
     if any(v < minimum for v in values):
         raise InputError(f"{op}: {what} must be >= {minimum}, got {value!r}.")
     return tuple(int(v) for v in values)

@@ -143,8 +143,7 @@ def _right_padding(g: PoolGeometry, spatial: tuple[int, ...]) -> tuple[int, ...]
 def _pad(x: np.ndarray, g: PoolGeometry, value: float) -> np.ndarray:
     right = _right_padding(g, x.shape[2:])
     if not any(g.padding) and not any(right):
-        # Tiles come from a reshape, which must be a view (of a C-contiguous array) in backward.
-        return np.ascontiguousarray(x) if g.tiles else x
+        return x
     shape = x.shape[:2] + tuple(p + size + r for p, size, r in zip(g.padding, x.shape[2:], right))
     padded = np.full(shape, value, dtype=x.dtype)
     padded[_inside(g, x.shape)] = x
@@ -158,14 +157,17 @@ def _inside(g: PoolGeometry, shape: tuple[int, ...]) -> tuple[slice, ...]:
     )
 
 
-def _windows(x: np.ndarray, g: PoolGeometry) -> list[np.ndarray]:
+def _windows(x: np.ndarray, g: PoolGeometry, view: bool = False) -> list[np.ndarray]:
     """One view per position inside the window, each of shape (N, C, *out): position t of every window.
 
-    ``x`` is the padded input; when the windows tile it, the views come from one reshape.
+    ``x`` is the padded input; when the windows tile it, the views come from one reshape (which
+    may copy an ``x`` with gaps between its rows unless ``view``: then it raises instead; arrays
+    without gaps, in any axis order, split their axes without a copy).
     """
     offsets = itertools.product(*(range(k) for k in g.kernel))
     if g.tiles:
-        split = x.reshape(x.shape[:2] + tuple(v for o, k in zip(g.out, g.kernel) for v in (o, k)))
+        shape = x.shape[:2] + tuple(v for o, k in zip(g.out, g.kernel) for v in (o, k))
+        split = np.reshape(x, shape, copy=False if view else None)
         return [
             split[(slice(None), slice(None)) + tuple(v for t in offset for v in (slice(None), t))]
             for offset in offsets
@@ -187,6 +189,10 @@ class MaxPool(Function):
               maximum: only the argmax gets the gradient, ties go to the first, as PyTorch.
               (A window whose maximum is NaN passes NaN forward, as PyTorch, but no gradient back.)
     shapes:   x (N, C, *spatial) -> y (N, C, *out)
+
+    Arrays are made in x's memory order ("K"): a convolution's output has its channels outermost
+    in memory (see ops/conv.py), and keeping that order spares a transposing copy here and in the
+    convolution's backward.
     """
 
     def __init__(self, geometry: PoolGeometry) -> None:
@@ -199,7 +205,7 @@ class MaxPool(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         xp = _pad(x, self.geometry, -np.inf)
         windows = _windows(xp, self.geometry)
-        y = windows[0].copy()
+        y = windows[0].copy(order="K")
         for window in windows[1:]:
             np.maximum(y, window, out=y)  # np.maximum propagates NaN, as torch's max_pool
         self.save(xp, y, x.shape)
@@ -209,11 +215,12 @@ class MaxPool(Function):
         xp, y, shape = self.saved
         g = self.geometry
         # Windows that tile the input cover each element once: assign into an empty array.
-        dxp = np.empty(xp.shape, dtype=dy.dtype) if g.tiles else np.zeros(xp.shape, dtype=dy.dtype)
-        free = np.ones(y.shape, dtype=bool)  # windows whose maximum has not been found yet
-        hit = np.empty(y.shape, dtype=bool)
-        routed = np.empty_like(dy)
-        for window, grad in zip(_windows(xp, g), _windows(dxp, g)):
+        make = np.empty_like if g.tiles else np.zeros_like
+        dxp = make(xp, dtype=dy.dtype)
+        free = np.ones_like(y, dtype=bool)  # windows whose maximum has not been found yet
+        hit = np.empty_like(y, dtype=bool)
+        routed = np.empty_like(y, dtype=dy.dtype)
+        for window, grad in zip(_windows(xp, g), _windows(dxp, g, view=True)):
             np.equal(window, y, out=hit)
             hit &= free  # a later position holding the same maximum is a tie: the first one won
             free ^= hit
@@ -480,14 +487,24 @@ def adaptive_output_size(
             f"{name}: expects input of shape (N, C, H, W); got {tuple(shape)}: add the batch "
             f"axis (x[None]) or the channel axis (x[:, None])."
         )
-    sizes = (
-        (output_size, output_size)
-        if output_size is None or isinstance(output_size, int)
-        else tuple(output_size)
-    )
+    single = output_size is None or not isinstance(output_size, (Sequence, np.ndarray))
+    sizes = (output_size, output_size) if single else tuple(output_size)
     if len(sizes) != 2:
         raise InputError(
             f"{name}: output_size must be an int or 2 ints (or None), got {output_size!r}."
+        )
+    if any(
+        size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)))
+        for size in sizes
+    ):
+        raise InputError(
+            f"{name}: output_size must be whole numbers (or None), got {output_size!r}; "
+            "e.g. output_size=1 or (7, 7)."
+        )
+    if any(size is not None and size <= 0 for size in sizes):
+        raise InputError(
+            f"{name}: output_size must be positive (or None to keep the input's size), got "
+            f"{output_size!r}; e.g. output_size=1 for global average pooling."
         )
     out = tuple(shape[2 + i] if size is None else int(size) for i, size in enumerate(sizes))
     if min(out) <= 0 or min(shape[2:]) <= 0:
