@@ -300,9 +300,24 @@ class LSTMSequence(_Recurrent):
               da_g = dc * i * (1 - g^2);  dc_{t-1} = dc * f;  dh_{t-1} = da W_hh
               dx_t = da W_ih;  dW_ih = sum_t da^T x_t;  dW_hh = sum_t da^T h_{t-1};  db = sum_t da
     shapes:   x (N, T, I), h0, c0 (N, H), w_ih (4H, I), w_hh (4H, H), b (4H,) -> (N, T + 2, H)
+
+    Memory layout (the math above is unchanged): the kernel works feature-major, on the
+    transposes. A step's gates are one ``(4H, N)`` array, so each gate is a contiguous ``(H, N)``
+    block (element-wise passes over contiguous memory), and every product has the 4H side as
+    its rows (``W_hh (4H, H) @ h_{t-1}^T``), a shape OpenBLAS splits better over threads. The
+    weight gradients are summed step by step while the step's gate gradients are in cache.
     """
 
     gates = 4
+
+    def _feature_major_masks(
+        self, dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """Per step ``(T, 1, N)``: m (valid) and 1 - m (carried) as floats, or None without a mask."""
+        if self.mask is None:
+            return None, None
+        valid = np.ascontiguousarray(self.mask.T)[:, np.newaxis, :]
+        return valid.astype(dtype), (~valid).astype(dtype)
 
     def forward(
         self,
@@ -321,31 +336,30 @@ class LSTMSequence(_Recurrent):
         # One exp covers the four gates of a step: each gate's rows of the weights and biases are
         # scaled by -1 (sigmoid(a) = 1 / (1 + exp(-a)) then needs no negation pass) and the cell
         # gate's by -2 (tanh(a) = 2 sigmoid(2a) - 1; g = 2 s - 1 then fixes the cell gate).
-        scale = np.full((4 * hidden, 1), -1.0, dtype=w_hh.dtype)
+        scale = np.full((4 * hidden, 1), -1.0, dtype=np.result_type(w_ih, w_hh))
         scale[cell] = -2.0
-        xt, gates = self._project(x, w_ih * scale)  # overwritten step by step with the gates
+        xt = np.ascontiguousarray(x.transpose(1, 2, 0))  # (T, I, N)
+        gates = np.matmul(w_ih * scale, xt)  # (T, 4H, N); overwritten step by step with the gates
         for b in biases:
-            gates += b * scale[:, 0]
-        steps, n, width = gates.shape
-        valid, carried = self._time_masks(gates.dtype)
-        h, c = self._states(h0, steps, gates.dtype), self._states(c0, steps, gates.dtype)
-        tanh_c = np.empty((steps, n, hidden), dtype=gates.dtype)
-        w_hh_t = (w_hh * scale).T
-        recurrent = np.empty((n, width), dtype=gates.dtype)
-        product = np.empty((n, hidden), dtype=gates.dtype)
+            gates += (b * scale[:, 0])[:, np.newaxis]
+        steps, width, n = gates.shape
+        dtype = gates.dtype
+        valid, carried = self._feature_major_masks(dtype)
+        h, c = self._states(h0.T, steps, dtype), self._states(c0.T, steps, dtype)  # (T + 1, H, N)
+        tanh_c = np.empty((steps, hidden, n), dtype=dtype)
+        w_hh_scaled = w_hh * scale
+        dropped = None if self.recurrent_mask is None else self.recurrent_mask.T
+        recurrent = np.empty((width, n), dtype=dtype)
+        product = np.empty((hidden, n), dtype=dtype)
         with np.errstate(over="ignore"):
             for t in self._steps(steps):
                 before, after = self._ends(t)
-                np.matmul(self._previous(h, before), w_hh_t, out=recurrent)
+                previous = h[before] if dropped is None else h[before] * dropped
+                np.matmul(w_hh_scaled, previous, out=recurrent)
                 a = gates[t]
                 a += recurrent
                 _sigmoid_of_negated_(a)
-                i, f, g, o = (
-                    a[:, :hidden],
-                    a[:, hidden : 2 * hidden],
-                    a[:, cell],
-                    a[:, 3 * hidden :],
-                )
+                i, f, g, o = a[:hidden], a[hidden : 2 * hidden], a[cell], a[3 * hidden :]
                 g *= 2.0
                 g -= 1.0
                 np.multiply(f, c[before], out=c[after])
@@ -358,29 +372,49 @@ class LSTMSequence(_Recurrent):
                     np.copyto(h[after], h[before], where=keep)
                     np.copyto(c[after], c[before], where=keep)
         self.save(xt, gates, h, c, tanh_c, w_ih, w_hh, len(biases), valid, carried)
-        return self._pack([h, c], valid)
+        # The output (N, T + 2, H) as a view of a feature-major (T + 2, H, N) array.
+        out = np.empty((steps + 2, hidden, n), dtype=dtype)
+        outputs = h[:steps] if self.reverse else h[1:]
+        if valid is None:
+            out[:steps] = outputs
+        else:
+            np.multiply(outputs, valid, out=out[:steps])
+        last = 0 if self.reverse else steps
+        out[steps], out[steps + 1] = h[last], c[last]
+        return out.transpose(2, 0, 1)
 
     def backward(self, dy: np.ndarray) -> tuple[np.ndarray | None, ...]:
         xt, gates, h, c, tanh_c, w_ih, w_hh, n_biases, valid, carried = self.saved
-        steps, n, width = gates.shape
+        steps, width, n = gates.shape
         hidden = width // 4
         cell = slice(2 * hidden, 3 * hidden)
-        dyt = dy.transpose(1, 0, 2)
+        dtype = gates.dtype
+        dyt = dy.transpose(1, 2, 0)  # (T + 2, H, N)
         # A layer that returns only its last state sends zeros for every output: skip adding them.
-        outputs_have_grad = bool(dyt[:steps].any())
+        outputs_have_grad = bool(dy[:, :steps].any())
+        if outputs_have_grad:
+            dyt = np.ascontiguousarray(dyt)
         dh = dyt[steps].copy()
         dc = dyt[steps + 1].copy()
-        through = np.empty_like(dh)  # da W_hh; swapped with dh, so no step allocates
-        dgates = np.empty_like(gates)
-        slope = np.empty((n, width), dtype=gates.dtype)  # each gate's derivative at its input
-        work = np.empty((n, hidden), dtype=gates.dtype)
+        through = np.empty_like(dh)  # W_hh^T da; swapped with dh, so no step allocates
+        da = np.empty((width, n), dtype=dtype)  # this step's gate gradients
+        slope = np.empty((width, n), dtype=dtype)  # each gate's derivative at its input
+        work = np.empty((hidden, n), dtype=dtype)
         needs = self.needs_grad
+        want_b = n_biases > 0 and any(needs[5:])
+        dx = np.empty((steps, xt.shape[1], n), dtype=dtype) if needs[0] else None
+        dw_ih = np.zeros(w_ih.shape, dtype=dtype) if needs[3] else None
+        dw_hh = np.zeros(w_hh.shape, dtype=dtype) if needs[4] else None
+        db = np.zeros(width, dtype=dtype) if want_b else None
+        step_ih = np.empty(w_ih.shape, dtype=dtype)
+        step_hh = np.empty(w_hh.shape, dtype=dtype)
+        dropped = None if self.recurrent_mask is None else self.recurrent_mask.T
         order = self._steps(steps, backward=True)
         last = order[-1]
         for t in order:
             before = self._ends(t)[0]
-            a, da = gates[t], dgates[t]
-            i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, cell], a[:, 3 * hidden :]
+            a = gates[t]
+            i, f, g, o = a[:hidden], a[hidden : 2 * hidden], a[cell], a[3 * hidden :]
             if valid is not None:
                 # A valid step's cell gets the gradient; a masked one outputs 0 and passes its
                 # state on, so its dy_t is dropped and the state's gradient goes straight through.
@@ -398,29 +432,51 @@ class LSTMSequence(_Recurrent):
             work *= dh_step
             dc_step += work
             # Upstream of each gate: dc * g, dc * c_{t-1}, dc * i, dh * tanh(c) ...
-            np.multiply(dc_step, g, out=da[:, :hidden])
-            np.multiply(dc_step, c[before], out=da[:, hidden : 2 * hidden])
-            np.multiply(dc_step, i, out=da[:, cell])
-            np.multiply(dh_step, tc, out=da[:, 3 * hidden :])
+            np.multiply(dc_step, g, out=da[:hidden])
+            np.multiply(dc_step, c[before], out=da[hidden : 2 * hidden])
+            np.multiply(dc_step, i, out=da[cell])
+            np.multiply(dh_step, tc, out=da[3 * hidden :])
             # ... times the derivative: s(1 - s) for the sigmoid gates, 1 - g^2 for the cell gate.
             np.multiply(a, a, out=slope)
             np.subtract(a, slope, out=slope)
-            slope[:, cell] += 1.0  # (g - g^2) + 1 - g = 1 - g^2
-            slope[:, cell] -= g
+            slope[cell] += 1.0  # (g - g^2) + 1 - g = 1 - g^2
+            slope[cell] -= g
             da *= slope
+            # This step's share of dW_hh = sum_t da^T h_{t-1}, dW_ih = sum_t da^T x_t, db, dx_t.
+            if dw_hh is not None:
+                previous = h[before] if dropped is None else h[before] * dropped
+                np.matmul(da, previous.T, out=step_hh)
+                dw_hh += step_hh
+            if dw_ih is not None:
+                np.matmul(da, xt[t].T, out=step_ih)
+                dw_ih += step_ih
+            if db is not None:
+                db += da.sum(axis=1)
+            if dx is not None:
+                np.matmul(w_ih.T, da, out=dx[t])
             if t == last and not (needs[1] or needs[2]):
                 break  # dh_0 and dc_0 are not wanted: skip the last product with W_hh
-            np.matmul(da, w_hh, out=through)
-            if self.recurrent_mask is not None:
-                through *= self.recurrent_mask
+            np.matmul(w_hh.T, da, out=through)
+            if dropped is not None:
+                through *= dropped
             dc_step *= f
             if valid is None:
                 dh, through = through, dh  # dc_step is dc
             else:
                 dh += through
                 dc += dc_step
-        grads = self._input_grads(dgates, dgates, xt, h, w_ih, n_biases, first=3)
-        return grads[0], (dh if needs[1] else None), (dc if needs[2] else None), *grads[1:]
+        bias_grads = [
+            (db if k == 0 else db.copy()) if db is not None and needs[5 + k] else None
+            for k in range(n_biases)
+        ]
+        return (
+            None if dx is None else dx.transpose(2, 0, 1),
+            dh.T if needs[1] else None,
+            dc.T if needs[2] else None,
+            dw_ih,
+            dw_hh,
+            *bias_grads,
+        )
 
 
 class GRUSequence(_Recurrent):
