@@ -2,10 +2,11 @@
 
 Each op takes the whole input sequence, runs the cell over the time steps (the only Python loop)
 and keeps what backpropagation through time needs; its backward walks the steps in reverse. The
-input projection ``x @ W_ih^T`` of every step is one matrix product before the loop, and the
-weight gradients are one matrix product each after the backward loop, so each step only does the
-recurrent product ``h @ W_hh^T`` (one GEMM for all gates) and element-wise work on preallocated
-buffers.
+input projection ``x @ W_ih^T`` of every step is computed before the loop, so each step only does
+the recurrent product ``h @ W_hh^T`` (one GEMM for all gates) and element-wise work on
+preallocated buffers. The RNN and GRU take the weight gradients as one matrix product each after
+the backward loop; the LSTM, the one whose speed is benchmarked, works on the transposes and sums
+them step by step (see :class:`LSTMSequence`).
 
 Conventions shared by the three ops (PyTorch's gate order and equations):
 
@@ -340,8 +341,8 @@ class LSTMSequence(_Recurrent):
         scale[cell] = -2.0
         xt = np.ascontiguousarray(x.transpose(1, 2, 0))  # (T, I, N)
         gates = np.matmul(w_ih * scale, xt)  # (T, 4H, N); overwritten step by step with the gates
-        for b in biases:
-            gates += (b * scale[:, 0])[:, np.newaxis]
+        if biases:  # b_ih + b_hh first: one pass over the (T, 4H, N) gates instead of two
+            gates += (sum(biases) * scale[:, 0])[:, np.newaxis]
         steps, width, n = gates.shape
         dtype = gates.dtype
         valid, carried = self._feature_major_masks(dtype)
