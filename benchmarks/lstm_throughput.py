@@ -67,8 +67,9 @@ def _tanh(a: np.ndarray, out: np.ndarray) -> None:
 class NumpyLSTM:
     """One SGD step written by hand: the LSTM forward over the steps, the head, MSE, BPTT, update.
 
-    It uses the same NumPy tricks as glassnet's op (one sigmoid for the four gates with the cell
-    gate's rows doubled, tanh through exp), so the ratio to it measures what the framework adds.
+    It uses the element-wise tricks of glassnet's op (one sigmoid for the four gates with the cell
+    gate's rows doubled, tanh through exp) in the plain samples-first layout; glassnet's op also
+    works feature-major (gates (4H, N) per step, see LSTMSequence), which this floor does not.
     """
 
     def __init__(self, weights: dict[str, np.ndarray]) -> None:

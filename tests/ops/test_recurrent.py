@@ -98,3 +98,45 @@ def test_wrong_weight_shape_names_the_op():
             np.ones((12, 5)),
             np.ones((12, 3)),
         )
+
+
+def test_sigmoid_and_tanh_helpers_equal_the_plain_formulas(rng):
+    """The in-place forms the kernels use (sign folded into the weights, tanh through exp) give
+    the textbook values, saturated ends included, in float64 and float32."""
+    from glassnet.ops.recurrent import _sigmoid_, _sigmoid_of_negated_, _tanh
+
+    for dtype, tol in ((np.float64, 1e-15), (np.float32, 1e-6)):
+        z = np.concatenate([rng.normal(size=200) * 5, [-1e4, -100.0, 0.0, 100.0, 1e4]])
+        z = z.astype(dtype)
+        expected_sigmoid = 0.5 * (1.0 + np.tanh(0.5 * z.astype(np.float64)))
+        with np.errstate(over="ignore"):
+            negated = -z
+            _sigmoid_of_negated_(negated)
+            plain = z.copy()
+            _sigmoid_(plain)
+            out = np.empty_like(z)
+            _tanh(z, out)
+        for got in (negated, plain):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected_sigmoid, rtol=0, atol=tol)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, np.tanh(z.astype(np.float64)), rtol=0, atol=4 * tol)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_last_state_only_with_constant_initial_states(masked, rng):
+    """The path a Keras LSTM without return_sequences takes: dy is 0 for every output, h0 and c0
+    need no gradient (the backward skips the last product with W_hh): the weight gradients still
+    match finite differences, and h0/c0 get none."""
+    x, h0, c0, *weights = _inputs("lstm", rng)
+    h0, c0 = h0.detach(), c0.detach()
+    mask = lengths_mask([4, 1, 3], T) if masked else None
+
+    def fn(x, *weights):
+        _, h_n, _ = lstm(x, h0, c0, *weights, mask=mask)
+        return h_n
+
+    assert gn.gradcheck(fn, x, *weights, atol=1e-6, rtol=1e-5)
+    _, h_n, _ = lstm(x, h0, c0, *weights, mask=mask)
+    h_n.sum().backward()
+    assert h0.grad is None and c0.grad is None
