@@ -125,7 +125,8 @@ class Linear(Module):
             self.weight.data[...] = 0
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.pre_activation(x)
+        self._check_input(x)
+        return linear(x, self.weight, self.bias)
 
     def pre_activation(self, x: Tensor) -> Tensor:
         """``x @ W^T + b`` (for Dense: the output before the activation, a classifier's logits)."""
