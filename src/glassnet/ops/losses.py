@@ -211,15 +211,14 @@ class CrossEntropy(_Loss):
             # = cross_entropy_losses(shifted - log_total, onehot(t)), reading one entry per row.
             losses = _picked_class_losses_kernel(shifted, log_total, rows, t)
         else:
-            log_q = shifted
-            log_q -= log_total
+            log_q = shifted - log_total
             if t.ndim == 1:
                 losses = (e - 1) * log_q[rows, t] - (e / classes) * log_q.sum(axis=1)
             else:
                 target = t.astype(z.dtype, copy=False)
                 if e:
                     target = (1 - e) * target + e / classes
-                losses = -(target * log_q).sum(axis=1)
+                losses = cross_entropy_losses(log_q, target)
         self.save(exp, total, t, rows)
         return self.reduce(losses)
 
