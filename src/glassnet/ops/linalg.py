@@ -88,10 +88,11 @@ class Linear(Function):
         x2, x_shape, weight = self.saved[:3]
         dy2 = dy if dy.ndim == 2 else dy.reshape(x2.shape[0], dy.shape[-1])
         # linear_backward(dy2, x2, weight, self.needs_grad), by the kernel.
-        dx, dw, *db = linear_backward_kernel(dy2, x2, weight, self.needs_grad)
-        if dx is not None and dx.shape != x_shape:
-            dx = dx.reshape(x_shape)
-        return (dx, dw, *db)
+        grads = linear_backward_kernel(dy2, x2, weight, self.needs_grad)
+        dx = grads[0]
+        if dx is None or dx.shape == x_shape:
+            return grads
+        return (dx.reshape(x_shape), *grads[1:])
 
     def flops(self, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
         """2 * in per output element for the product, one more for the bias (and one for the ReLU)."""
