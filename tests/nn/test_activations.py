@@ -115,3 +115,8 @@ def test_activation_of_finds_subclasses_and_nothing_for_other_layers() -> None:
 
     assert gn.nn.activations.activation_of(MySigmoid()).name == "sigmoid"
     assert gn.nn.activations.activation_of(gn.Dense(2)) is None
+
+
+def test_a_name_that_is_not_a_string_gets_the_same_error() -> None:
+    with pytest.raises(gn.errors.InputError, match=r"Dense: unknown activation \['relu'\]; valid"):
+        gn.Dense(2, activation=["relu"])

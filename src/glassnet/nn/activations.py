@@ -290,7 +290,8 @@ def get_activation(name: str | None, owner: str = "activation") -> ActivationSpe
     >>> get_activation("relu").torch
     'ReLU'
     """
-    spec = ACTIVATIONS.get("linear" if name is None else name) if _hashable(name) else None
+    key = "linear" if name is None else name
+    spec = ACTIVATIONS.get(key) if isinstance(key, str) else None
     if spec is None:
         raise InputError(
             f"{owner}: unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}. "
@@ -306,11 +307,3 @@ def activation_of(layer: Any) -> ActivationSpec | None:
         if spec is not None:
             return spec
     return None
-
-
-def _hashable(name: Any) -> bool:
-    try:
-        hash(name)
-    except TypeError:
-        return False
-    return True
