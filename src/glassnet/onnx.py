@@ -57,6 +57,7 @@ from .nn import (
     Upsample,
     UpSampling2D,
 )
+from .nn.activations import ACTIVATIONS
 from .nn.conv import _Conv, _KerasConv
 from .onnx_sequences import (
     MaskFlow,
@@ -103,21 +104,17 @@ class _Graph:
         return output
 
 
-_ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "selu": "Selu", "elu": "Elu"}
-
-
 def _activation(graph: _Graph, x: str, name: str, layer_name: str, axis: int = -1) -> str:
-    if name == "linear":
+    """The ONNX node of a layer's ``activation="..."``, from the activation registry."""
+    spec = ACTIVATIONS[name]
+    if spec.function is None:  # "linear"
         return x
-    if name in _ACTIVATIONS:
-        return graph.node(_ACTIVATIONS[name], [x], layer_name)
-    if name == "softmax":
-        return graph.node("Softmax", [x], layer_name, axis=axis)
-    if name == "log_softmax":
-        return graph.node("LogSoftmax", [x], layer_name, axis=axis)
-    if name == "leaky_relu":
-        return graph.node("LeakyRelu", [x], layer_name, alpha=0.01)
-    raise NotImplementedError(name)
+    if spec.onnx is None:
+        raise NotImplementedError(name)
+    attributes = dict(spec.onnx_attributes)
+    if spec.along_axis:
+        attributes["axis"] = axis
+    return graph.node(spec.onnx, [x], layer_name, **attributes)
 
 
 def _conv(graph: _Graph, layer: Any, x: str, sample_shape: Sequence[int]) -> str:

@@ -58,3 +58,65 @@ def test_units_are_optional_and_layers_have_no_parameters() -> None:
     layer = gn.ReLU()
     assert layer(gn.Tensor(np.ones((2, 7), dtype=np.float32))).shape == (2, 7)
     assert list(layer.parameters()) == []
+
+
+# ----------------------------------------------------------------- the activation registry
+SPECS = [spec for spec in gn.nn.activations.ACTIVATIONS.values() if spec.layer is not None]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_registry_function_layer_and_torch_module_agree(spec, torch, rng) -> None:
+    x = rng.uniform(-3, 3, size=(5, 4)).astype(np.float32)
+    by_function = spec.function(gn.Tensor(x)).data
+    np.testing.assert_array_equal(by_function, spec.layer()(gn.Tensor(x)).data)
+    module = getattr(torch.nn, spec.torch)
+    twin = module(dim=-1) if spec.along_axis else module()
+    assert_close(spec.name, by_function, from_torch(twin(to_torch(x))), 1e-5, 1e-4)
+    assert gn.nn.activations.activation_of(spec.layer()) is spec
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_every_registry_layer_is_public_and_loadable_by_name(spec) -> None:
+    from glassnet.io.serialization import LAYERS, _register_builtins
+
+    _register_builtins()
+    name = spec.layer.__name__
+    assert getattr(gn, name) is spec.layer and getattr(gn.nn, name) is spec.layer
+    assert LAYERS[name] is spec.layer
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_dense_with_a_registry_name_equals_dense_then_the_layer(spec, rng) -> None:
+    dense = gn.Dense(4, activation=spec.name, input_shape=(3,), rng=0)
+    plain = gn.Dense(4, input_shape=(3,), rng=0)
+    x = gn.Tensor(rng.normal(size=(6, 3)).astype(np.float32))
+    np.testing.assert_allclose(dense(x).data, spec.layer()(plain(x)).data, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gn.Dense(2, activation="swish"),
+        lambda: gn.Conv2D(2, 3, activation="swish"),
+        lambda: gn.SimpleRNN(2, activation="swish"),
+        lambda: gn.nn.activations.get_activation("swish", "Dense"),
+    ],
+    ids=["Dense", "Conv2D", "SimpleRNN", "get_activation"],
+)
+def test_an_unknown_name_gets_one_error_listing_the_known_ones(make) -> None:
+    known = ", ".join(gn.nn.activations.ACTIVATIONS)
+    with pytest.raises(gn.errors.InputError, match=f"unknown activation 'swish'; valid: {known}"):
+        make()
+
+
+def test_activation_of_finds_subclasses_and_nothing_for_other_layers() -> None:
+    class MySigmoid(gn.Sigmoid):
+        pass
+
+    assert gn.nn.activations.activation_of(MySigmoid()).name == "sigmoid"
+    assert gn.nn.activations.activation_of(gn.Dense(2)) is None
+
+
+def test_a_name_that_is_not_a_string_gets_the_same_error() -> None:
+    with pytest.raises(gn.errors.InputError, match=r"Dense: unknown activation \['relu'\]; valid"):
+        gn.Dense(2, activation=["relu"])

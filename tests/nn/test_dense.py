@@ -61,3 +61,32 @@ def test_input_layer_builds_following_dense_layers_and_checks_samples() -> None:
         model.predict(np.ones((3, 5)))
     with pytest.raises(ValueError, match="shape must hold positive integers"):
         gn.Input((0,))
+
+
+def test_dense_is_a_lazy_linear_with_linears_names_and_draws() -> None:
+    dense = gn.Dense(5, rng=3)
+    assert isinstance(dense, gn.nn.Linear) and not dense.built and dense.in_features is None
+    dense(gn.Tensor(np.ones((2, 4), dtype=np.float32)))
+    linear = gn.nn.Linear(4, 5, rng=3)
+    assert list(dense.state_dict()) == list(linear.state_dict()) == ["weight", "bias"]
+    for name, array in linear.state_dict().items():
+        assert dense.state_dict()[name].tobytes() == array.tobytes(), name
+    assert (dense.units, dense.out_features, dense.in_features) == (5, 5, 4)
+
+
+def test_dense_relu_runs_linears_fused_op_and_other_activations_do_not() -> None:
+    from glassnet.ops.linalg import LinearReLU
+
+    x = gn.Tensor(np.ones((2, 3), dtype=np.float32))
+    assert type(gn.Dense(4, activation="relu", rng=0)(x).creator) is LinearReLU
+    assert type(gn.Dense(4, activation="tanh", rng=0)(x).creator) is not LinearReLU
+
+
+def test_dense_reset_parameters_before_build_does_nothing_and_build_uses_its_rng() -> None:
+    dense = gn.Dense(2, rng=7)
+    dense.reset_parameters(0)
+    dense.zero_output_weights()
+    assert not dense.built and not dense.freshly_initialized
+    dense.build(3)
+    assert dense.freshly_initialized
+    np.testing.assert_array_equal(dense.weight.data, gn.nn.Linear(3, 2, rng=7).weight.data)

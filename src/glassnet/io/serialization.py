@@ -72,16 +72,6 @@ def _register_builtins() -> None:
         "Input",
         "Linear",
         "Dense",
-        "ReLU",
-        "LeakyReLU",
-        "ELU",
-        "SELU",
-        "GELU",
-        "Sigmoid",
-        "Tanh",
-        "Softplus",
-        "Softmax",
-        "LogSoftmax",
         "Dropout",
         "BatchNorm1d",
         "LayerNorm",
@@ -103,6 +93,12 @@ def _register_builtins() -> None:
         "Masking",
     ):
         register_layer(getattr(nn, name))
+    # Every activation layer of the registry (ReLU, Sigmoid, Softmax, ...).
+    from ..nn.activations import ACTIVATIONS
+
+    for spec in ACTIVATIONS.values():
+        if spec.layer is not None:
+            register_layer(spec.layer)
     for name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTranspose"):
         register_layer(getattr(nn, name))
     # Pooling, resampling and image layers (issue 14).

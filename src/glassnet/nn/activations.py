@@ -1,15 +1,23 @@
-"""Activation layers: thin Modules over the ops in :mod:`glassnet.ops.activation`.
+"""Activation layers: thin Modules over the ops in :mod:`glassnet.ops.activation`, and the one
+registry of activation names (:data:`ACTIVATIONS`).
 
-Each accepts the seed blog's optional ``units`` argument (``ReLU(5)``): when given, the layer
-checks that its input has that many features, which catches a mis-sized network early.
+Each layer accepts the seed blog's optional ``units`` argument (``ReLU(5)``): when given, the
+layer checks that its input has that many features, which catches a mis-sized network early.
+
+The registry maps each name a layer accepts as ``activation="..."`` (Keras's strings) to its
+layer class, its function, its ONNX operator and its torch module. Dense, the Keras convolution
+and recurrent layers, Model, the ONNX exporter, model files and the torch converters all read
+it, so a name means the same everywhere, and an unknown one gets the same error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..errors import ShapeError
+from ..errors import InputError, ShapeError
 from ..ops import activation as ops
 from .module import Module
 
@@ -25,6 +33,10 @@ __all__ = [
     "Softmax",
     "LogSoftmax",
     "Activation",
+    "ActivationSpec",
+    "ACTIVATIONS",
+    "get_activation",
+    "activation_of",
 ]
 
 
@@ -209,3 +221,89 @@ class LogSoftmax(Activation):
 
     def activate(self, x: Tensor) -> Tensor:
         return ops.log_softmax(x, axis=self.axis)
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    """What glassnet knows about one activation name.
+
+    Attributes:
+        name: the string layers take (``Dense(4, activation="relu")``), Keras's name.
+        layer: the activation layer class (None for ``"linear"``, the identity).
+        function: the op with the layer's default options, Tensor -> Tensor (None for ``"linear"``).
+        onnx: the ONNX operator (None where there is no export, or for ``"linear"``).
+        torch: the ``torch.nn`` module class name (None for ``"linear"``).
+        onnx_attributes: fixed attributes of the ONNX node (LeakyRelu's slope).
+        along_axis: the activation works along an axis (softmax): ONNX's ``axis``, torch's ``dim``.
+        probabilities: the output is a classifier's probabilities, which a Model may fold into
+            its loss as logits (sigmoid and softmax).
+    """
+
+    name: str
+    layer: type[Activation] | None
+    function: Callable[[Tensor], Tensor] | None
+    onnx: str | None
+    torch: str | None
+    onnx_attributes: Mapping[str, float] = field(default_factory=dict)
+    along_axis: bool = False
+    probabilities: bool = False
+
+
+def _registry(*specs: ActivationSpec) -> dict[str, ActivationSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+ACTIVATIONS: dict[str, ActivationSpec] = _registry(
+    ActivationSpec("linear", None, None, None, None),
+    ActivationSpec("relu", ReLU, ops.relu, "Relu", "ReLU"),
+    ActivationSpec(
+        "leaky_relu",
+        LeakyReLU,
+        ops.leaky_relu,
+        "LeakyRelu",
+        "LeakyReLU",
+        onnx_attributes={"alpha": 0.01},  # the layer's and the function's default slope
+    ),
+    ActivationSpec("elu", ELU, ops.elu, "Elu", "ELU"),
+    ActivationSpec("selu", SELU, ops.selu, "Selu", "SELU"),
+    ActivationSpec("gelu", GELU, ops.gelu, None, "GELU"),
+    ActivationSpec("sigmoid", Sigmoid, ops.sigmoid, "Sigmoid", "Sigmoid", probabilities=True),
+    ActivationSpec("tanh", Tanh, ops.tanh, "Tanh", "Tanh"),
+    ActivationSpec("softplus", Softplus, ops.softplus, None, "Softplus"),
+    ActivationSpec(
+        "softmax", Softmax, ops.softmax, "Softmax", "Softmax", along_axis=True, probabilities=True
+    ),
+    ActivationSpec(
+        "log_softmax", LogSoftmax, ops.log_softmax, "LogSoftmax", "LogSoftmax", along_axis=True
+    ),
+)
+
+_BY_LAYER = {spec.layer: spec for spec in ACTIVATIONS.values() if spec.layer is not None}
+
+
+def get_activation(name: str | None, owner: str = "activation") -> ActivationSpec:
+    """The registry entry of ``name`` (None means ``"linear"``).
+
+    Raises InputError (a ValueError) naming ``owner`` (the layer asking) and every known name
+    when ``name`` is not one of them.
+
+    >>> get_activation("relu").torch
+    'ReLU'
+    """
+    key = "linear" if name is None else name
+    spec = ACTIVATIONS.get(key) if isinstance(key, str) else None
+    if spec is None:
+        raise InputError(
+            f"{owner}: unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}. "
+            "For another function, leave activation=None and add its layer after this one."
+        )
+    return spec
+
+
+def activation_of(layer: Any) -> ActivationSpec | None:
+    """The registry entry of an activation layer (``ReLU()`` -> relu; subclasses too), else None."""
+    for cls in type(layer).__mro__:
+        spec = _BY_LAYER.get(cls)
+        if spec is not None:
+            return spec
+    return None

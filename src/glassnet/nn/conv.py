@@ -20,7 +20,7 @@ from ..errors import InputError, ShapeError
 from ..ops.conv import conv1d, conv2d, conv2d_relu, conv_transpose2d
 from ..ops.shape import transpose
 from . import init as initializers
-from .dense import ACTIVATIONS
+from .activations import ACTIVATIONS, get_activation
 from .module import Module
 from .parameter import Parameter
 
@@ -509,12 +509,7 @@ class _KerasConv(_Conv):
                 f"{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}."
             )
         self.data_format = data_format
-        key = "linear" if activation is None else activation
-        if key not in ACTIVATIONS:
-            raise InputError(
-                f"{layer}: unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}."
-            )
-        self.activation = key
+        self.activation = get_activation(activation, layer).name
         self.output_padding = (
             None
             if output_padding is None
@@ -570,12 +565,12 @@ class _KerasConv(_Conv):
         y = self._convolve(x, x.shape[2:], fused)
         if not self.channels_first:  # back to (N, ..., C), a view
             y = transpose(y, (0, *range(2, self.n_spatial + 2), 1))
-        activate = ACTIVATIONS[self.activation]
-        if activate is None or fused:
+        spec = ACTIVATIONS[self.activation]
+        if spec.function is None or fused:
             return y
-        if self.activation in ("softmax", "log_softmax"):  # over the channels
-            return activate(y, axis=1 if self.channels_first else -1)
-        return activate(y)
+        if spec.along_axis:  # softmax over the channels
+            return spec.function(y, axis=1 if self.channels_first else -1)
+        return spec.function(y)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments as JSON values; ``in_channels`` once built, so loading needs no data."""
@@ -620,7 +615,7 @@ class Conv2D(_KerasConv):
         padding: ``"valid"`` (none) or ``"same"`` (``ceil(size / stride)`` outputs, as Keras pads).
         data_format: ``"channels_last"`` (default, ``(N, H, W, C)``) or ``"channels_first"``.
         groups: independent channel groups.
-        activation: None or a name of :data:`glassnet.nn.dense.ACTIVATIONS`.
+        activation: None or a name of :data:`glassnet.nn.activations.ACTIVATIONS`.
         kernel_initializer: Keras's default ``"glorot_uniform"`` (biases start at zero) or another name.
         input_shape: ``(H, W, C)`` to build at once; ``in_channels`` does the same.
 

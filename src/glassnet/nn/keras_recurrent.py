@@ -43,6 +43,7 @@ from ..ops.arithmetic import add, div, mul
 from ..ops.recurrent import gru, lstm, rnn
 from ..ops.shape import concatenate, fill_forward, getitem, reshape
 from . import init as initializers
+from .activations import get_activation
 from .module import Module
 from .parameter import Parameter
 from .recurrent import check_sequence
@@ -83,6 +84,7 @@ class _KerasRecurrent(Module):
         kind = type(self).__name__
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"{kind}: units must be a positive integer, got {units!r}.")
+        get_activation(activation, kind)  # an unknown name gets the registry's error
         if activation not in self.activations:
             raise ValueError(
                 f"{kind}: activation {activation!r} is not supported by the fused op; "

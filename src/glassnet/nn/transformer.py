@@ -12,8 +12,8 @@ import numpy as np
 from .. import random
 from ..autograd.tensor import Tensor, TensorLike
 from ..errors import ShapeError
-from ..ops import activation as activation_ops
 from ..ops.attention import check_mask_dtype
+from .activations import ACTIVATIONS
 from .attention import MultiheadAttention, check_heads
 from .containers import Sequential
 from .linear import Linear
@@ -23,7 +23,8 @@ from .regularization import Dropout
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding"]
 
-_ACTIVATIONS = {"relu": activation_ops.relu, "gelu": activation_ops.gelu}
+# The activations the feed-forward block accepts by name, with the registry's functions.
+_ACTIVATIONS = {name: ACTIVATIONS[name].function for name in ("relu", "gelu")}
 
 
 def _positive_int(layer: str, arg: str, value: Any) -> int:

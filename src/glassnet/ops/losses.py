@@ -64,7 +64,13 @@ class _Loss(Function):
 
 
 def _labels_out_of_range(labels: np.ndarray, classes: int) -> bool:
-    """Whether some integer label lies outside ``[0, classes)``, in one reduction when it can.
+    """Whether some integer label lies outside ``[0, classes)``, in plain NumPy."""
+    return bool(labels.size) and bool(labels.min() < 0 or labels.max() >= classes)
+
+
+def _labels_out_of_range_kernel(labels: np.ndarray, classes: int) -> bool:
+    """:func:`_labels_out_of_range` for a non-empty array, in one reduction when it can (half
+    the passes over the labels, checked on every batch).
 
     Read as unsigned integers of the same width, negative labels become at least 2**(bits - 1),
     so the largest one alone settles both ends, as long as ``classes`` is not above that (int8
@@ -187,7 +193,7 @@ class CrossEntropy(_Loss):
     def forward(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         classes = z.shape[1]
         # In forward, not in the wrapper, so that a replayed step checks every batch's labels.
-        if t.ndim == 1 and t.size and _labels_out_of_range(t, classes):
+        if t.ndim == 1 and t.size and _labels_out_of_range_kernel(t, classes):
             bad = t[(t < 0) | (t >= classes)][0]
             raise InputError(
                 f"{self.name}: class labels must lie in [0, {classes}) for {classes} "
@@ -202,18 +208,17 @@ class CrossEntropy(_Loss):
         e = self.label_smoothing
         rows = np.arange(len(t)) if t.ndim == 1 else None  # with t: each row's own class
         if t.ndim == 1 and not e:
-            # Class indices: only each row's own log-probability is needed, not the whole log q.
-            losses = log_total[:, 0] - shifted[rows, t]
+            # = cross_entropy_losses(shifted - log_total, onehot(t)), reading one entry per row.
+            losses = _picked_class_losses_kernel(shifted, log_total, rows, t)
         else:
-            log_q = shifted
-            log_q -= log_total
+            log_q = shifted - log_total
             if t.ndim == 1:
                 losses = (e - 1) * log_q[rows, t] - (e / classes) * log_q.sum(axis=1)
             else:
                 target = t.astype(z.dtype, copy=False)
                 if e:
                     target = (1 - e) * target + e / classes
-                losses = -(target * log_q).sum(axis=1)
+                losses = cross_entropy_losses(log_q, target)
         self.save(exp, total, t, rows)
         return self.reduce(losses)
 
@@ -238,6 +243,24 @@ class CrossEntropy(_Loss):
         scale = self.upstream(dy, exp.shape[0])
         dz *= scale[:, np.newaxis] if self.reduction == "none" else scale
         return dz, None
+
+
+def cross_entropy_losses(log_q: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-sample cross-entropy in plain NumPy: ``-sum_c target[i, c] * log_q[i, c]``."""
+    return -(target * log_q).sum(axis=1)
+
+
+def _picked_class_losses_kernel(
+    shifted: np.ndarray, log_total: np.ndarray, rows: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """:func:`cross_entropy_losses` of ``log_q = shifted - log_total`` against one-hot rows of
+    ``labels`` (``rows`` is ``arange(n)``), the same values on finite logits (a zero loss is +0
+    where the plain form gives -0): ``log_total - shifted[i, labels[i]]``.
+
+    A one-hot target keeps one term per row, so only each row's own log-probability is needed:
+    no (n, C) log q, one-hot or product is made.
+    """
+    return log_total[:, 0] - shifted[rows, labels]
 
 
 class MSE(_Loss):

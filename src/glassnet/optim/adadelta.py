@@ -56,12 +56,17 @@ class Adadelta(Optimizer):
             )
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        # The work array holds each intermediate below in turn, under the name of what it holds.
         work, delta = self.work(param), self.work(param, "delta")
         square_avg *= rho
-        square_avg += np.multiply(np.square(grad, out=work), 1 - rho, out=work)
+        grad_squared = np.square(grad, out=work)
+        square_avg += np.multiply(grad_squared, 1 - rho, out=grad_squared)
         np.sqrt(np.add(acc_delta, eps, out=delta), out=delta)
-        delta /= np.sqrt(np.add(square_avg, eps, out=work), out=work)
+        rms_grad = np.add(square_avg, eps, out=work)
+        np.sqrt(rms_grad, out=rms_grad)
+        delta /= rms_grad
         delta *= grad
         acc_delta *= rho
-        acc_delta += np.multiply(np.square(delta, out=work), 1 - rho, out=work)
+        delta_squared = np.square(delta, out=work)
+        acc_delta += np.multiply(delta_squared, 1 - rho, out=delta_squared)
         self.descend(param, delta, group["lr"])

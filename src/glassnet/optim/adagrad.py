@@ -61,9 +61,11 @@ class Adagrad(Optimizer):
         if not state:
             state.update(step=0, sum=np.full_like(param.data, group["initial_accumulator_value"]))
         state["step"] += 1
+        # The work array holds each intermediate below in turn, under the name of what it holds.
         total, work = state["sum"], self.work(param)
         total += np.square(grad, out=work)
         root = np.sqrt(total, out=work)
         root += group["eps"]
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        self.descend(param, np.divide(grad, root, out=work), lr)
+        direction = np.divide(grad, root, out=root)
+        self.descend(param, direction, lr)

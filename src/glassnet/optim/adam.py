@@ -73,17 +73,21 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param.data)
         state["step"] += 1
         step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        # One work array holds each intermediate below in turn, under the name of what it holds.
         work = self.work(param)
         m *= beta1
-        m += np.multiply(grad, 1 - beta1, out=work)
+        weighted_grad = np.multiply(grad, 1 - beta1, out=work)
+        m += weighted_grad
         v *= beta2
-        v += np.multiply(np.square(grad, out=work), 1 - beta2, out=work)
+        grad_squared = np.square(grad, out=work)
+        v += np.multiply(grad_squared, 1 - beta2, out=grad_squared)
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denominator = np.sqrt(v, out=work)
         denominator /= math.sqrt(1 - beta2**step)
         denominator += eps
-        self.descend(param, np.divide(m, denominator, out=work), lr / (1 - beta1**step))
+        direction = np.divide(m, denominator, out=denominator)
+        self.descend(param, direction, lr / (1 - beta1**step))
 
 
 class AdamW(Adam):

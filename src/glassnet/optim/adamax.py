@@ -55,11 +55,14 @@ class Adamax(Optimizer):
                 step=0, exp_avg=np.zeros_like(param.data), exp_inf=np.zeros_like(param.data)
             )
         state["step"] += 1
+        # The work array holds each intermediate below in turn, under the name of what it holds.
         m, u, work = state["exp_avg"], state["exp_inf"], self.work(param)
         m *= beta1
-        m += np.multiply(grad, 1 - beta1, out=work)
+        weighted_grad = np.multiply(grad, 1 - beta1, out=work)
+        m += weighted_grad
         u *= beta2
         bound = np.abs(grad, out=work)
         bound += group["eps"]
         np.maximum(u, bound, out=u)
-        self.descend(param, np.divide(m, u, out=work), group["lr"] / (1 - beta1 ** state["step"]))
+        direction = np.divide(m, u, out=work)
+        self.descend(param, direction, group["lr"] / (1 - beta1 ** state["step"]))

@@ -49,12 +49,14 @@ class Lion(Optimizer):
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param.data))
         state["step"] += 1
-        m, direction, scaled = state["exp_avg"], self.work(param), self.work(param, "scaled")
+        m = state["exp_avg"]
+        direction = self.work(param)
+        weighted_grad = self.work(param, "weighted_grad")
         np.multiply(m, beta1, out=direction)
-        direction += np.multiply(grad, 1 - beta1, out=scaled)
+        direction += np.multiply(grad, 1 - beta1, out=weighted_grad)
         np.sign(direction, out=direction)
         if decay:
             param.data *= 1 - lr * decay  # p - lr wd p, applied before the sign step
         self.descend(param, direction, lr)
         m *= beta2
-        m += np.multiply(grad, 1 - beta2, out=scaled)
+        m += np.multiply(grad, 1 - beta2, out=weighted_grad)

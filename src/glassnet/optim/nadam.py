@@ -76,12 +76,17 @@ class NAdam(Optimizer):
         state["mu_product"] *= mu
         product = state["mu_product"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # The work array holds each intermediate below in turn, under the name of what it holds.
         work, root = self.work(param), self.work(param, "root")
         m *= beta1
-        m += np.multiply(grad, 1 - beta1, out=work)
+        weighted_grad = np.multiply(grad, 1 - beta1, out=work)
+        m += weighted_grad
         v *= beta2
-        v += np.multiply(np.square(grad, out=work), 1 - beta2, out=work)
+        grad_squared = np.square(grad, out=work)
+        v += np.multiply(grad_squared, 1 - beta2, out=grad_squared)
         np.sqrt(np.divide(v, 1 - beta2**step, out=root), out=root)
         root += group["eps"]
-        self.descend(param, np.divide(grad, root, out=work), lr * (1.0 - mu) / (1.0 - product))
-        self.descend(param, np.divide(m, root, out=work), lr * mu_next / (1.0 - product * mu_next))
+        grad_direction = np.divide(grad, root, out=work)
+        self.descend(param, grad_direction, lr * (1.0 - mu) / (1.0 - product))
+        momentum_direction = np.divide(m, root, out=work)
+        self.descend(param, momentum_direction, lr * mu_next / (1.0 - product * mu_next))

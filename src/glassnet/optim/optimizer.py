@@ -20,7 +20,7 @@ ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]] | None
 # Parameters larger than this are updated in row blocks of at most this size (see descend): the
 # fastest of 32 KiB to 512 KiB for 784 x 256 float32 weights, alone and in the MLP benchmark.
 BLOCK_BYTES = 128 * 1024
-# (rows, view of the parameter's data, scratch for the scaled step) for each block descend takes;
+# (rows, view of the parameter's data, work array for the scaled step) for each block descend takes;
 # rows None for the whole array.
 RowBlocks = list[tuple[slice | None, np.ndarray, np.ndarray]]
 
@@ -38,7 +38,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
-        self._scratch: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
+        self._work_arrays: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
         # Per parameter (by id): the parameter, the array and shape its blocks were cut from,
         # and the blocks (descend).
         self._blocks: dict[int, tuple[Tensor, np.ndarray, tuple[int, ...], RowBlocks]] = {}
@@ -129,14 +129,14 @@ class Optimizer:
         arrays needed at the same time; ``"grad"``, ``"step"`` and ``"block"`` are taken by the
         helpers below.
         """
-        return self._scratch_array(slot, param.data.shape, param.data.dtype)
+        return self._work_array(slot, param.data.shape, param.data.dtype)
 
-    def _scratch_array(self, slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    def _work_array(self, slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """The reusable array of ``slot`` for this shape and dtype (see :meth:`work`)."""
         key = (slot, shape, dtype)
-        array = self._scratch.get(key)
+        array = self._work_arrays.get(key)
         if array is None:
-            array = self._scratch[key] = np.empty(shape, dtype=dtype)
+            array = self._work_arrays[key] = np.empty(shape, dtype=dtype)
         return array
 
     def with_weight_decay(
@@ -180,15 +180,15 @@ class Optimizer:
             )
 
     def _cut_blocks(self, param: Tensor) -> RowBlocks:
-        """How :meth:`descend` updates ``param``: (rows, view of the data, scratch for the scaled
-        step) for each block, rows None for the whole array.
+        """How :meth:`descend` updates ``param``: (rows, view of the data, work array for the
+        scaled step) for each block, rows None for the whole array.
 
         A parameter up to BLOCK_BYTES is one block, scaled into its shape's work array. A larger
         one goes in blocks of whole rows: scaling into a parameter-sized work array and then
         subtracting it takes two passes, and between them a large array leaves the cache (an
         optimizer cannot scale the gradient in place, as a hand-written loop may: it must leave
         ``param.grad`` intact). Blocks of whole rows, of at most BLOCK_BYTES (or one row, when a
-        row is larger), go through one scratch block that stays in cache; the numbers are the
+        row is larger), go through one work block that stays in cache; the numbers are the
         same, element by element. Measurements are in ``benchmarks/README.md``.
 
         The blocks are kept, since cutting them again on every step costs about what the cache
@@ -202,12 +202,12 @@ class Optimizer:
             blocks = [(None, data, self.work(param, "step"))]
         else:
             rows = max(1, BLOCK_BYTES * data.shape[0] // data.nbytes)
-            buffer = self._scratch_array("block", (rows,) + data.shape[1:], data.dtype)
+            scaled_rows = self._work_array("block", (rows,) + data.shape[1:], data.dtype)
             blocks = [
                 (
                     slice(start, start + rows),
                     data[start : start + rows],
-                    buffer[: min(rows, len(data) - start)],
+                    scaled_rows[: min(rows, len(data) - start)],
                 )
                 for start in range(0, len(data), rows)
             ]

@@ -69,22 +69,26 @@ class RMSprop(Optimizer):
             if momentum > 0:
                 state["momentum_buffer"] = np.zeros_like(param.data)
         state["step"] += 1
+        # The work array holds each intermediate below in turn, under the name of what it holds.
         square_avg, work = state["square_avg"], self.work(param)
         square_avg *= alpha
-        square_avg += np.multiply(np.square(grad, out=work), 1 - alpha, out=work)
+        grad_squared = np.square(grad, out=work)
+        square_avg += np.multiply(grad_squared, 1 - alpha, out=grad_squared)
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg *= alpha
-            grad_avg += np.multiply(grad, 1 - alpha, out=work)
-            root = np.subtract(square_avg, np.square(grad_avg, out=work), out=work)
+            weighted_grad = np.multiply(grad, 1 - alpha, out=work)
+            grad_avg += weighted_grad
+            mean_squared = np.square(grad_avg, out=work)
+            root = np.subtract(square_avg, mean_squared, out=mean_squared)
             np.sqrt(root, out=root)
         else:
             root = np.sqrt(square_avg, out=work)
         root += group["eps"]
-        scaled = np.divide(grad, root, out=work)
+        direction = np.divide(grad, root, out=root)
         if momentum > 0:
-            buffer = state["momentum_buffer"]
-            buffer *= momentum
-            buffer += scaled
-            scaled = buffer
-        self.descend(param, scaled, group["lr"])
+            velocity = state["momentum_buffer"]
+            velocity *= momentum
+            velocity += direction
+            direction = velocity
+        self.descend(param, direction, group["lr"])

@@ -86,11 +86,11 @@ class SGD(Optimizer):
         if group["weight_decay"]:
             grad = self.with_weight_decay(grad, param, group)
         if momentum:
-            buffer = state.get("momentum_buffer")
-            if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()
+            velocity = state.get("momentum_buffer")
+            if velocity is None:
+                velocity = state["momentum_buffer"] = grad.copy()
             else:
-                buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
+                velocity *= momentum
+                velocity += (1 - group["dampening"]) * grad
+            grad = grad + momentum * velocity if group["nesterov"] else velocity
         self.descend(param, grad, lr)

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from ..nn.activations import ACTIVATIONS, activation_of, get_activation
 
 __all__ = ["from_torch", "to_torch"]
 
@@ -63,19 +64,13 @@ def _layer_from_torch(module: Any) -> nn.Module:
             layer.bias.data[...] = _array(module.bias)
         layer.freshly_initialized = False
         return layer
-    simple = {"ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "SELU": nn.SELU}
-    if kind in simple:
-        return simple[kind]()
-    if kind == "LeakyReLU":
-        return nn.LeakyReLU(negative_slope=module.negative_slope)
-    if kind == "ELU":
-        return nn.ELU(alpha=module.alpha)
-    if kind == "GELU":
-        return nn.GELU(approximate=module.approximate)
-    if kind == "Softplus":
-        return nn.Softplus(beta=module.beta, threshold=module.threshold)
-    if kind in ("Softmax", "LogSoftmax"):
-        return getattr(nn, kind)(axis=-1 if module.dim is None else module.dim)
+    activation = _ACTIVATIONS_BY_TORCH_NAME.get(kind)
+    if activation is not None:
+        # The layer's options have torch's names, but for the axis (torch's dim).
+        options = {name: getattr(module, _torch_option(name)) for name in activation.options()}
+        if options.get("axis", 0) is None:
+            options["axis"] = -1
+        return activation(**options)
     if kind == "Dropout":
         return nn.Dropout(module.p)
     if kind == "Embedding":
@@ -479,19 +474,10 @@ def _layer_to_torch(torch: Any, layer: nn.Module) -> Any:
         layer, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Conv1D, nn.Conv2D, nn.Conv2DTranspose)
     ):
         return _conv_to_torch(torch, layer)
-    simple = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh, nn.SELU: tnn.SELU}
-    if type(layer) in simple:
-        return simple[type(layer)]()
-    if isinstance(layer, nn.LeakyReLU):
-        return tnn.LeakyReLU(layer.negative_slope)
-    if isinstance(layer, nn.ELU):
-        return tnn.ELU(layer.alpha)
-    if isinstance(layer, nn.GELU):
-        return tnn.GELU(approximate=layer.approximate)
-    if isinstance(layer, nn.Softplus):
-        return tnn.Softplus(beta=layer.beta, threshold=layer.threshold)
-    if isinstance(layer, (nn.Softmax, nn.LogSoftmax)):
-        return getattr(tnn, type(layer).__name__)(dim=layer.axis)
+    spec = activation_of(layer)
+    if spec is not None:
+        options = {_torch_option(name): getattr(layer, name) for name in layer.options()}
+        return getattr(tnn, spec.torch)(**options)
     if isinstance(layer, nn.Dropout2d):
         return tnn.Dropout2d(layer.p)
     if isinstance(layer, nn.Dropout):
@@ -749,19 +735,23 @@ def transformer_to_torch(torch: Any, layer: nn.Module) -> Any:
     return _load_into_torch(torch, module, layer)
 
 
+# The activation layers by the name of their torch twin ("ReLU" -> nn.ReLU), from the registry.
+_ACTIVATIONS_BY_TORCH_NAME = {
+    spec.torch: spec.layer for spec in ACTIVATIONS.values() if spec.layer is not None
+}
+
+
+def _torch_option(name: str) -> str:
+    """The torch name of an activation layer's option: the same, but ``axis`` is torch's ``dim``."""
+    return "dim" if name == "axis" else name
+
+
 def _activation_to_torch(tnn: Any, name: str, dim: int) -> Any:
-    return {
-        "relu": tnn.ReLU,
-        "sigmoid": tnn.Sigmoid,
-        "tanh": tnn.Tanh,
-        "selu": tnn.SELU,
-        "elu": tnn.ELU,
-        "gelu": tnn.GELU,
-        "softplus": tnn.Softplus,
-        "leaky_relu": tnn.LeakyReLU,
-        "softmax": lambda: tnn.Softmax(dim=dim),
-        "log_softmax": lambda: tnn.LogSoftmax(dim=dim),
-    }[name]()
+    """The torch module of a layer's ``activation="..."`` (defaults as glassnet's function's),
+    from the activation registry."""
+    spec = get_activation(name)
+    module = getattr(tnn, spec.torch)
+    return module(dim=dim) if spec.along_axis else module()
 
 
 def _conv_to_torch(torch: Any, layer: Any) -> Any:

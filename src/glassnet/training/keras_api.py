@@ -1097,10 +1097,9 @@ def _per_position(targets: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray,
 
 def _activate_like(layer: Any, logits: np.ndarray) -> np.ndarray:
     """Apply the output layer's activation to logits that training computed without it."""
-    from ..nn.activations import Sigmoid, Softmax
-    from ..nn.dense import ACTIVATIONS
+    from ..nn.activations import Sigmoid, Softmax, get_activation
 
     if isinstance(layer, (Sigmoid, Softmax)):
         return layer(Tensor._from_op(logits, None)).data
-    activate = ACTIVATIONS.get(getattr(layer, "activation", "linear"))
+    activate = get_activation(getattr(layer, "activation", "linear")).function
     return logits if activate is None else activate(Tensor._from_op(logits, None)).data

@@ -17,7 +17,7 @@ from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ..errors import ModelFileError
 from ..nn import init as initializers
-from ..nn.activations import Activation, Sigmoid, Softmax
+from ..nn.activations import Activation, Softmax, activation_of, get_activation
 from ..nn.dense import Dense
 from ..nn.input_layer import Input
 from ..nn.module import Module
@@ -596,11 +596,9 @@ def _receptive_fields(layers: list[Module]) -> list[str] | None:
 
 
 def _output_activation(layer: Module | None) -> str | None:
-    """The activation a classifier's last layer applies: ``"sigmoid"``, ``"softmax"`` or None."""
-    if isinstance(layer, Sigmoid):
-        return "sigmoid"
-    if isinstance(layer, Softmax) and layer.axis in (-1, 1):
-        return "softmax"
-    if isinstance(layer, Dense) and layer.activation in ("sigmoid", "softmax"):
-        return layer.activation
-    return None
+    """The activation a classifier's last layer applies: ``"sigmoid"``, ``"softmax"`` or None
+    (the registry's activations whose output is probabilities)."""
+    if isinstance(layer, Softmax) and layer.axis not in (-1, 1):
+        return None  # a softmax over another axis is no classifier's output
+    spec = get_activation(layer.activation) if isinstance(layer, Dense) else activation_of(layer)
+    return spec.name if spec is not None and spec.probabilities else None
