@@ -61,6 +61,38 @@ def test_forward_hooks_fire_on_replayed_batches_and_change_no_bit(replays):
     )
 
 
+def _keeping_fit(run_eagerly: bool) -> tuple[list, list]:
+    """Fit with a forward hook that keeps the Tensor objects it gets (and a tensor it computes
+    from them with ops), as a user collecting activations would."""
+    model = _model()
+    model.compile("adam", "binary_crossentropy", run_eagerly=run_eagerly)
+    kept, copies = [], []
+
+    def keep(module, args, out):
+        if len(out) == 16:  # (not fit's one-sample dry run)
+            kept.append((args[0], out, (out * 2.0).sum(axis=1)))
+            copies.append((args[0].data.copy(), out.data.copy()))
+
+    with model.layers[0].register_forward_hook(keep):
+        _fit(model)
+    return kept, copies
+
+
+def test_tensors_a_forward_hook_keeps_hold_their_own_batch_on_the_fast_path(replays):
+    kept, copies = _keeping_fit(run_eagerly=False)
+    assert len(kept) == 18 and len(replays) == 17  # the fast path ran (its ops stayed the step's)
+    eager_kept, eager_copies = _keeping_fit(run_eagerly=True)
+    assert len(replays) == 17
+    for (x, out, doubled), (x_copy, out_copy), (x_eager, out_eager, doubled_eager) in zip(
+        kept, copies, eager_kept, strict=True
+    ):
+        assert np.array_equal(x.data, x_copy) and np.array_equal(out.data, out_copy)
+        assert np.array_equal(x.data, x_eager.data) and np.array_equal(out.data, out_eager.data)
+        assert np.array_equal(doubled.data, doubled_eager.data)
+        assert out.requires_grad and out.creator is not None  # as an eager step's output
+    assert len({id(out) for _, out, _ in kept}) == 18  # a new Tensor object at every call
+
+
 def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
     model = _model()
     eager = _model()

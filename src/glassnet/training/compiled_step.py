@@ -16,7 +16,8 @@ update running statistics outside their ops (BatchNorm1d) do not declare it, so 
 run eagerly. A class may declare it as a property instead, true only for instances that draw
 nothing (Dropout and the attention layers with a dropout of 0).
 Forward hooks (``Module.register_forward_hook``) are called again after each replayed forward, on
-the module's input and output tensors of that batch (refilled by the replay). While a hook that
+new Tensor objects holding the module's input and output of that batch, as an eager step gives
+them (a hook may keep them; ops it applies are not recorded). While a hook that
 changes what the ops compute is registered (a forward pre-hook, a backward hook, ``Tensor.register_hook``
 on a parameter, a forward hook that returned a new output) or something observes the ops
 (``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly; the numbers are the same.
@@ -163,10 +164,9 @@ class CompiledStep:
         ):  # a hook changed an output: only eager steps can do that
             self.eager_keys.add(key)
             return
-        # The tensors the hooks see must keep their values after backward, as the model's output does.
-        tapped = [t for _, args, out, _ in taps for t in (*args, out) if isinstance(t, Tensor)]
+        # (The tensors forward hooks see are their own objects, which keep this batch's arrays.)
         try:
-            replay = Replay(ops, inputs, loss, keep=[output, *tapped])
+            replay = Replay(ops, inputs, loss, keep=[output])
         except NotReplayableError:
             if len(self.eager_keys) >= MAX_REPLAYS:
                 self.eager_keys.pop()
