@@ -1,5 +1,6 @@
-"""Full backward hooks on modules with tuple outputs (the recurrent layers and cells), compared
-with what PyTorch's hooks get for the same module and inputs."""
+"""Hooks on recurrent layers: full backward hooks on modules with tuple outputs (the layers and
+cells), compared with what PyTorch's hooks get for the same module and inputs; and hooks on the
+inner layers of Keras's Bidirectional."""
 
 from __future__ import annotations
 
@@ -8,6 +9,24 @@ import pytest
 
 import glassnet as gn
 from glassnet.errors import GraphError
+from glassnet.nn import hooks
+
+
+@pytest.fixture(autouse=True)
+def _hooks_removed(monkeypatch):
+    """Remove every hook a test registers when it ends: a module kept alive a while (by an
+    exception's traceback) would otherwise keep its hooks, and fit would step aside elsewhere."""
+    handles = []
+    add_hook = hooks.add_hook
+
+    def tracked(*args, **kwargs):
+        handles.append(add_hook(*args, **kwargs))
+        return handles[-1]
+
+    monkeypatch.setattr(hooks, "add_hook", tracked)
+    yield
+    for handle in handles:
+        handle.remove()
 
 
 def _twin(torch, layer: gn.nn.Module, kind: str):
@@ -223,3 +242,83 @@ def test_no_hook_runs_under_no_grad(rng):
     with gn.no_grad():
         out, (h_n, c_n) = layer(gn.Tensor(rng.normal(size=(2, 5, 3)).astype(np.float32)))
     assert not out.requires_grad and not h_n.requires_grad and calls == []
+
+
+# ----------------------------------------------------------------- Bidirectional's inner layers
+def _bidirectional(return_sequences: bool, return_state: bool, merge_mode="concat"):
+    return gn.Bidirectional(
+        gn.LSTM(
+            4,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            dtype=np.float64,
+            rng=0,
+        ),
+        merge_mode=merge_mode,
+    )
+
+
+def _flat(result) -> list[gn.Tensor]:
+    return result if isinstance(result, list) else [result]
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("return_state", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_forward_hooks_on_bidirectional_inner_layers_fire_and_see_what_each_layer_returns(
+    rng, return_sequences, return_state, masked
+):
+    layer = _bidirectional(return_sequences, return_state)
+    x = gn.Tensor(rng.normal(size=(2, 5, 3)))
+    options = {"mask": np.arange(5) < np.array([[5], [3]])} if masked else {}
+    before = [t.data.copy() for t in _flat(layer(x, **options))]
+    seen = {"pre": [], "forward": []}
+    handles = []
+    for inner in (layer.forward_layer, layer.backward_layer):
+        handles.append(inner.register_forward_pre_hook(lambda m, args: seen["pre"].append(m)))
+        handles.append(
+            inner.register_forward_hook(lambda m, args, out: seen["forward"].append((m, args, out)))
+        )
+    after = [t.data for t in _flat(layer(x, **options))]
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)  # the same bits with hooks as without
+    inner_layers = [layer.forward_layer, layer.backward_layer]
+    assert seen["pre"] == inner_layers
+    assert [m for m, _, _ in seen["forward"]] == inner_layers
+    for handle in handles:
+        handle.remove()
+    for inner, (_, args, out) in zip(inner_layers, seen["forward"]):
+        assert args[0] is x
+        # What the layer returns on its own (Keras's backward layer: the steps in its reading order).
+        for got, alone in zip(_flat(out), _flat(inner(x, **options)), strict=True):
+            np.testing.assert_array_equal(got.data, alone.data)
+    if return_sequences and not return_state:
+        backward_out = seen["forward"][1][2].data
+        np.testing.assert_array_equal(backward_out[:, ::-1], after[0][..., 4:])
+
+
+def test_backward_hook_on_bidirectional_backward_layer_gets_its_own_gradients(rng):
+    layer = _bidirectional(return_sequences=True, return_state=False)
+    x = rng.normal(size=(2, 5, 3))
+    weights = rng.normal(size=(2, 5, 8))
+    plain_x = gn.Tensor(x, requires_grad=True)
+    (layer(plain_x) * weights).sum().backward()
+    plain = [p.grad.copy() for p in layer.parameters()] + [plain_x.grad]
+    layer.zero_grad()
+    calls = []
+    layer.backward_layer.register_full_backward_hook(_recorder(calls, _ours))
+    hooked_x = gn.Tensor(x, requires_grad=True)
+    (layer(hooked_x) * weights).sum().backward()
+    hooked = [p.grad for p in layer.parameters()] + [hooked_x.grad]
+    for a, b in zip(plain, hooked, strict=True):
+        np.testing.assert_array_equal(a, b)
+    [((grad_input,), (grad_output,))] = calls
+    # The layer's own output is in its reading order: its gradient is the merged one's, flipped.
+    np.testing.assert_array_equal(grad_output, weights[:, ::-1, 4:])
+    # grad_input: what the backward layer alone sends its input for that grad_output.
+    alone = gn.LSTM(4, return_sequences=True, go_backwards=True, dtype=np.float64)
+    alone.build(3)
+    alone.load_state_dict(layer.backward_layer.state_dict())
+    alone_x = gn.Tensor(x, requires_grad=True)
+    (alone(alone_x) * weights[:, ::-1, 4:]).sum().backward()
+    np.testing.assert_allclose(grad_input, alone_x.grad, rtol=1e-12)

@@ -93,6 +93,30 @@ def test_tensors_a_forward_hook_keeps_hold_their_own_batch_on_the_fast_path(repl
     assert len({id(out) for _, out, _ in kept}) == 18  # a new Tensor object at every call
 
 
+def test_hooks_on_bidirectional_inner_layers_fire_in_fit_and_change_no_bit():
+    def fit(watch: bool) -> tuple[gn.Model, list[np.ndarray]]:
+        data = np.random.default_rng(0)
+        x = data.normal(size=(48, 6, 2)).astype(np.float32)
+        y = x[:, :, 0].sum(axis=1, keepdims=True)
+        model = gn.Model(
+            [gn.Bidirectional(gn.GRU(3, input_shape=(6, 2), rng=0)), gn.Dense(1, rng=1)]
+        )
+        model.compile("adam", "mse")
+        seen = []
+        if watch:
+            inner = model.layers[0].backward_layer
+            inner.register_forward_hook(lambda m, args, out: seen.append(out))
+        model.fit(x, y, epochs=2, batch_size=16, seed=0, verbose=0)
+        return model, [out for out in seen if len(out) == 16]
+
+    plain, _ = fit(watch=False)
+    watched, seen = fit(watch=True)
+    assert len(seen) == 2 * 3  # (recurrent layers do not declare traceable: eager steps)
+    assert len({out.data.tobytes() for out in seen}) == 6  # each kept output holds its own batch
+    for a, b in zip(plain.parameters(), watched.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
 def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
     model = _model()
     eager = _model()

@@ -41,7 +41,7 @@ from ..errors import GraphError
 if TYPE_CHECKING:
     from .module import Module
 
-__all__ = ["hooked_call", "plain_call", "add_hook", "hooks_active", "RemovableHandle"]
+__all__ = ["hooked_call", "plain_call", "add_hook", "has_hooks", "RemovableHandle"]
 
 HOOK_KINDS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
 
@@ -167,10 +167,12 @@ def _fresh_tensor(tensor: Any) -> Any:
     return fresh
 
 
-def hooks_active() -> bool:
-    """Whether module calls run hooks now (some module has a hook, or something observes the ops):
-    a layer that runs its sublayers' code directly (``Bidirectional``) calls them as modules then."""
-    return _Users.count > 0
+def has_hooks(module: Module) -> bool:
+    """Whether ``module`` itself has a forward pre-hook, forward hook or full backward hook: a layer
+    that runs a sublayer's code directly (``Bidirectional``) calls that sublayer as a module then,
+    so that its hooks fire."""
+    own = module.__dict__
+    return any(own.get(kind) for kind in HOOK_KINDS)
 
 
 class _Users:
