@@ -322,3 +322,24 @@ def test_backward_hook_on_bidirectional_backward_layer_gets_its_own_gradients(rn
     alone_x = gn.Tensor(x, requires_grad=True)
     (alone(alone_x) * weights[:, ::-1, 4:]).sum().backward()
     np.testing.assert_allclose(grad_input, alone_x.grad, rtol=1e-12)
+
+
+def test_a_hooked_call_leaves_no_reference_cycle_to_its_module(rng):
+    """Without the cycle collector, a module with a backward hook and the graph of its call go
+    away with their last reference (a cycle would keep the hook, and fit's steps eager, until
+    a collection)."""
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        layer = gn.nn.GRU(3, 4, rng=0)
+        layer.register_full_backward_hook(lambda m, gi, go: None)
+        out, h_n = layer(gn.Tensor(rng.normal(size=(2, 5, 3)).astype(np.float32)))
+        (out.sum() + h_n.sum()).backward()
+        gone = weakref.ref(layer)
+        del layer, out, h_n
+        assert gone() is None and not hooks.replay_blocking_hooks()
+    finally:
+        gc.enable()

@@ -103,10 +103,12 @@ def test_hooks_on_bidirectional_inner_layers_fire_in_fit_and_change_no_bit():
         )
         model.compile("adam", "mse")
         seen = []
-        if watch:
-            inner = model.layers[0].backward_layer
-            inner.register_forward_hook(lambda m, args, out: seen.append(out))
+        inner = model.layers[0].backward_layer
+        handle = inner.register_forward_hook(lambda m, args, out: seen.append(out))
+        if not watch:
+            handle.remove()
         model.fit(x, y, epochs=2, batch_size=16, seed=0, verbose=0)
+        handle.remove()
         return model, [out for out in seen if len(out) == 16]
 
     plain, _ = fit(watch=False)
@@ -138,6 +140,17 @@ def test_a_forward_pre_hook_makes_fit_step_aside(replays):
     with model.layers[0].register_forward_pre_hook(lambda m, args: calls.append(1)):
         _fit(model)
     assert replays == [] and len(calls) >= 18
+
+
+def test_a_backward_hook_on_another_model_leaves_the_fast_path_on(replays):
+    other = _model()
+    with other.layers[0].register_full_backward_hook(lambda m, gi, go: None):
+        _fit(_model())
+        assert len(replays) == 17
+        watched = _model()
+        with watched.layers[1].register_full_backward_hook(lambda m, gi, go: None):
+            _fit(watched)
+    assert len(replays) == 17  # a hook on the model itself makes its fit step aside
 
 
 def test_a_parameter_hook_fires_in_fit_and_can_scale_the_gradient():

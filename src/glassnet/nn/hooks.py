@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,10 +59,10 @@ def hooked_call(self: Module, *args: Any, **kwargs: Any) -> Any:
         if result is not None:
             args = result if isinstance(result, tuple) else (result,)
     backward_hooks = own.get("_backward_hooks")
-    state = None
+    state = anchor = None
     if backward_hooks and is_grad_enabled():
         state = _BackwardHookState(self, backward_hooks, args)
-        args = state.wrap_inputs(args)
+        args, anchor = state.wrap_inputs(args)
     stack = _scopes.stack
     stack.append(self)  # (named when something asks: explain, an anomaly's message)
     try:
@@ -86,7 +86,7 @@ def hooked_call(self: Module, *args: Any, **kwargs: Any) -> Any:
                 output = computed
             taps.append((self, args, computed, replaced))
     if state is not None:
-        output = state.wrap_output(output)
+        output = state.wrap_output(output, anchor)
     return output
 
 
@@ -124,10 +124,21 @@ class _Taps:
 _kind_counts = {kind: 0 for kind in HOOK_KINDS}
 
 
-def replay_blocking_hooks() -> bool:
+def replay_blocking_hooks(modules: Iterable[Any] | None = None) -> bool:
     """Whether some module hook cannot be replayed by fit's fast path (a forward pre-hook or a
-    backward hook: they change what the ops compute); forward hooks can be (see :class:`_Taps`)."""
-    return bool(_kind_counts["_forward_pre_hooks"] or _kind_counts["_backward_hooks"])
+    backward hook: they change what the ops compute); forward hooks can be (see :class:`_Taps`).
+
+    With ``modules``, only theirs count (a hook on another model does not slow this one down);
+    while no such hook exists anywhere, the answer costs no look at them.
+    """
+    if not (_kind_counts["_forward_pre_hooks"] or _kind_counts["_backward_hooks"]):
+        return False
+    if modules is None:
+        return True
+    return any(
+        module.__dict__.get("_forward_pre_hooks") or module.__dict__.get("_backward_hooks")
+        for module in modules
+    )
 
 
 def hooks_version() -> int:
@@ -285,26 +296,28 @@ class _BackwardHookState:
         self.inputs = [leaves[i] for i in self.needing]
         self.grad_input: list[np.ndarray | None] = [None] * len(leaves)
         self.grad_output: list[np.ndarray | None] = []
-        self.anchor: Tensor | None = None
 
-    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Tensor]:
+        """The arguments with identity ops around the tensors that need a gradient, and the anchor
+        (not kept here: the anchor's op keeps this state, which must not keep it in turn)."""
         if self.inputs:
-            self.anchor = _BackwardHookGate.apply(*self.inputs, state=self)
+            anchor = _BackwardHookGate.apply(*self.inputs, state=self)
         else:
             placeholder = Tensor._from_op(_ANCHOR_GRADIENT, None)
             placeholder.requires_grad = True
-            self.anchor = _BackwardHookGate.apply(placeholder, state=self)
+            anchor = _BackwardHookGate.apply(placeholder, state=self)
         positions = iter(range(len(self.grad_input)))
 
         def wrap(leaf: Any) -> Any:
             position = next(positions)
             if position not in self.needing:
                 return leaf
-            return _BackwardHookInput.apply(leaf, self.anchor, state=self, position=position)
+            return _BackwardHookInput.apply(leaf, anchor, state=self, position=position)
 
-        return tuple(_map_leaves(arg, wrap) for arg in args)
+        return tuple(_map_leaves(arg, wrap) for arg in args), anchor
 
-    def wrap_output(self, output: Any) -> Any:
+    def wrap_output(self, output: Any, anchor: Tensor) -> Any:
+        """The output with an identity op around each tensor in it that requires grad."""
         self.grad_output = [None] * len(_flatten(output))
         positions = iter(range(len(self.grad_output)))
 
@@ -312,7 +325,7 @@ class _BackwardHookState:
             position = next(positions)
             if not (isinstance(leaf, Tensor) and leaf.requires_grad):
                 return leaf
-            return _BackwardHookOutput.apply(leaf, self.anchor, state=self, position=position)
+            return _BackwardHookOutput.apply(leaf, anchor, state=self, position=position)
 
         return _map_leaves(output, wrap)
 

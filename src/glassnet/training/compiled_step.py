@@ -25,7 +25,7 @@ on a parameter, a forward hook that returned a new output) or something observes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -106,7 +106,9 @@ class CompiledStep:
         # must see or change every op: the replay applies none through Function.apply, so it steps
         # aside (the numbers are the same). Forward hooks are called again after each replayed forward.
         stepping_aside = (
-            hooks_registered() or is_recording() or module_hooks.replay_blocking_hooks()
+            hooks_registered()
+            or is_recording()
+            or module_hooks.replay_blocking_hooks(self._modules())
         )
         if compiled is not None and not stepping_aside:
             replay, output, taps, version = compiled
@@ -144,6 +146,12 @@ class CompiledStep:
             self.replays[key][0].release()  # the recorded intermediates, until the first replay
         self.update()
         return float(loss_tensor.data), output.data
+
+    def _modules(self) -> Iterator[Any]:
+        """The modules whose hooks this step runs: the model's and the loss's (when a Module)."""
+        yield from self.model.modules()
+        if hasattr(self.loss_fn, "modules"):
+            yield from self.loss_fn.modules()
 
     def _remember(
         self,
