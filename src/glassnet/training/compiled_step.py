@@ -17,10 +17,11 @@ run eagerly. A class may declare it as a property instead, true only for instanc
 nothing (Dropout and the attention layers with a dropout of 0).
 Forward hooks (``Module.register_forward_hook``) are called again after each replayed forward, on
 new Tensor objects holding the module's input and output of that batch, as an eager step gives
-them (a hook may keep them; ops it applies are not recorded). While a hook that
-changes what the ops compute is registered (a forward pre-hook, a backward hook, ``Tensor.register_hook``
-on a parameter, a forward hook that returned a new output) or something observes the ops
-(``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly; the numbers are the same.
+them (a hook may keep them; ops it applies are not recorded). While a hook that changes what
+the ops compute is registered (a forward pre-hook or backward hook on one of the model's modules,
+``Tensor.register_hook`` on a parameter, a forward hook that returned a new output) or something
+observes the ops (``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly; the
+numbers are the same.
 """
 
 from __future__ import annotations
