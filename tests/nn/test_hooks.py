@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.errors import GraphError
 from glassnet.nn import hooks
 
 
@@ -100,16 +99,44 @@ def test_full_backward_hook_on_the_first_layer_gets_none_for_the_data(torch, rng
     assert ours == [(None,)] and theirs == [(None,)]
 
 
-def test_backward_hook_on_a_module_with_two_differentiable_inputs_says_what_to_do():
-    class Add(gn.nn.Module):
-        def forward(self, a, b):
-            return a + b
+def _mixing_module(base: type, tanh) -> object:
+    class Mix(base):
+        def forward(self, a, b, scale):
+            inner = b
+            for _ in range(3):  # b's gradient is ready only after these ops' backward
+                inner = tanh(inner * inner)
+            return a * inner * scale
 
-    module = Add()
-    module.register_full_backward_hook(lambda m, gi, go: None)
-    a = gn.Tensor([1.0], requires_grad=True)
-    with pytest.raises(GraphError, match="Tensor.register_hook"):
-        module(a, a * 2.0)
+    return Mix()
+
+
+def test_full_backward_hook_on_a_module_with_two_differentiable_inputs(torch, rng):
+    """One entry per input, the hook fires once (after both gradients are known, although one
+    input's gradient is ready long before the other's) and may replace both, as PyTorch's."""
+    x = rng.normal(size=(3, 2))
+    modules = {
+        "ours": _mixing_module(gn.nn.Module, gn.functional.tanh),
+        "theirs": _mixing_module(torch.nn.Module, torch.tanh),
+    }
+    leaves = {
+        "ours": gn.Tensor(x, requires_grad=True),
+        "theirs": torch.from_numpy(x).requires_grad_(),
+    }
+    calls = {"ours": [], "theirs": []}
+    for side, module in modules.items():
+
+        def hook(m, grad_input, grad_output, seen=calls[side]):
+            seen.append(tuple(None if g is None else g.numpy().copy() for g in grad_input))
+            return (grad_input[0] * 2.0, grad_input[1] * -1.0, None)
+
+        module.register_full_backward_hook(hook)
+        leaf = leaves[side]
+        module(leaf * 1.0, leaf + 1.0, 3.0).sum().backward()
+    (ours,), (theirs,) = calls["ours"], calls["theirs"]
+    assert len(ours) == len(theirs) == 3 and ours[2] is None and theirs[2] is None
+    for a, b in zip(ours[:2], theirs[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(leaves["ours"].grad, leaves["theirs"].grad.numpy(), rtol=1e-12)
 
 
 def test_hooks_fire_on_submodules_of_a_model_in_order():

@@ -61,6 +61,64 @@ def test_forward_hooks_fire_on_replayed_batches_and_change_no_bit(replays):
     )
 
 
+def _keeping_fit(run_eagerly: bool) -> tuple[list, list]:
+    """Fit with a forward hook that keeps the Tensor objects it gets (and a tensor it computes
+    from them with ops), as a user collecting activations would."""
+    model = _model()
+    model.compile("adam", "binary_crossentropy", run_eagerly=run_eagerly)
+    kept, copies = [], []
+
+    def keep(module, args, out):
+        if len(out) == 16:  # (not fit's one-sample dry run)
+            kept.append((args[0], out, (out * 2.0).sum(axis=1)))
+            copies.append((args[0].data.copy(), out.data.copy()))
+
+    with model.layers[0].register_forward_hook(keep):
+        _fit(model)
+    return kept, copies
+
+
+def test_tensors_a_forward_hook_keeps_hold_their_own_batch_on_the_fast_path(replays):
+    kept, copies = _keeping_fit(run_eagerly=False)
+    assert len(kept) == 18 and len(replays) == 17  # the fast path ran (its ops stayed the step's)
+    eager_kept, eager_copies = _keeping_fit(run_eagerly=True)
+    assert len(replays) == 17
+    for (x, out, doubled), (x_copy, out_copy), (x_eager, out_eager, doubled_eager) in zip(
+        kept, copies, eager_kept, strict=True
+    ):
+        assert np.array_equal(x.data, x_copy) and np.array_equal(out.data, out_copy)
+        assert np.array_equal(x.data, x_eager.data) and np.array_equal(out.data, out_eager.data)
+        assert np.array_equal(doubled.data, doubled_eager.data)
+        assert out.requires_grad and out.creator is not None  # as an eager step's output
+    assert len({id(out) for _, out, _ in kept}) == 18  # a new Tensor object at every call
+
+
+def test_hooks_on_bidirectional_inner_layers_fire_in_fit_and_change_no_bit():
+    def fit(watch: bool) -> tuple[gn.Model, list[np.ndarray]]:
+        data = np.random.default_rng(0)
+        x = data.normal(size=(48, 6, 2)).astype(np.float32)
+        y = x[:, :, 0].sum(axis=1, keepdims=True)
+        model = gn.Model(
+            [gn.Bidirectional(gn.GRU(3, input_shape=(6, 2), rng=0)), gn.Dense(1, rng=1)]
+        )
+        model.compile("adam", "mse")
+        seen = []
+        inner = model.layers[0].backward_layer
+        handle = inner.register_forward_hook(lambda m, args, out: seen.append(out))
+        if not watch:
+            handle.remove()
+        model.fit(x, y, epochs=2, batch_size=16, seed=0, verbose=0)
+        handle.remove()
+        return model, [out for out in seen if len(out) == 16]
+
+    plain, _ = fit(watch=False)
+    watched, seen = fit(watch=True)
+    assert len(seen) == 2 * 3  # (recurrent layers do not declare traceable: eager steps)
+    assert len({out.data.tobytes() for out in seen}) == 6  # each kept output holds its own batch
+    for a, b in zip(plain.parameters(), watched.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
 def test_a_forward_hook_that_replaces_the_output_runs_eagerly(replays):
     model = _model()
     eager = _model()
@@ -82,6 +140,17 @@ def test_a_forward_pre_hook_makes_fit_step_aside(replays):
     with model.layers[0].register_forward_pre_hook(lambda m, args: calls.append(1)):
         _fit(model)
     assert replays == [] and len(calls) >= 18
+
+
+def test_a_backward_hook_on_another_model_leaves_the_fast_path_on(replays):
+    other = _model()
+    with other.layers[0].register_full_backward_hook(lambda m, gi, go: None):
+        _fit(_model())
+        assert len(replays) == 17
+        watched = _model()
+        with watched.layers[1].register_full_backward_hook(lambda m, gi, go: None):
+            _fit(watched)
+    assert len(replays) == 17  # a hook on the model itself makes its fit step aside
 
 
 def test_a_parameter_hook_fires_in_fit_and_can_scale_the_gradient():

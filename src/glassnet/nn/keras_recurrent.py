@@ -42,6 +42,7 @@ from ..errors import ShapeError
 from ..ops.arithmetic import add, div, mul
 from ..ops.recurrent import gru, lstm, rnn
 from ..ops.shape import concatenate, fill_forward, getitem, reshape
+from . import hooks as module_hooks
 from . import init as initializers
 from .activations import get_activation
 from .module import Module
@@ -435,8 +436,9 @@ class Bidirectional(Module):
         self.backward_layer.reset_parameters(generator)
 
     def forward(self, x: Any, mask: Any = None) -> Any:
-        layers = (self.forward_layer, self.backward_layer)
-        results = [layer.sequence(x, mask, reverse=layer.go_backwards) for layer in layers]
+        results = [
+            self._run_layer(layer, x, mask) for layer in (self.forward_layer, self.backward_layer)
+        ]
         if self.return_sequences:
             outputs = [out for out, _ in results]
         else:
@@ -445,6 +447,25 @@ class Bidirectional(Module):
         if self.return_state:
             return [merged, *results[0][1], *results[1][1]]
         return merged
+
+    @staticmethod
+    def _run_layer(layer: _KerasRecurrent, x: Any, mask: Any) -> tuple[Tensor, list[Tensor]]:
+        """One direction's outputs, aligned with the input's steps, and its final states.
+
+        A layer with hooks (``bidirectional.forward_layer.register_forward_hook(...)``) is called
+        as a module, so that they fire and see what the layer returns on its own, as in Keras (the
+        backward layer's sequence in the order it read it, flipped back here). Otherwise its
+        sequence is run directly, which spares the two flips; the numbers are the same.
+        """
+        if not module_hooks.has_hooks(layer):
+            return layer.sequence(x, mask, reverse=layer.go_backwards)
+        result = layer(x) if mask is None else layer(x, mask=mask)
+        output, *states = result if layer.return_state else [result]
+        if layer.return_sequences and layer.go_backwards:
+            output = getitem(output, _REVERSE_TIME)
+        # Without return_state the layer returns h_n alone when not returning sequences, and the
+        # final states are then only read for that h_n.
+        return output, states if layer.return_state else [output]
 
     def _merge(self, outputs: list[Tensor]) -> Any:
         first, second = outputs

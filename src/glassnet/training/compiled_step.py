@@ -16,15 +16,17 @@ update running statistics outside their ops (BatchNorm1d) do not declare it, so 
 run eagerly. A class may declare it as a property instead, true only for instances that draw
 nothing (Dropout and the attention layers with a dropout of 0).
 Forward hooks (``Module.register_forward_hook``) are called again after each replayed forward, on
-the module's input and output tensors of that batch (refilled by the replay). While a hook that
-changes what the ops compute is registered (a forward pre-hook, a backward hook, ``Tensor.register_hook``
-on a parameter, a forward hook that returned a new output) or something observes the ops
-(``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly; the numbers are the same.
+new Tensor objects holding the module's input and output of that batch, as an eager step gives
+them (a hook may keep them; ops it applies are not recorded). While a hook that changes what
+the ops compute is registered (a forward pre-hook or backward hook on one of the model's modules,
+``Tensor.register_hook`` on a parameter, a forward hook that returned a new output) or something
+observes the ops (``detect_anomaly``, ``fit(check_numerics=True)``), steps run eagerly; the
+numbers are the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -105,7 +107,9 @@ class CompiledStep:
         # must see or change every op: the replay applies none through Function.apply, so it steps
         # aside (the numbers are the same). Forward hooks are called again after each replayed forward.
         stepping_aside = (
-            hooks_registered() or is_recording() or module_hooks.replay_blocking_hooks()
+            hooks_registered()
+            or is_recording()
+            or module_hooks.replay_blocking_hooks(self._modules())
         )
         if compiled is not None and not stepping_aside:
             replay, output, taps, version = compiled
@@ -144,6 +148,12 @@ class CompiledStep:
         self.update()
         return float(loss_tensor.data), output.data
 
+    def _modules(self) -> Iterator[Any]:
+        """The modules whose hooks this step runs: the model's and the loss's (when a Module)."""
+        yield from self.model.modules()
+        if hasattr(self.loss_fn, "modules"):
+            yield from self.loss_fn.modules()
+
     def _remember(
         self,
         key: tuple[Any, ...],
@@ -163,10 +173,9 @@ class CompiledStep:
         ):  # a hook changed an output: only eager steps can do that
             self.eager_keys.add(key)
             return
-        # The tensors the hooks see must keep their values after backward, as the model's output does.
-        tapped = [t for _, args, out, _ in taps for t in (*args, out) if isinstance(t, Tensor)]
+        # (The tensors forward hooks see are their own objects, which keep this batch's arrays.)
         try:
-            replay = Replay(ops, inputs, loss, keep=[output, *tapped])
+            replay = Replay(ops, inputs, loss, keep=[output])
         except NotReplayableError:
             if len(self.eager_keys) >= MAX_REPLAYS:
                 self.eager_keys.pop()
