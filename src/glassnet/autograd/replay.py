@@ -35,9 +35,14 @@ from ..errors import GraphError
 from .codegen import write_replay
 from .function import Function, _grad_mode
 from .observe import Observation
-from .tensor import Tensor, _routes, _topological_order
+from .tensor import Tensor, _backpropagate, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
+
+# Which engine a Replay uses unless told: "walk" (a loop over the ops' forwards, then
+# Tensor.backward's walk, tensor._backpropagate) or "code" (the generated straight-line source).
+# benchmarks/replay_engines.py switches it to time the two on fit's workloads.
+ENGINE = "code"
 
 Record = tuple[Function, list[Tensor], Tensor]
 
@@ -108,7 +113,9 @@ class Replay:
         inputs: Sequence[Tensor],
         loss: Tensor,
         keep: Sequence[Tensor] = (),
+        engine: str | None = None,
     ) -> None:
+        self.engine = ENGINE if engine is None else engine
         self.inputs = list(inputs)
         self.loss = loss
         self.ops = [(fn, list(args), out) for fn, args, out in records]
@@ -144,6 +151,14 @@ class Replay:
         self._seed = loss._seed_gradient(None)
         kept = {id(loss)} | {id(t) for t in keep}
         released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
+        self._steps = backward_steps
+        self._released = released
+        self._forwards = [(fn.forward, tuple(args), out, fn) for fn, args, out in self.ops]
+        self._leaf_flags = [t.requires_grad for t in self.leaves]
+        self._ran = False
+        if self.engine == "walk":
+            self._code = None
+            return
         self._code = write_replay(
             self.inputs,
             self.ops,
@@ -155,7 +170,6 @@ class Replay:
             check_inputs=functools.partial(_check_inputs, self._input_specs),
             leaves_changed=_leaves_changed,
         )
-        self._ran = False
 
     @property
     def code(self) -> str:
@@ -201,7 +215,7 @@ class Replay:
         """
         if len(arrays) != len(self._input_specs):
             _check_inputs(self._input_specs, *arrays)
-        loss = self._code.run(*arrays)
+        loss = self._code.run(*arrays) if self._code is not None else self._walk_forward(arrays)
         self._ran = True
         return loss
 
@@ -211,6 +225,10 @@ class Replay:
         if not self._ran:
             raise GraphError("Replay.backward: call run() first (each run allows one backward).")
         self._ran = False
+        if self._code is None:
+            _backpropagate(self._steps, {self.loss.creator: self._seed})
+            self.release()
+            return
         self._code.backward(self._seed)
         self._code.release()
 
@@ -218,7 +236,28 @@ class Replay:
         """Let go of the inputs' and intermediate results' arrays (all but the loss and ``keep``)
         until the next run, as an eager graph would be freed; backward does it, and so may a
         caller of ``loss.backward()``."""
+        if self._code is None:
+            for tensor in self._released:
+                tensor.data = _RELEASED
+            return
         self._code.release()
+
+    def _walk_forward(self, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+        """The "walk" engine's run: each op's forward in recorded order, in a loop."""
+        specs = self._input_specs
+        for array, (shape, dtype) in zip(arrays, specs):
+            if type(array) is not np.ndarray or array.shape != shape or array.dtype is not dtype:
+                _check_inputs(specs, *arrays)
+                break
+        if [t.requires_grad for t in self.leaves] != self._leaf_flags:
+            _leaves_changed()
+        for tensor, array in zip(self.inputs, arrays):
+            tensor.data = array
+        for forward, args, out, fn in self._forwards:
+            y = forward(*[t.data for t in args])
+            out.data = y if type(y) is np.ndarray else np.asarray(y)
+            fn.freed = False
+        return self.loss.data
 
 
 # The two checks of a replay's run that its code calls (module functions, not methods: the code
