@@ -1,4 +1,4 @@
-"""fit's recorded fast path, run by each replay engine on the same workloads, paired in one process.
+"""fit's recorded fast path against eager steps, on the same workloads, paired in one process.
 
 Three workloads, each trained by one model per engine (same seed, so the same weights): the
 founding 2-5-2-1 network's full-batch epoch (``circles_epoch.py``, where Python's share of a step
@@ -6,12 +6,17 @@ is largest), the MLP 784-256-128-10 in batches of 128 (``mlp_throughput.py``) an
 64-128-10 with Adam in batches of 32 (``examples/digits.py``). Each round times one block of each
 workload with each engine, the engines' order alternating from round to round; the figures are the
 median time per block and the median over rounds of each round's ratio (engine / the first one).
+Every engine must end with the same weights bit for bit; the script says whether they did.
 
-Engines: ``walk`` (a Replay's loop over the recorded ops and ``Tensor.backward``'s walk),
-``code`` (the same steps written out as generated straight-line Python) and, for scale, ``eager``
+Engines: ``replay`` (fit's fast path: the ops recorded on a shape's first batch, run again by
+``glassnet.autograd.replay.Replay``, whose backward is ``Tensor.backward``'s walk) and ``eager``
 (``run_eagerly``: every batch builds its graph again).
 
-    python benchmarks/replay_engines.py [--rounds 15] [--engines walk,code,eager]
+Until commit c74f87f a replay could also run as generated straight-line Python (``code``, then
+the default) instead of the walk (``walk``); that commit's copy of this script times the two with
+``--engines walk,code``. See benchmarks/README.md for the figures that retired the generated code.
+
+    python benchmarks/replay_engines.py [--rounds 15] [--engines replay,eager] [--clock cpu]
 """
 
 from __future__ import annotations
@@ -27,21 +32,16 @@ import mlp_throughput
 import numpy as np
 
 import glassnet as gn
-from glassnet.autograd import replay
 
 Runner = Callable[[], None]
 
 
 def _engine_runner(engine: str, model: gn.Model, run: Runner) -> Runner:
-    """``run`` with the replay engine ``engine`` (``eager``: no replay at all)."""
+    """``run``, with ``model`` set to replay its recorded step or to run every step eagerly."""
+    if engine not in ("replay", "eager"):
+        raise SystemExit(f"unknown engine {engine!r}: replay or eager")
     model.run_eagerly = engine == "eager"
-
-    def timed() -> None:
-        if engine != "eager":
-            replay.ENGINE = engine  # read when fit (or train) records its step, once per call
-        run()
-
-    return timed
+    return run
 
 
 def circles(engine: str, block: int) -> tuple[Runner, gn.Model]:
@@ -85,7 +85,7 @@ def digits(engine: str, epochs: int) -> tuple[Runner, gn.Model]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--engines", default="walk,code")
+    parser.add_argument("--engines", default="replay,eager")
     parser.add_argument("--circles-block", type=int, default=50, help="epochs per timed block")
     parser.add_argument("--mlp-samples", type=int, default=3200, help="samples per timed block")
     parser.add_argument("--digits-epochs", type=int, default=2, help="epochs per timed block")
@@ -118,7 +118,6 @@ def main() -> None:
                 start = clock()
                 runners[workload][engine][0]()
                 times[workload][engine].append(clock() - start)
-    replay.ENGINE = "code"
 
     first = engines[0]
     report: dict[str, dict[str, object]] = {}
@@ -145,7 +144,7 @@ def main() -> None:
                 "fastest_ms": round(fastest * 1e3, 3),
                 "fastest_ratio": round(fastest_ratio, 4),
             }
-        # The engines replay the same NumPy calls: walk and code must train to the same bits (and so must eager steps).
+        # A replay makes the same NumPy calls as an eager step: the same bits.
         states = [runners[workload][e][1].state_dict() for e in engines]
         same = all(all(np.array_equal(s[k], states[0][k]) for k in states[0]) for s in states[1:])
         print(f"    same weights bit for bit across the engines: {same}")
