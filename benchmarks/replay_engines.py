@@ -148,6 +148,7 @@ def main() -> None:
         states = [runners[workload][e][1].state_dict() for e in engines]
         same = all(all(np.array_equal(s[k], states[0][k]) for k in states[0]) for s in states[1:])
         print(f"    same weights bit for bit across the engines: {same}")
+        report[workload]["same_bits"] = same
     print(json.dumps({"benchmark": "replay_engines", "rounds": args.rounds, "results": report}))
 
 
