@@ -49,6 +49,17 @@ def test_circles_epoch_runs() -> None:
     assert summary["benchmark"] == "circles_epoch"
 
 
+def test_replay_engines_times_replayed_and_eager_steps_that_train_to_the_same_bits() -> None:
+    summary = _run(
+        "replay_engines.py",
+        *("--rounds", "2", "--circles-block", "2", "--mlp-samples", "256", "--digits-epochs", "1"),
+    )
+    assert set(summary["results"]) == {"circles", "mlp", "digits"}
+    for workload in summary["results"].values():
+        assert workload["replay"]["ratio"] == 1.0 and workload["eager"]["ms_per_block"] > 0
+        assert workload["same_bits"] is True
+
+
 @pytest.mark.parametrize(
     "script, args",
     [

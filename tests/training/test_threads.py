@@ -2,8 +2,8 @@
 
 What glassnet shares between threads is listed in docs/reliability.md ("Threads"): the grad mode
 and recording are per thread; a model's layers' training flags are per model (predict and
-evaluate switch them to eval and back, counted so that overlapping calls agree); the compiled-code
-cache is locked; the default generator of ``glassnet.seed`` is one per process.
+evaluate switch them to eval and back, counted so that overlapping calls agree); the default
+generator of ``glassnet.seed`` is one per process.
 """
 
 from __future__ import annotations

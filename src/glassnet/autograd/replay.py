@@ -2,13 +2,19 @@
 
 A training step of a fixed model applies the same ops in the same order to every batch: only the
 batch's arrays and the parameters' values change. :func:`record` lists the ops that a piece of
-code applies; :class:`Replay` runs that list again on new input arrays, calling each op's own
-``forward`` and, in the same order as ``Tensor.backward``, its own ``backward``. The NumPy work is
-the same, so the numbers are the same bit for bit. What is skipped is the Python around it that
-would build the same graph again: module calls, input checks, new Tensor and Function objects and
-the ordering of the backward walk. The walk itself is written out once, as straight-line Python
-(``glassnet.autograd.codegen``), which ``Replay.code`` shows. ``Model.fit`` replays its step this
-way (see ``glassnet.training.compiled_step``).
+code applies; :class:`Replay` runs that list again on new input arrays: a loop calls each op's own
+``forward`` in recorded order, and :meth:`Replay.backward` hands the ops to the walk of
+``Tensor.backward`` itself (``tensor._backpropagate``), in the order that ``Tensor.backward``
+found once, at the recording. The NumPy work is the same, so the numbers are the same bit for bit.
+What is skipped is the Python around it that would build the same graph again: module calls,
+input checks, new Tensor and Function objects and the sorting of the backward walk. ``Model.fit``
+replays its step this way (see ``glassnet.training.compiled_step``).
+
+Until 2026-12 a replay wrote its walk out as generated straight-line Python, a second engine.
+``benchmarks/replay_engines.py`` ran both on fit's workloads, paired in one process: the walk took
+about 1-3% more time on the founding network's epoch and on the digits MLP, and the same on the
+784-256-128-10 MLP (see ``benchmarks/README.md``), too little for a second engine to mirror the
+first.
 
 >>> import glassnet as gn, numpy as np
 >>> w = gn.Tensor(np.array([2.0]), requires_grad=True)
@@ -25,17 +31,15 @@ way (see ``glassnet.training.compiled_step``).
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import GraphError
-from .codegen import write_replay
 from .function import Function, _grad_mode
 from .observe import Observation
-from .tensor import Tensor, _routes, _topological_order
+from .tensor import Tensor, _backpropagate, _routes, _topological_order
 
 __all__ = ["record", "is_recording", "Replay", "NotReplayableError"]
 
@@ -127,7 +131,7 @@ class Replay:
             )
         # The order Tensor.backward would take, so that gradients add up in the same order, with
         # where each Function's input gradients go (the graph does not change between runs).
-        backward_steps = [(fn, _routes(fn)) for fn in reversed(_topological_order(loss.creator))]
+        self._steps = [(fn, _routes(fn)) for fn in reversed(_topological_order(loss.creator))]
         # Which leaves need gradients shaped the graph (needs_grad, the backward order): a leaf
         # frozen or unfrozen since the recording makes the replay refuse to run.
         inputs_seen = {id(t) for t in self.inputs}
@@ -139,29 +143,17 @@ class Replay:
                 if t.creator is None and id(t) not in inputs_seen
             }.values()
         )
+        self._leaf_flags = [t.requires_grad for t in self.leaves]
         self._input_specs = [(t.shape, t.dtype) for t in self.inputs]
+        # Each op's forward, bound once, with the tensors it reads and the one it fills.
+        self._forwards = [(fn.forward, tuple(args), out, fn) for fn, args, out in self.ops]
         # d loss / d loss, made once; read-only, since every backward receives this same array.
         self._seed = loss._seed_gradient(None)
         kept = {id(loss)} | {id(t) for t in keep}
-        released = [t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept]
-        self._code = write_replay(
-            self.inputs,
-            self.ops,
-            self.leaves,
-            backward_steps,
-            loss,
-            released,
-            _RELEASED,
-            check_inputs=functools.partial(_check_inputs, self._input_specs),
-            leaves_changed=_leaves_changed,
-        )
+        self._released = [
+            t for t in self.inputs + [out for _, _, out in self.ops] if id(t) not in kept
+        ]
         self._ran = False
-
-    @property
-    def code(self) -> str:
-        """The Python source that :meth:`run`, :meth:`backward` and :meth:`release` execute (see
-        ``glassnet.autograd.codegen``): every op's forward and backward call, in order."""
-        return self._code.source
 
     def _check_sources(self) -> set[int]:
         """Refuse what a replay could get wrong; returns the ids of the inputs and recorded results."""
@@ -199,11 +191,27 @@ class Replay:
                 parameter frozen or unfrozen), so its graph would differ: record again.
             GraphError: arrays of another number, shape or dtype than the recorded inputs.
         """
-        if len(arrays) != len(self._input_specs):
-            _check_inputs(self._input_specs, *arrays)
-        loss = self._code.run(*arrays)
+        specs = self._input_specs
+        if len(arrays) != len(specs):
+            _check_inputs(specs, *arrays)
+        for array, (shape, dtype) in zip(arrays, specs):
+            # The usual case in one test; _check_inputs settles the rest (an ndarray subclass, an
+            # equal dtype that is another object), and raises.
+            if type(array) is not np.ndarray or array.shape != shape or array.dtype is not dtype:
+                _check_inputs(specs, *arrays)
+                break
+        if [t.requires_grad for t in self.leaves] != self._leaf_flags:
+            raise NotReplayableError(
+                "Replay: a parameter's requires_grad changed since the recording."
+            )
+        for tensor, array in zip(self.inputs, arrays):
+            tensor.data = array
+        for forward, args, out, fn in self._forwards:
+            y = forward(*[t.data for t in args])
+            out.data = y if type(y) is np.ndarray else np.asarray(y)
+            fn.freed = False  # it saved this run's arrays for backward
         self._ran = True
-        return loss
+        return self.loss.data
 
     def backward(self) -> None:
         """Accumulate the loss's gradient into the parameters' ``.grad``, as ``loss.backward()``,
@@ -211,18 +219,17 @@ class Replay:
         if not self._ran:
             raise GraphError("Replay.backward: call run() first (each run allows one backward).")
         self._ran = False
-        self._code.backward(self._seed)
-        self._code.release()
+        _backpropagate(self._steps, {self.loss.creator: self._seed})
+        self.release()
 
     def release(self) -> None:
         """Let go of the inputs' and intermediate results' arrays (all but the loss and ``keep``)
         until the next run, as an eager graph would be freed; backward does it, and so may a
         caller of ``loss.backward()``."""
-        self._code.release()
+        for tensor in self._released:
+            tensor.data = _RELEASED
 
 
-# The two checks of a replay's run that its code calls (module functions, not methods: the code
-# holding its replay would make a reference cycle).
 def _check_inputs(specs: list[tuple[tuple[int, ...], np.dtype]], *arrays: Any) -> None:
     """Raise unless ``arrays`` fit the recorded (shape, dtype) ``specs``."""
     if len(arrays) != len(specs) or not all(map(_fits, arrays, specs)):
@@ -230,10 +237,6 @@ def _check_inputs(specs: list[tuple[tuple[int, ...], np.dtype]], *arrays: Any) -
             f"Replay.run: expected arrays of (shape, dtype) {specs}, got "
             f"{[(getattr(a, 'shape', None), getattr(a, 'dtype', None)) for a in arrays]}."
         )
-
-
-def _leaves_changed() -> None:
-    raise NotReplayableError("Replay: a parameter's requires_grad changed since the recording.")
 
 
 def _fits(array: Any, spec: tuple[tuple[int, ...], np.dtype]) -> bool:

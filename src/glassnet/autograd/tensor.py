@@ -542,23 +542,43 @@ def _routes(fn: Function) -> Routes:
 
 def _backpropagate(
     steps: Iterable[tuple[Function, Routes]],
-    grads: dict[Function, np.ndarray],
+    grads: dict[Any, Any],
     retain_graph: bool = False,
 ) -> None:
-    """Run each Function's backward in ``steps`` (outputs before inputs, each with its routes),
-    starting from the gradients in ``grads``; without ``retain_graph``, free what each one saved.
+    """The backward walk: run each Function's backward in ``steps`` (outputs before inputs, each
+    with its routes), starting from the gradients in ``grads``, and route each input's gradient
+    to its producer's (summed in ``grads``) or to a leaf's ``.grad``; without ``retain_graph``,
+    free what each one saved.
 
-    ``Tensor.backward`` finds the routes as it goes. A replay takes the same steps, written out
-    once as straight-line code (``autograd.codegen``, which keeps to this function's order and
-    checks, and calls the same helpers on its rare paths).
+    ``Tensor.backward`` sorts the graph and finds the routes as it goes; a replay
+    (``autograd.replay``) passes the steps it found once, at the recording. Both come here.
     """
     for fn, routes in steps:
         dy = grads.pop(fn, None)
         if dy is None:
-            continue
+            continue  # no gradient reached this Function's output
         if fn.freed:
             raise GraphError(_FREED.format(fn.name))
-        _send_gradients(fn, dy, grads, routes)
+        dxs = fn.backward(dy)
+        if type(dxs) is not tuple or len(dxs) != len(fn.inputs):
+            dxs = _gradient_tuple(fn, dxs)
+        for index, tensor, producer in routes:
+            dx = dxs[index]
+            if dx is None:
+                continue
+            dtype = tensor.data.dtype
+            if type(dx) is not np.ndarray or dx.dtype is not dtype:
+                dx = _as_gradient(dx, dtype)
+            if producer is not None:
+                previous = grads.get(producer)
+                # Out of place: dx may alias dy, which other inputs may also have received.
+                grads[producer] = dx if previous is None else previous + dx
+            elif _leaf_hooks and id(tensor) in _leaf_hooks:  # (an empty dict costs one test)
+                _hold_for_hooks(grads, tensor, dx)
+            elif tensor.grad is None and dx.base is None and dx is not dy:
+                tensor.grad = dx  # the common case of _accumulate_leaf without the call: fresh
+            else:
+                _accumulate_leaf(tensor, dx, dy)
         if not retain_graph:
             fn.saved = ()
             fn.freed = True
@@ -579,34 +599,6 @@ def _release_held(grads: dict[Any, Any]) -> None:
         tensor, dx = grads.pop(key)
         total = run_leaf_hooks(tensor, dx)
         _accumulate_leaf(tensor, total, dx if total is dx else total)
-
-
-def _send_gradients(
-    fn: Function, dy: np.ndarray, grads: dict[Function, np.ndarray], routes: Routes
-) -> None:
-    """Run ``fn.backward`` and route each input's gradient to its leaf or its producer."""
-    dxs = fn.backward(dy)
-    if type(dxs) is not tuple or len(dxs) != len(fn.inputs):
-        dxs = _gradient_tuple(fn, dxs)
-    for index, tensor, producer in routes:
-        dx = dxs[index]
-        if dx is None:
-            continue
-        dtype = tensor.data.dtype
-        if type(dx) is not np.ndarray or dx.dtype is not dtype:
-            dx = _as_gradient(dx, dtype)
-        if producer is not None:
-            previous = grads.get(producer)
-            # Out of place: dx may alias dy, which other inputs may also have received.
-            grads[producer] = dx if previous is None else previous + dx
-            continue
-        if _leaf_hooks and id(tensor) in _leaf_hooks:  # (an empty dict costs one test)
-            _hold_for_hooks(grads, tensor, dx)
-            continue
-        if tensor.grad is None and dx.base is None and dx is not dy:
-            tensor.grad = dx  # the common case of _accumulate_leaf, without the call: a fresh array
-        else:
-            _accumulate_leaf(tensor, dx, dy)
 
 
 def _gradient_tuple(fn: Function, dxs: Any) -> tuple[Any, ...]:

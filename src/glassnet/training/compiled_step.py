@@ -3,10 +3,10 @@
 Keras runs ``fit``'s step as a compiled graph unless ``compile(run_eagerly=True)``; this is
 glassnet's counterpart. The first batch runs eagerly, as usual, while
 :func:`glassnet.autograd.replay.record` lists the ops it applies; later batches of the same
-shape run that list again (:class:`~glassnet.autograd.replay.Replay`, written out as straight-line
-Python): the same ops' forward and backward on the new arrays, so the same numbers bit for bit,
-without the per-batch Python that would build the same graph again. On a small MLP that Python
-is a tenth of the step.
+shape run that list again (:class:`~glassnet.autograd.replay.Replay`: each op's forward in a
+loop, then ``Tensor.backward``'s own walk): the same ops' forward and backward on the new arrays,
+so the same numbers bit for bit, without the per-batch Python that would build the same graph
+again. On a small MLP that Python is a tenth of the step.
 
 Replaying is only right when every batch applies the same ops, with no effect outside them. So a
 model compiles only when each of its modules, its loss and its layers' regularizers is of a class
