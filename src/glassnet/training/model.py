@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from ..optim.sgd import SGD
 from .keras_api import KerasWorkflow
 from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
 
-__all__ = ["Model"]
+__all__ = ["Model", "load_model", "model_from_bytes"]
 
 
 # Guards the mode switches of every model's predict/evaluate/fit (held for microseconds).
@@ -376,9 +376,9 @@ class Model(KerasWorkflow, Module):
         Dropout, BatchNorm1d, LayerNorm), or of a list of torch modules, which may hold RNN/LSTM/GRU
         layers (``Model.from_torch([lstm, linear])``; see ``glassnet.training.interop``). glassnet
         does not import torch for this."""
-        from .interop import from_torch
+        from .interop import layers_from_torch
 
-        return from_torch(sequential)
+        return cls(layers_from_torch(sequential))
 
     def to_torch(self) -> Any:
         """A ``torch.nn.Sequential`` with this model's layers and weights (imports torch here)."""
@@ -399,6 +399,18 @@ class Model(KerasWorkflow, Module):
 
         if dist.is_main():
             save_model(self, path, include_optimizer=include_optimizer)
+
+    @classmethod
+    def _from_saved(cls, saved: Any, compile: bool) -> Model:
+        """The Model of a file read by ``glassnet.training.saving.read_saved_model``."""
+        from .saving import restore_saved_state
+
+        try:
+            model = cls(saved.layers, name=saved.name)
+        except (ValueError, TypeError) as exc:
+            raise ModelFileError(f"{saved.where}: the layers do not make a model: {exc}") from exc
+        restore_saved_state(model, saved, compile)
+        return model
 
     def save_weights(self, path: str) -> None:
         """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename); only rank 0
@@ -544,6 +556,36 @@ class Model(KerasWorkflow, Module):
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    custom_objects: Mapping[str, type[Module]] | None = None,
+    compile: bool = True,
+) -> Model:
+    """Rebuild a Model from a ``.gnet`` file: nothing in the file is executed or imported.
+
+    Args:
+        custom_objects: ``{"ClassName": cls}`` for layer classes that are not registered.
+        compile: restore the loss, the optimizer and its state, when the file has them.
+
+    Raises:
+        ModelFileError: for a damaged, hostile or foreign file, naming what is wrong; no other
+            exception comes out of a file's content (tests/io/test_fuzz_files.py fuzzes this).
+    """
+    from .saving import read_saved_model
+
+    return Model._from_saved(read_saved_model(path, custom_objects), compile)
+
+
+def model_from_bytes(
+    data: bytes, custom_objects: Mapping[str, type[Module]] | None = None, compile: bool = True
+) -> Model:
+    """The Model that ``glassnet.training.saving.model_to_bytes`` wrote, with every check
+    ``load_model`` makes."""
+    from .saving import read_saved_model
+
+    return Model._from_saved(read_saved_model(data, custom_objects), compile)
 
 
 def apply_layers(layers: Iterable[Module], x: Tensor) -> Tensor:
