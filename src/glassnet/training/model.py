@@ -22,8 +22,9 @@ from ..nn.dense import Dense
 from ..nn.input_layer import Input
 from ..nn.module import Module
 from ..optim.sgd import SGD
-from .keras_api import KerasWorkflow
-from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
+from .keras_api import FitRun, KerasWorkflow
+from .progress import BlogLoss
+from .validation import as_features, as_targets, check_binary_labels
 
 __all__ = ["Model", "load_model", "model_from_bytes"]
 
@@ -201,60 +202,38 @@ class Model(KerasWorkflow, Module):
         """
         if isinstance(X_train, bool) and Y_train is None:
             return self._set_training(X_train)
-        x = self._features(X_train, "X_train")
-        loss_fn = losses_module.get(loss)
-        y = self._targets(Y_train, len(x), loss_fn, "Y_train")
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(
                 f"train: batch_size must be a positive integer or None, got {batch_size!r}."
             )
         if epochs < 0:
             raise ValueError(f"train: epochs must be >= 0, got {epochs}.")
-        generator = random.rng(seed)
-        self._dry_run(
-            x[:1]
-        )  # builds lazily sized layers (Dense without input_shape) before the optimizer
-        if self._steps_taken == 0 and epochs > 0:  # train(epochs=0) leaves the weights as they are
-            self._initialize_for_training(generator if seed is not None else None)
-        optimizer = SGD(list(self.parameters()), lr=learning_rate)
-        forward, loss_on_output = self._training_forward(loss_fn)
-        step = self._make_step(
-            forward, loss_on_output, optimizer, lambda: self._optimizer_step(optimizer)
+        # fit's loop, with the blog's settings for this call: plain SGD, the given loss, no metrics
+        # or clipping; full batch in the data's order, or shuffled mini-batches; the losses kept
+        # in self.loss. The model's own compile settings are put back afterwards.
+        run = FitRun(
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=batch_size is not None,
+            callbacks=[BlogLoss(self.loss, verbose)],
+            verbose=0,
+            seed=seed,
+            terminate_on_nan=False,  # BlogLoss stops on a NaN/Inf loss, naming the epoch
         )
-        # Overflow shows up as a non-finite loss, which stops training with a clear message below.
-        with (
-            self.mode(training=True),
-            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-        ):
-            for epoch in range(epochs):
-                if batch_size is None:
-                    epoch_loss, _ = step(x, y)
-                else:
-                    epoch_loss = self._train_epoch_batches(step, x, y, batch_size, generator)
-                check_finite_loss(epoch_loss, epoch)
-                self.loss.append(epoch_loss)
-                if verbose and epoch % 50 == 0:
-                    print(f"Epoch: {epoch}. Loss: {epoch_loss}")
+        with self._compiled_as(SGD(lr=learning_rate), losses_module.get(loss)):
+            self._fit(run, X_train, Y_train, names=("X_train", "Y_train"))
         return self.loss
 
-    def _optimizer_step(self, optimizer: SGD) -> None:
-        optimizer.step()
-        self._steps_taken += 1
-
-    @staticmethod
-    def _train_epoch_batches(
-        step: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]],
-        x: np.ndarray,
-        y: np.ndarray,
-        batch_size: int,
-        generator: np.random.Generator,
-    ) -> float:
-        order = generator.permutation(len(x))
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            index = order[start : start + batch_size]
-            total += step(x[index], y[index])[0] * len(index)
-        return total / len(x)
+    @contextlib.contextmanager
+    def _compiled_as(self, optimizer: SGD, loss_fn: losses_module.Loss) -> Iterator[None]:
+        """Compiled with ``optimizer`` and ``loss_fn`` alone (no metrics, no clipping) for a while."""
+        saved = (self.optimizer, self.compiled_loss, self.compiled_metrics, self.clipping)
+        self.optimizer, self.compiled_loss = optimizer, loss_fn
+        self.compiled_metrics, self.clipping = [], (None, None, None)
+        try:
+            yield
+        finally:
+            self.optimizer, self.compiled_loss, self.compiled_metrics, self.clipping = saved
 
     def _training_forward(
         self, loss_fn: losses_module.Loss
