@@ -189,9 +189,11 @@ class Model(KerasWorkflow, Module):
                 step, an output layer with the default init and fewer than 8 inputs starts at zero
                 weights (why: ``glassnet.nn.init.DEFAULT_SCHEME``).
 
-        The step is compiled as ``fit``'s is (recorded on the first batch of each shape, then
-        replayed; see ``glassnet.training.compiled_step``); ``model.run_eagerly = True`` turns
-        that off.
+        It runs ``fit``'s loop with ``SGD(lr=learning_rate)`` and ``loss`` for this call (the
+        model's own compile settings, if any, are kept for ``fit``), checking the targets as ``fit``
+        does; with a seed, layers without a generator of their own (Dropout) draw from it, as in
+        ``fit``. The step is compiled (recorded on the first batch of each shape, then replayed;
+        see ``glassnet.training.compiled_step``); ``model.run_eagerly = True`` turns that off.
 
         Returns:
             ``self.loss``, the per-epoch losses of every call so far.
