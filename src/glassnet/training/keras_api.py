@@ -614,11 +614,15 @@ class KerasWorkflow:
         for batch, rows in enumerate(_WHOLE if whole else loader.batch_rows()):
             if begin_hooks:
                 callback_list.on_train_batch_begin(batch)
-            yb = _take_rows(y, rows)
-            if weights is None:
-                batch_loss, output = step(_take_rows(x, rows), yb)
+            if rows is _ALL_ROWS:
+                xb, yb, wb = x, y, weights
             else:
-                batch_loss, output = step(_take_rows(x, rows), yb, _take_rows(weights, rows))
+                xb, yb = _take_rows(x, rows), _take_rows(y, rows)
+                wb = None if weights is None else _take_rows(weights, rows)
+            if wb is None:
+                batch_loss, output = step(xb, yb)
+            else:
+                batch_loss, output = step(xb, yb, wb)
             size = len(yb)
             total += batch_loss * size
             seen += size
@@ -1056,7 +1060,8 @@ class KerasWorkflow:
 
 
 _NO_CLIPPING = (None, None, None)
-_WHOLE = (slice(None),)  # the rows of a full-batch epoch in order
+_ALL_ROWS = slice(None)
+_WHOLE = (_ALL_ROWS,)  # the rows of a full-batch epoch in order
 
 
 def _metrics_by_reduction(
