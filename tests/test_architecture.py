@@ -10,6 +10,7 @@ may not import). Every import counts: at module level, inside functions and unde
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -153,6 +154,7 @@ def _imported_modules(path: Path) -> set[str]:
     return modules
 
 
+@functools.cache
 def _file_graph() -> dict[str, set[str]]:
     """For each file of the package (``glassnet/nn/module.py``), the package files it imports."""
     graph: dict[str, set[str]] = {}
