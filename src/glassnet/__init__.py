@@ -78,7 +78,7 @@ from .nn import (
 from .nn.keras_recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
 from .random import seed
 from .training import Model
-from .training.saving import load_model
+from .training.model import load_model
 
 __all__ = [
     "Tensor",

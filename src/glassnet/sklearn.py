@@ -62,8 +62,8 @@ from .nn.dense import Dense
 from .ops.activation import sigmoid, softmax
 from .regularizers import L2
 from .training.keras_api import OPTIMIZERS
-from .training.model import Model, _output_activation
-from .training.saving import model_from_bytes, model_to_bytes
+from .training.model import Model, _output_activation, model_from_bytes
+from .training.saving import model_to_bytes
 
 __all__ = ["GlassnetClassifier", "GlassnetRegressor"]
 

@@ -251,7 +251,8 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch) -> None
 
 
 def test_model_bytes_round_trip_keeps_predictions_and_continues_training_identically() -> None:
-    from glassnet.training.saving import model_from_bytes, model_to_bytes
+    from glassnet.training.model import model_from_bytes
+    from glassnet.training.saving import model_to_bytes
 
     model, x, y = _trained_model()
     data = model_to_bytes(model)
@@ -266,7 +267,7 @@ def test_model_bytes_round_trip_keeps_predictions_and_continues_training_identic
 
 
 def test_model_bytes_get_the_checks_of_a_file() -> None:
-    from glassnet.training.saving import model_from_bytes
+    from glassnet.training.model import model_from_bytes
 
     with pytest.raises(ModelFileError, match="<model bytes>: not a readable glassnet model file"):
         model_from_bytes(b"not a zip")

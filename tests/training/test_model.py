@@ -336,3 +336,60 @@ def test_build_creates_lazy_weights_from_a_batch_first_shape() -> None:
     assert model.layers[0].weight.shape == (3, 6)
     assert model.input_shape == (4, 6)
     assert "(None, 4, 1)" in model.summary(print_fn=lambda line: None)
+
+
+def _rings(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    label = rng.integers(0, 2, n)
+    radius = np.where(label == 1, 0.5, 1.0) + rng.normal(0, 0.05, n)
+    X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).astype(np.float32)
+    return X, label.astype(np.float32)
+
+
+def test_train_gives_the_losses_it_gave_before_it_ran_through_fit() -> None:
+    # Recorded with train's own loop (before issue #20 made it an adapter over fit), this machine.
+    X, Y = _rings()
+    gn.seed(0)
+    full = build_founding_model().train(X, Y, learning_rate=0.05, epochs=200, seed=0)
+    assert [full[i].hex() for i in (0, 99, 199)] == [
+        "0x1.62e4300000000p-1",
+        "0x1.57bb7a0000000p-1",
+        "0x1.4aa5f40000000p-1",
+    ]
+    gn.seed(0)
+    mini = build_founding_model().train(X, Y, learning_rate=0.1, epochs=20, batch_size=64, seed=5)
+    assert [mini[i].hex() for i in (0, 19)] == ["0x1.6152735c28f5cp-1", "0x1.eb199dd70a3d7p-2"]
+
+
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_train_is_fit_with_sgd_and_the_blogs_batches(batch_size: int | None) -> None:
+    X, Y = _rings()
+    gn.seed(0)
+    trained = build_founding_model()
+    losses = trained.train(X, Y, learning_rate=0.1, epochs=15, batch_size=batch_size, seed=3)
+    gn.seed(0)
+    fitted = build_founding_model()
+    fitted.compile(optimizer=gn.optim.SGD(lr=0.1), loss="binary_crossentropy")
+    history = fitted.fit(
+        X, Y, epochs=15, batch_size=batch_size, shuffle=batch_size is not None, seed=3, verbose=0
+    )
+    assert losses == history.history["loss"]
+    for a, b in zip(trained.parameters(), fitted.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_train_leaves_the_compile_settings_as_they_were(capsys: pytest.CaptureFixture) -> None:
+    X, Y = _rings(100)
+    model = build_founding_model()
+    optimizer = gn.optim.Adam(lr=1e-3)
+    model.compile(optimizer=optimizer, loss="mse", metrics=["accuracy"], clipnorm=1.0)
+    metrics = model.compiled_metrics
+    model.train(X, Y, epochs=51, verbose=True)
+    assert model.optimizer is optimizer and isinstance(
+        model.compiled_loss, gn.losses.MeanSquaredError
+    )
+    assert model.compiled_metrics is metrics and model.clipping == (1.0, None, None)
+    assert capsys.readouterr().out.splitlines() == [
+        f"Epoch: {epoch}. Loss: {model.loss[epoch]}" for epoch in (0, 50)
+    ]

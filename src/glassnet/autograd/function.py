@@ -13,62 +13,18 @@ inputs' arrays and, when some input requires a gradient and grad mode is on, lin
 
 from __future__ import annotations
 
-import contextlib
 import operator
-import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import GlassnetError, ShapeError
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+# (no_grad, enable_grad and is_grad_enabled live in grad_mode.py; imported here by their old path too.)
+from .grad_mode import _grad_mode, enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor, as_constant
 
 __all__ = ["Function", "no_grad", "enable_grad", "is_grad_enabled", "unbroadcast"]
-
-
-class _GradMode(threading.local):
-    enabled = True
-    # While autograd.replay.record() runs: the list that every apply appends (op, inputs, output) to.
-    recording: list[tuple[Function, list[Tensor], Tensor]] | None = None
-
-
-_grad_mode = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a :func:`no_grad` block."""
-    return _grad_mode.enabled
-
-
-@contextlib.contextmanager
-def _grad_mode_set(enabled: bool) -> Iterator[None]:
-    previous = _grad_mode.enabled
-    _grad_mode.enabled = enabled
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
-
-
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager in which ops build no graph (inference, optimizer updates).
-
-    >>> import glassnet as gn
-    >>> w = gn.Tensor([1.0, 2.0], requires_grad=True)
-    >>> with gn.no_grad():
-    ...     y = (w * 2).sum()
-    >>> y.requires_grad
-    False
-    """
-    return _grad_mode_set(False)
-
-
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager that turns graph building back on inside a :func:`no_grad` block."""
-    return _grad_mode_set(True)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -88,16 +44,6 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     )
     summed = grad.sum(axis=axes, keepdims=True) if axes else grad
     return summed.reshape(shape)
-
-
-# Set by tensor.py once Tensor exists (tensor.py imports this module, so it cannot be imported here).
-_Tensor: Any = None
-_as_constant: Any = None
-
-
-def _bind_tensor(tensor_class: Any, as_constant: Any) -> None:
-    global _Tensor, _as_constant
-    _Tensor, _as_constant = tensor_class, as_constant
 
 
 _requires_grad = operator.attrgetter("requires_grad")
@@ -158,7 +104,7 @@ class Function:
         fn = cls(**options) if options else cls()
         tensors, arrays = [], []
         for x in inputs:
-            tensor = x if isinstance(x, _Tensor) else _as_constant(x, inputs)
+            tensor = x if isinstance(x, Tensor) else as_constant(x, inputs)
             tensors.append(tensor)
             arrays.append(tensor.data)
         try:
@@ -176,7 +122,7 @@ class Function:
                 fn.inputs = tuple(tensors)
                 fn.needs_grad = needs_grad
                 creator = fn
-        result = _Tensor._from_op(out, creator)
+        result = Tensor._from_op(out, creator)
         if _grad_mode.recording is not None:
             _grad_mode.recording.append((fn, tensors, result))
         return result

@@ -24,15 +24,17 @@ import threading
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import NonFiniteError
-from .function import Function, _grad_mode
+from .grad_mode import _grad_mode
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+# Tensor (tensor.py) and Function (function.py) are built on this module's hooks, so they import
+# it; here they are only names in annotations. The hooks wrap gradients in the hooked tensor's class.
+Function = Any
+Tensor = Any
 
 __all__ = [
     "Observation",
@@ -251,7 +253,9 @@ def register_tensor_hook(tensor: Tensor, hook: Callable[[Tensor], Any]) -> Remov
         hooks = _leaf_hooks[key][1]
         _count_hook(+1)  # (a hook on an op's output lives and dies with its graph: not counted)
     else:
-        hooks = _backward_wrapper(tensor.creator).pre
+        wrapper = _backward_wrapper(tensor.creator)
+        wrapper.tensor_class = _tensor_class(tensor)
+        hooks = wrapper.pre
     hooks.append(hook)
 
     def remove() -> None:
@@ -271,15 +275,22 @@ def _forget_leaf(key: int) -> None:
         _count_hook(-len(entry[1]))
 
 
-def _run_hooks(hooks: list[Callable], grad: np.ndarray) -> np.ndarray:
-    """Apply gradient hooks in order; each sees the previous one's result."""
-    from .tensor import Tensor
+def _tensor_class(tensor: Tensor) -> type:
+    """The Tensor class, found from a tensor or a Parameter: the class that defines ``_from_op``
+    (hooks see a plain Tensor holding the gradient, as in PyTorch)."""
+    return next(cls for cls in type(tensor).__mro__ if "_from_op" in vars(cls))
 
+
+def _run_hooks(hooks: list[Callable], grad: np.ndarray, tensor_class: type) -> np.ndarray:
+    """Apply gradient hooks in order, each on ``grad`` as a ``tensor_class`` (Tensor); each sees
+    the previous one's result."""
     for hook in list(hooks):
-        result = hook(Tensor._from_op(grad, None))
+        result = hook(tensor_class._from_op(grad, None))
         if result is not None:
             replaced = (
-                result.data if isinstance(result, Tensor) else np.asarray(result, dtype=grad.dtype)
+                result.data
+                if isinstance(result, tensor_class)
+                else np.asarray(result, dtype=grad.dtype)
             )
             if replaced.shape != grad.shape:
                 raise ValueError(
@@ -294,7 +305,7 @@ def run_leaf_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
     entry = _leaf_hooks.get(id(tensor))
     if entry is None or entry[0]() is not tensor:
         return grad
-    return _run_hooks(entry[1], grad)
+    return _run_hooks(entry[1], grad, _tensor_class(tensor))
 
 
 class _BackwardWrapper:
@@ -306,12 +317,13 @@ class _BackwardWrapper:
             fn
         )  # no cycle: the op holds its wrapper, the wrapper does not hold the op
         self.pre: list[Callable] = []
+        self.tensor_class: Any = None  # the class of the op's output (Tensor), for pre hooks
         self.post: list[Callable[[Function, np.ndarray, Any], None]] = []
 
     def __call__(self, dy: np.ndarray) -> Any:
         fn = self.fn_ref()
         if self.pre:
-            dy = _run_hooks(self.pre, dy)
+            dy = _run_hooks(self.pre, dy, self.tensor_class)
         grads = type(fn).backward(fn, dy)
         for watch in list(self.post):
             watch(fn, dy, grads)

@@ -18,8 +18,11 @@ from typing import Any, Union
 import numpy as np
 
 from ..errors import DTypeError, GraphError, ShapeError
-from .function import Function, _bind_tensor
 from .observe import _leaf_hooks, register_tensor_hook, run_leaf_hooks
+
+# A tensor's creator is a glassnet.autograd.function.Function. function.py makes Tensors, so it
+# imports this module, not the other way round: here the class is only a name in annotations.
+Function = Any
 
 __all__ = ["Tensor", "as_tensor", "as_constant", "TensorLike"]
 
@@ -471,9 +474,6 @@ def as_constant(value: Any, inputs: tuple[Any, ...]) -> Tensor:
             dtype = DEFAULT_FLOAT
         return Tensor._from_op(np.asarray(value, dtype=dtype), None)
     return Tensor(value)
-
-
-_bind_tensor(Tensor, as_constant)
 
 
 def _topological_order(root: Function) -> list[Function]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +38,9 @@ from ..autograd.observe import RemovableHandle, _scope_listeners, _scopes
 from ..autograd.tensor import Tensor
 from ..errors import GraphError
 
-if TYPE_CHECKING:
-    from .module import Module
+# module.py imports this file (Module.__call__ is one of the calls below), so Module is only a
+# name in annotations here.
+Module = Any
 
 __all__ = ["hooked_call", "plain_call", "add_hook", "has_hooks", "RemovableHandle"]
 

@@ -43,7 +43,7 @@ import numpy as np
 from .. import nn
 from ..nn.activations import ACTIVATIONS, activation_of, get_activation
 
-__all__ = ["from_torch", "to_torch"]
+__all__ = ["layers_from_torch", "to_torch"]
 
 
 def _array(tensor: Any) -> np.ndarray:
@@ -378,11 +378,10 @@ def _conv_from_torch(module: Any, kind: str) -> nn.Module:
     return layer
 
 
-def from_torch(sequential: Any) -> Any:
-    """A glassnet Model with the layers and the weights of a ``torch.nn.Sequential``, or of a list of
-    torch modules (needed for recurrent ones: see the module docstring)."""
-    from .model import Model
-
+def layers_from_torch(sequential: Any) -> list[nn.Module]:
+    """glassnet layers with the weights of a ``torch.nn.Sequential``'s modules, or of a list of
+    torch modules (needed for recurrent ones: see the module docstring); ``Model.from_torch``
+    makes a Model of them."""
     children = list(sequential.children()) if hasattr(sequential, "children") else list(sequential)
     layers: list[nn.Module] = []
     for position, module in enumerate(children):
@@ -398,7 +397,7 @@ def from_torch(sequential: Any) -> Any:
             layers += converted
         else:
             layers.append(_layer_from_torch(module))
-    return Model(layers)
+    return layers
 
 
 def to_torch(model: Any) -> Any:

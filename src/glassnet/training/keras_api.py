@@ -10,6 +10,7 @@ import contextlib
 import copy
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,11 @@ from ..errors import InputError, ModelFileError, NotCompiledError, ShapeError
 from ..metrics import Metric
 from ..nn.hooks import _Users as _HookUsers
 from .compiled_step import CompiledStep, compilable
-from .progress import EpochLine, ProgressBar, resolve_verbose
+from .progress import BlogLoss, EpochLine, ProgressBar, resolve_verbose
 from .splitting import validation_indices
 from .validation import as_targets
 
-__all__ = ["KerasWorkflow", "OPTIMIZERS"]
+__all__ = ["KerasWorkflow", "FitRun", "OPTIMIZERS"]
 
 # Keras's optimizer names -> glassnet.optim class names, looked up when compile is called.
 OPTIMIZERS = {
@@ -74,7 +75,33 @@ STEP_SAFE_CALLBACKS = (
     ReduceLROnPlateau,
     ProgressBar,
     EpochLine,
+    BlogLoss,
 )
+
+
+@dataclass
+class FitRun:
+    """One call of ``fit`` (or ``train``): its settings, and what its callbacks and checkpoints
+    read while it runs (``model._fit_run``; ``save_checkpoint`` writes the generator's state, the
+    History and the callbacks' states)."""
+
+    epochs: int
+    batch_size: int | None
+    shuffle: bool = True
+    callbacks: Sequence[Callback] | None = None
+    verbose: int | str = "auto"
+    seed: random.SeedLike = None
+    initial_epoch: int = 0
+    terminate_on_nan: bool = True
+    check_numerics: bool = False
+    # Set by fit once the data is checked: the run's generator (validation split, initial weights,
+    # shuffles, dropout), whether other processes train along, and the checkpoint resumed from.
+    generator: np.random.Generator | None = None
+    parallel: bool = False
+    resumed: dict[str, Any] | None = None
+    # Set when training starts.
+    history: History | None = None
+    callback_list: CallbackList | None = None
 
 
 def _resolve_optimizer(optimizer: Any) -> Any:
@@ -231,7 +258,44 @@ class KerasWorkflow:
             NonFiniteError: with ``check_numerics=True``, the first NaN/Inf of any op.
         """
         self._require_compiled("fit")
-        self._check_fit_arguments(epochs, batch_size, validation_split, initial_epoch)
+        run = FitRun(
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            callbacks=callbacks,
+            verbose=verbose,
+            seed=seed,
+            initial_epoch=initial_epoch,
+            terminate_on_nan=terminate_on_nan,
+            check_numerics=check_numerics,
+        )
+        return self._fit(
+            run,
+            x,
+            y,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
+            resume_from=resume_from,
+            distributed=distributed,
+        )
+
+    def _fit(
+        self,
+        run: FitRun,
+        x: Any,
+        y: Any,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        resume_from: str | None = None,
+        distributed: bool = False,
+        names: tuple[str, str] = ("X", "Y"),
+    ) -> History:
+        """fit with the model's compile settings; ``names`` name ``x`` and ``y`` in messages."""
+        self._check_fit_arguments(run.epochs, run.batch_size, validation_split, run.initial_epoch)
         parallel = _join_processes(distributed)
         # Checking the data, splitting it and reading a checkpoint give the same outcome on every
         # process (the processes compare their data first), so an error there is raised as usual on
@@ -239,14 +303,14 @@ class KerasWorkflow:
         error: Exception | None = None
         data: dict[str, np.ndarray | None] = {}
         try:
-            data = self._checked_fit_data(x, y, validation_data, sample_weight, class_weight)
+            data = self._checked_fit_data(x, y, validation_data, sample_weight, class_weight, names)
         except Exception as exc:
             if not parallel:
                 raise
             error = exc
         if parallel:
             _same_data_on_every_process("fit", error, data)
-        generator = random.rng(seed)
+        generator = random.rng(run.seed)
         if parallel:  # the same draws everywhere: validation split, initial weights, shuffles
             dist.broadcast_generator(generator)
         given_validation = (
@@ -260,24 +324,12 @@ class KerasWorkflow:
             given_validation,
             generator,
         )
-        resumed = self._read_checkpoint(resume_from, parallel) if resume_from is not None else None
+        run.generator, run.parallel = generator, parallel
+        run.resumed = (
+            self._read_checkpoint(resume_from, parallel) if resume_from is not None else None
+        )
         with dist.stop_all_on_error() if parallel else contextlib.nullcontext():
-            return self._fit_arrays(
-                train,
-                validation,
-                generator,
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                callbacks=callbacks,
-                verbose=verbose,
-                seed=seed,
-                initial_epoch=initial_epoch,
-                terminate_on_nan=terminate_on_nan,
-                resumed=resumed,
-                parallel=parallel,
-                check_numerics=check_numerics,
-            )
+            return self._fit_arrays(train, validation, run)
 
     def _checked_fit_data(
         self,
@@ -286,12 +338,14 @@ class KerasWorkflow:
         validation_data: tuple[Any, Any] | None,
         sample_weight: Any,
         class_weight: dict[int, float] | None,
+        names: tuple[str, str] = ("X", "Y"),
     ) -> dict[str, np.ndarray | None]:
         """fit's data as arrays, checked against the model and the loss (this builds lazily sized
-        layers): "x", "y", "sample weights", "validation x" and "validation y" (None when not given)."""
-        x_all = self._features(x)
+        layers): "x", "y", "sample weights", "validation x" and "validation y" (None when not given).
+        ``names`` name ``x`` and ``y`` in messages."""
+        x_all = self._features(x, names[0])
         output_shape = self._output_shape(x_all)
-        y_all = self._fit_targets(y, len(x_all), output_shape)
+        y_all = self._fit_targets(y, len(x_all), output_shape, names[1])
         self._check_metrics(x_all, y_all)
         data = {
             "x": x_all,
@@ -310,67 +364,51 @@ class KerasWorkflow:
         self,
         train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
         validation: tuple[np.ndarray, np.ndarray] | None,
-        generator: np.random.Generator,
-        epochs: int,
-        batch_size: int | None,
-        shuffle: bool,
-        callbacks: Sequence[Callback] | None,
-        verbose: int | str,
-        seed: random.SeedLike,
-        initial_epoch: int,
-        terminate_on_nan: bool,
-        resumed: dict[str, Any] | None,
-        parallel: bool,
-        check_numerics: bool,
+        run: FitRun,
     ) -> History:
-        """fit's work once its data is checked and split; ``parallel``: with the other processes."""
-        if resumed is not None:
-            initial_epoch = resumed["epoch"]
-            self._restore_generators(resumed, generator)
+        """fit's work once its data is checked and split."""
+        generator = run.generator
+        assert generator is not None
+        if run.resumed is not None:
+            run.initial_epoch = run.resumed["epoch"]
+            self._restore_generators(run.resumed, generator)
         if (
-            self._steps_taken == 0 and epochs > initial_epoch
+            self._steps_taken == 0 and run.epochs > run.initial_epoch
         ):  # fit(epochs=0) leaves the weights as they are
-            self._initialize_for_training(generator if seed is not None else None)
+            self._initialize_for_training(generator if run.seed is not None else None)
         if not self.optimizer.param_groups:
             self.optimizer.bind(list(self.parameters()))
-        size = batch_size or len(train[0])
-        if parallel:
+        size = run.batch_size or len(train[0])
+        verbose = run.verbose
+        if run.parallel:
             dist.broadcast_parameters(self)
             dist.broadcast_optimizer_state(self.optimizer)
             loader: DataLoader = dist.ShardedLoader(
-                train[0], size, shuffle, generator, dist.rank(), dist.world_size()
+                train[0], size, run.shuffle, generator, dist.rank(), dist.world_size()
             )
             verbose = verbose if dist.is_main() else 0
         else:
-            loader = DataLoader(train[0], batch_size=size, shuffle=shuffle, seed=generator)
+            loader = DataLoader(train[0], batch_size=size, shuffle=run.shuffle, seed=generator)
         history = History()
-        if resumed is not None:
-            history.history = {key: list(values) for key, values in resumed["history"].items()}
-            history.epoch = list(range(initial_epoch))
-        callback_list = self._callbacks(
-            callbacks, history, terminate_on_nan, verbose, epochs, len(loader)
+        if run.resumed is not None:
+            history.history = {key: list(values) for key, values in run.resumed["history"].items()}
+            history.epoch = list(range(run.initial_epoch))
+        run.history = history
+        run.callback_list = self._callbacks(
+            run.callbacks, history, run.terminate_on_nan, verbose, run.epochs, len(loader)
         )
-        self._fit_run = {"generator": generator, "history": history, "callbacks": callback_list}
+        self._fit_run = run
         self.stop_training = False
         self._average_gradients = (
-            dist.GradientAverager(list(self.parameters())) if parallel else None
+            dist.GradientAverager(list(self.parameters())) if run.parallel else None
         )
-        checking = detect_anomaly() if check_numerics else contextlib.nullcontext()
+        checking = detect_anomaly() if run.check_numerics else contextlib.nullcontext()
         try:
             with (
-                self._random_layers_drawing_from(generator if seed is not None else None),
+                self._random_layers_drawing_from(generator if run.seed is not None else None),
                 checking,
             ):
-                self._run_fit(
-                    callback_list,
-                    loader,
-                    train,
-                    validation,
-                    epochs,
-                    initial_epoch,
-                    size,
-                    None if resumed is None else resumed.get("callbacks"),
-                )
+                self._run_fit(run, loader, train, validation, size)
         finally:
             self._average_gradients = None
         return history
@@ -416,7 +454,8 @@ class KerasWorkflow:
 
     def _own_generators(self) -> list[tuple[str, Any]]:
         """Layers with a random generator of their own (e.g. ``Dropout(rng=0)``), by dotted name."""
-        run_generator = getattr(self, "_fit_run", {}).get("generator")
+        run = getattr(self, "_fit_run", None)
+        run_generator = None if run is None else run.generator
         return [
             (name, module)
             for name, module in self.named_modules()
@@ -436,16 +475,18 @@ class KerasWorkflow:
         run = getattr(self, "_fit_run", None)
         if run is None:
             raise RuntimeError("save_checkpoint: only during fit (use model.save otherwise).")
-        history = {key: list(values) for key, values in run["history"].history.items()}
+        assert run.history is not None and run.generator is not None
+        assert run.callback_list is not None
+        history = {key: list(values) for key, values in run.history.history.items()}
         state = {
             "epoch": epoch + 1,
             "history": history,
             "steps_taken": self._steps_taken,
-            "generator_state": run["generator"].bit_generator.state,
+            "generator_state": run.generator.bit_generator.state,
             "layer_generators": {
                 name: module.rng.bit_generator.state for name, module in self._own_generators()
             },
-            "callbacks": run["callbacks"].state_dict(),
+            "callbacks": run.callback_list.state_dict(),
         }
         save_model(self, path, include_optimizer=True, training_state=state)
 
@@ -466,19 +507,13 @@ class KerasWorkflow:
                 module.rng = None
 
     def _run_fit(
-        self,
-        callback_list: CallbackList,
-        loader: DataLoader,
-        train: Any,
-        validation: Any,
-        epochs: int,
-        initial_epoch: int,
-        size: int,
-        callback_states: list[list[Any]] | None,
+        self, run: FitRun, loader: DataLoader, train: Any, validation: Any, size: int
     ) -> None:
+        callback_list = run.callback_list
+        assert callback_list is not None
         callback_list.on_train_begin()
-        if callback_states is not None:
-            callback_list.load_state_dict(callback_states)
+        if run.resumed is not None and run.resumed.get("callbacks") is not None:
+            callback_list.load_state_dict(run.resumed["callbacks"])
         # Made again each epoch when a callback may have changed the loss, the optimizer, a layer
         # or run_eagerly (a compiled step reads them when it records). glassnet's own callbacks
         # change only the weights, the learning rate and stop_training, which a step reads on
@@ -486,14 +521,18 @@ class KerasWorkflow:
         # once per fit (on small data, recording twice per epoch took a third of the time).
         remake_each_epoch = not all(type(c) in STEP_SAFE_CALLBACKS for c in callback_list.callbacks)
         step = None
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for epoch in range(initial_epoch, epochs):
+        # Training mode for all the epochs (switching it walks every module: once per fit, not per
+        # epoch); validation, and a callback's predict or evaluate, switch to eval mode and back.
+        with (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            self.mode(training=True),
+        ):
+            for epoch in range(run.initial_epoch, run.epochs):
                 callback_list.on_epoch_begin(epoch)
                 if step is None or remake_each_epoch:
                     forward, loss_fn = self._training_forward(self.compiled_loss)
                     step = self._make_fit_step(forward, loss_fn, weighted=train[2] is not None)
-                with self.mode(training=True):
-                    logs = self._fit_epoch(loader, train, callback_list, step, forward)
+                logs = self._fit_epoch(loader, train, callback_list, step, forward)
                 parallel = self._average_gradients is not None
                 if parallel:  # BatchNorm's running statistics: rank 0's, so that all hold one model
                     dist.broadcast_buffers(self)
@@ -557,24 +596,33 @@ class KerasWorkflow:
     ) -> dict[str, float]:
         x, y, weights = train
         metrics = self.compiled_metrics
-        for metric in metrics:
-            metric.reset_state()
+        parallel = self._average_gradients is not None
+        local: list[Metric] = []
+        gathered: list[Metric] = []
+        if metrics:
+            for metric in metrics:
+                metric.reset_state()
+            local, gathered = _metrics_by_reduction(metrics, parallel)
         # Per batch, only what the batch needs: a hook no callback defines is not called at all.
         begin_hooks, end_hooks = callback_list.batch_hooks()
-        total, seen = 0.0, 0
-        parallel = self._average_gradients is not None
-        local, gathered = _metrics_by_reduction(metrics, parallel)
+        total, seen, batch = 0.0, 0, -1
         outputs: list[
             tuple[np.ndarray, np.ndarray]
         ] = []  # (targets, outputs) for the `gathered` metrics
-        for batch, rows in enumerate(loader.batch_rows()):
+        # Full batch in order (the blog's train): the arrays themselves, one batch, no slicing.
+        whole = not loader.shuffle and loader.batch_size >= len(x)
+        for batch, rows in enumerate(_WHOLE if whole else loader.batch_rows()):
             if begin_hooks:
                 callback_list.on_train_batch_begin(batch)
-            yb = _take_rows(y, rows)
-            if weights is None:
-                batch_loss, output = step(_take_rows(x, rows), yb)
+            if rows is _ALL_ROWS:
+                xb, yb, wb = x, y, weights
             else:
-                batch_loss, output = step(_take_rows(x, rows), yb, _take_rows(weights, rows))
+                xb, yb = _take_rows(x, rows), _take_rows(y, rows)
+                wb = None if weights is None else _take_rows(weights, rows)
+            if wb is None:
+                batch_loss, output = step(xb, yb)
+            else:
+                batch_loss, output = step(xb, yb, wb)
             size = len(yb)
             total += batch_loss * size
             seen += size
@@ -589,8 +637,10 @@ class KerasWorkflow:
                 callback_list.on_train_batch_end(batch, {"loss": batch_loss})
         if parallel:
             return self._logs_of_all_processes(total, seen, outputs, gathered)
-        logs = {"loss": total / max(seen, 1)}
-        logs.update({metric.name: float(metric.result()) for metric in metrics})
+        # One batch (full-batch training): its loss as computed, not the round trip total * n / n.
+        logs = {"loss": batch_loss if batch == 0 else total / max(seen, 1)}
+        if metrics:
+            logs.update({metric.name: float(metric.result()) for metric in metrics})
         return logs
 
     def _update_metrics(
@@ -745,7 +795,8 @@ class KerasWorkflow:
         (compile's clipnorm...), then one optimizer step."""
         if self._average_gradients is not None:
             self._average_gradients()
-        self._clip_gradients()
+        if self.clipping != _NO_CLIPPING:
+            self._clip_gradients()
         self.optimizer.step()
         self._steps_taken += 1
 
@@ -796,12 +847,15 @@ class KerasWorkflow:
         """The shape of the model's output for one sample of ``x`` (built lazily sized layers too)."""
         return tuple(self._dry_run(x[:1]).shape[1:])
 
-    def _fit_targets(self, y: Any, n_samples: int, output_shape: tuple[int, ...]) -> np.ndarray:
-        """``y`` checked against the loss and the model's output for one sample, before any training."""
+    def _fit_targets(
+        self, y: Any, n_samples: int, output_shape: tuple[int, ...], what: str = "Y"
+    ) -> np.ndarray:
+        """``y`` checked against the loss and the model's output for one sample, before any training;
+        ``what`` names it in messages."""
         loss_fn = self.compiled_loss
         output_shape = tuple(output_shape) or (1,)
         width = output_shape[-1]
-        array = as_targets(y, n_samples, self.dtype)
+        array = as_targets(y, n_samples, self.dtype, what)
         if isinstance(loss_fn, losses_module.SparseCategoricalCrossEntropy):
             # (n,) or (n, 1) class indices; (n, T, ...) for a model with an output per step.
             one_per_sample = array.ndim == 2 and array.shape[1] == 1 and len(output_shape) == 1
@@ -1003,6 +1057,11 @@ class KerasWorkflow:
         if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
             return (probabilities.reshape(-1) >= threshold).astype(np.int64)
         return probabilities.argmax(axis=-1)
+
+
+_NO_CLIPPING = (None, None, None)
+_ALL_ROWS = slice(None)
+_WHOLE = (_ALL_ROWS,)  # the rows of a full-batch epoch in order
 
 
 def _metrics_by_reduction(

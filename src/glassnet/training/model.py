@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,10 +22,11 @@ from ..nn.dense import Dense
 from ..nn.input_layer import Input
 from ..nn.module import Module
 from ..optim.sgd import SGD
-from .keras_api import KerasWorkflow
-from .validation import as_features, as_targets, check_binary_labels, check_finite_loss
+from .keras_api import FitRun, KerasWorkflow
+from .progress import BlogLoss
+from .validation import as_features, as_targets, check_binary_labels
 
-__all__ = ["Model"]
+__all__ = ["Model", "load_model", "model_from_bytes"]
 
 
 # Guards the mode switches of every model's predict/evaluate/fit (held for microseconds).
@@ -188,9 +189,11 @@ class Model(KerasWorkflow, Module):
                 step, an output layer with the default init and fewer than 8 inputs starts at zero
                 weights (why: ``glassnet.nn.init.DEFAULT_SCHEME``).
 
-        The step is compiled as ``fit``'s is (recorded on the first batch of each shape, then
-        replayed; see ``glassnet.training.compiled_step``); ``model.run_eagerly = True`` turns
-        that off.
+        It runs ``fit``'s loop with ``SGD(lr=learning_rate)`` and ``loss`` for this call (the
+        model's own compile settings, if any, are kept for ``fit``), checking the targets as ``fit``
+        does; with a seed, layers without a generator of their own (Dropout) draw from it, as in
+        ``fit``. The step is compiled (recorded on the first batch of each shape, then replayed;
+        see ``glassnet.training.compiled_step``); ``model.run_eagerly = True`` turns that off.
 
         Returns:
             ``self.loss``, the per-epoch losses of every call so far.
@@ -201,60 +204,38 @@ class Model(KerasWorkflow, Module):
         """
         if isinstance(X_train, bool) and Y_train is None:
             return self._set_training(X_train)
-        x = self._features(X_train, "X_train")
-        loss_fn = losses_module.get(loss)
-        y = self._targets(Y_train, len(x), loss_fn, "Y_train")
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(
                 f"train: batch_size must be a positive integer or None, got {batch_size!r}."
             )
         if epochs < 0:
             raise ValueError(f"train: epochs must be >= 0, got {epochs}.")
-        generator = random.rng(seed)
-        self._dry_run(
-            x[:1]
-        )  # builds lazily sized layers (Dense without input_shape) before the optimizer
-        if self._steps_taken == 0 and epochs > 0:  # train(epochs=0) leaves the weights as they are
-            self._initialize_for_training(generator if seed is not None else None)
-        optimizer = SGD(list(self.parameters()), lr=learning_rate)
-        forward, loss_on_output = self._training_forward(loss_fn)
-        step = self._make_step(
-            forward, loss_on_output, optimizer, lambda: self._optimizer_step(optimizer)
+        # fit's loop, with the blog's settings for this call: plain SGD, the given loss, no metrics
+        # or clipping; full batch in the data's order, or shuffled mini-batches; the losses kept
+        # in self.loss. The model's own compile settings are put back afterwards.
+        run = FitRun(
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=batch_size is not None,
+            callbacks=[BlogLoss(self.loss, verbose)],
+            verbose=0,
+            seed=seed,
+            terminate_on_nan=False,  # BlogLoss stops on a NaN/Inf loss, naming the epoch
         )
-        # Overflow shows up as a non-finite loss, which stops training with a clear message below.
-        with (
-            self.mode(training=True),
-            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-        ):
-            for epoch in range(epochs):
-                if batch_size is None:
-                    epoch_loss, _ = step(x, y)
-                else:
-                    epoch_loss = self._train_epoch_batches(step, x, y, batch_size, generator)
-                check_finite_loss(epoch_loss, epoch)
-                self.loss.append(epoch_loss)
-                if verbose and epoch % 50 == 0:
-                    print(f"Epoch: {epoch}. Loss: {epoch_loss}")
+        with self._compiled_as(SGD(lr=learning_rate), losses_module.get(loss)):
+            self._fit(run, X_train, Y_train, names=("X_train", "Y_train"))
         return self.loss
 
-    def _optimizer_step(self, optimizer: SGD) -> None:
-        optimizer.step()
-        self._steps_taken += 1
-
-    @staticmethod
-    def _train_epoch_batches(
-        step: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]],
-        x: np.ndarray,
-        y: np.ndarray,
-        batch_size: int,
-        generator: np.random.Generator,
-    ) -> float:
-        order = generator.permutation(len(x))
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            index = order[start : start + batch_size]
-            total += step(x[index], y[index])[0] * len(index)
-        return total / len(x)
+    @contextlib.contextmanager
+    def _compiled_as(self, optimizer: SGD, loss_fn: losses_module.Loss) -> Iterator[None]:
+        """Compiled with ``optimizer`` and ``loss_fn`` alone (no metrics, no clipping) for a while."""
+        saved = (self.optimizer, self.compiled_loss, self.compiled_metrics, self.clipping)
+        self.optimizer, self.compiled_loss = optimizer, loss_fn
+        self.compiled_metrics, self.clipping = [], (None, None, None)
+        try:
+            yield
+        finally:
+            self.optimizer, self.compiled_loss, self.compiled_metrics, self.clipping = saved
 
     def _training_forward(
         self, loss_fn: losses_module.Loss
@@ -376,9 +357,9 @@ class Model(KerasWorkflow, Module):
         Dropout, BatchNorm1d, LayerNorm), or of a list of torch modules, which may hold RNN/LSTM/GRU
         layers (``Model.from_torch([lstm, linear])``; see ``glassnet.training.interop``). glassnet
         does not import torch for this."""
-        from .interop import from_torch
+        from .interop import layers_from_torch
 
-        return from_torch(sequential)
+        return cls(layers_from_torch(sequential))
 
     def to_torch(self) -> Any:
         """A ``torch.nn.Sequential`` with this model's layers and weights (imports torch here)."""
@@ -399,6 +380,18 @@ class Model(KerasWorkflow, Module):
 
         if dist.is_main():
             save_model(self, path, include_optimizer=include_optimizer)
+
+    @classmethod
+    def _from_saved(cls, saved: Any, compile: bool) -> Model:
+        """The Model of a file read by ``glassnet.training.saving.read_saved_model``."""
+        from .saving import restore_saved_state
+
+        try:
+            model = cls(saved.layers, name=saved.name)
+        except (ValueError, TypeError) as exc:
+            raise ModelFileError(f"{saved.where}: the layers do not make a model: {exc}") from exc
+        restore_saved_state(model, saved, compile)
+        return model
 
     def save_weights(self, path: str) -> None:
         """Write the weights to ``path`` as ``.npz`` (atomically: temp file, then rename); only rank 0
@@ -544,6 +537,36 @@ class Model(KerasWorkflow, Module):
 
     def extra_repr(self) -> str:
         return "" if self.name is None else f"name={self.name!r}"
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    custom_objects: Mapping[str, type[Module]] | None = None,
+    compile: bool = True,
+) -> Model:
+    """Rebuild a Model from a ``.gnet`` file: nothing in the file is executed or imported.
+
+    Args:
+        custom_objects: ``{"ClassName": cls}`` for layer classes that are not registered.
+        compile: restore the loss, the optimizer and its state, when the file has them.
+
+    Raises:
+        ModelFileError: for a damaged, hostile or foreign file, naming what is wrong; no other
+            exception comes out of a file's content (tests/io/test_fuzz_files.py fuzzes this).
+    """
+    from .saving import read_saved_model
+
+    return Model._from_saved(read_saved_model(path, custom_objects), compile)
+
+
+def model_from_bytes(
+    data: bytes, custom_objects: Mapping[str, type[Module]] | None = None, compile: bool = True
+) -> Model:
+    """The Model that ``glassnet.training.saving.model_to_bytes`` wrote, with every check
+    ``load_model`` makes."""
+    from .saving import read_saved_model
+
+    return Model._from_saved(read_saved_model(data, custom_objects), compile)
 
 
 def apply_layers(layers: Iterable[Module], x: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""What fit prints: a tqdm bar per epoch (verbose=1), one line per epoch (2), or nothing (0)."""
+"""What fit prints: a tqdm bar per epoch (verbose=1), one line per epoch (2), or nothing (0); and
+what ``Model.train`` (the blog's loop, run by fit) keeps and prints: :class:`BlogLoss`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import time
 from typing import Any
 
 from ..callbacks.base import Callback, Logs
+from .validation import check_finite_loss
 
-__all__ = ["resolve_verbose", "ProgressBar", "EpochLine"]
+__all__ = ["resolve_verbose", "ProgressBar", "EpochLine", "BlogLoss"]
 
 _hinted = False
 
@@ -47,6 +49,24 @@ def resolve_verbose(verbose: int | str) -> int:
 def _format(logs: Logs) -> str:
     # Per-layer diagnostics ("grad_norm/linear_1"...) go to History and plots, not the epoch line.
     return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items() if "/" not in key)
+
+
+class BlogLoss(Callback):
+    """``Model.train``'s epoch end, as in the seed blog: stop on a NaN/Inf loss (naming the
+    epoch), append the loss to ``losses`` (the model's ``loss`` list), and with ``verbose`` print
+    ``Epoch: N. Loss: L`` every 50 epochs."""
+
+    def __init__(self, losses: list[float], verbose: bool) -> None:
+        super().__init__()
+        self.losses = losses
+        self.verbose = verbose
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        loss = (logs or {})["loss"]
+        check_finite_loss(loss, epoch)
+        self.losses.append(loss)
+        if self.verbose and epoch % 50 == 0:
+            print(f"Epoch: {epoch}. Loss: {loss}")
 
 
 class EpochLine(Callback):

@@ -1,4 +1,9 @@
-"""Model.save and glassnet.load_model: a Model to and from a ``.gnet`` file (see glassnet.io.serialization)."""
+"""Model.save and glassnet.load_model: a Model to and from a ``.gnet`` file (see glassnet.io.serialization).
+
+Writing reads the model; reading returns a :class:`SavedModel` (the layers built from their
+configs, and the arrays), from which ``glassnet.load_model`` makes the Model
+(``Model._from_saved``): this module never names the Model class.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import inspect
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,9 +31,10 @@ from ..nn.module import Module
 
 __all__ = [
     "save_model",
-    "load_model",
     "model_to_bytes",
-    "model_from_bytes",
+    "SavedModel",
+    "read_saved_model",
+    "restore_saved_state",
     "restore_training_state",
 ]
 
@@ -85,13 +92,6 @@ def model_to_bytes(model: Any, include_optimizer: bool = True) -> bytes:
     return model_file_bytes(*_model_file_contents(model, include_optimizer, None))
 
 
-def model_from_bytes(
-    data: bytes, custom_objects: Mapping[str, type[Module]] | None = None, compile: bool = True
-) -> Any:
-    """The Model that ``model_to_bytes`` wrote, with every check ``load_model`` makes."""
-    return _model_from_file(read_model_file(data), "<model bytes>", custom_objects, compile)
-
-
 def _model_file_contents(
     model: Any, include_optimizer: bool, training_state: dict[str, Any] | None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -131,31 +131,36 @@ def _model_file_contents(
 CONFIG_SIZE_ALLOWANCE = 1 << 16
 
 
-def load_model(
-    path: str | os.PathLike[str],
-    custom_objects: Mapping[str, type[Module]] | None = None,
-    compile: bool = True,
-) -> Any:
-    """Rebuild a Model from a ``.gnet`` file: nothing in the file is executed or imported.
+@dataclass
+class SavedModel:
+    """A ``.gnet`` file read and checked: the layers built from their configs and the arrays, from
+    which ``glassnet.load_model`` makes the Model (then :func:`restore_saved_state`)."""
 
-    Args:
-        custom_objects: ``{"ClassName": cls}`` for layer classes that are not registered.
-        compile: restore the loss, the optimizer and its state, when the file has them.
+    where: str  # the file's path (or "<model bytes>"), for messages
+    name: str | None
+    layers: list[Module]
+    weights: dict[str, np.ndarray]  # by state_dict name
+    steps_taken: int
+    compile: Any  # the compile settings (loss, optimizer, clipping), or None
+    optimizer_state: Any
+    arrays: dict[str, np.ndarray]  # the other arrays of the file (the optimizer's)
+
+
+def read_saved_model(
+    source: str | os.PathLike[str] | bytes | bytearray | memoryview,
+    custom_objects: Mapping[str, type[Module]] | None = None,
+) -> SavedModel:
+    """Read a ``.gnet`` file (a path, or its bytes) and build its layers: nothing in the file is
+    executed or imported.
 
     Raises:
         ModelFileError: for a damaged, hostile or foreign file, naming what is wrong; no other
             exception comes out of a file's content (tests/io/test_fuzz_files.py fuzzes this).
     """
-    return _model_from_file(read_model_file(path), os.fspath(path), custom_objects, compile)
-
-
-def _model_from_file(
-    contents: tuple[dict[str, Any], dict[str, np.ndarray]],
-    where: str,
-    custom_objects: Mapping[str, type[Module]] | None,
-    compile: bool,
-) -> Any:
-    manifest, arrays = contents
+    where = (
+        "<model bytes>" if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
+    )
+    manifest, arrays = read_model_file(source)
     spec = _model_spec(where, manifest)
     # Popped so that each array is freed once copied into the model: a load holds about the file's
     # size in arrays at any moment, not twice it.
@@ -164,18 +169,32 @@ def _model_from_file(
         for name in list(arrays)
         if name.startswith("weights/")
     }
-    model = _build_model(where, spec, weights, custom_objects)
-    _build_lazy_layers(model, weights)
+    return SavedModel(
+        where=where,
+        name=spec.get("name"),
+        layers=_build_layers(where, spec, weights, custom_objects),
+        weights=weights,
+        steps_taken=spec.get("steps_taken", 0),
+        compile=manifest.get("compile"),
+        optimizer_state=manifest.get("optimizer_state"),
+        arrays=arrays,
+    )
+
+
+def restore_saved_state(model: Any, saved: SavedModel, compile: bool) -> None:
+    """Put a file's weights into ``model`` (made of ``saved.layers``), and with ``compile`` its loss,
+    optimizer and optimizer state."""
+    _build_lazy_layers(model, saved.weights)
     try:
-        model.load_state_dict(weights)
+        model.load_state_dict(saved.weights)
     except ValueError as exc:
-        raise ModelFileError(f"{where}: the weights do not fit the architecture: {exc}") from exc
-    del weights
-    model._steps_taken = spec.get("steps_taken", 0)
-    settings = manifest.get("compile")
-    if compile and settings:
-        _restore_compile(model, settings, manifest.get("optimizer_state"), arrays, where)
-    return model
+        raise ModelFileError(
+            f"{saved.where}: the weights do not fit the architecture: {exc}"
+        ) from exc
+    saved.weights.clear()  # copied into the model
+    model._steps_taken = saved.steps_taken
+    if compile and saved.compile:
+        _restore_compile(model, saved.compile, saved.optimizer_state, saved.arrays, saved.where)
 
 
 def _model_spec(where: str, manifest: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -192,14 +211,12 @@ def _model_spec(where: str, manifest: Mapping[str, Any]) -> Mapping[str, Any]:
     return spec
 
 
-def _build_model(
+def _build_layers(
     where: str,
     spec: Mapping[str, Any],
     weights: Mapping[str, np.ndarray],
     custom_objects: Mapping[str, type[Module]] | None,
-) -> Any:
-    from .model import Model
-
+) -> list[Module]:
     # Layers allocate their weights from their configs before the file's weights are checked
     # against them; the sizes the configs declare must stay within what the file holds.
     budget = 2 * sum(value.size for value in weights.values()) + CONFIG_SIZE_ALLOWANCE
@@ -210,10 +227,7 @@ def _build_model(
         except ModelFileError as exc:
             raise ModelFileError(f"{where}: {exc}") from exc
         budget -= config_size(entry["config"])
-    try:
-        return Model(layers, name=spec.get("name"))
-    except (ValueError, TypeError) as exc:
-        raise ModelFileError(f"{where}: the layers do not make a model: {exc}") from exc
+    return layers
 
 
 def restore_training_state(model: Any, path: str | os.PathLike[str]) -> dict[str, Any]:

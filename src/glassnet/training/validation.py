@@ -5,12 +5,13 @@ Each check raises an error that says what was expected, what came, and the likel
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..errors import DTypeError, InputError, ShapeError
+from ..errors import DTypeError, InputError, NonFiniteLossError, ShapeError
 
 __all__ = ["as_features", "as_targets", "check_binary_labels", "check_finite_loss"]
 
@@ -152,10 +153,8 @@ def check_binary_labels(y: np.ndarray, loss_name: str) -> None:
 
 def check_finite_loss(value: float, epoch: int, batch: int | None = None) -> None:
     """Stop training on a NaN/Inf loss with a message that names where it happened."""
-    if np.isfinite(value):
+    if math.isfinite(value):  # (a Python float each epoch: math, not a NumPy ufunc call)
         return
-    from ..errors import NonFiniteLossError
-
     where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
     raise NonFiniteLossError(
         f"The loss became {value} at {where}. Training stopped so the weights are not corrupted "
