@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m glassnet``: run the command in ``argv`` (the process's arguments if None) and
+    return its exit status."""
     args = _parser().parse_args(argv)
     from .demo import run_demo
 

@@ -29,6 +29,9 @@ def build_founding_model() -> Model:
 
 @dataclass
 class DemoResult:
+    """What :func:`run_demo` returns: the trained founding network, its final loss, its accuracy,
+    its ROC AUC from probabilities and from 0/1 predictions, and the paths of the plots it wrote."""
+
     model: Model
     final_loss: float
     accuracy: float

@@ -17,7 +17,7 @@ import numpy as np
 from .. import random, regularizers
 from ..autograd.tensor import Tensor
 from ..errors import InputError, ShapeError
-from ..ops.conv import conv1d, conv2d, conv2d_relu, conv_transpose2d
+from ..ops.conv import _ints, conv1d, conv2d, conv2d_relu, conv_transpose2d
 from ..ops.shape import transpose
 from . import init as initializers
 from .activations import ACTIVATIONS, get_activation
@@ -27,28 +27,6 @@ from .parameter import Parameter
 __all__ = ["Conv1D", "Conv1d", "Conv2D", "Conv2DTranspose", "Conv2d", "ConvTranspose2d"]
 
 IntOrTuple = int | Sequence[int]
-
-
-def _ints(value: IntOrTuple, n: int, what: str, layer: str, minimum: int = 1) -> tuple[int, ...]:
-    if isinstance(value, (int, np.integer)):
-        values: tuple = (value,) * n
-    else:
-        try:
-            values = tuple(value)
-        except (
-            TypeError
-        ):  # a float or another single non-int: tuple() alone would say "not iterable"
-            values = (value,)
-    if len(values) != n or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
-    ):
-        raise InputError(
-            f"{layer}: {what} must be an int or a tuple of {n} ints (whole pixels), got "
-            f"{value!r}; e.g. {what}=3 or {(3,) * n}."
-        )
-    if any(v < minimum for v in values):
-        raise InputError(f"{layer}: {what} must be >= {minimum}, got {value!r}.")
-    return tuple(int(v) for v in values)
 
 
 def _positive(value: Any, what: str, layer: str) -> int:
